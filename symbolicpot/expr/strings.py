@@ -1,0 +1,214 @@
+"""Infix text of formulas: `format_expression` and `parse_expression`, exact inverses of each other.
+
+Sutton–Chen reads `sum(644.52*r^-9) - sum(527.62*r^-6)^0.5`. Binary `+ -` and `* /` associate to the left, `^` to
+the right and binds tighter than unary minus (`-2^2` is -(2^2)). There is no negation node: a minus directly before a
+number that is not a base of `^` makes a negative constant (`r^-9`), any other `-X` is `-1*X`. Constants print with
+`repr(float)`, so `parse_expression(format_expression(e)) == e` holds to the last bit.
+"""
+import math
+import re
+
+from .primitives import BINARY, PRIMITIVES, UNARY
+from .tree import R, ExpressionError, call, check_typed, const
+
+FUNCTIONS = ("sum",) + UNARY
+ATOM_PRECEDENCE = 4  # leaves and calls never need parentheses
+
+
+class ParseError(ExpressionError):
+    """Text that is not a formula; `position` is the 0-based character offset of the fault."""
+
+    def __init__(self, message, text, position):
+        self.message, self.text, self.position = message, text, position
+        one_line = re.sub(r"\s", " ", text)  # keeps the caret under its character
+        super().__init__(f"{message} at position {position}\n  {one_line}\n  {' ' * position}^")
+
+
+# ---------------------------------------------------------------------------------------------------- formatting
+
+def format_expression(node):
+    """The infix text of `node` (a formula or a pair-level expression), with the fewest parentheses."""
+    return _format(node)[0]
+
+
+def _format_number(value):
+    if not math.isfinite(value):
+        raise ExpressionError(f"constant {value!r} has no text form")
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _format(node):
+    """(text, precedence) of `node`; precedence 4 for leaves and calls, that of the operator otherwise."""
+    if node.op == "const":
+        return _format_number(node.value), ATOM_PRECEDENCE
+    if node.op == "r":
+        return "r", ATOM_PRECEDENCE
+    if node.op in FUNCTIONS:
+        return f"{node.op}({', '.join(_format(c)[0] for c in node.children)})", ATOM_PRECEDENCE
+    if node.op not in BINARY:
+        raise ExpressionError(f"unknown operation {node.op!r}")
+    left, right = node.children
+    (left_text, left_prec), (right_text, right_prec) = _format(left), _format(right)
+    p = PRIMITIVES[node.op].precedence
+    if node.op == "^":
+        negative_base = left.op == "const" and math.copysign(1.0, left.value) < 0
+        left_parens = left_prec <= p or negative_base
+        right_parens = right_prec < p
+        return f"{_wrap(left_text, left_parens)}^{_wrap(right_text, right_parens)}", p
+    space = " " if p == 1 else ""
+    text = f"{_wrap(left_text, left_prec < p)}{space}{node.op}{space}{_wrap(right_text, right_prec <= p)}"
+    return text, p
+
+
+def _wrap(text, parens):
+    return f"({text})" if parens else text
+
+
+# ------------------------------------------------------------------------------------------------------- parsing
+
+_TOKEN = re.compile(r"""
+    (?P<space>\s+)
+  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<name>[A-Za-z_]\w*)
+  | (?P<power>\*\*)
+  | (?P<symbol>[-+*/^(),])
+""", re.VERBOSE)
+
+
+def _tokenize(text):
+    """[(kind, token text, position)] ending with ("end", "", len(text)); kinds: number, name, symbol."""
+    tokens, pos = [], 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None:
+            raise ParseError(f"unexpected character {text[pos]!r}", text, pos)
+        if match.lastgroup == "power":
+            raise ParseError("'**' is not an operator (powers are written '^')", text, pos)
+        if match.lastgroup != "space":
+            tokens.append((match.lastgroup, match.group(), pos))
+        pos = match.end()
+    tokens.append(("end", "", len(text)))
+    return tokens
+
+
+def parse_expression(text):
+    """The formula written in `text`; raises ParseError (with the position) for bad text or a mistyped formula."""
+    return check_typed(_Parser(text).parse())
+
+
+class _Parser:
+    """Recursive descent over the tokens: expression > term > unary > power > atom."""
+
+    def __init__(self, text):
+        self.text = text
+        self.tokens = _tokenize(text)
+        self.index = 0
+        self.inside_sum = False
+
+    def parse(self):
+        if self.peek()[0] == "end":
+            raise self.error("empty expression")
+        node = self.expression()
+        self.expect("end")
+        return node
+
+    # token helpers
+    def peek(self, ahead=0):
+        return self.tokens[min(self.index + ahead, len(self.tokens) - 1)]
+
+    def take(self):
+        token = self.tokens[self.index]
+        self.index += 1
+        return token
+
+    def at(self, *symbols):
+        kind, token, _ = self.peek()
+        return kind == "symbol" and token in symbols
+
+    def error(self, message, position=None):
+        return ParseError(message, self.text, self.peek()[2] if position is None else position)
+
+    def unexpected(self):
+        kind, token, _ = self.peek()
+        return self.error("unexpected end of text" if kind == "end" else f"unexpected {token!r}")
+
+    def expect(self, kind, token=None):
+        found_kind, found, _ = self.peek()
+        if found_kind != kind or (token is not None and found != token):
+            if kind == "end":
+                raise self.unexpected()
+            raise self.error(f"expected {token!r}, found {'end of text' if found_kind == 'end' else repr(found)}")
+        return self.take()
+
+    # grammar
+    def expression(self):
+        node = self.term()
+        while self.at("+", "-"):
+            node = call(self.take()[1], node, self.term())
+        return node
+
+    def term(self):
+        node = self.unary()
+        while self.at("*", "/"):
+            node = call(self.take()[1], node, self.unary())
+        return node
+
+    def unary(self):
+        if not self.at("-"):
+            return self.power()
+        self.take()
+        followed_by_power = self.peek(1)[:2] == ("symbol", "^")
+        if self.peek()[0] == "number" and not followed_by_power:
+            return const(-self.number())
+        return call("*", const(-1.0), self.unary())
+
+    def power(self):
+        base = self.atom()
+        if self.at("^"):
+            self.take()
+            return call("^", base, self.unary())
+        return base
+
+    def atom(self):
+        kind = self.peek()[0]
+        if kind == "number":
+            return const(self.number())
+        if kind == "name":
+            return self.name()
+        if self.at("("):
+            self.take()
+            node = self.expression()
+            self.expect("symbol", ")")
+            return node
+        raise self.unexpected()
+
+    def number(self):
+        _, token, position = self.take()
+        value = float(token)
+        if not math.isfinite(value):
+            raise self.error(f"number {token} is out of range", position)
+        return value
+
+    def name(self):
+        _, token, position = self.take()
+        if token == "r":
+            if not self.inside_sum:
+                raise self.error("'r' must stand inside sum(...)", position)
+            return R
+        if token not in FUNCTIONS:
+            raise self.error(f"unknown name {token!r} (known: r, {', '.join(FUNCTIONS)})", position)
+        if token == "sum" and self.inside_sum:
+            raise self.error("sum(...) cannot stand inside another sum", position)
+        self.expect("symbol", "(")
+        outer = self.inside_sum
+        self.inside_sum = outer or token == "sum"
+        arguments = [self.expression()]
+        while self.at(","):
+            self.take()
+            arguments.append(self.expression())
+        self.inside_sum = outer
+        self.expect("symbol", ")")
+        if len(arguments) != 1:
+            raise self.error(f"{token} takes 1 argument, got {len(arguments)}", position)
+        return call(token, *arguments)

@@ -1,0 +1,68 @@
+"""Hypothesis strategies for formulas, shared by the test suite.
+
+`pair_trees` draws pair-level expressions g(r) (what stands inside `sum`), `atom_trees` draws whole formulas.
+Constants default to `moderate_constants` (safe to evaluate); pass `constants=any_finite_float()` to test text and
+storage to the last bit.
+"""
+import operator
+
+from hypothesis import strategies as st
+
+from symbolicpot.expr import BINARY, R, call, const
+
+SPECIAL_CONSTANTS = (0.0, -0.0, 1.0, -1.0, 0.5, -9.0, 1e-7, -1e-7, 1e5, -1e5, 0.1, 644.52)
+
+
+def moderate_constants():
+    """Finite floats of both signs: integers, magnitudes 1e-7 to 1e5, and a few hand-picked values."""
+    magnitudes = st.floats(min_value=1e-7, max_value=1e5)
+    return st.one_of(
+        st.sampled_from(SPECIAL_CONSTANTS),
+        st.integers(-12, 12).map(float),
+        st.builds(operator.mul, st.sampled_from((1.0, -1.0)), magnitudes),
+    )
+
+
+def any_finite_float():
+    """Every finite float (subnormals, ±0.0, ±1e308 included) plus the moderate ones."""
+    return st.one_of(moderate_constants(), st.floats(allow_nan=False, allow_infinity=False))
+
+
+def pair_trees(max_depth=4, unary=(), constants=None):
+    """Pair-level expressions over r and constants with + - * / ^ and the unary functions named in `unary`."""
+    leaf = st.one_of(st.just(R), (moderate_constants() if constants is None else constants).map(const))
+    return _trees(leaf, max_depth, unary)
+
+
+@st.composite
+def atom_trees(draw, max_depth=3, n_sums=(1, 3), pair_depth=3, unary=(), constants=None):
+    """Formulas with n_sums[0]..n_sums[1] leaves `sum(pair_tree)`, the other leaves constants; atom-level depth
+    at most `max_depth`, pair-level depth at most `pair_depth`."""
+    constants = moderate_constants() if constants is None else constants
+    assert n_sums[1] <= 2 ** max_depth, "too many sums for the depth"
+    sum_leaf = pair_trees(pair_depth, unary, constants).map(lambda g: call("sum", g))
+
+    def tree_over(sums, depth):
+        """A tree whose sum leaves are exactly `sums`."""
+        grow = depth > 0 and draw(st.booleans())  # shrinks towards small trees
+        if not grow and len(sums) <= 1:
+            return sums[0] if sums else const(draw(constants))
+        if unary and len(sums) <= 1 and draw(st.booleans()):
+            return call(draw(st.sampled_from(unary)), tree_over(sums, depth - 1))
+        half = 2 ** (depth - 1)  # the most sums a child can hold
+        split = draw(st.integers(max(0, len(sums) - half), min(len(sums), half)))
+        operator_symbol = draw(st.sampled_from(BINARY))
+        return call(operator_symbol, tree_over(sums[:split], depth - 1), tree_over(sums[split:], depth - 1))
+
+    n = draw(st.integers(*n_sums))
+    return tree_over([draw(sum_leaf) for _ in range(n)], max_depth)
+
+
+def _trees(leaf, depth, unary):
+    if depth == 0:
+        return leaf
+    child = _trees(leaf, depth - 1, unary)
+    branches = [st.builds(call, st.sampled_from(BINARY), child, child)]
+    if unary:
+        branches.append(st.builds(call, st.sampled_from(unary), child))
+    return st.one_of(leaf, *branches)

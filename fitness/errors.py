@@ -1,0 +1,93 @@
+"""Error metrics of a Prediction against a Dataset's labels, and the weighted least-squares error objective.
+
+Energies are compared per atom (the total energy error of a configuration divided by its atom count), forces per
+Cartesian component, stresses per Voigt component. Labels that are absent (NaN) are left out.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def error_metrics(prediction, dataset, configs=None):
+    """RMSE/MAE of energy (meV/atom), forces (eV/Å) and stress (GPa) over `configs` (default: all), as a dict.
+
+    A metric with no labels is None. Keys: energy_rmse_mev_per_atom, energy_mae_mev_per_atom, force_rmse_ev_per_a,
+    force_mae_ev_per_a, stress_rmse_gpa, n_configs, n_atoms.
+    """
+    configs = np.arange(dataset.n_configs) if configs is None else np.asarray(configs)
+    atoms = np.concatenate([np.arange(dataset.atom_offsets[c], dataset.atom_offsets[c + 1]) for c in configs]
+                           + [np.zeros(0, int)])
+    energy = 1e3 * (prediction.energy[configs] - dataset.energy[configs]) / dataset.n_atoms[configs]
+    forces = prediction.forces[atoms] - dataset.forces[atoms]
+    stress = prediction.stress[configs] - dataset.stress[configs]
+    return {
+        "energy_rmse_mev_per_atom": _rms(energy), "energy_mae_mev_per_atom": _mean_abs(energy),
+        "force_rmse_ev_per_a": _rms(forces), "force_mae_ev_per_a": _mean_abs(forces),
+        "stress_rmse_gpa": _rms(stress), "n_configs": int(len(configs)), "n_atoms": int(len(atoms)),
+    }
+
+
+def errors_by_group(prediction, dataset):
+    """{"overall": metrics, "groups": {group name: metrics}} (see error_metrics)."""
+    return {"overall": error_metrics(prediction, dataset),
+            "groups": {name: error_metrics(prediction, dataset, np.flatnonzero(dataset.group == g))
+                       for g, name in enumerate(dataset.group_names)}}
+
+
+def _rms(x):
+    x = x[np.isfinite(x)]
+    return float(np.sqrt(np.mean(x * x))) if x.size else None
+
+
+def _mean_abs(x):
+    x = x[np.isfinite(x)]
+    return float(np.mean(np.abs(x))) if x.size else None
+
+
+@dataclass(frozen=True)
+class ErrorWeights:
+    """Relative weights of the standardised energy, force and stress errors in the error objective."""
+    energy: float = 1.0
+    forces: float = 1.0
+    stress: float = 0.1
+
+
+class Residuals:
+    """Standardised, weighted residuals r(θ) with error objective Σ r² and its Jacobian, for one Dataset.
+
+    Each kind of label is divided by its spread in the data (its standard deviation; 1 where it has none) and by
+    the square root of its count, so the objective is Σ_kind weight · MSE_kind / var_kind.
+    """
+
+    def __init__(self, dataset, weights=ErrorWeights()):
+        self.dataset = dataset
+        per_atom = dataset.energy / dataset.n_atoms
+        labels = (per_atom, dataset.forces.reshape(-1), dataset.stress.reshape(-1))
+        self._masks = [np.isfinite(x) for x in labels]
+        self._targets = [x[m] for x, m in zip(labels, self._masks)]
+        self._scales = [np.sqrt(w / max(t.size, 1)) / _spread(t)
+                        for w, t in zip((weights.energy, weights.forces, weights.stress), self._targets)]
+
+    def __call__(self, prediction):
+        """Residual vector (n_labels,) of a Prediction."""
+        values = self._values(prediction.energy, prediction.forces, prediction.stress)
+        return np.concatenate([s * (v[m] - t) for s, v, m, t in zip(self._scales, values, self._masks, self._targets)])
+
+    def jacobian(self, prediction):
+        """d residuals / d constants (n_labels, P) of a Prediction made with gradients."""
+        values = self._values(prediction.d_energy, prediction.d_forces, prediction.d_stress)
+        return np.concatenate([s * v[m] for s, v, m in zip(self._scales, values, self._masks)])
+
+    def objective(self, prediction):
+        """Σ r², or inf for an invalid prediction."""
+        return float(np.sum(self(prediction) ** 2)) if prediction.ok else np.inf
+
+    def _values(self, energy, forces, stress):
+        n = self.dataset.n_atoms.reshape((-1,) + (1,) * (energy.ndim - 1))
+        p = energy.shape[1:]
+        return energy / n, forces.reshape((-1,) + p), stress.reshape((-1,) + p)
+
+
+def _spread(values):
+    spread = float(np.std(values)) if values.size > 1 else 0.0
+    return spread if spread > 0.0 else 1.0

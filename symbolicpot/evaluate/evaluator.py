@@ -1,0 +1,73 @@
+"""Evaluate formulas on a Dataset: energies (eV), forces (eV/Å), stresses (GPa) and their constant gradients."""
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..data import build_neighbours
+from ..expr.compile import compile_formula
+from ..expr.tree import constants
+from . import kernels
+from .cutoff import Cutoff
+
+EV_PER_A3_IN_GPA = 160.21766208
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A formula's output on every configuration. `ok` is False when any value was not finite.
+
+    Gradients (present when asked for) have a last axis over the formula's constants, in postfix order.
+    """
+    ok: bool
+    energy: np.ndarray                   # (C,) eV, total per configuration
+    forces: np.ndarray                   # (N, 3) eV/Å, atoms stacked as in the Dataset
+    stress: np.ndarray                   # (C, 6) GPa, Voigt xx yy zz yz xz xy, positive = tensile; NaN without a cell
+    d_energy: np.ndarray | None = None   # (C, P)
+    d_forces: np.ndarray | None = None   # (N, 3, P)
+    d_stress: np.ndarray | None = None   # (C, 6, P)
+
+
+class Evaluator:
+    """Scores formulas on one Dataset; the neighbour list and cutoff values are built once, here."""
+
+    def __init__(self, dataset, cutoff=Cutoff()):
+        self.dataset, self.cutoff = dataset, cutoff
+        self.neighbours = build_neighbours(dataset, cutoff.r_out)
+        self.fc, self.dfc = cutoff(self.neighbours.distance)
+        volume = np.array([a.get_volume() if a.pbc.all() else np.nan for a in dataset.atoms])
+        self._virial_to_stress = (EV_PER_A3_IN_GPA / volume)[:, None]  # (C, 1)
+
+    def __call__(self, formula, theta=None, gradients=False):
+        """Evaluate `formula` (a typed Node) with its own constants or `theta` ((P,)) instead."""
+        program = compile_formula(formula)
+        theta = self._theta(formula, theta)
+        ok, e, f, w, de, df, dw = kernels.evaluate(*self._program_args(program), theta, gradients, *self._data_args())
+        stress = w * self._virial_to_stress
+        if not gradients:
+            return Prediction(bool(ok), e, f, stress)
+        return Prediction(bool(ok), e, f, stress, de, df, dw * self._virial_to_stress[:, :, None])
+
+    def batch(self, formula, thetas):
+        """Evaluate one formula for many constant vectors (M, P) in one call (for CMA-ES populations).
+
+        Returns ok (M,), energy (M, C), forces (M, N, 3), stress (M, C, 6) in the units of Prediction.
+        """
+        program = compile_formula(formula)
+        thetas = np.ascontiguousarray(thetas, dtype=float).reshape(-1, program.n_constants)
+        ok, e, f, w = kernels.evaluate_many(*self._program_args(program), thetas, *self._data_args())
+        return ok, e, f, w * self._virial_to_stress
+
+    @staticmethod
+    def _theta(formula, theta):
+        values = constants(formula) if theta is None else theta
+        return np.ascontiguousarray(values, dtype=float).reshape(-1)
+
+    @staticmethod
+    def _program_args(p):
+        return (p.atom.code, p.atom.arg, p.atom.const_ids, p.pair_code, p.pair_arg, p.pair_offsets,
+                p.pair_const_ids, p.pair_const_offsets, p.depth)
+
+    def _data_args(self):
+        nl = self.neighbours
+        return (nl.centre, nl.neighbour, nl.distance, nl.vector, self.fc, self.dfc, nl.atom_config,
+                self.dataset.n_configs)

@@ -1,0 +1,223 @@
+"""The compiled evaluator: reference energies and forces, and analytic derivatives against finite differences."""
+import ase.build
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+
+from strategies import atom_trees
+from symbolicpot.data import Dataset, example_path, load, read_poet
+from symbolicpot.evaluate import Cutoff, Evaluator, EV_PER_A3_IN_GPA
+from symbolicpot.expr import constants, parse_expression, with_constants
+from symbolicpot.expr.compile import compile_formula
+from symbolicpot.fitness import Residuals, error_metrics
+from symbolicpot.search import fit_constants_cg
+
+SUTTON_CHEN = parse_expression("sum(644.52*r^-9) - sum(527.62*r^-6)^0.5")
+LENNARD_JONES = parse_expression("sum(49000*r^-12) - sum(33*r^-6)")
+
+
+def unlabelled(structures):
+    """A Dataset of ase.Atoms with no labels."""
+    n = len(structures)
+    n_atoms = sum(len(a) for a in structures)
+    return Dataset(tuple(structures), np.full(n, np.nan), np.full((n_atoms, 3), np.nan), np.full((n, 6), np.nan),
+                   np.zeros(n, int), ("test",), tuple("test" for _ in structures))
+
+
+def rattled_copper(seed=0, cell=(2, 2, 2)):
+    """A distorted fcc Cu supercell (Å): rattled atoms in a sheared cell, so no symmetry hides a sign error."""
+    atoms = ase.build.bulk("Cu", "fcc", a=3.61, cubic=True).repeat(cell)
+    atoms.set_cell(atoms.cell[:] @ np.array([[1.0, 0.02, 0.0], [0.0, 0.98, 0.03], [0.01, 0.0, 1.01]]),
+                   scale_atoms=True)
+    atoms.rattle(0.08, seed=seed)
+    return atoms
+
+
+@pytest.mark.parametrize("temperature", ["300K", "1600K", "3800K", "20kK"])
+def test_sutton_chen_reproduces_poet_eam_cu(poet_data, temperature):
+    data = read_poet(poet_data / "EAM_Cu" / f"NVT_FCC_{temperature}")
+    prediction = Evaluator(data)(SUTTON_CHEN)
+    assert prediction.ok
+    assert np.abs(prediction.energy - data.energy).max() < 1e-3  # eV per 32-atom cell
+    assert np.abs(prediction.forces - data.forces).max() < 1e-3  # eV/Å
+
+
+def test_lennard_jones_fits_poet_lj_ar(poet_data):
+    """POET's argon was labelled by LAMMPS with tabulated LJ at a cutoff it does not state, so the stored values
+    are not reproduced to the digit; LJ with the smooth cutoff (5, 7 Å), its constants fitted, comes within
+    0.5 meV/atom and 2e-3 eV/Å, with exponents 12 and 6 and σ of argon."""
+    data = load([poet_data / "LJ_Ar"])
+    evaluator = Evaluator(data, Cutoff(5.0, 7.0))
+    fitted, _ = fit_constants_cg(evaluator, LENNARD_JONES, Residuals(data))
+    errors = error_metrics(evaluator(fitted), data)
+    assert errors["energy_rmse_mev_per_atom"] < 0.5 and errors["force_rmse_ev_per_a"] < 2e-3
+    a, minus_twelve, b, minus_six = constants(fitted)
+    assert abs(minus_twelve + 12) < 0.05 and abs(minus_six + 6) < 0.05
+    assert 3.3 < (a / b) ** (1 / 6) < 3.45  # σ (Å): A = 2εσ¹², B = 2εσ⁶ with the full-list convention
+
+
+def energy_of(formula, structure, cutoff):
+    return Evaluator(unlabelled([structure]), cutoff)(formula).energy[0]
+
+
+def finite_difference_forces(formula, structure, cutoff, h=1e-5):
+    forces = np.zeros((len(structure), 3))
+    for i in range(len(structure)):
+        for a in range(3):
+            shifted = [structure.copy(), structure.copy()]
+            shifted[0].positions[i, a] += h
+            shifted[1].positions[i, a] -= h
+            forces[i, a] = -(energy_of(formula, shifted[0], cutoff) - energy_of(formula, shifted[1], cutoff)) / (2 * h)
+    return forces
+
+
+def finite_strain_stress(formula, structure, cutoff, h=1e-6):
+    """(6,) GPa: (1/V) dE/dε by central differences of symmetric strains."""
+    stress = np.zeros(6)
+    pairs = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]
+    for k, (a, b) in enumerate(pairs):
+        energies = []
+        for sign in (1, -1):
+            strain = np.eye(3)
+            strain[a, b] += sign * h / (1 if a == b else 2)
+            strain[b, a] += 0 if a == b else sign * h / 2
+            strained = structure.copy()
+            strained.set_cell(structure.cell[:] @ strain, scale_atoms=True)
+            energies.append(energy_of(formula, strained, cutoff))
+        stress[k] = (energies[0] - energies[1]) / (2 * h) / structure.get_volume() * EV_PER_A3_IN_GPA
+    return stress
+
+
+def assert_close(analytic, numeric, rtol=1e-6):
+    """Max-norm agreement relative to the larger side."""
+    scale = max(np.abs(analytic).max(), np.abs(numeric).max(), 1e-3)
+    assert np.abs(analytic - numeric).max() <= rtol * scale
+
+
+def test_sutton_chen_forces_and_stress_match_finite_differences():
+    structure = rattled_copper(cell=(1, 1, 2))
+    prediction = Evaluator(unlabelled([structure]))(SUTTON_CHEN)
+    assert_close(prediction.forces, finite_difference_forces(SUTTON_CHEN, structure, Cutoff()))
+    assert_close(prediction.stress[0], finite_strain_stress(SUTTON_CHEN, structure, Cutoff()))
+
+
+SMALL_CELL = rattled_copper(seed=3, cell=(1, 1, 1))
+SMALL_CUTOFF = Cutoff(2.8, 4.0)
+
+
+def moderate(prediction):
+    """Finite-difference checks need values that double precision resolves after a 1e-5 Å step."""
+    return prediction.ok and np.abs(prediction.energy).max() < 1e4 and np.abs(prediction.forces).max() < 1e4
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(formula=atom_trees(max_depth=3, pair_depth=3))
+def test_random_formulas_forces_and_stress_match_finite_differences(formula):
+    prediction = Evaluator(unlabelled([SMALL_CELL]), SMALL_CUTOFF)(formula)
+    assume(moderate(prediction))
+    for analytic, difference, step in ((prediction.forces, finite_difference_forces, 1e-5),
+                                       (prediction.stress[0], finite_strain_stress, 1e-6)):
+        numeric, coarser = (difference(formula, SMALL_CELL, SMALL_CUTOFF, h) for h in (step, 2 * step))
+        assume_reliable(numeric, coarser)
+        assert_close(analytic, numeric, rtol=1e-5)
+
+
+def assume_reliable(numeric, coarser):
+    """Where rounding or curvature spoil a finite difference (steps h and 2h disagree), it cannot judge."""
+    assume(np.abs(numeric - coarser).max() <= 1e-7 * max(np.abs(numeric).max(), 1e-3))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(formula=atom_trees(max_depth=3, pair_depth=3))
+def test_random_formulas_constant_gradients_match_finite_differences(formula):
+    evaluator = Evaluator(unlabelled([SMALL_CELL, rattled_copper(seed=4, cell=(1, 1, 1))]), SMALL_CUTOFF)
+    theta = np.array(constants(formula))
+    prediction = evaluator(formula, gradients=True)
+    assume(moderate(prediction) and theta.size > 0)
+    for m in range(theta.size):
+        step = 1e-6 * max(abs(theta[m]), 1e-2)
+        differences = [central_difference(evaluator, formula, theta, m, h) for h in (step, 2 * step)]
+        for name in ("energy", "forces", "stress"):
+            numeric, coarser = (d[name] for d in differences)
+            assume_reliable(numeric, coarser)
+            assert_close(getattr(prediction, "d_" + name)[..., m], numeric, rtol=1e-5)
+
+
+def central_difference(evaluator, formula, theta, m, h):
+    """{name: d(name)/dθ_m} for energy, forces and stress by central differences with step h."""
+    plus, minus = theta.copy(), theta.copy()
+    plus[m] += h
+    minus[m] -= h
+    up, down = evaluator(formula, plus), evaluator(formula, minus)
+    assume(up.ok and down.ok)
+    return {name: (getattr(up, name) - getattr(down, name)) / (2 * h) for name in ("energy", "forces", "stress")}
+
+
+def test_gradients_do_not_change_values():
+    evaluator = Evaluator(load([example_path("sutton_chen")]).subset(slice(0, 5)))
+    plain, with_gradients = evaluator(SUTTON_CHEN), evaluator(SUTTON_CHEN, gradients=True)
+    for name in ("energy", "forces", "stress"):
+        np.testing.assert_array_equal(getattr(plain, name), getattr(with_gradients, name))
+    assert with_gradients.d_forces.shape == (plain.forces.shape + (5,))
+
+
+def test_batched_constants_equal_single_calls():
+    evaluator = Evaluator(load([example_path("sutton_chen")]).subset(slice(0, 5)))
+    rng = np.random.default_rng(1)
+    thetas = np.array(constants(SUTTON_CHEN)) * (1 + 0.05 * rng.standard_normal((6, 5)))
+    thetas[2, 4] = 1e9  # an overflowing outer exponent makes one vector invalid
+    ok, energy, forces, stress = evaluator.batch(SUTTON_CHEN, thetas)
+    for m, theta in enumerate(thetas):
+        single = evaluator(SUTTON_CHEN, theta)
+        assert ok[m] == single.ok
+        if single.ok:
+            np.testing.assert_array_equal(energy[m], single.energy)
+            np.testing.assert_array_equal(forces[m], single.forces)
+            np.testing.assert_array_equal(stress[m], single.stress)
+    assert not ok[2] and ok.sum() == 5
+
+
+@pytest.mark.parametrize("text", [
+    "sum(1/(r-r))",                 # division by zero
+    "sum(r^1000)",                  # overflow
+    "(0-sum(r))^0.5",               # negative base to a real power
+    "sum(log(r-10))",               # outside log's domain
+    "1/(1/(sum(r)-sum(r)))",        # a fault hidden by a later operation is still a fault
+])
+def test_numerical_faults_make_a_formula_invalid(text):
+    prediction = Evaluator(unlabelled([SMALL_CELL]), SMALL_CUTOFF)(parse_expression(text), gradients=True)
+    assert not prediction.ok
+
+
+def test_cutoff_is_smooth():
+    cutoff = Cutoff(3.0, 5.0)
+    r = np.linspace(2.5, 5.5, 3001)
+    f, df = cutoff(r)
+    assert f[r <= 3.0].min() == 1.0 and f[r >= 5.0].max() == 0.0
+    assert np.abs(np.diff(f)).max() < 2e-3  # continuous
+    h = 1e-6
+    middle = (r > 3.0) & (r < 5.0)
+    numeric = (cutoff(r + h)[0] - cutoff(r - h)[0]) / (2 * h)
+    np.testing.assert_allclose(df[middle], numeric[middle], atol=1e-8)
+    with pytest.raises(ValueError, match="r_in"):
+        Cutoff(5.0, 3.0)
+
+
+def test_compiled_programs_keep_constants_in_postfix_order():
+    formula = parse_expression("2*sum(3*r^4) + sum(5/r)^6")
+    program = compile_formula(formula)
+    assert program.n_constants == 5 and program.n_sums == 2
+    assert list(program.atom.const_ids) == [0, 4]
+    assert list(program.pair_const_ids) == [1, 2, 3]
+    assert list(program.pair_const_offsets) == [0, 2, 3]
+
+
+def test_fit_constants_recovers_sutton_chen():
+    data = load([example_path("sutton_chen")])
+    evaluator = Evaluator(data)
+    perturbed = with_constants(SUTTON_CHEN, [c * f for c, f in zip(constants(SUTTON_CHEN), (1.1, 0.9, 1.1, 0.9, 1.1))])
+    assert error_metrics(evaluator(perturbed), data)["energy_rmse_mev_per_atom"] > 100
+    fitted, _ = fit_constants_cg(evaluator, perturbed, Residuals(data))
+    assert error_metrics(evaluator(fitted), data)["energy_rmse_mev_per_atom"] < 0.1
+    _, pair_exponent, _, density_exponent, outer_exponent = constants(fitted)
+    assert abs(pair_exponent + 9) < 0.05 and abs(density_exponent + 6) < 0.05 and abs(outer_exponent - 0.5) < 0.01

@@ -1,0 +1,6 @@
+"""`python -m symbolicpot` is the `symbolicpot` command."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

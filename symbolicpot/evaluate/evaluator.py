@@ -34,6 +34,9 @@ class Evaluator:
         self.dataset, self.cutoff = dataset, cutoff
         self.neighbours = build_neighbours(dataset, cutoff.r_out)
         self.fc, self.dfc = cutoff(self.neighbours.distance)
+        # The kernels address atom i's pairs as first[i]:first[i+1] of the centre-sorted list.
+        self._first_pair = np.searchsorted(self.neighbours.centre, np.arange(dataset.n_atoms_total + 1))
+        self._scratch = [np.empty((2, 0, self.neighbours.distance.size)), np.empty((2, self.neighbours.distance.size, 0))]
         volume = np.array([a.get_volume() if a.pbc.all() else np.nan for a in dataset.atoms])
         self._virial_to_stress = (EV_PER_A3_IN_GPA / volume)[:, None]  # (C, 1)
 
@@ -41,7 +44,8 @@ class Evaluator:
         """Evaluate `formula` (a typed Node) with its own constants or `theta` ((P,)) instead."""
         program = compile_formula(formula)
         theta = self._theta(formula, theta)
-        ok, e, f, w, de, df, dw = kernels.evaluate(*self._program_args(program), theta, gradients, *self._data_args())
+        ok, e, f, w, de, df, dw = kernels.evaluate(*self._program_args(program), theta, gradients, *self._data_args(),
+                                                   *self._work(program.n_sums, theta.size if gradients else 0))
         stress = w * self._virial_to_stress
         if not gradients:
             return Prediction(bool(ok), e, f, stress)
@@ -54,8 +58,18 @@ class Evaluator:
         """
         program = compile_formula(formula)
         thetas = np.ascontiguousarray(thetas, dtype=float).reshape(-1, program.n_constants)
-        ok, e, f, w = kernels.evaluate_many(*self._program_args(program), thetas, *self._data_args())
+        ok, e, f, w = kernels.evaluate_many(*self._program_args(program), thetas, *self._data_args(),
+                                            *self._work(program.n_sums, 0))
         return ok, e, f, w * self._virial_to_stress
+
+    def _work(self, n_sums, n_gradients):
+        """Scratch arrays for the kernels, (2, ≥n_sums, n_pairs) and (2, n_pairs, ≥n_gradients), kept between calls."""
+        n_pairs = self.neighbours.distance.size
+        if self._scratch[0].shape[1] < n_sums:
+            self._scratch[0] = np.empty((2, n_sums, n_pairs))
+        if self._scratch[1].shape[2] < n_gradients:
+            self._scratch[1] = np.empty((2, n_pairs, n_gradients))
+        return self._scratch
 
     @staticmethod
     def _theta(formula, theta):
@@ -69,5 +83,5 @@ class Evaluator:
 
     def _data_args(self):
         nl = self.neighbours
-        return (nl.centre, nl.neighbour, nl.distance, nl.vector, self.fc, self.dfc, nl.atom_config,
+        return (self._first_pair, nl.neighbour, nl.distance, nl.vector, self.fc, self.dfc, nl.atom_config,
                 self.dataset.n_configs)

@@ -8,7 +8,8 @@ constant gradients are wanted, the mixed second derivatives d²/d(input) d(direc
 import numba
 import numpy as np
 
-from ..expr.primitives import ARITY, CONST, INPUT, local_partials
+from ..expr.primitives import (ADD, ARITY, CONST, DIV, EXP, INPUT, LOG, MUL, POW, SQRT, SUB, TANH,
+                               local_partials)
 
 BATCH = 128  # rows per interpreter call
 
@@ -20,6 +21,17 @@ def _all_finite(values, n):
     for b in range(n):
         s += values[b] - values[b]
     return s == 0.0
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _op_values_and_partials(op, x, y, n, need_y, second, part):
+    """x[:n] = op(x, y)[:n]; partials into part (5, BATCH): ∂x, ∂y and, with `second`, ∂xx, ∂xy, ∂yy."""
+    if second:
+        for b in range(n):
+            x[b], part[0, b], part[1, b], part[2, b], part[3, b], part[4, b] = local_partials(op, x[b], y[b], need_y)
+    else:  # the second partials are not stored, so the compiler drops their arithmetic
+        for b in range(n):
+            x[b], part[0, b], part[1, b], _, _, _ = local_partials(op, x[b], y[b], need_y)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -53,13 +65,26 @@ def run_program(code, arg, consts, n_const_dirs, inputs, n, sv, sg, sh, part, li
         a = top - ARITY[op]  # first operand, overwritten by the result
         c = top - 1          # second operand (the first again for unary ops, whose partials along it are 0)
         live_a, live_c = live[a], live[c] and ARITY[op] == 2
-        if n_hess == 0:  # second partials are not stored, so the compiler drops their arithmetic
-            for b in range(n):
-                sv[a, b], part[0, b], part[1, b], _, _, _ = local_partials(op, sv[a, b], sv[c, b], live_c)
+        # One loop per opcode, so that each loop is compiled for a known operation and can be vectorised.
+        x, y, second = sv[a], sv[c], n_hess > 0
+        if op == ADD:
+            _op_values_and_partials(ADD, x, y, n, live_c, second, part)
+        elif op == SUB:
+            _op_values_and_partials(SUB, x, y, n, live_c, second, part)
+        elif op == MUL:
+            _op_values_and_partials(MUL, x, y, n, live_c, second, part)
+        elif op == DIV:
+            _op_values_and_partials(DIV, x, y, n, live_c, second, part)
+        elif op == POW:
+            _op_values_and_partials(POW, x, y, n, live_c, second, part)
+        elif op == EXP:
+            _op_values_and_partials(EXP, x, y, n, live_c, second, part)
+        elif op == LOG:
+            _op_values_and_partials(LOG, x, y, n, live_c, second, part)
+        elif op == SQRT:
+            _op_values_and_partials(SQRT, x, y, n, live_c, second, part)
         else:
-            for b in range(n):
-                sv[a, b], part[0, b], part[1, b], part[2, b], part[3, b], part[4, b] = local_partials(
-                    op, sv[a, b], sv[c, b], live_c)
+            _op_values_and_partials(TANH, x, y, n, live_c, second, part)
         for i in range(n_hess):
             for j in range(n_dir):
                 for b in range(n):
@@ -87,12 +112,14 @@ def run_program(code, arg, consts, n_const_dirs, inputs, n, sv, sg, sh, part, li
 
 @numba.njit(cache=True, error_model="numpy")
 def evaluate(atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offsets, pair_cids, pair_coffsets, depth,
-             theta, with_gradients, centre, neighbour, distance, vector, fc, dfc, atom_config, n_configs):
+             theta, with_gradients, first, neighbour, distance, vector, fc, dfc, atom_config, n_configs, work, work_t):
     """Energies, forces and virials of every configuration, optionally with their constant gradients.
 
-    Two passes over the full neighbour list (pairs p = (i, j), r_p in Å, cutoff fc(r), dfc = dfc/dr):
+    Two passes over the full neighbour list (pairs p = (i, j) sorted by i, atom i's pairs first[i]:first[i+1],
+    r_p in Å, cutoff fc(r), dfc = dfc/dr):
     sums S_k(i) = Σ_p g_k(r_p) fc(r_p); atom terms T(S(i)) and dT/dS_k; then dE/dr_p = Σ_k dT/dS_k(i)·(g_k fc)'.
-    Returns ok, energy (C,) eV, forces (N, 3) eV/Å, virial (C, 6) eV as Σ_p dE/dr_p · v_a v_b / r_p in Voigt
+    `work` (2, ≥K, n_pairs) and `work_t` (2, n_pairs, ≥P) are reused scratch (fresh large arrays every call would
+    cost a page fault per 4 kB). Returns ok, energy (C,) eV, forces (N, 3) eV/Å, virial (C, 6) eV as Σ_p dE/dr_p · v_a v_b / r_p in Voigt
     order (xx yy zz yz xz xy), and d(energy, forces, virial)/dθ with a last axis of length P (0 without gradients).
     """
     n_pairs, n_atoms, K = distance.shape[0], atom_config.shape[0], pair_offsets.shape[0] - 1
@@ -106,8 +133,9 @@ def evaluate(atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offsets, 
     failed = (False, energy, forces, virial, d_energy, d_forces, d_virial)
 
     # Pass 1: pair terms g_k(r) with dg/dr (and dg/dθ, d²g/drdθ), sums S_k(i).
-    g, dg = np.empty((K, n_pairs)), np.empty((K, n_pairs))
-    g_t, dg_t = np.zeros((n_pairs, P)), np.zeros((n_pairs, P))
+    g, dg, g_t, dg_t = work[0], work[1], work_t[0], work_t[1]
+    if with_gradients:
+        work_t[:, :, :P] = 0.0
     s, s_t = np.zeros((K, n_atoms)), np.zeros((n_atoms, P))
     rows = np.empty((1, BATCH))
     for k in range(K):
@@ -122,13 +150,15 @@ def evaluate(atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offsets, 
             rows[0, :n] = distance[p0:p0 + n]
             if not run_program(code, arg, consts, n_c, rows, n, sv, sg, sh, part, live):
                 return failed
-            for b in range(n):
-                p, i = p0 + b, centre[p0 + b]
-                g[k, p], dg[k, p] = sv[0, b], sg[0, 0, b]
-                s[k, i] += sv[0, b] * fc[p]
-                for m in range(n_c):
-                    g_t[p, cids[m]], dg_t[p, cids[m]] = sg[0, 1 + m, b], sh[0, 0, 1 + m, b]
-                    s_t[i, cids[m]] += sg[0, 1 + m, b] * fc[p]
+            g[k, p0:p0 + n], dg[k, p0:p0 + n] = sv[0, :n], sg[0, 0, :n]
+            for m in range(n_c):
+                g_t[p0:p0 + n, cids[m]], dg_t[p0:p0 + n, cids[m]] = sg[0, 1 + m, :n], sh[0, 0, 1 + m, :n]
+    for i in range(n_atoms):  # the pairs of atom i are first[i]:first[i+1] (the list is sorted by centre)
+        for p in range(first[i], first[i + 1]):
+            for k in range(K):
+                s[k, i] += g[k, p] * fc[p]
+            for m in range(P):
+                s_t[i, m] += g_t[p, m] * fc[p]
 
     # Pass 2: atom terms T(S), dT/dS_k, and d(dT/dS_k)/dθ (through S and through T's own constants).
     n_c = atom_cids.shape[0] if with_gradients else 0
@@ -155,23 +185,40 @@ def evaluate(atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offsets, 
                     for k in range(K):
                         d_t_s[i, k, m] += sh[0, k, owner[m], b] * s_t[i, m]
 
-    # Pass 3: dE/dr_p into forces and virials.
+    # Pass 3: dE/dr_p into forces and virials; atom i's own force and its virial share stay in registers.
     slope = np.empty(K)
-    for p in range(n_pairs):
-        i, j, r = centre[p], neighbour[p], distance[p]
+    for i in range(n_atoms):
         c = atom_config[i]
-        de_dr = 0.0
-        for k in range(K):
-            slope[k] = dg[k, p] * fc[p] + g[k, p] * dfc[p]
-            de_dr += t_s[k, i] * slope[k]
-        _scatter(de_dr, vector[p], r, i, j, forces, virial[c])
-        for m in range(P):
-            d_de_dr = 0.0
+        fx = fy = fz = wxx = wyy = wzz = wyz = wxz = wxy = 0.0
+        for p in range(first[i], first[i + 1]):
+            j, r, vx, vy, vz = neighbour[p], distance[p], vector[p, 0], vector[p, 1], vector[p, 2]
+            de_dr = 0.0
             for k in range(K):
-                d_de_dr += d_t_s[i, k, m] * slope[k]
-            if owner[m] >= 0:
-                d_de_dr += t_s[owner[m], i] * (dg_t[p, m] * fc[p] + g_t[p, m] * dfc[p])
-            _scatter(d_de_dr, vector[p], r, i, j, d_forces[:, :, m], d_virial[c, :, m])
+                slope[k] = dg[k, p] * fc[p] + g[k, p] * dfc[p]
+                de_dr += t_s[k, i] * slope[k]
+            w = de_dr / r
+            fx, fy, fz = fx + w * vx, fy + w * vy, fz + w * vz
+            forces[j, 0] -= w * vx
+            forces[j, 1] -= w * vy
+            forces[j, 2] -= w * vz
+            wxx, wyy, wzz = wxx + w * vx * vx, wyy + w * vy * vy, wzz + w * vz * vz
+            wyz, wxz, wxy = wyz + w * vy * vz, wxz + w * vx * vz, wxy + w * vx * vy
+            for m in range(P):
+                d_de_dr = 0.0
+                for k in range(K):
+                    d_de_dr += d_t_s[i, k, m] * slope[k]
+                if owner[m] >= 0:
+                    d_de_dr += t_s[owner[m], i] * (dg_t[p, m] * fc[p] + g_t[p, m] * dfc[p])
+                _scatter(d_de_dr, vector[p], r, i, j, d_forces[:, :, m], d_virial[c, :, m])
+        forces[i, 0] += fx
+        forces[i, 1] += fy
+        forces[i, 2] += fz
+        virial[c, 0] += wxx
+        virial[c, 1] += wyy
+        virial[c, 2] += wzz
+        virial[c, 3] += wyz
+        virial[c, 4] += wxz
+        virial[c, 5] += wxy
     ok = (np.isfinite(energy).all() and np.isfinite(forces).all() and np.isfinite(virial).all()
           and np.isfinite(d_energy).all() and np.isfinite(d_forces).all() and np.isfinite(d_virial).all())
     return ok, energy, forces, virial, d_energy, d_forces, d_virial
@@ -194,7 +241,7 @@ def _scatter(de_dr, v, r, i, j, forces, virial):
 
 @numba.njit(cache=True, error_model="numpy")
 def evaluate_many(atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offsets, pair_cids, pair_coffsets, depth,
-                  thetas, centre, neighbour, distance, vector, fc, dfc, atom_config, n_configs):
+                  thetas, first, neighbour, distance, vector, fc, dfc, atom_config, n_configs, work, work_t):
     """`evaluate` for each row of thetas (M, P) in one call: ok (M,), energy (M, C), forces (M, N, 3), virial (M, C, 6)."""
     M = thetas.shape[0]
     ok = np.empty(M, np.bool_)
@@ -204,5 +251,5 @@ def evaluate_many(atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offs
     for m in range(M):
         ok[m], energy[m], forces[m], virial[m], _, _, _ = evaluate(
             atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offsets, pair_cids, pair_coffsets, depth,
-            thetas[m], False, centre, neighbour, distance, vector, fc, dfc, atom_config, n_configs)
+            thetas[m], False, first, neighbour, distance, vector, fc, dfc, atom_config, n_configs, work, work_t)
     return ok, energy, forces, virial

@@ -1,0 +1,98 @@
+"""OperatorConfig: the primitive set, the size limits, random generation and the rates of the variation operators.
+
+Depth counts edges: a lone leaf has depth 0, Sutton–Chen `sum(644.52*r^-9) - sum(527.62*r^-6)^0.5` has depth 5 and
+15 nodes.
+"""
+from dataclasses import dataclass
+import math
+
+from ..expr import BINARY, PRIMITIVES, DEFAULT_PRIMITIVES
+
+MUTATIONS = ("point", "subtree", "hoist", "shrink", "insert", "constant", "wrap_in_sum", "unwrap")
+
+
+@dataclass(frozen=True)
+class OperatorConfig:
+    """Settings of random generation and variation; every tree an operator returns keeps the limits.
+
+    Constants are drawn so that both exponents and prefactors appear: with `integer_constant_probability` a
+    non-zero integer from `integer_constant_range` (exponents such as -12, -6, 2), else a magnitude log-uniform in
+    `constant_magnitude_range` with a random sign (prefactors such as 0.01 or 644.5). Zero is never drawn: it makes
+    a term vanish and cannot be perturbed relatively.
+    """
+    primitives: tuple[str, ...] = DEFAULT_PRIMITIVES  # enabled symbols of expr.PRIMITIVES; at least one binary
+    max_size: int = 30                 # nodes of a formula, constants included
+    max_depth: int = 8                 # edges from the root to the deepest leaf
+    max_sums: int = 3                  # sum(...) nodes of a formula (every formula has at least one)
+    init_depth: tuple[int, int] = (2, 4)  # depth range of ramped half-and-half (full trees of depth 5 exceed 30 nodes)
+    grow_leaf_probability: float = 0.3   # grow method: chance that a node above the depth limit is a leaf
+    r_probability: float = 0.5           # chance that a new pair-level leaf is r rather than a constant
+    integer_constant_probability: float = 0.5
+    integer_constant_range: tuple[int, int] = (-12, 12)
+    constant_magnitude_range: tuple[float, float] = (1e-3, 1e3)
+    crossover_probability: float = 0.5   # vary(): crossover with two parents, else one mutation by the weights below
+    point_weight: float = 1.0            # swap an operator (same arity) or a leaf (same level)
+    subtree_weight: float = 1.0          # replace a subtree by a fresh random one of its level
+    hoist_weight: float = 0.5            # replace a formula (or a sum's expression) by one of its subtrees
+    shrink_weight: float = 0.5           # replace a subtree by a leaf
+    insert_weight: float = 1.0           # wrap a subtree in a new operator with a fresh leaf sibling
+    constant_weight: float = 1.0         # multiply constants by (1 + constant_sigma·N(0, 1))
+    wrap_in_sum_weight: float = 0.5      # turn an atom-level constant part c into sum(c*g), g fresh
+    unwrap_weight: float = 0.5           # replace a sum by one of its r-free parts (formulas with ≥ 2 sums)
+    constant_sigma: float = 0.1          # relative σ of constant perturbation (absolute σ for a zero constant)
+    perturb_all_probability: float = 0.5  # constant perturbation: all constants at once rather than one
+
+    def __post_init__(self):
+        _require(isinstance(self.primitives, (tuple, list)), "primitives", "must be a sequence of symbols")
+        object.__setattr__(self, "primitives", tuple(self.primitives))
+        for name in ("init_depth", "integer_constant_range", "constant_magnitude_range"):
+            object.__setattr__(self, name, _pair(getattr(self, name), name))
+        unknown = [p for p in self.primitives if p not in PRIMITIVES]
+        _require(not unknown, "primitives", f"unknown symbols {unknown} (known: {', '.join(PRIMITIVES)})")
+        _require(len(set(self.primitives)) == len(self.primitives), "primitives", "has duplicates")
+        _require(any(p in BINARY for p in self.primitives), "primitives", "needs at least one binary operator")
+        _require(_is_int(self.max_size) and self.max_size >= 2, "max_size", "must be an integer >= 2 (sum(r))")
+        _require(_is_int(self.max_depth) and self.max_depth >= 1, "max_depth", "must be an integer >= 1")
+        _require(_is_int(self.max_sums) and self.max_sums >= 1, "max_sums", "must be an integer >= 1")
+        low, high = self.init_depth
+        _require(_is_int(low) and _is_int(high) and 1 <= low <= high <= self.max_depth, "init_depth",
+                 f"must be integers 1 <= low <= high <= max_depth ({self.max_depth}), got {self.init_depth}")
+        low, high = self.integer_constant_range
+        _require(_is_int(low) and _is_int(high) and low <= high and (low, high) != (0, 0), "integer_constant_range",
+                 f"must be integers low <= high with a non-zero value between, got {self.integer_constant_range}")
+        low, high = self.constant_magnitude_range
+        _require(_is_real(low) and _is_real(high) and 0 < low <= high < math.inf, "constant_magnitude_range",
+                 f"must be finite 0 < low <= high, got {self.constant_magnitude_range}")
+        for name in ("grow_leaf_probability", "r_probability", "integer_constant_probability",
+                     "crossover_probability", "perturb_all_probability"):
+            value = getattr(self, name)
+            _require(_is_real(value) and 0.0 <= value <= 1.0, name, f"must lie in [0, 1], got {value!r}")
+        for name in MUTATIONS:
+            weight = getattr(self, f"{name}_weight")
+            _require(_is_real(weight) and 0.0 <= weight < math.inf, f"{name}_weight",
+                     f"must be finite and >= 0, got {weight!r}")
+        _require(sum(self.mutation_weights()) > 0, "*_weight", "(the mutation weights) must not all be 0")
+        _require(_is_real(self.constant_sigma) and 0.0 < self.constant_sigma < math.inf, "constant_sigma",
+                 f"must be finite and > 0, got {self.constant_sigma!r}")
+
+    def mutation_weights(self):
+        """The weights of MUTATIONS, in that order."""
+        return [getattr(self, f"{name}_weight") for name in MUTATIONS]
+
+
+def _require(condition, field, message):
+    if not condition:
+        raise ValueError(f"OperatorConfig.{field}: {message}")
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_real(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _pair(value, field):
+    _require(isinstance(value, (tuple, list)) and len(value) == 2, field, f"must be a (low, high) pair, got {value!r}")
+    return tuple(value)

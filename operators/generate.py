@@ -1,0 +1,112 @@
+"""Typed random formulas: grow / full trees, ramped half-and-half, and seeds parsed from text.
+
+`full` trees split their sums evenly over the atom-level operators and fill every pair-level expression to the depth
+limit; `grow` trees stop early at random. A drawn formula that breaks the size limit is drawn again, at a smaller
+depth after a few tries.
+"""
+import math
+
+from ..expr import PRIMITIVES, R, call, const, parse_expression, walk
+from .limits import limit_violations, within_limits
+from .paths import PAIR
+
+ATTEMPTS = 10
+
+
+def pick(rng, items):
+    """A uniformly chosen element of the sequence `items`."""
+    return items[rng.integers(len(items))]
+
+
+def random_constant(rng, config):
+    """A constant: a non-zero integer (exponent-like) or a log-uniform magnitude with a random sign (prefactor-like)."""
+    if rng.random() < config.integer_constant_probability:
+        low, high = config.integer_constant_range
+        value = 0
+        while value == 0:  # the range holds a non-zero integer (checked by OperatorConfig)
+            value = int(rng.integers(low, high + 1))
+        return const(value)
+    low, high = config.constant_magnitude_range
+    magnitude = math.exp(rng.uniform(math.log(low), math.log(high)))
+    return const(magnitude if rng.random() < 0.5 else -magnitude)
+
+
+def random_leaf(rng, config, level):
+    """A leaf of `level`: r or a constant inside a sum, a constant outside."""
+    if level == PAIR and rng.random() < config.r_probability:
+        return R
+    return random_constant(rng, config)
+
+
+def random_pair_tree(rng, config, depth, full):
+    """A pair-level expression (over r) of depth at most `depth`, exactly `depth` along every branch with `full`."""
+    if depth == 0 or (not full and rng.random() < config.grow_leaf_probability):
+        return random_leaf(rng, config, PAIR)
+    op = pick(rng, config.primitives)
+    return call(op, *(random_pair_tree(rng, config, depth - 1, full) for _ in range(PRIMITIVES[op].arity)))
+
+
+def sum_capacity(depth):
+    """The most sums an atom-level tree of `depth` can hold (each sum needs depth 1 for itself and its leaf)."""
+    return 2 ** (depth - 1) if depth >= 1 else 0
+
+
+def random_atom_tree(rng, config, depth, full, n_sums):
+    """An atom-level tree of depth at most `depth` holding exactly `n_sums` sums (at most sum_capacity(depth)).
+
+    Its sum-free branches are constants; `full` splits the sums evenly and fills the pair-level expressions.
+    """
+    if n_sums == 0:
+        return random_constant(rng, config)
+    if n_sums == 1 and (depth == 1 or full or rng.random() < config.grow_leaf_probability):
+        return call("sum", random_pair_tree(rng, config, depth - 1, full))
+    room = sum_capacity(depth - 1)  # the most sums one child can hold
+    op = pick(rng, [p for p in config.primitives if PRIMITIVES[p].arity == 2 or room >= n_sums])
+    if PRIMITIVES[op].arity == 1:
+        return call(op, random_atom_tree(rng, config, depth - 1, full, n_sums))
+    if full:
+        left = (n_sums + int(rng.integers(2))) // 2
+    else:
+        left = int(rng.integers(max(0, n_sums - room), min(n_sums, room) + 1))
+    return call(op, random_atom_tree(rng, config, depth - 1, full, left),
+                random_atom_tree(rng, config, depth - 1, full, n_sums - left))
+
+
+def random_formula(rng, config, depth=None, full=None):
+    """A formula with 1..max_sums sums and depth at most `depth` (>= 1; default drawn from config.init_depth).
+
+    `full` (default: a coin flip) chooses the full method over grow.
+    """
+    low, high = config.init_depth
+    depth = min(config.max_depth, int(rng.integers(low, high + 1)) if depth is None else depth)
+    full = bool(rng.random() < 0.5) if full is None else full
+    for depth in range(depth, 1, -1):
+        for _ in range(ATTEMPTS):
+            n_sums = int(rng.integers(1, min(config.max_sums, sum_capacity(depth)) + 1))
+            tree = random_atom_tree(rng, config, depth, full, n_sums)
+            if within_limits(tree, config):
+                return tree
+    return random_atom_tree(rng, config, 1, full, 1)  # sum(leaf) keeps every limit
+
+
+def ramped_half_and_half(rng, config, n):
+    """`n` random formulas, their depths cycling through config.init_depth, alternately full and grow."""
+    low, high = config.init_depth
+    return [random_formula(rng, config, low + (i // 2) % (high - low + 1), full=i % 2 == 0) for i in range(n)]
+
+
+def seed_formulas(texts, config):
+    """The formulas written in `texts` (known forms, a previous front), checked against the limits of `config`.
+
+    Raises expr.ParseError for text that is not a formula, ValueError naming the formula and the broken limit
+    or the primitive that `config` does not enable.
+    """
+    seeds = []
+    for text in texts:
+        tree = parse_expression(text)
+        disabled = sorted({node.op for node in walk(tree) if node.op in PRIMITIVES} - set(config.primitives))
+        problems = limit_violations(tree, config) + [f"primitive {op!r} is not enabled" for op in disabled]
+        if problems:
+            raise ValueError(f"seed formula {text!r} does not fit the operator config: {'; '.join(problems)}")
+        seeds.append(tree)
+    return seeds

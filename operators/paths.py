@@ -1,0 +1,48 @@
+"""Addressing nodes: a path is the tuple of child indices from the root; each node stands at one of two levels.
+
+Atom-level nodes are outside every sum (`sum` nodes included), pair-level nodes inside one (what a sum sums).
+"""
+from typing import NamedTuple
+
+from ..expr import Node
+
+ATOM, PAIR = "atom", "pair"
+
+
+class Site(NamedTuple):
+    """A node of a tree with its path and level."""
+    path: tuple[int, ...]
+    node: Node
+    level: str
+
+
+def sites(tree):
+    """Every node of `tree` as a Site, parents before children."""
+    found = []
+
+    def visit(node, path, level):
+        found.append(Site(path, node, level))
+        child_level = PAIR if node.op == "sum" else level
+        for index, child in enumerate(node.children):
+            visit(child, path + (index,), child_level)
+    visit(tree, (), ATOM)
+    return found
+
+
+def replace_at(tree, path, subtree):
+    """A copy of `tree` with the node at `path` replaced by `subtree` (only the nodes along the path are rebuilt)."""
+    if not path:
+        return subtree
+    children = list(tree.children)
+    children[path[0]] = replace_at(children[path[0]], path[1:], subtree)
+    return Node(tree.op, tuple(children), tree.value)
+
+
+def pair_root(tree, path):
+    """The path of the pair-level expression (the child of a sum) that holds the pair-level node at `path`."""
+    node = tree
+    for depth, index in enumerate(path):
+        if node.op == "sum":
+            return path[:depth + 1]
+        node = node.children[index]
+    raise ValueError(f"path {path} is not inside a sum")

@@ -1,0 +1,168 @@
+"""Crossover and mutations of typed formulas, and `vary`, which picks one of them by the configured rates.
+
+Every operator returns a valid formula within the limits of its config: it tries a few times to make a new one and
+otherwise returns the parent itself (trees are immutable, so the parent stands for its copy). Randomness comes only
+from the `numpy.random.Generator` passed in.
+"""
+import functools
+
+from ..expr import BINARY, PRIMITIVES, Node, call, constants, sums, walk, with_constants
+from .config import MUTATIONS
+from .generate import pick, random_atom_tree, random_constant, random_leaf, random_pair_tree, sum_capacity
+from .limits import within_limits
+from .paths import ATOM, PAIR, pair_root, replace_at, sites
+
+ATTEMPTS = 10
+
+
+def _retried(attempt):
+    """The operator that calls `attempt` until it gives a new child within the limits, at most ATTEMPTS times, and
+    returns the parent otherwise. `attempt` returns None when the operator cannot apply to the parent at all."""
+    @functools.wraps(attempt)
+    def operator(rng, *parents_and_config):
+        parent, config = parents_and_config[0], parents_and_config[-1]
+        for _ in range(ATTEMPTS):
+            child = attempt(rng, *parents_and_config)
+            if child is None:
+                break
+            if child != parent and within_limits(child, config):
+                return child
+        return parent
+    return operator
+
+
+def _fresh_depth(rng, config, path, reserved=0):
+    """A depth for a fresh subtree at `path` under `reserved` new nodes: at most the initial depth and what is left."""
+    room = min(config.max_depth - len(path) - reserved, config.init_depth[1])
+    return int(rng.integers(0, max(room, 0) + 1))
+
+
+@_retried
+def crossover(rng, a, b, config):
+    """A copy of `a` with one subtree replaced by a subtree of `b` of the same level (a sum travels whole)."""
+    target = pick(rng, sites(a))
+    donor = pick(rng, [site.node for site in sites(b) if site.level == target.level])
+    return replace_at(a, target.path, donor)
+
+
+@_retried
+def point_mutation(rng, tree, config):
+    """Swap one operator for another enabled one of the same arity, or one leaf for a fresh leaf of its level."""
+    site = pick(rng, [site for site in sites(tree) if site.node.op != "sum"])
+    node = site.node
+    if not node.children:
+        return replace_at(tree, site.path, random_leaf(rng, config, site.level))
+    others = [p for p in config.primitives if PRIMITIVES[p].arity == len(node.children) and p != node.op]
+    return replace_at(tree, site.path, Node(pick(rng, others), node.children)) if others else tree
+
+
+@_retried
+def subtree_mutation(rng, tree, config):
+    """Replace a subtree by a fresh (grow) subtree of its level; the formula keeps 1..max_sums sums."""
+    site = pick(rng, sites(tree))
+    depth = _fresh_depth(rng, config, site.path)
+    if site.level == PAIR:
+        return replace_at(tree, site.path, random_pair_tree(rng, config, depth, full=False))
+    outside = len(sums(tree)) - len(sums(site.node))
+    low, high = int(outside == 0), min(config.max_sums - outside, sum_capacity(depth))
+    if low > high:
+        return tree
+    n_sums = int(rng.integers(low, high + 1))
+    return replace_at(tree, site.path, random_atom_tree(rng, config, depth, False, n_sums))
+
+
+@_retried
+def hoist_mutation(rng, tree, config):
+    """Replace the formula by one of its atom-level subtrees that holds a sum, or the expression of a sum by one of
+    its subtrees."""
+    site = pick(rng, sites(tree)[1:])
+    if site.level == ATOM:
+        return site.node
+    return replace_at(tree, pair_root(tree, site.path), site.node)
+
+
+@_retried
+def shrink_mutation(rng, tree, config):
+    """Replace a subtree (not a leaf) by a fresh leaf of its level."""
+    site = pick(rng, [site for site in sites(tree) if site.node.children])
+    return replace_at(tree, site.path, random_leaf(rng, config, site.level))
+
+
+@_retried
+def insert_mutation(rng, tree, config):
+    """Wrap a subtree in a new enabled operator; a binary one gets a fresh leaf of the same level as other operand."""
+    site = pick(rng, sites(tree))
+    op = pick(rng, config.primitives)
+    if PRIMITIVES[op].arity == 1:
+        return replace_at(tree, site.path, call(op, site.node))
+    operands = [site.node, random_leaf(rng, config, site.level)]
+    if rng.random() < 0.5:
+        operands.reverse()
+    return replace_at(tree, site.path, call(op, *operands))
+
+
+@_retried
+def constant_mutation(rng, tree, config):
+    """Multiply one constant (all, with config.perturb_all_probability) by 1 + σ·N(0, 1); a zero gets σ·N(0, 1)."""
+    values = constants(tree)
+    if not values:
+        return None
+    if rng.random() < config.perturb_all_probability:
+        chosen = range(len(values))
+    else:
+        chosen = [int(rng.integers(len(values)))]
+    for index in chosen:
+        noise = config.constant_sigma * float(rng.normal())
+        values[index] = values[index] * (1.0 + noise) if values[index] != 0.0 else noise
+    return with_constants(tree, values)
+
+
+@_retried
+def wrap_in_sum_mutation(rng, tree, config):
+    """Turn a sum-free atom-level part c (a constant, or an expression of constants) into sum(c*g) with a fresh g
+    (another enabled binary operator than * when * is off)."""
+    candidates = [site for site in sites(tree) if site.level == ATOM and not sums(site.node)]
+    if not candidates:
+        return None
+    site = pick(rng, candidates)
+    join = "*" if "*" in config.primitives else pick(rng, [p for p in config.primitives if p in BINARY])
+    pair_tree = random_pair_tree(rng, config, _fresh_depth(rng, config, site.path, reserved=2), full=False)
+    return replace_at(tree, site.path, call("sum", call(join, site.node, pair_tree)))
+
+
+@_retried
+def unwrap_mutation(rng, tree, config):
+    """Replace one of two or more sums by an r-free part of its expression (such as one of its constants), or by a
+    fresh constant when it has none."""
+    sum_sites = [site for site in sites(tree) if site.node.op == "sum"]
+    if len(sum_sites) < 2:
+        return None
+    site = pick(rng, sum_sites)
+    parts = [node for node in walk(site.node.children[0]) if all(n.op != "r" for n in walk(node))]
+    return replace_at(tree, site.path, pick(rng, parts) if parts else random_constant(rng, config))
+
+
+MUTATION_OPERATORS = {"point": point_mutation, "subtree": subtree_mutation, "hoist": hoist_mutation,
+                      "shrink": shrink_mutation, "insert": insert_mutation, "constant": constant_mutation,
+                      "wrap_in_sum": wrap_in_sum_mutation, "unwrap": unwrap_mutation}
+assert tuple(MUTATION_OPERATORS) == MUTATIONS
+
+
+def vary(rng, parents, config):
+    """A child of `parents` (a sequence of one or two formulas): with config.crossover_probability, when there are
+    two, their crossover; else a mutation of the first, chosen by the mutation weights of `config`.
+
+    When the chosen operator finds nothing to change (no atom-level constant to wrap in a sum, say), the choice is
+    drawn again, up to ATTEMPTS times; then the first parent itself is returned.
+    """
+    weights = config.mutation_weights()
+    probabilities = [weight / sum(weights) for weight in weights]
+    for _ in range(ATTEMPTS):
+        if len(parents) > 1 and rng.random() < config.crossover_probability:
+            child = crossover(rng, parents[0], parents[1], config)
+        else:
+            name = MUTATIONS[int(rng.choice(len(MUTATIONS), p=probabilities))]
+            child = MUTATION_OPERATORS[name](rng, parents[0], config)
+        if child != parents[0]:
+            return child
+    return parents[0]

@@ -1,0 +1,289 @@
+"""Genetic operators: every child is a valid formula within the limits, runs repeat from their seed, and each
+operator does what its name says."""
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from symbolicpot.expr import (ParseError, R, check_typed, const, constants, format_expression, node_count,
+                              parse_expression, structural_hash, sums, walk)
+from symbolicpot.operators import (ATOM, MUTATION_OPERATORS, PAIR, OperatorConfig, crossover, limit_violations,
+                                   measure, random_formula, ramped_half_and_half, replace_at, seed_formulas, sites,
+                                   vary)
+
+SUTTON_CHEN = "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"
+LENNARD_JONES = "sum(4*0.0104*((3.4/r)^12 - (3.4/r)^6))"
+SEEDS = st.integers(0, 2**32 - 1)
+CONFIGS = {
+    "default": OperatorConfig(),
+    "unary": OperatorConfig(primitives=("+", "*", "^", "exp", "log", "sqrt", "tanh"), max_size=20, max_sums=2),
+    "tight": OperatorConfig(max_size=8, max_depth=4, max_sums=1, init_depth=(1, 3)),
+    "roomy": OperatorConfig(max_size=60, max_depth=12, max_sums=5, init_depth=(3, 6)),
+    "minus only": OperatorConfig(primitives=("-",), crossover_probability=0.9),
+}
+OPERATORS = {**MUTATION_OPERATORS, "crossover": None, "vary": None}
+
+
+def assert_valid(tree, config):
+    check_typed(tree)
+    assert limit_violations(tree, config) == [], format_expression(tree)
+    assert {n.op for n in walk(tree)} <= {"const", "r", "sum", *config.primitives}
+    assert parse_expression(format_expression(tree)) == tree
+
+
+def apply(name, rng, tree, partner, config):
+    """One operation of `name` on `tree` (crossover and vary take `partner` as the second parent)."""
+    if name == "crossover":
+        return crossover(rng, tree, partner, config)
+    if name == "vary":
+        return vary(rng, [tree, partner], config)
+    return MUTATION_OPERATORS[name](rng, tree, config)
+
+
+def sample(config=CONFIGS["default"], n=300, seed=0):
+    """`n` random formulas of `config`."""
+    return ramped_half_and_half(np.random.default_rng(seed), config, n)
+
+
+# ------------------------------------------------------------------------------------------------ validity
+
+@settings(max_examples=40, deadline=None)
+@given(SEEDS, st.sampled_from(sorted(CONFIGS)))
+def test_random_formulas_are_valid(seed, config_name):
+    config, rng = CONFIGS[config_name], np.random.default_rng(seed)
+    for tree in ramped_half_and_half(rng, config, 20) + [random_formula(rng, config) for _ in range(20)]:
+        assert_valid(tree, config)
+
+
+@pytest.mark.parametrize("name", sorted(OPERATORS))
+@settings(max_examples=25, deadline=None)
+@given(seed=SEEDS, config_name=st.sampled_from(sorted(CONFIGS)))
+def test_chains_of_operations_stay_valid(name, seed, config_name):
+    config, rng = CONFIGS[config_name], np.random.default_rng(seed)
+    tree = random_formula(rng, config)
+    for _ in range(50):
+        tree = apply(name, rng, tree, random_formula(rng, config), config)
+        assert_valid(tree, config)
+
+
+def test_full_trees_reach_their_ramped_depth():
+    config = CONFIGS["default"]
+    population = sample(config, n=60)
+    low, high = config.init_depth
+    ramp = [low + (i // 2) % (high - low + 1) for i in range(60)]
+    assert [measure(t)[1] for t in population[0::2]] == ramp[0::2]
+    assert all(measure(t)[1] <= depth for t, depth in zip(population[1::2], ramp[1::2]))
+    assert len(set(population)) > 50
+
+
+# ----------------------------------------------------------------------------------------------- determinism
+
+def evolve(rng, config, generations=5, size=20):
+    population = ramped_half_and_half(rng, config, size)
+    for _ in range(generations):
+        population = [vary(rng, [population[rng.integers(size)], population[rng.integers(size)]], config)
+                      for _ in range(size)]
+    return population
+
+
+@settings(max_examples=10, deadline=None)
+@given(SEEDS)
+def test_same_seed_same_children(seed):
+    config = CONFIGS["default"]
+    assert evolve(np.random.default_rng(seed), config) == evolve(np.random.default_rng(seed), config)
+
+
+def test_rng_state_checkpointed_as_json_resumes_the_same_run():
+    config, rng = CONFIGS["default"], np.random.default_rng(7)
+    evolve(rng, config, generations=2)
+    checkpoint = json.dumps(rng.bit_generator.state)
+    expected = evolve(rng, config)
+    resumed = np.random.default_rng()
+    resumed.bit_generator.state = json.loads(checkpoint)
+    assert evolve(resumed, config) == expected
+
+
+# ---------------------------------------------------------------------------------------- what operators do
+
+def children(name, config=CONFIGS["default"], n=300):
+    """(parent, child) pairs of the mutation `name` over `n` random formulas."""
+    rng = np.random.default_rng(1)
+    return [(tree, MUTATION_OPERATORS[name](rng, tree, config)) for tree in sample(config, n)]
+
+
+def applies(name, tree, config):
+    """Whether the mutation `name` has something to work on in `tree`."""
+    if name == "unwrap":
+        return len(sums(tree)) >= 2
+    if name == "wrap_in_sum":
+        return len(sums(tree)) < config.max_sums and any(s.level == ATOM and not sums(s.node) for s in sites(tree))
+    return True
+
+
+@pytest.mark.parametrize("name", sorted(MUTATION_OPERATORS))
+def test_mutations_usually_change_the_formula(name):
+    config = OperatorConfig(max_sums=2)
+    applicable = [(p, c) for p, c in children(name, config) if applies(name, p, config)]
+    assert len(applicable) > 40
+    assert sum(p != c for p, c in applicable) >= 0.8 * len(applicable)
+
+
+def differing_nodes(a, b):
+    """The pairs of nodes where two trees of the same shape differ."""
+    nodes_a, nodes_b = list(walk(a)), list(walk(b))
+    assert [len(n.children) for n in nodes_a] == [len(n.children) for n in nodes_b]
+    return [(x, y) for x, y in zip(nodes_a, nodes_b) if (x.op, x.value) != (y.op, y.value)]
+
+
+def test_point_mutation_swaps_one_node_for_one_of_the_same_arity():
+    swapped_operators = 0
+    for parent, child in children("point"):
+        if parent != child:
+            (old, new), = differing_nodes(parent, child)
+            swapped_operators += bool(old.children)
+    assert swapped_operators > 50
+
+
+def test_shrink_and_hoist_make_formulas_smaller_and_insert_larger():
+    growth = {name: {node_count(c) - node_count(p) for p, c in children(name) if p != c}
+              for name in ("shrink", "hoist", "insert")}
+    assert max(growth["shrink"]) < 0 and max(growth["hoist"]) < 0
+    assert growth["insert"] == {2}  # a binary operator and its fresh leaf
+
+
+def test_hoist_keeps_a_subtree_of_the_parent():
+    for parent, child in children("hoist"):
+        if parent == child or child in set(walk(parent)):  # unchanged, or the formula became one of its subtrees
+            continue
+        (pair_parent, pair_child), = [(g, h) for g, h in zip(sums(parent), sums(child)) if g != h]
+        assert pair_child in set(walk(pair_parent))  # or a sum's expression became one of its subtrees
+
+
+def test_constant_perturbation_moves_constants_and_keeps_the_shape():
+    relative_changes = []
+    for parent, child in children("constant"):
+        assert structural_hash(child) == structural_hash(parent)
+        relative_changes += [abs(c / p - 1) for p, c in zip(constants(parent), constants(child)) if c != p]
+    assert 0.05 < np.median(relative_changes) < 0.15  # |N(0, 1)| has median 0.67; σ = 0.1
+
+
+def test_wrap_in_sum_moves_an_atom_level_constant_into_a_new_sum():
+    rng = np.random.default_rng(0)
+    child = MUTATION_OPERATORS["wrap_in_sum"](rng, parse_expression(SUTTON_CHEN), OperatorConfig())
+    new_sum = child.children[1].children[1]  # where 0.5, the only atom-level constant, stood
+    assert new_sum.op == "sum" and new_sum.children[0].op == "*" and new_sum.children[0].children[0] == const(0.5)
+    assert replace_at(child, (1, 1), const(0.5)) == parse_expression(SUTTON_CHEN)
+
+
+def test_unwrap_replaces_a_sum_by_an_r_free_part():
+    parent, rng = parse_expression(SUTTON_CHEN), np.random.default_rng(0)
+    seen = set()
+    for _ in range(40):
+        child = MUTATION_OPERATORS["unwrap"](rng, parent, OperatorConfig())
+        assert len(sums(child)) == 1
+        seen.add(format_expression(child))
+    assert seen == {"sum(644.52*r^-9) - 527.62^0.5", "sum(644.52*r^-9) - (-6)^0.5",
+                    "644.52 - sum(527.62*r^-6)^0.5", "-9 - sum(527.62*r^-6)^0.5"}
+    lone_sum = parse_expression(LENNARD_JONES)
+    assert MUTATION_OPERATORS["unwrap"](rng, lone_sum, OperatorConfig()) is lone_sum
+
+
+def test_crossover_moves_a_subtree_of_the_second_parent_into_the_first():
+    config, rng = CONFIGS["default"], np.random.default_rng(3)
+    population = sample(config, 200)
+    moved = 0
+    for a, b in zip(population[0::2], population[1::2]):
+        child = crossover(rng, a, b, config)
+        if child != a:
+            moved += 1
+            assert inserted_subtree(a, child) in set(walk(b))
+    assert moved >= 90
+
+
+def inserted_subtree(parent, child):
+    """The subtree of `child` where it departs from `parent` after one subtree replacement."""
+    while parent.op == child.op and parent.value == child.value and len(parent.children) == len(child.children):
+        changed = [i for i, (p, c) in enumerate(zip(parent.children, child.children)) if p != c]
+        if len(changed) != 1:
+            break
+        parent, child = parent.children[changed[0]], child.children[changed[0]]
+    return child
+
+
+def test_crossover_swaps_material_of_the_same_level():
+    a = parse_expression("sum(r^-9) + 2")
+    b = parse_expression("sum(3*r) * 5")
+    config, rng = OperatorConfig(), np.random.default_rng(0)
+    produced = {format_expression(crossover(rng, a, b, config)) for _ in range(200)}
+    assert "sum(3^-9) + 2" in produced         # pair level: b's pair-level 3 for a's r
+    assert "sum(r^-9) + sum(3*r)" in produced  # atom level: b's whole sum for a's 2
+    assert "sum(r^-9) + 5" in produced         # atom level: b's 5 for a's 2
+    assert "sum(r^5) + 2" not in produced      # never an atom-level part into a sum
+
+
+def test_vary_with_one_parent_mutates_it():
+    config, rng = OperatorConfig(crossover_probability=1.0), np.random.default_rng(0)
+    parent = parse_expression(SUTTON_CHEN)
+    assert all(vary(rng, [parent], config) != parent for _ in range(50))
+
+
+# ------------------------------------------------------------------------------------------ paths and seeds
+
+def test_sites_and_replace_at():
+    tree = parse_expression(SUTTON_CHEN)
+    levels = {format_expression(s.node): s.level for s in sites(tree)}
+    assert levels["sum(644.52*r^-9)"] == ATOM and levels["0.5"] == ATOM and levels["r^-6"] == PAIR
+    child = replace_at(tree, (0, 0, 1), R)
+    assert format_expression(child) == "sum(644.52*r) - sum(527.62*r^-6)^0.5"
+    assert child.children[1] is tree.children[1]  # only the path is rebuilt
+
+
+def test_seed_formulas_parse_known_forms():
+    sutton_chen, lennard_jones = seed_formulas([SUTTON_CHEN, LENNARD_JONES], OperatorConfig())
+    assert sutton_chen == parse_expression(SUTTON_CHEN) and len(sums(lennard_jones)) == 1
+
+
+@pytest.mark.parametrize("text, config, message", [
+    (SUTTON_CHEN, OperatorConfig(max_size=10), "15 nodes > max_size 10"),
+    (SUTTON_CHEN, OperatorConfig(max_depth=4), "depth 5 > max_depth 4"),
+    (SUTTON_CHEN, OperatorConfig(max_sums=1), "2 sums"),
+    ("sum(exp(-r))", OperatorConfig(), "'exp' is not enabled"),
+    ("2 + 3", OperatorConfig(), "0 sums"),
+])
+def test_seed_formulas_name_the_broken_limit(text, config, message):
+    with pytest.raises(ValueError, match=message):
+        seed_formulas([text], config)
+
+
+def test_seed_formulas_report_bad_text():
+    with pytest.raises(ParseError, match="position"):
+        seed_formulas(["sum(r^)"], OperatorConfig())
+
+
+# ------------------------------------------------------------------------------------------ config validation
+
+@pytest.mark.parametrize("field, value", [
+    ("primitives", ("+", "cos")), ("primitives", ("exp",)), ("primitives", ("+", "+")), ("primitives", "+-"),
+    ("max_size", 1), ("max_size", 2.5), ("max_depth", 0), ("max_sums", 0), ("max_sums", True),
+    ("init_depth", (0, 3)), ("init_depth", (4, 2)), ("init_depth", (2, 9)), ("init_depth", 3),
+    ("integer_constant_range", (0, 0)), ("integer_constant_range", (3, -3)),
+    ("constant_magnitude_range", (0.0, 1.0)), ("constant_magnitude_range", (1.0, float("inf"))),
+    ("grow_leaf_probability", 1.5), ("r_probability", -0.1), ("integer_constant_probability", float("nan")),
+    ("crossover_probability", "0.5"), ("perturb_all_probability", 2),
+    ("point_weight", -1.0), ("unwrap_weight", float("inf")), ("constant_sigma", 0.0),
+])
+def test_config_validation_names_the_field(field, value):
+    with pytest.raises(ValueError, match=f"OperatorConfig.{field}"):
+        OperatorConfig(**{field: value})
+
+
+def test_config_rejects_all_zero_mutation_weights():
+    zero = {f"{name}_weight": 0.0 for name in MUTATION_OPERATORS}
+    with pytest.raises(ValueError, match="weight"):
+        OperatorConfig(**zero)
+
+
+def test_config_accepts_lists_from_toml():
+    config = OperatorConfig(primitives=["+", "*"], init_depth=[2, 3])
+    assert config.primitives == ("+", "*") and config.init_depth == (2, 3)

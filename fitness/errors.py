@@ -78,6 +78,23 @@ class Residuals:
         values = self._values(prediction.d_energy, prediction.d_forces, prediction.d_stress)
         return np.concatenate([s * v[m] for s, v, m in zip(self._scales, values, self._masks)])
 
+    def linear_scaling(self, prediction):
+        """(a, b) minimising the objective of the model a·E + b·n_atoms (forces a·F, stresses a·σ).
+
+        The outer scale and the per-atom energy reference are solved by least squares instead of searched
+        (linear scaling, Keijzer 2003); DFT energies carry an arbitrary per-atom reference.
+        """
+        values = self._values(prediction.energy, prediction.forces, prediction.stress)
+        scale_column = np.concatenate([s * v[m] for s, v, m in zip(self._scales, values, self._masks)])
+        n_labels = [len(t) for t in self._targets]
+        shift_column = np.concatenate([np.full(n_labels[0], self._scales[0]), np.zeros(n_labels[1] + n_labels[2])])
+        target = np.concatenate([s * t for s, t in zip(self._scales, self._targets)])
+        design = np.column_stack([scale_column, shift_column])
+        if not np.isfinite(design).all():
+            return 1.0, 0.0
+        (a, b), *_ = np.linalg.lstsq(design, target, rcond=None)
+        return float(a), float(b)
+
     def objective(self, prediction):
         """Σ r², or inf for an invalid prediction."""
         return float(np.sum(self(prediction) ** 2)) if prediction.ok else np.inf

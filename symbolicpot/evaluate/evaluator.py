@@ -32,6 +32,7 @@ class Evaluator:
 
     def __init__(self, dataset, cutoff=Cutoff()):
         self.dataset, self.cutoff = dataset, cutoff
+        self.calls = 0  # formula evaluations so far (a batched call of M constant vectors counts M)
         self.neighbours = build_neighbours(dataset, cutoff.r_out)
         self.fc, self.dfc = cutoff(self.neighbours.distance)
         # The kernels address atom i's pairs as first[i]:first[i+1] of the centre-sorted list.
@@ -44,6 +45,7 @@ class Evaluator:
         """Evaluate `formula` (a typed Node) with its own constants or `theta` ((P,)) instead."""
         program = compile_formula(formula)
         theta = self._theta(formula, theta)
+        self.calls += 1
         ok, e, f, w, de, df, dw = kernels.evaluate(*self._program_args(program), theta, gradients, *self._data_args(),
                                                    *self._work(program.n_sums, theta.size if gradients else 0))
         stress = w * self._virial_to_stress
@@ -58,6 +60,7 @@ class Evaluator:
         """
         program = compile_formula(formula)
         thetas = np.ascontiguousarray(thetas, dtype=float).reshape(-1, program.n_constants)
+        self.calls += len(thetas)
         ok, e, f, w = kernels.evaluate_many(*self._program_args(program), thetas, *self._data_args(),
                                             *self._work(program.n_sums, 0))
         return ok, e, f, w * self._virial_to_stress

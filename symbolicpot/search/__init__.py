@@ -1,2 +1,2 @@
-"""The evolutionary engine and constant tuning."""
-from .constants import fit_constants_cg
+"""The evolutionary engine: constant tuning, Pareto selection, islands."""
+from .constants import TuningConfig, fit_constants_cg, scaled, tune, unscaled

@@ -1,0 +1,188 @@
+"""The evolution: islands in parallel local processes, ring migration, the all-time Pareto archive, the front.
+
+The engine advances in epochs: every island evolves `migration_interval` generations (a pure step, see island.py),
+then the driver updates the archive and migrates. The same config and seed give the same front whatever the
+number of worker processes.
+"""
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+import multiprocessing
+import time
+
+import numpy as np
+
+from ..evaluate import Cutoff, Evaluator
+from ..expr import format_expression
+from ..expr.tree import constants
+from ..fitness import DEFAULT_COST_MODEL, CostModel, ErrorWeights, error_metrics
+from ..operators import OperatorConfig
+from .constants import TuningConfig
+from .island import IslandState, Problem, evolve, survivors
+from .pareto import non_dominated_sort
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Every setting of a search; the defaults suit POET-sized data on a workstation."""
+    seed: int = 0
+    islands: int = 2
+    population: int = 40              # individuals per island
+    immigrants: int = 4               # fresh random formulas per island and generation (diversity)
+    tournament: int = 2
+    generations: int = 30             # per island
+    time_limit: float | None = None   # seconds of wall clock; checked between epochs
+    max_evaluations: int | None = None
+    target_error: float | None = None  # stop once the best standardised training error is this low
+    migration_interval: int = 5       # generations per epoch
+    migrants: int = 2                 # best individuals sent to the next island of the ring each epoch
+    workers: int = 1                  # local processes running islands (1: in this process)
+    screen_fraction: float = 0.25     # share of the training configurations constants are tuned on
+    r_in: float = 3.0                 # Å, smooth cutoff
+    r_out: float = 5.0
+    seeds: tuple[str, ...] = ()       # formulas (text) placed in every island's initial population
+    weights: ErrorWeights = ErrorWeights()
+    tuning: TuningConfig = TuningConfig()
+    operators: OperatorConfig = OperatorConfig()
+    cost: CostModel = DEFAULT_COST_MODEL
+
+    def __post_init__(self):
+        for name in ("islands", "population", "generations", "migration_interval", "workers", "tournament"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"SearchConfig.{name}: must be an integer >= 1, got {value!r}")
+        for name in ("immigrants", "migrants"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"SearchConfig.{name}: must be an integer >= 0, got {value!r}")
+        if not 0.0 < self.screen_fraction <= 1.0:
+            raise ValueError(f"SearchConfig.screen_fraction: must lie in (0, 1], got {self.screen_fraction!r}")
+        Cutoff(self.r_in, self.r_out)  # raises for bad radii
+        object.__setattr__(self, "seeds", tuple(self.seeds))
+
+
+@dataclass(frozen=True)
+class EngineState:
+    """The whole search between epochs: islands, the all-time archive and counters."""
+    islands: tuple
+    archive: tuple = ()
+    generation: int = 0
+    evaluations: int = 0
+    seconds: float = 0.0  # wall clock spent so far (not part of the result)
+
+
+@dataclass(frozen=True)
+class FrontModel:
+    """One model of the Pareto front: the formula a·T + b (text), its objectives and errors."""
+    formula: str
+    constants: list
+    error: float
+    cost: float
+    complexity: int
+    train: dict
+    test: dict | None = None
+
+
+class Search:
+    """Runs a search epoch by epoch (so a caller can checkpoint, report progress and stop between epochs)."""
+
+    def __init__(self, train, config, test=None):
+        self.train, self.config, self.test = train, config, test
+        self._problem = Problem(train, config)
+        self._pool = None
+        if config.workers > 1 and config.islands > 1:
+            self._pool = ProcessPoolExecutor(min(config.workers, config.islands),
+                                             mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_start_worker, initargs=(train, config))
+
+    def initial_state(self):
+        streams = np.random.SeedSequence(self.config.seed).spawn(self.config.islands)
+        return EngineState(tuple(IslandState(rng_state=np.random.default_rng(s).bit_generator.state)
+                                 for s in streams))
+
+    def step(self, state):
+        """One epoch: every island evolves, then the archive is updated and migrants travel the ring."""
+        start = time.perf_counter()
+        n = min(self.config.migration_interval, self.config.generations - state.generation)
+        if self._pool is None:
+            islands = [evolve(island, self._problem, n) for island in state.islands]
+        else:
+            islands = list(self._pool.map(_evolve_in_worker, state.islands, [n] * len(state.islands)))
+        archive = pareto_archive(list(state.archive) + [ind for island in islands for ind in island.population])
+        islands = migrate(islands, self.config.migrants, self.config.population)
+        return EngineState(tuple(islands), tuple(archive), state.generation + n,
+                           sum(island.evaluations for island in islands), state.seconds + time.perf_counter() - start)
+
+    def done(self, state):
+        config = self.config
+        return (state.generation >= config.generations
+                or (config.time_limit is not None and state.seconds >= config.time_limit)
+                or (config.max_evaluations is not None and state.evaluations >= config.max_evaluations)
+                or (config.target_error is not None and bool(state.archive)
+                    and min(ind.error for ind in state.archive) <= config.target_error))
+
+    def front(self, state):
+        """The archive as FrontModels, lowest error first, with train (and test) error metrics."""
+        cutoff = Cutoff(self.config.r_in, self.config.r_out)
+        test = Evaluator(self.test, cutoff) if self.test is not None else None
+        models = []
+        for ind in sorted(state.archive, key=lambda ind: ind.objectives):
+            model = ind.model
+            models.append(FrontModel(format_expression(model), constants(model), ind.error, ind.cost, ind.complexity,
+                                     error_metrics(self._problem.train(model), self.train),
+                                     error_metrics(test(model), self.test) if test else None))
+        return models
+
+    def close(self):
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def search(train, config, test=None, progress=None):
+    """Run a whole search on `train` (a Dataset) and return its front (list of FrontModel).
+
+    `progress(state)` is called after every epoch.
+    """
+    with Search(train, config, test) as engine:
+        state = engine.initial_state()
+        while not engine.done(state):
+            state = engine.step(state)
+            if progress:
+                progress(state)
+        return engine.front(state)
+
+
+def pareto_archive(candidates):
+    """The distinct non-dominated individuals among `candidates`, ordered by objectives."""
+    unique = list({ind.key: ind for ind in candidates}.values())
+    if not unique:
+        return []
+    first = non_dominated_sort(np.array([ind.objectives for ind in unique]))[0]
+    return sorted((unique[i] for i in first), key=lambda ind: (ind.objectives, ind.key))
+
+
+def migrate(islands, migrants, population):
+    """Ring migration: island k receives the `migrants` best of island k-1 (by NSGA-II) in place of its worst."""
+    if migrants == 0 or len(islands) < 2:
+        return islands
+    best = [survivors(list(island.population), migrants) for island in islands]
+    return [IslandState(tuple(survivors(list(island.population) + best[k - 1], population)),
+                        island.rng_state, island.generation, island.evaluations, island.tuned)
+            for k, island in enumerate(islands)]
+
+
+_WORKER_PROBLEM = None
+
+
+def _start_worker(train, config):
+    global _WORKER_PROBLEM
+    _WORKER_PROBLEM = Problem(train, config)
+
+
+def _evolve_in_worker(island, generations):
+    return evolve(island, _WORKER_PROBLEM, generations)

@@ -1,0 +1,135 @@
+"""One island of the evolution as a pure step: (island state, problem) -> new island state.
+
+Nothing here reads a clock or a global random state, so a step gives the same result in any process, in any
+order, on any machine with the same floating point: the engine may run islands in a process pool (or, later, on
+a cluster) and the front stays the same.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..data import Dataset
+from ..evaluate import Cutoff, Evaluator
+from ..expr import format_expression, node_count, structural_hash, with_constants
+from ..expr.tree import constants
+from ..fitness import Residuals
+from ..operators import ramped_half_and_half, seed_formulas, vary
+from .constants import scaled, tune, unscaled
+from .pareto import rank_and_crowding, select_survivors
+
+
+@dataclass(frozen=True)
+class Individual:
+    """An evolved term T with its tuned model a·T + b and its objectives (all minimised)."""
+    term: object           # Node: the evolved term T, tuned constants written back
+    scale: float           # a
+    shift: float           # b, eV/atom
+    error: float           # standardised weighted RMS training error (√ of the error objective)
+    cost: float            # estimated evaluation cost, ns per atom (fitness.cost)
+    complexity: int        # nodes of T, constants included
+
+    @property
+    def model(self):
+        return scaled(self.term, self.scale, self.shift)
+
+    @property
+    def objectives(self):
+        return (self.error, self.cost, float(self.complexity))
+
+    @property
+    def key(self):
+        """Identity for duplicate elimination: the model's exact text."""
+        return format_expression(self.model)
+
+
+@dataclass(frozen=True)
+class IslandState:
+    """Everything an island carries between steps; `rng_state` is numpy's bit-generator state (JSON-able)."""
+    population: tuple = ()
+    rng_state: dict = field(default_factory=dict)
+    generation: int = 0
+    evaluations: int = 0
+    tuned: dict = field(default_factory=dict)  # structural hash -> tuned model constants (postfix order)
+
+
+class Problem:
+    """What an island needs to score formulas: the training data (a screening subset for tuning) and settings."""
+
+    def __init__(self, train: Dataset, config):
+        self.config = config
+        cutoff = Cutoff(config.r_in, config.r_out)
+        n_screen = max(1, min(train.n_configs, round(config.screen_fraction * train.n_configs)))
+        screen = train.subset(np.linspace(0, train.n_configs - 1, n_screen).round().astype(int))
+        self.train, self.screen = Evaluator(train, cutoff), Evaluator(screen, cutoff)
+        self.train_residuals, self.screen_residuals = Residuals(train, config.weights), Residuals(screen, config.weights)
+
+    @property
+    def evaluations(self):
+        """Evaluator calls so far (a batched call of M constant vectors counts M)."""
+        return self.train.calls + self.screen.calls
+
+    def score(self, term, rng, tuned):
+        """The Individual of `term` after constant tuning (reusing `tuned` constants of its structure), or None."""
+        key = structural_hash(term)
+        if key in tuned:
+            model = with_constants(scaled(term, 1.0, 0.0), tuned[key])
+        else:
+            result = tune(self.screen, self.screen_residuals, term, rng, self.config.tuning)
+            if result is None:
+                return None
+            model = result[0]
+            tuned[key] = constants(model)
+        prediction = self.train(model)
+        if not prediction.ok:
+            return None
+        term, scale, shift = unscaled(model)
+        return Individual(term, scale, shift, float(np.sqrt(self.train_residuals.objective(prediction))),
+                          self.config.cost.cost(term), node_count(term))
+
+
+def evolve(state, problem, generations):
+    """The island after `generations` more generations (the first step also draws the initial population)."""
+    config = problem.config
+    rng = np.random.default_rng()
+    rng.bit_generator.state = state.rng_state
+    tuned = dict(state.tuned)
+    start = problem.evaluations
+    population = list(state.population) or _initial_population(rng, problem, tuned)
+    for _ in range(generations):
+        objectives = np.array([ind.objectives for ind in population])
+        rank, crowding = rank_and_crowding(objectives)
+        children = []
+        for _ in range(config.population):
+            parents = [population[_tournament(rng, rank, crowding, config.tournament)].term for _ in range(2)]
+            children.append(problem.score(vary(rng, parents, config.operators), rng, tuned))
+        immigrants = [problem.score(t, rng, tuned) for t in ramped_half_and_half(rng, config.operators,
+                                                                                   config.immigrants)]
+        population = survivors(population + children + immigrants, config.population)
+    return IslandState(tuple(population), rng.bit_generator.state, state.generation + generations,
+                       state.evaluations + problem.evaluations - start, tuned)
+
+
+def survivors(candidates, n):
+    """The n best distinct valid individuals by NSGA-II (in a deterministic order)."""
+    unique = list({ind.key: ind for ind in candidates if ind is not None}.values())
+    keep = select_survivors(np.array([ind.objectives for ind in unique]), n)
+    return [unique[i] for i in sorted(keep)]
+
+
+def _initial_population(rng, problem, tuned):
+    """Seeds (given formulas) plus random formulas by ramped half-and-half, redrawn until enough are valid."""
+    config = problem.config
+    population = [problem.score(t, rng, tuned) for t in seed_formulas(config.seeds, config.operators)]
+    for _ in range(20):
+        valid = [ind for ind in population if ind is not None]
+        if len(valid) >= config.population:
+            break
+        population = valid + [problem.score(t, rng, tuned)
+                              for t in ramped_half_and_half(rng, config.operators, config.population - len(valid))]
+    return survivors(population, config.population)
+
+
+def _tournament(rng, rank, crowding, size):
+    """Index of the winner of a tournament of `size` by (front rank, then crowding distance)."""
+    entrants = rng.integers(len(rank), size=size)
+    return min(entrants, key=lambda i: (rank[i], -crowding[i], i))

@@ -96,8 +96,11 @@ class Residuals:
         return float(a), float(b)
 
     def objective(self, prediction):
-        """Σ r², or inf for an invalid prediction."""
-        return float(np.sum(self(prediction) ** 2)) if prediction.ok else np.inf
+        """Σ r², or inf for an invalid prediction (or one so large that Σ r² overflows)."""
+        if not prediction.ok:
+            return np.inf
+        with np.errstate(over="ignore"):
+            return float(np.sum(self(prediction) ** 2))
 
     def _values(self, energy, forces, stress):
         n = self.dataset.n_atoms.reshape((-1,) + (1,) * (energy.ndim - 1))

@@ -12,6 +12,7 @@ def main(argv=None):
     parser.add_argument("--version", action="version", version=f"symbolicpot {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_eval(commands)
+    _add_calibrate(commands)
     args = parser.parse_args(argv)
     try:
         return args.run(args)
@@ -33,6 +34,49 @@ def _add_eval(commands):
                    help="tune the formula's constants on the data first (conjugate gradient)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.set_defaults(run=_run_eval)
+
+
+def _add_calibrate(commands):
+    p = commands.add_parser(
+        "calibrate", help="re-measure the cost model of the speed objective on this machine",
+        description="Time formulas with the evaluator on this machine, fit the cost model's coefficients (ns per pair "
+                    "and per atom), print them as a TOML [cost] table and their rank correlation with the evaluator's "
+                    "times of fresh random formulas.")
+    p.add_argument("--data", nargs="+", metavar="PATH",
+                   help="POET folders or files ase.io reads (default: the shipped Sutton-Chen example)")
+    _add_cutoff(p)
+    p.add_argument("--seed", type=int, default=0, help="seed of the random formulas (default 0)")
+    p.add_argument("--formulas", type=int, default=300, metavar="N", help="random formulas to time (default 300)")
+    p.add_argument("--out", metavar="FILE.toml", help="also write the [cost] table to this file")
+    p.set_defaults(run=_run_calibrate)
+
+
+def _run_calibrate(args):
+    import datetime
+
+    import numpy as np
+
+    from .data import example_path, load
+    from .evaluate import Cutoff, Evaluator
+    from .fitness import calibrate, random_valid_formulas, rank_correlation, time_formulas
+
+    dataset = load(args.data or example_path("sutton_chen"))
+    cutoff = Cutoff(args.r_in, args.r_out)
+    model = calibrate(dataset, args.seed, args.formulas, cutoff)
+    evaluator = Evaluator(dataset, cutoff)
+    fresh = random_valid_formulas(evaluator, np.random.default_rng(args.seed + 1), 100)
+    correlation = rank_correlation(model, fresh, time_formulas(evaluator, fresh))
+    text = (f"# measured by `symbolicpot calibrate --seed {args.seed} --formulas {args.formulas}` on "
+            f"{datetime.date.today()}: {dataset.n_configs} configurations, {dataset.n_atoms_total} atoms\n"
+            f"{model.to_toml()}")
+    print(text, end="")
+    print(f"rank correlation (Spearman) of cost and evaluator time, {len(fresh)} fresh random formulas: "
+          f"{correlation:.3f}")
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as out:
+            out.write(text)
+        print(f"wrote {args.out}")
+    return 0
 
 
 def _add_cutoff(p):

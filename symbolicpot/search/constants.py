@@ -69,10 +69,13 @@ def fit_constants_cg(evaluator, formula, residuals, max_iter=500, gtol=1e-10):
 
     def objective_and_gradient(x):
         prediction = evaluator(formula, theta0 + step * x, gradients=True)
-        if not prediction.ok:
-            return np.inf, np.zeros_like(x)
-        r = residuals(prediction)
-        return float(r @ r), 2.0 * (residuals.jacobian(prediction).T @ r) * step
+        if prediction.ok:
+            r = residuals(prediction)
+            with np.errstate(over="ignore", invalid="ignore"):  # huge but finite predictions: treated as invalid
+                value, gradient = float(r @ r), 2.0 * (residuals.jacobian(prediction).T @ r) * step
+            if np.isfinite(value) and np.isfinite(gradient).all():
+                return value, gradient
+        return np.inf, np.zeros_like(x)
 
     start, _ = objective_and_gradient(np.zeros_like(theta0))
     if not np.isfinite(start) or theta0.size == 0 or max_iter == 0:

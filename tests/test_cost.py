@@ -1,0 +1,129 @@
+"""The cost model of the speed objective: determinism, sanity of the shipped defaults, (de)serialisation, calibration.
+
+No test asserts on a timing: calibration is only checked for the shape of what it returns.
+"""
+import dataclasses
+import json
+import math
+import pickle
+import re
+import tomllib
+
+import numpy as np
+import pytest
+
+from symbolicpot.cli import main
+from symbolicpot.data import example_path, load
+from symbolicpot.expr import PRIMITIVES, R, call, const, format_expression, parse_expression
+from symbolicpot.fitness import DEFAULT_COST_MODEL, CostModel, calibrate, fit_cost_model, targeted_formulas
+from symbolicpot.operators import OperatorConfig, random_formula, replace_at, sites
+from symbolicpot.operators.paths import PAIR
+
+SUTTON_CHEN = parse_expression("sum(644.52*r^-9) - sum(527.62*r^-6)^0.5")
+ALL_PRIMITIVES = OperatorConfig(primitives=tuple(PRIMITIVES))
+
+
+def random_formulas(n, seed=0, config=ALL_PRIMITIVES):
+    rng = np.random.default_rng(seed)
+    return [random_formula(rng, config) for _ in range(n)]
+
+
+def test_cost_is_deterministic_and_depends_only_on_the_formula():
+    for formula in random_formulas(50):
+        cost = DEFAULT_COST_MODEL.cost(formula)
+        assert cost > 0.0 and math.isfinite(cost)
+        assert DEFAULT_COST_MODEL.cost(parse_expression(format_expression(formula))) == cost
+
+
+def test_adding_a_node_never_lowers_the_cost():
+    for formula in random_formulas(20, seed=1):
+        cost = DEFAULT_COST_MODEL.cost(formula)
+        for site in sites(formula):
+            leaves = [const(2.0), R] if site.level == PAIR else [const(2.0)]
+            for symbol, primitive in PRIMITIVES.items():
+                wrapped = ([call(symbol, site.node)] if primitive.arity == 1
+                           else [call(symbol, site.node, leaf) for leaf in leaves])
+                for node in wrapped:
+                    assert DEFAULT_COST_MODEL.cost(replace_at(formula, site.path, node)) >= cost
+
+
+def test_a_power_costs_more_than_an_addition():
+    assert DEFAULT_COST_MODEL.pair_ns["^"] > DEFAULT_COST_MODEL.pair_ns["+"]
+    assert DEFAULT_COST_MODEL.atom_ns["^"] > DEFAULT_COST_MODEL.atom_ns["+"]
+    cost = DEFAULT_COST_MODEL.cost
+    assert cost(parse_expression("sum(r^2)")) > cost(parse_expression("sum(r+2)"))
+    assert cost(parse_expression("sum(r)^2")) > cost(parse_expression("sum(r)+2"))
+
+
+def test_sutton_chen_costs_more_than_a_single_sum_with_as_many_powers():
+    lennard_jones = parse_expression("sum(4*(r^-12 - r^-6))")
+    assert DEFAULT_COST_MODEL.cost(SUTTON_CHEN) > DEFAULT_COST_MODEL.cost(lennard_jones)
+
+
+def test_round_trips_through_dict_json_and_toml():
+    model = DEFAULT_COST_MODEL
+    assert CostModel.from_dict(model.to_dict()) == model
+    assert CostModel.from_dict(json.loads(json.dumps(model.to_dict()))) == model
+    read = CostModel.from_dict(tomllib.loads(model.to_toml())["cost"])
+    assert read == model and hash(read) == hash(model)
+    assert all(read.cost(f) == model.cost(f) for f in random_formulas(10))
+
+
+def test_is_an_immutable_value_that_pickles():
+    with pytest.raises(TypeError):
+        DEFAULT_COST_MODEL.pair_ns["^"] = 0.0
+    assert pickle.loads(pickle.dumps(DEFAULT_COST_MODEL)) == DEFAULT_COST_MODEL
+    assert dataclasses.replace(DEFAULT_COST_MODEL, neighbours=12.0).neighbours == 12.0
+
+
+def bad(change):
+    d = DEFAULT_COST_MODEL.to_dict()
+    change(d)
+    return d
+
+
+@pytest.mark.parametrize("d, message", [
+    (bad(lambda d: d.pop("sum_ns")), "missing key 'sum_ns'"),
+    (bad(lambda d: d.update(speed=1.0)), "unknown key 'speed'"),
+    (bad(lambda d: d["pair_ns"].pop("^")), "CostModel.pair_ns: missing key '^'"),
+    (bad(lambda d: d["atom_ns"].update(cos=1.0)), "CostModel.atom_ns: unknown key 'cos'"),
+    (bad(lambda d: d["pair_ns"].update({"^": -1.0})), "CostModel.pair_ns['^']: must be a finite number >= 0"),
+    (bad(lambda d: d["atom_ns"].update(exp="fast")), "CostModel.atom_ns['exp']"),
+    (bad(lambda d: d.update(pair_base_ns=math.inf)), "CostModel.pair_base_ns"),
+    (bad(lambda d: d.update(sum_ns=True)), "CostModel.sum_ns"),
+    (bad(lambda d: d.update(neighbours=0)), "CostModel.neighbours: must be > 0"),
+    (bad(lambda d: d.update(pair_ns=[1.0])), "CostModel.pair_ns: must be a table"),
+    ([1.0], "CostModel: must be a table"),
+])
+def test_bad_dicts_give_errors_naming_the_key(d, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        CostModel.from_dict(d)
+
+
+def test_fit_recovers_a_model_from_times_it_predicts():
+    truth = dataclasses.replace(DEFAULT_COST_MODEL, neighbours=40.0)
+    formulas = targeted_formulas() + random_formulas(100, seed=2, config=OperatorConfig())
+    fitted = fit_cost_model(formulas, [truth.cost(f) for f in formulas], truth.neighbours)
+    assert np.allclose(list(fitted.pair_ns.values()), list(truth.pair_ns.values()), rtol=1e-6)
+    assert np.allclose(list(fitted.atom_ns.values()), list(truth.atom_ns.values()), rtol=1e-6)
+    assert fitted.pair_base_ns == pytest.approx(truth.pair_base_ns) and fitted.sum_ns == pytest.approx(truth.sum_ns)
+
+
+def test_calibrate_on_a_tiny_dataset_returns_a_usable_model():
+    dataset = load(example_path("sutton_chen") / "300K")
+    model = calibrate(dataset, seed=0, n_formulas=10, repeats=3)
+    coefficients = [model.pair_base_ns, model.sum_ns, *model.pair_ns.values(), *model.atom_ns.values()]
+    assert all(c >= 0.0 and math.isfinite(c) for c in coefficients) and model.pair_base_ns > 0.0
+    assert model.neighbours == pytest.approx(44.2, abs=0.1)  # the 300 K snapshots at r_c = 5 Å
+    assert model.cost(SUTTON_CHEN) > 0.0
+
+
+def test_cli_calibrate_writes_a_toml_table_the_config_can_read(capsys, tmp_path):
+    out = tmp_path / "cost.toml"
+    status = main(["calibrate", "--data", str(example_path("sutton_chen") / "300K"), "--formulas", "5",
+                   "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert status == 0 and "rank correlation" in printed and "[cost]" in printed
+    with open(out, "rb") as file:
+        model = CostModel.from_dict(tomllib.load(file)["cost"])
+    assert model.pair_ns.keys() == DEFAULT_COST_MODEL.pair_ns.keys()

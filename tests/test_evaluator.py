@@ -88,10 +88,10 @@ def finite_strain_stress(formula, structure, cutoff, h=1e-6):
     return stress
 
 
-def assert_close(analytic, numeric, rtol=1e-6):
-    """Max-norm agreement relative to the larger side."""
+def assert_close(analytic, numeric, rtol=1e-6, atol=0.0):
+    """Max-norm agreement relative to the larger side; `atol` is the rounding a finite difference cannot resolve."""
     scale = max(np.abs(analytic).max(), np.abs(numeric).max(), 1e-3)
-    assert np.abs(analytic - numeric).max() <= rtol * scale
+    assert np.abs(analytic - numeric).max() <= rtol * scale + atol
 
 
 def test_sutton_chen_forces_and_stress_match_finite_differences():
@@ -115,11 +115,13 @@ def moderate(prediction):
 def test_random_formulas_forces_and_stress_match_finite_differences(formula):
     prediction = Evaluator(unlabelled([SMALL_CELL]), SMALL_CUTOFF)(formula)
     assume(moderate(prediction))
-    for analytic, difference, step in ((prediction.forces, finite_difference_forces, 1e-5),
-                                       (prediction.stress[0], finite_strain_stress, 1e-6)):
+    energy_rounding = 1e-15 * abs(prediction.energy[0])  # eV, the resolution of an energy difference
+    to_gpa = EV_PER_A3_IN_GPA / SMALL_CELL.get_volume()
+    for analytic, difference, step, unit in ((prediction.forces, finite_difference_forces, 1e-5, 1.0),
+                                             (prediction.stress[0], finite_strain_stress, 1e-6, to_gpa)):
         numeric, coarser = (difference(formula, SMALL_CELL, SMALL_CUTOFF, h) for h in (step, 2 * step))
         assume_reliable(numeric, coarser)
-        assert_close(analytic, numeric, rtol=1e-6)
+        assert_close(analytic, numeric, rtol=1e-6, atol=energy_rounding / step * unit)
 
 
 def assume_reliable(numeric, coarser):
@@ -140,7 +142,8 @@ def test_random_formulas_constant_gradients_match_finite_differences(formula):
         for name in ("energy", "forces", "stress"):
             numeric, coarser = (d[name] for d in differences)
             assume_reliable(numeric, coarser)
-            assert_close(getattr(prediction, "d_" + name)[..., m], numeric, rtol=1e-6)
+            rounding = 1e-15 * np.abs(getattr(prediction, name)).max() / step
+            assert_close(getattr(prediction, "d_" + name)[..., m], numeric, rtol=1e-6, atol=rounding)
 
 
 def central_difference(evaluator, formula, theta, m, h):

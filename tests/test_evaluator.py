@@ -40,6 +40,8 @@ def test_sutton_chen_reproduces_poet_eam_cu(poet_data, temperature):
     assert prediction.ok
     assert np.abs(prediction.energy - data.energy).max() < 1e-3  # eV per 32-atom cell
     assert np.abs(prediction.forces - data.forces).max() < 1e-3  # eV/Å
+    per_config = np.add.reduceat(prediction.atom_energy, data.atom_offsets[:-1])
+    np.testing.assert_allclose(per_config, prediction.energy, rtol=1e-12)  # E = Σ_i T_i
 
 
 def test_lennard_jones_fits_poet_lj_ar(poet_data):

@@ -25,6 +25,7 @@ class Prediction:
     d_energy: np.ndarray | None = None   # (C, P)
     d_forces: np.ndarray | None = None   # (N, 3, P)
     d_stress: np.ndarray | None = None   # (C, 6, P)
+    atom_energy: np.ndarray | None = None  # (N,) eV, the atom terms T_i (their sum per configuration is energy)
 
 
 class Evaluator:
@@ -46,12 +47,12 @@ class Evaluator:
         program = compile_formula(formula)
         theta = self._theta(formula, theta)
         self.calls += 1
-        ok, e, f, w, de, df, dw = kernels.evaluate(*self._program_args(program), theta, gradients, *self._data_args(),
+        ok, e, ea, f, w, de, df, dw = kernels.evaluate(*self._program_args(program), theta, gradients, *self._data_args(),
                                                    *self._work(program.n_sums, theta.size if gradients else 0))
         stress = w * self._virial_to_stress
         if not gradients:
-            return Prediction(bool(ok), e, f, stress)
-        return Prediction(bool(ok), e, f, stress, de, df, dw * self._virial_to_stress[:, :, None])
+            return Prediction(bool(ok), e, f, stress, atom_energy=ea)
+        return Prediction(bool(ok), e, f, stress, de, df, dw * self._virial_to_stress[:, :, None], ea)
 
     def batch(self, formula, thetas):
         """Evaluate one formula for many constant vectors (M, P) in one call (for CMA-ES populations).

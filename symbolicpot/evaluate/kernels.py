@@ -119,7 +119,7 @@ def evaluate(atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offsets, 
     r_p in Å, cutoff fc(r), dfc = dfc/dr):
     sums S_k(i) = Σ_p g_k(r_p) fc(r_p); atom terms T(S(i)) and dT/dS_k; then dE/dr_p = Σ_k dT/dS_k(i)·(g_k fc)'.
     `work` (2, ≥K, n_pairs) and `work_t` (2, n_pairs, ≥P) are reused scratch (fresh large arrays every call would
-    cost a page fault per 4 kB). Returns ok, energy (C,) eV, forces (N, 3) eV/Å, virial (C, 6) eV as Σ_p dE/dr_p · v_a v_b / r_p in Voigt
+    cost a page fault per 4 kB). Returns ok, energy (C,) eV, atom energies T_i (N,) eV, forces (N, 3) eV/Å, virial (C, 6) eV as Σ_p dE/dr_p · v_a v_b / r_p in Voigt
     order (xx yy zz yz xz xy), and d(energy, forces, virial)/dθ with a last axis of length P (0 without gradients).
     """
     n_pairs, n_atoms, K = distance.shape[0], atom_config.shape[0], pair_offsets.shape[0] - 1
@@ -129,8 +129,9 @@ def evaluate(atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offsets, 
         owner[pair_cids[pair_coffsets[k]:pair_coffsets[k + 1]]] = k
     part, live = np.empty((5, BATCH)), np.empty(depth, np.bool_)
     energy, forces, virial = np.zeros(n_configs), np.zeros((n_atoms, 3)), np.zeros((n_configs, 6))
+    atom_energy = np.zeros(n_atoms)
     d_energy, d_forces, d_virial = np.zeros((n_configs, P)), np.zeros((n_atoms, 3, P)), np.zeros((n_configs, 6, P))
-    failed = (False, energy, forces, virial, d_energy, d_forces, d_virial)
+    failed = (False, energy, atom_energy, forces, virial, d_energy, d_forces, d_virial)
 
     # Pass 1: pair terms g_k(r) with dg/dr (and dg/dθ, d²g/drdθ), sums S_k(i).
     g, dg, g_t, dg_t = work[0], work[1], work_t[0], work_t[1]
@@ -175,6 +176,7 @@ def evaluate(atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offsets, 
             i = a0 + b
             c = atom_config[i]
             energy[c] += sv[0, b]
+            atom_energy[i] = sv[0, b]
             t_s[:, i] = sg[0, :K, b]
             for m in range(n_c):
                 d_energy[c, atom_cids[m]] += sg[0, K + m, b]
@@ -221,7 +223,7 @@ def evaluate(atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offsets, 
         virial[c, 5] += wxy
     ok = (np.isfinite(energy).all() and np.isfinite(forces).all() and np.isfinite(virial).all()
           and np.isfinite(d_energy).all() and np.isfinite(d_forces).all() and np.isfinite(d_virial).all())
-    return ok, energy, forces, virial, d_energy, d_forces, d_virial
+    return ok, energy, atom_energy, forces, virial, d_energy, d_forces, d_virial
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -249,7 +251,7 @@ def evaluate_many(atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offs
     forces = np.empty((M, atom_config.shape[0], 3))
     virial = np.empty((M, n_configs, 6))
     for m in range(M):
-        ok[m], energy[m], forces[m], virial[m], _, _, _ = evaluate(
+        ok[m], energy[m], _, forces[m], virial[m], _, _, _ = evaluate(
             atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offsets, pair_cids, pair_coffsets, depth,
             thetas[m], False, first, neighbour, distance, vector, fc, dfc, atom_config, n_configs, work, work_t)
     return ok, energy, forces, virial

@@ -4,7 +4,7 @@ Nothing here reads a clock or a global random state, so a step gives the same re
 order, on any machine with the same floating point: the engine may run islands in a process pool (or, later, on
 a cluster) and the front stays the same.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -27,6 +27,7 @@ class Individual:
     error: float           # standardised weighted RMS training error (√ of the error objective)
     cost: float            # estimated evaluation cost, ns per atom (fitness.cost)
     complexity: int        # nodes of T, constants included
+    age: int = 0           # generations its oldest material has lived (fresh formulas 0; a child its older parent's)
 
     @property
     def model(self):
@@ -35,6 +36,12 @@ class Individual:
     @property
     def objectives(self):
         return (self.error, self.cost, float(self.complexity))
+
+    @property
+    def selection_objectives(self):
+        """Objectives of survival within an island: age joins error and complexity (age-fitness Pareto,
+        Schmidt & Lipson 2011), so young formulas are not eliminated by old, well-tuned ones before they mature."""
+        return (self.error, float(self.complexity), float(self.age))
 
     @property
     def key(self):
@@ -68,7 +75,7 @@ class Problem:
         """Evaluator calls so far (a batched call of M constant vectors counts M)."""
         return self.train.calls + self.screen.calls
 
-    def score(self, term, rng, tuned):
+    def score(self, term, rng, tuned, age=0):
         """The Individual of `term` after constant tuning (reusing `tuned` constants of its structure), or None."""
         key = structural_hash(term)
         if key in tuned:
@@ -84,7 +91,7 @@ class Problem:
             return None
         term, scale, shift = unscaled(model)
         return Individual(term, scale, shift, float(np.sqrt(self.train_residuals.objective(prediction))),
-                          self.config.cost.cost(term), node_count(term))
+                          self.config.cost.cost(term), node_count(term), age)
 
 
 def evolve(state, problem, generations):
@@ -96,23 +103,28 @@ def evolve(state, problem, generations):
     start = problem.evaluations
     population = list(state.population) or _initial_population(rng, problem, tuned)
     for _ in range(generations):
-        objectives = np.array([ind.objectives for ind in population])
-        rank, crowding = rank_and_crowding(objectives)
+        rank, crowding = rank_and_crowding(np.array([ind.selection_objectives for ind in population]))
         children = []
         for _ in range(config.population):
-            parents = [population[_tournament(rng, rank, crowding, config.tournament)].term for _ in range(2)]
-            children.append(problem.score(vary(rng, parents, config.operators), rng, tuned))
+            parents = [population[_tournament(rng, rank, crowding, config.tournament)] for _ in range(2)]
+            term = vary(rng, [parent.term for parent in parents], config.operators)
+            children.append(problem.score(term, rng, tuned, max(parent.age for parent in parents)))
         immigrants = [problem.score(t, rng, tuned) for t in ramped_half_and_half(rng, config.operators,
                                                                                    config.immigrants)]
-        population = survivors(population + children + immigrants, config.population)
+        population = [replace(ind, age=ind.age + 1)
+                      for ind in survivors(population + children + immigrants, config.population)]
     return IslandState(tuple(population), rng.bit_generator.state, state.generation + generations,
                        state.evaluations + problem.evaluations - start, tuned)
 
 
 def survivors(candidates, n):
-    """The n best distinct valid individuals by NSGA-II (in a deterministic order)."""
-    unique = list({ind.key: ind for ind in candidates if ind is not None}.values())
-    keep = select_survivors(np.array([ind.objectives for ind in unique]), n)
+    """The n best distinct valid individuals by NSGA-II on the selection objectives (in a deterministic order);
+    of duplicates the youngest stays."""
+    unique = {}
+    for ind in sorted((ind for ind in candidates if ind is not None), key=lambda ind: -ind.age):
+        unique[ind.key] = ind
+    unique = list(unique.values())
+    keep = select_survivors(np.array([ind.selection_objectives for ind in unique]), n)
     return [unique[i] for i in sorted(keep)]
 
 

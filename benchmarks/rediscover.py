@@ -23,7 +23,7 @@ from symbolicpot.expr import parse_expression
 from symbolicpot.expr.symbolic import DISTANCE, Sum_j, simplify
 from symbolicpot.fitness import Residuals, error_metrics
 from symbolicpot.operators import OperatorConfig
-from symbolicpot.search import TuningConfig, fit_constants_cg, unscaled
+from symbolicpot.search import TuningConfig, fit_constants, unscaled
 from symbolicpot.search.engine import Search, SearchConfig
 
 POET = Path(__file__).resolve().parents[2] / "shared" / "data" / "poet"
@@ -74,7 +74,7 @@ def error_bounds(name, data, cutoff):
     if name == "sutton_chen":
         return 0.1, 0.005
     evaluator = Evaluator(data, cutoff)
-    fitted, _ = fit_constants_cg(evaluator, parse_expression(TARGETS[name]["reference"]), Residuals(data))
+    fitted, _ = fit_constants(evaluator, parse_expression(TARGETS[name]["reference"]), Residuals(data))
     errors = error_metrics(evaluator(fitted), data)
     return 2 * errors["energy_rmse_mev_per_atom"], 2 * errors["force_rmse_ev_per_a"]
 
@@ -83,7 +83,7 @@ def config_for(name, seed, workers, time_limit):
     r_in, r_out = TARGETS[name]["cutoff"]
     return SearchConfig(seed=seed, islands=2, population=40, immigrants=4, generations=10 ** 6, time_limit=time_limit,
                         migration_interval=2, workers=workers, screen_fraction=0.05, r_in=r_in, r_out=r_out,
-                        tuning=TuningConfig(cg_iterations=20, cma_evaluations=96, cma_popsize=8),
+                        tuning=TuningConfig(polish_evaluations=30, cma_evaluations=96, cma_popsize=8),
                         operators=OperatorConfig(max_size=20, max_sums=2))
 
 

@@ -10,7 +10,7 @@ from symbolicpot.evaluate import Cutoff, Evaluator, EV_PER_A3_IN_GPA
 from symbolicpot.expr import constants, parse_expression, with_constants
 from symbolicpot.expr.compile import compile_formula
 from symbolicpot.fitness import Residuals, error_metrics
-from symbolicpot.search import fit_constants_cg
+from symbolicpot.search import fit_constants
 
 SUTTON_CHEN = parse_expression("sum(644.52*r^-9) - sum(527.62*r^-6)^0.5")
 LENNARD_JONES = parse_expression("sum(49000*r^-12) - sum(33*r^-6)")
@@ -50,7 +50,7 @@ def test_lennard_jones_fits_poet_lj_ar(poet_data):
     0.5 meV/atom and 2e-3 eV/Å, with exponents 12 and 6 and σ of argon."""
     data = load([poet_data / "LJ_Ar"])
     evaluator = Evaluator(data, Cutoff(5.0, 7.0))
-    fitted, _ = fit_constants_cg(evaluator, LENNARD_JONES, Residuals(data))
+    fitted, _ = fit_constants(evaluator, LENNARD_JONES, Residuals(data))
     errors = error_metrics(evaluator(fitted), data)
     assert errors["energy_rmse_mev_per_atom"] < 0.5 and errors["force_rmse_ev_per_a"] < 2e-3
     a, minus_twelve, b, minus_six = constants(fitted)
@@ -217,12 +217,13 @@ def test_compiled_programs_keep_constants_in_postfix_order():
     assert list(program.pair_const_offsets) == [0, 2, 3]
 
 
-def test_fit_constants_recovers_sutton_chen():
+@pytest.mark.parametrize("method", ["lm", "cg"])
+def test_fit_constants_recovers_sutton_chen(method):
     data = load([example_path("sutton_chen")])
     evaluator = Evaluator(data)
     perturbed = with_constants(SUTTON_CHEN, [c * f for c, f in zip(constants(SUTTON_CHEN), (1.1, 0.9, 1.1, 0.9, 1.1))])
     assert error_metrics(evaluator(perturbed), data)["energy_rmse_mev_per_atom"] > 100
-    fitted, _ = fit_constants_cg(evaluator, perturbed, Residuals(data))
+    fitted, _ = fit_constants(evaluator, perturbed, Residuals(data), method)
     assert error_metrics(evaluator(fitted), data)["energy_rmse_mev_per_atom"] < 0.1
     _, pair_exponent, _, density_exponent, outer_exponent = constants(fitted)
     assert abs(pair_exponent + 9) < 0.05 and abs(density_exponent + 6) < 0.05 and abs(outer_exponent - 0.5) < 0.01

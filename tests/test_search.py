@@ -19,7 +19,7 @@ def copper():
 
 def small(**changes):
     settings = dict(seed=3, islands=2, population=12, immigrants=2, generations=4, migration_interval=2,
-                    tuning=TuningConfig(cg_iterations=10, cma_evaluations=48, cma_popsize=8),
+                    tuning=TuningConfig(polish_evaluations=10, cma_evaluations=48, cma_popsize=8),
                     operators=OperatorConfig(max_size=20))
     settings.update(changes)
     return SearchConfig(**settings)

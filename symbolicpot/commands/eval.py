@@ -14,7 +14,7 @@ def add_parser(commands):
                    help='atom-level formula, e.g. "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"')
     add_cutoff(p)
     p.add_argument("--fit-constants", action="store_true",
-                   help="tune the formula's constants on the data first (conjugate gradient)")
+                   help="tune the formula's constants on the data first (Levenberg-Marquardt with analytic Jacobians)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.set_defaults(run=run)
 
@@ -24,13 +24,13 @@ def run(args):
     from ..evaluate import Cutoff, Evaluator
     from ..expr import format_expression, parse_expression
     from ..fitness import Residuals, errors_by_group
-    from ..search import fit_constants_cg
+    from ..search import fit_constants
 
     formula = parse_expression(args.expr)
     dataset = load(args.data)
     evaluator = Evaluator(dataset, Cutoff(args.r_in, args.r_out))
     if args.fit_constants:
-        formula, _ = fit_constants_cg(evaluator, formula, Residuals(dataset))
+        formula, _ = fit_constants(evaluator, formula, Residuals(dataset))
     prediction = evaluator(formula)
     report = {"formula": format_expression(formula), "r_in": args.r_in, "r_out": args.r_out,
               "valid": prediction.ok}

@@ -13,3 +13,13 @@ def poet_data():
     if not path.is_dir():
         pytest.skip(f"reference data not found at {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def dft_cu(poet_data):
+    """POET's DFT_Cu structures as one Dataset: MD snapshots and surface slabs (labelled) and the 0 K cells (fcc, bcc,
+    hcp, 13 surfaces; unlabelled, many with non-orthogonal cells)."""
+    from symbolicpot.data import load
+    folder = poet_data / "DFT_Cu"
+    return load([folder / name for name in ("NVT_FCC_300K", "NVT_FCC_1400K", "NPT_FCC_1400K", "lowIndexSurfaces")]
+                + sorted((folder / "0K").glob("*.vasp")))

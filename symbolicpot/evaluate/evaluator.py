@@ -4,6 +4,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data import build_neighbours
+from ..data.neighbours import structure_neighbours
 from ..expr.compile import compile_formula
 from ..expr.tree import constants
 from . import kernels
@@ -47,7 +48,7 @@ class Evaluator:
         program = compile_formula(formula)
         theta = self._theta(formula, theta)
         self.calls += 1
-        ok, e, ea, f, w, de, df, dw = kernels.evaluate(*self._program_args(program), theta, gradients, *self._data_args(),
+        ok, e, ea, f, w, de, df, dw = kernels.evaluate(*_program_args(program), theta, gradients, *self._data_args(),
                                                    *self._work(program.n_sums, theta.size if gradients else 0))
         stress = w * self._virial_to_stress
         if not gradients:
@@ -62,7 +63,7 @@ class Evaluator:
         program = compile_formula(formula)
         thetas = np.ascontiguousarray(thetas, dtype=float).reshape(-1, program.n_constants)
         self.calls += len(thetas)
-        ok, e, f, w = kernels.evaluate_many(*self._program_args(program), thetas, *self._data_args(),
+        ok, e, f, w = kernels.evaluate_many(*_program_args(program), thetas, *self._data_args(),
                                             *self._work(program.n_sums, 0))
         return ok, e, f, w * self._virial_to_stress
 
@@ -80,12 +81,27 @@ class Evaluator:
         values = constants(formula) if theta is None else theta
         return np.ascontiguousarray(values, dtype=float).reshape(-1)
 
-    @staticmethod
-    def _program_args(p):
-        return (p.atom.code, p.atom.arg, p.atom.const_ids, p.pair_code, p.pair_arg, p.pair_offsets,
-                p.pair_const_ids, p.pair_const_offsets, p.depth)
-
     def _data_args(self):
         nl = self.neighbours
         return (self._first_pair, nl.neighbour, nl.distance, nl.vector, self.fc, self.dfc, nl.atom_config,
                 self.dataset.n_configs)
+
+
+def evaluate_structure(formula, atoms, cutoff=Cutoff()):
+    """`formula` on one ase.Atoms (any cell, any pbc) without a Dataset: ok, energy (eV), atom energies T_i (N,) eV,
+    forces (N, 3) eV/Å and virial (6,) eV, Voigt xx yy zz yz xz xy (stress = virial / volume, positive = tensile)."""
+    program = compile_formula(formula)
+    centre, neighbour, distance, vector = structure_neighbours(atoms, cutoff.r_out)
+    fc, dfc = cutoff(distance)
+    first = np.searchsorted(centre, np.arange(len(atoms) + 1))
+    work = (np.empty((2, program.n_sums, distance.size)), np.empty((2, distance.size, 0)))
+    ok, e, ea, f, w, *_ = kernels.evaluate(
+        *_program_args(program), np.asarray(constants(formula), dtype=float), False, first,
+        neighbour.astype(np.int64), distance, np.ascontiguousarray(vector), fc, dfc, np.zeros(len(atoms), np.int64), 1,
+        *work)
+    return bool(ok), float(e[0]), ea, f, w[0]
+
+
+def _program_args(p):
+    return (p.atom.code, p.atom.arg, p.atom.const_ids, p.pair_code, p.pair_arg, p.pair_offsets,
+            p.pair_const_ids, p.pair_const_offsets, p.depth)

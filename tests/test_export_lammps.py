@@ -1,0 +1,419 @@
+"""The `lammps` export: generated C++ pair style compiled into a plugin, checked against the Python evaluator.
+
+Agreement is relative to each structure's own scale: energies to Σ_i|T_i|, atom energies to max|T_i|, virials W
+(eV) to max(max|W|, Σ_i|T_i|), forces to max(max|F|, that virial scale / (N·r_out)) — the size of the pair forces,
+which cancel in symmetric cells (there both sides hold only rounding noise of the pair terms).
+Plugins are compiled once per session (in parallel), each under a style name hashed from its formula.
+"""
+import hashlib
+import math
+import os
+import shutil
+import subprocess
+import sysconfig
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from types import SimpleNamespace
+
+import ase.build
+import ase.io
+import numpy as np
+import pytest
+
+from symbolicpot.data import Dataset, load
+from symbolicpot.evaluate import Cutoff, Evaluator, EV_PER_A3_IN_GPA, kernels
+from symbolicpot.expr import PRIMITIVES, ExpressionError, call, constants, format_expression, parse_expression, sums
+from symbolicpot.expr.compile import compile_formula
+from symbolicpot.export.cxx_formula import atom_code, distinct_sums, pair_code
+from symbolicpot.export.lammps import (LammpsBuildError, build_plugin, export_lammps, pair_style_source,
+                                       plugin_file_name)
+from symbolicpot.export.lammps_plugins import ENVIRONMENT_VARIABLE
+from symbolicpot.export.lammps_runtime import lammps_available, new_lammps
+from symbolicpot.export.potential import Potential
+from symbolicpot.operators import OperatorConfig, random_formula
+
+SUTTON_CHEN = "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"
+LENNARD_JONES = "sum(49000*r^-12) - sum(33*r^-6)"
+POET_SUTTON_CHEN = "-0.73 - 2.53*((-0.66*384.39*sum(r^-9.00)) + (0.25/(20.63*sum(r^-6.00)))^-0.50)"  # POET's find
+TOLERANCE = 1e-10
+
+needs_lammps = pytest.mark.skipif(not lammps_available() or shutil.which(os.environ.get("CXX", "g++")) is None,
+                                  reason="needs the lammps[mpi] wheels and g++")
+
+
+def potential(formula, r_in=3.0, r_out=5.0):
+    return Potential(formula, r_in, r_out, "Cu")
+
+
+@pytest.fixture(scope="session")
+def plugins(tmp_path_factory):
+    """build(formulas) -> {formula: (plugin path, style name)}, compiling each formula once per session."""
+    folder = tmp_path_factory.mktemp("plugins")
+    built = {}
+
+    def build_one(formula):
+        style = "sp_" + hashlib.blake2b(formula.encode(), digest_size=8).hexdigest()
+        paths = export_lammps(potential(formula), folder / style, style, register=False)
+        return paths[1], style
+
+    def build(formulas):
+        missing = [f for f in dict.fromkeys(formulas) if f not in built]
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            built.update(zip(missing, pool.map(build_one, missing)))
+        return {f: built[f] for f in formulas}
+    return build
+
+
+@pytest.fixture(scope="session")
+def dft_cu(poet_data):
+    """DFT_Cu structures: every 7th MD snapshot (NVT 300 K, NPT 1400 K), the 13 surface slabs and the 0 K cells."""
+    root = poet_data / "DFT_Cu"
+    if not root.is_dir():
+        pytest.skip(f"{root} not found")
+    md = load([root / "NVT_FCC_300K", root / "NPT_FCC_1400K", root / "lowIndexSurfaces"])
+    picked = [c for c in range(md.n_configs) if md.group[c] == 2 or c % 7 == 0]
+    structures = [md.atoms[c] for c in picked]
+    structures += [ase.io.read(path, format="vasp") for path in sorted((root / "0K").glob("*.vasp"))]
+    return unlabelled(structures)
+
+
+def unlabelled(structures):
+    n, n_atoms = len(structures), sum(len(a) for a in structures)
+    return Dataset(tuple(structures), np.full(n, np.nan), np.full((n_atoms, 3), np.nan), np.full((n, 6), np.nan),
+                   np.zeros(n, int), ("test",), tuple("test" for _ in structures))
+
+
+# ------------------------------------------------------------------------------------------- LAMMPS on ase.Atoms
+
+def lammps_cell(cell):
+    """(rotation R, LAMMPS box rows) with cell @ R = rows lower-triangular (a along x, b in the xy plane), the tilts
+    reduced by lattice vectors into LAMMPS's limits (the same lattice, so the same energies)."""
+    a, b, c = np.asarray(cell, dtype=float)
+    ax = np.linalg.norm(a)
+    bx = b @ a / ax
+    by = math.sqrt(b @ b - bx * bx)
+    cx = c @ a / ax
+    cy = (b @ c - bx * cx) / by
+    cz = math.sqrt(c @ c - cx * cx - cy * cy)
+    rows = np.array([[ax, 0, 0], [bx, by, 0], [cx, cy, cz]])
+    rotation = np.linalg.solve(np.asarray(cell, dtype=float), rows)
+    rows[2] -= round(rows[2, 1] / rows[1, 1]) * rows[1]
+    rows[2] -= round(rows[2, 0] / rows[0, 0]) * rows[0]
+    rows[1] -= round(rows[1, 0] / rows[0, 0]) * rows[0]
+    return rotation, rows
+
+
+def run_lammps(structures, plugin, style, element="Cu"):
+    """Energies (C,) eV, atom energies (N,), forces (N, 3) eV/Å and virials (C, 6) eV (LAMMPS sign: positive when
+    repulsive; Voigt order xx yy zz yz xz xy) of `structures` with the plugin's pair style, one LAMMPS process."""
+    energies, atom_energies, forces, virials = [], [], [], []
+    lmp = new_lammps()
+    try:
+        for atoms in structures:
+            rotation, rows = lammps_cell(atoms.cell)
+            lmp.commands_list([
+                "clear", f"plugin load {plugin}", "units metal", "atom_style atomic", "atom_modify map array",
+                "boundary p p p",
+                "region box prism 0 {!r} 0 {!r} 0 {!r} {!r} {!r} {!r}".format(
+                    *map(float, rows[[0, 1, 2, 1, 2, 2], [0, 1, 2, 0, 0, 1]])), "create_box 1 box"])
+            n = len(atoms)
+            lmp.create_atoms(n, list(range(1, n + 1)), [1] * n, (atoms.positions @ rotation).ravel().tolist())
+            lmp.commands_list([
+                f"pair_style {style}", f"pair_coeff * * {element}", "compute pea all pe/atom",
+                "compute sa all stress/atom NULL virial", "thermo_style custom step pe pxx pyy pzz pxy pxz pyz",
+                "run 0"])
+            order = np.argsort(lmp.numpy.extract_atom("id")[:n])
+            rotate_back = rotation.T
+            energies.append(lmp.get_thermo("pe"))
+            atom_energies.append(np.array(lmp.numpy.extract_compute("pea", 1, 1)[:n])[order])
+            forces.append(np.array(lmp.numpy.extract_atom("f")[:n])[order] @ rotate_back)
+            volume = abs(np.linalg.det(rows))
+            pressure = [lmp.get_thermo(k) for k in ("pxx", "pyy", "pzz", "pxy", "pxz", "pyz")]
+            w = np.array(pressure) * volume / lmp.extract_global("nktv2p")
+            tensor = np.array([[w[0], w[3], w[4]], [w[3], w[1], w[5]], [w[4], w[5], w[2]]])
+            tensor = rotation @ tensor @ rotation.T
+            virials.append(tensor[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]])
+            per_atom = np.array(lmp.numpy.extract_compute("sa", 1, 2)[:n]).sum(axis=0)
+            np.testing.assert_allclose(-per_atom[:3], w[:3] * lmp.extract_global("nktv2p"),
+                                       rtol=1e-12, atol=1e-12 * np.abs(w).max() * lmp.extract_global("nktv2p"))
+    finally:
+        lmp.close()
+    return np.array(energies), np.concatenate(atom_energies), np.concatenate(forces), np.array(virials)
+
+
+def assert_agrees(dataset, prediction, lammps_result, r_out=5.0):
+    """Assert the agreement stated in the module docstring; return the largest relative difference."""
+    energy, atom_energy, forces, virial = lammps_result
+    python_virial = -prediction.stress * np.array([a.get_volume() for a in dataset.atoms])[:, None] / EV_PER_A3_IN_GPA
+    offsets = dataset.atom_offsets
+    worst = 0.0
+    for c in range(dataset.n_configs):
+        rows = slice(offsets[c], offsets[c + 1])
+        energy_scale = np.abs(prediction.atom_energy[rows]).sum()
+        virial_scale = max(np.abs(python_virial[c]).max(), energy_scale)
+        force_scale = max(np.abs(prediction.forces[rows]).max(), virial_scale / (dataset.n_atoms[c] * r_out))
+        for error, scale in ((abs(energy[c] - prediction.energy[c]), energy_scale),
+                             (np.abs(atom_energy[rows] - prediction.atom_energy[rows]).max(),
+                              np.abs(prediction.atom_energy[rows]).max()),
+                             (np.abs(forces[rows] - prediction.forces[rows]).max(), force_scale),
+                             (np.abs(virial[c] - python_virial[c]).max(), virial_scale)):
+            assert error <= TOLERANCE * scale, (c, error, scale)
+            worst = max(worst, error / scale if scale else 0.0)
+    return worst
+
+
+def random_valid_formulas(dataset, n, config, seed=5):
+    """`n` random formulas of `config` that evaluate finite on `dataset`, with forces not all zero."""
+    rng, evaluator, found = np.random.default_rng(seed), Evaluator(dataset), []
+    while len(found) < n:
+        tree = random_formula(rng, config)
+        prediction = evaluator(tree)
+        if prediction.ok and np.abs(prediction.forces).max() > 0.0:
+            found.append(format_expression(tree))
+    return found
+
+
+# ------------------------------------------------------------------------------------------------------ the tests
+
+def test_source_holds_only_numbers_and_names_the_exporter_wrote():
+    source = pair_style_source(potential("sum(0.1*r^-9 + exp(-r/3)) - (2.5 + sum(r^-6))^0.5 / 3"), "my_style")
+    assert "const double t0 = 1.0 / r;" in source and "t0 * t0" in source  # r^-9 by multiplications
+    assert "std::pow" not in source.split("inline void pair_terms")[1].split("class PairSymbolic")[0]  # 0.5: sqrt
+    assert repr(0.1) in source and repr(1.0 / 3.0) in source  # x/3 is x·(1/3), as the evaluator computes it
+    for bad_name in ("a b", "x;system", "9lives", "n/a", ""):
+        with pytest.raises(ValueError):
+            pair_style_source(potential(SUTTON_CHEN), bad_name)
+    bad_element = SimpleNamespace(formula=SUTTON_CHEN, r_in=3.0, r_out=5.0, element='Cu"; int x', mass=None)
+    with pytest.raises(ValueError):
+        pair_style_source(bad_element, "ok")
+    with pytest.raises(ExpressionError):  # a constant part that is not finite
+        pair_style_source(potential("sum(r) + log(0 - 1)"), "ok")
+
+
+@needs_lammps
+def test_compiler_failure_shows_the_compiler_output(tmp_path, monkeypatch):
+    broken = tmp_path / "broken.cpp"
+    broken.write_text("int main( {\n")
+    with pytest.raises(LammpsBuildError, match="broken.cpp"):
+        build_plugin(broken, tmp_path / "x_plugin.so")
+    monkeypatch.setenv("CXX", "no-such-compiler-here")
+    with pytest.raises(LammpsBuildError, match="not found"):
+        build_plugin(broken, tmp_path / "x_plugin.so")
+
+
+@needs_lammps
+def test_plugin_matches_the_python_evaluator_on_dft_cu(dft_cu, plugins):
+    formulas = [SUTTON_CHEN, LENNARD_JONES, POET_SUTTON_CHEN, *random_valid_formulas(dft_cu, 3, OperatorConfig()),
+                *random_valid_formulas(dft_cu, 3, OperatorConfig(primitives=tuple(PRIMITIVES)))]
+    built = plugins(formulas)
+    evaluator = Evaluator(dft_cu, Cutoff(3.0, 5.0))
+    for formula in formulas:
+        prediction = evaluator(parse_expression(formula))
+        assert prediction.ok
+        plugin, style = built[formula]
+        worst = assert_agrees(dft_cu, prediction, run_lammps(dft_cu.atoms, plugin, style))
+        print(f"{formula}: largest relative difference {worst:.1e}")
+
+
+def crystal_input(plugin, style, atoms, extra=()):
+    """LAMMPS input lines building `atoms` (via lammps_cell) with the plugin's pair style."""
+    rotation, rows = lammps_cell(atoms.cell)
+    lines = [f"plugin load {plugin}", "units metal", "atom_style atomic", "atom_modify map array", "boundary p p p",
+             *extra,
+             "region box prism 0 {!r} 0 {!r} 0 {!r} {!r} {!r} {!r}".format(
+                 *map(float, rows[[0, 1, 2, 1, 2, 2], [0, 1, 2, 0, 0, 1]])), "create_box 1 box"]
+    lines += ["create_atoms 1 single {!r} {!r} {!r} units box remap yes".format(*map(float, x))
+              for x in atoms.positions @ rotation]
+    return rotation, lines + [f"pair_style {style}", "pair_coeff * * Cu"]
+
+
+def wheel_program(name):
+    """A program installed beside this Python by the lammps / mpich wheels (lmp, mpiexec)."""
+    path = Path(sysconfig.get_path("scripts")) / name
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    return path
+
+
+@needs_lammps
+@pytest.mark.parametrize("newton", ["on", "off"])
+def test_two_processes_match_the_evaluator(plugins, tmp_path, newton):
+    """dT/dS of ghost atoms owned by the other process arrive by forward communication; with newton_pair on or off
+    no force is left on a ghost."""
+    plugin, style = plugins([SUTTON_CHEN])[SUTTON_CHEN]
+    atoms = ase.build.bulk("Cu", "fcc", a=3.61, cubic=True).repeat((4, 4, 4))
+    atoms.set_cell(atoms.cell[:] @ np.array([[1.0, 0.03, 0.0], [0.0, 0.98, 0.04], [0.02, 0.0, 1.01]]),
+                   scale_atoms=True)
+    atoms.rattle(0.1, seed=3)
+    rotation, lines = crystal_input(plugin, style, atoms, [f"newton {newton}", "processors 2 1 1"])
+    lines += ["thermo_style custom step pe pxx pyy pzz pxy pxz pyz", "run 0",
+              *(f"variable {k} equal {k}" for k in ("pe", "pxx", "pyy", "pzz")),
+              *(f"variable {k}_text format {k} %.17g" for k in ("pe", "pxx", "pyy", "pzz")),
+              'print "RESULT ${pe_text} ${pxx_text} ${pyy_text} ${pzz_text}"',
+              "write_dump all custom forces.dump id fx fy fz modify format float %.17g sort id"]
+    (tmp_path / "in.test").write_text("\n".join(lines) + "\n")
+    result = subprocess.run([str(wheel_program("mpiexec")), "-n", "2", str(wheel_program("lmp")), "-in", "in.test",
+                             "-log", "none", "-nocite"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "2 by 1 by 1 MPI processor grid" in result.stdout
+    result_line = next(line for line in result.stdout.splitlines() if line.startswith("RESULT"))
+    values = [float(v) for v in result_line.split()[1:]]
+    forces = np.loadtxt(tmp_path / "forces.dump", skiprows=9)[:, 1:] @ rotation.T
+    prediction = Evaluator(unlabelled([atoms]))(parse_expression(SUTTON_CHEN))
+    assert abs(values[0] - prediction.energy[0]) <= TOLERANCE * np.abs(prediction.atom_energy).sum()
+    assert np.abs(forces - prediction.forces).max() <= TOLERANCE * np.abs(prediction.forces).max()
+    lammps_pressure = np.array(values[1:])  # bar, diagonal in the LAMMPS frame; compare the trace (frame-free)
+    python_pressure_bar = -prediction.stress[0, :3].sum() * 1e4  # GPa → bar, LAMMPS sign
+    assert abs(lammps_pressure.sum() - python_pressure_bar) <= 1e-6 * abs(python_pressure_bar)  # unit constants
+
+
+@needs_lammps
+def test_nve_conserves_energy(plugins):
+    """108 Cu atoms (3×3×3 fcc cells), Sutton–Chen plugin, 300 K, 10 ps of velocity Verlet at 1 fs.
+
+    Bounds: drift |dE/dt| ≤ 1e-6 eV/atom/ps (1e-5 eV/atom over the run, ~0.04 K of temperature) and
+    max|E − E0| ≤ 1e-4 eV/atom (kT/250). Measured: ~4e-8 eV/atom/ps and ~1e-5 eV/atom. A force that is not −∇E shows
+    as drift far above that. The fluctuation of a symplectic integrator with consistent forces grows as dt²: at 2 fs it
+    is 3–5.5× that at 1 fs (measured 4.0×).
+    """
+    plugin, style = plugins([SUTTON_CHEN])[SUTTON_CHEN]
+    runs = {dt: nve_energies(plugin, style, dt) for dt in (0.001, 0.002)}
+    times, energy, temperature = runs[0.001]
+    drift = np.polyfit(times, energy, 1)[0]
+    assert 250.0 < temperature.mean() < 350.0
+    assert abs(drift) <= 1e-6, drift
+    assert np.abs(energy - energy[0]).max() <= 1e-4
+    ratio = runs[0.002][1].std() / energy.std()
+    assert 3.0 <= ratio <= 5.5, ratio
+
+
+def nve_energies(plugin, style, dt, picoseconds=10.0):
+    """(times ps, total energy eV/atom, temperature K) every 0.1 ps of an NVE run of 108 fcc Cu atoms; velocities
+    drawn at 600 K so that the crystal, started on its lattice, settles near 300 K."""
+    lmp = new_lammps()
+    try:
+        lmp.commands_list([f"plugin load {plugin}", "units metal", "atom_style atomic", "lattice fcc 3.61",
+                           "region box block 0 3 0 3 0 3", "create_box 1 box", "create_atoms 1 box",
+                           f"pair_style {style}", "pair_coeff * * Cu",
+                           "velocity all create 600.0 87287 mom yes rot yes dist gaussian", "fix nve all nve",
+                           f"timestep {dt!r}", "thermo_style custom step temp etotal", "run 0"])
+        n, chunk = lmp.get_natoms(), round(0.1 / dt)
+        samples = []
+        for k in range(round(picoseconds / 0.1) + 1):
+            if k:
+                lmp.command(f"run {chunk} pre no post no")
+            samples.append((k * 0.1, lmp.get_thermo("etotal") / n, lmp.get_thermo("temp")))
+    finally:
+        lmp.close()
+    return tuple(np.array(column) for column in zip(*samples))
+
+
+@needs_lammps
+def test_exported_folder_runs_with_the_wheels_lmp(tmp_path, monkeypatch):
+    """`in.NAME` runs with the wheel's `lmp`; the registered copy is auto-loaded through the lammps.plugins entry
+    point, so a script without `plugin load` finds the style from any folder. A built-in style name is refused."""
+    registered = tmp_path / "registered"
+    monkeypatch.setenv(ENVIRONMENT_VARIABLE, str(registered))
+    with pytest.raises(ValueError, match="pair style of LAMMPS itself"):  # it would replace eam in every run
+        export_lammps(Potential.from_formula(SUTTON_CHEN), tmp_path / "eam", "eam")
+    paths = export_lammps(Potential.from_formula(SUTTON_CHEN), tmp_path / "out", "sc_export_test")
+    assert [p.name for p in paths] == ["pair_sc_export_test.cpp", plugin_file_name("sc_export_test"),
+                                       "in.sc_export_test", plugin_file_name("sc_export_test")]
+    assert paths[3].parent == registered
+    lmp = str(wheel_program("lmp"))
+    result = subprocess.run([lmp, "-in", "in.sc_export_test", "-log", "none"], cwd=tmp_path / "out",
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Loop time of" in result.stdout
+    thermo = result.stdout.split("Loop time of")[0].split("TotEng")[-1].splitlines()[1:]
+    etotal = [float(line.split()[4]) for line in thermo]
+    assert len(etotal) == 11 and np.ptp(etotal) < 1e-3 * 256  # eV; 256 atoms, 1 ps
+    (tmp_path / "in.plain").write_text("units metal\nlattice fcc 3.61\nregion b block 0 2 0 2 0 2\ncreate_box 1 b\n"
+                                       "create_atoms 1 box\npair_style sc_export_test\npair_coeff * * Cu\nrun 0\n")
+    result = subprocess.run([lmp, "-in", "in.plain", "-log", "none"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert f"Loaded 1 plugins from {registered}" in result.stdout
+
+
+@pytest.mark.skipif(shutil.which(os.environ.get("CXX", "g++")) is None, reason="needs g++")
+def test_generated_code_matches_the_evaluator_programs_on_random_formulas(tmp_path):
+    """Edge cases and random formulas (every primitive) in one standalone C++ program: g_k, dg_k/dr at several r and
+    T, dT/dS_k at several S agree with the evaluator's interpreter (kernels.run_program) wherever that is finite."""
+    rng, config = np.random.default_rng(11), OperatorConfig(primitives=tuple(PRIMITIVES))
+    edge_cases = [parse_expression(text) for text in (
+        "1 - (2 - (3 - sum(r - (1 - r))))", "sum(r)^sum(r^-1)", "sum(r^0) + sum(r^1)*sum(r^-1) - sum(r)", "sum(r^-2)",
+        "sum(r^2.5)^-0.5", "sum(sqrt(r))/(2 - sum(1/r))", "sum(0.5^r) + sum((-2)^r)", "log(sum(exp(-r)))",
+        "tanh(sum(r^-64) + sum(r^65))", "sum(r/2/4) * -(sum(r)^3)", "sum(2^3*r) - 2^sum(r)")]
+    r_values = [1.9, 2.55, 3.3, 4.2, 4.95]
+    s_values = [0.3, 1.7, 6.5, 23.0]
+    formulas, blocks, calls = [], [], []
+    while len(formulas) < 100:
+        tree = edge_cases.pop() if edge_cases else random_formula(rng, config)
+        try:
+            pairs = distinct_sums(tree)
+            pair_lines, atom_lines = pair_code(pairs), atom_code(tree, pairs)
+        except ExpressionError:  # a constant part that is not finite
+            continue
+        f, k = len(formulas), len(pairs)
+        formulas.append((tree, pairs))
+        blocks.append(f"namespace f{f} {{\ninline void pair_terms(const double r, double *g, double *dg) {{\n"
+                      + "\n".join(pair_lines) + "\n}\ninline double atom_term(const double *s, double *dt) {\n"
+                      + "\n".join(atom_lines) + "\n}\n}")
+        calls.append(f"{{ double g[{k}], dg[{k}], s[{k}], dt[{k}];\n"
+                     f"for (double r : rs) {{ f{f}::pair_terms(r, g, dg); for (int k = 0; k < {k}; k++) "
+                     f'std::printf("%.17g %.17g ", g[k], dg[k]); }}\n'
+                     f"for (double v : ss) {{ for (int k = 0; k < {k}; k++) s[k] = v * (k + 1); "
+                     f'std::printf("%.17g ", f{f}::atom_term(s, dt)); '
+                     f'for (int k = 0; k < {k}; k++) std::printf("%.17g ", dt[k]); }}\nstd::printf("\\n"); }}')
+    program = ("#include <cmath>\n#include <cstdio>\n" + "\n".join(blocks)
+               + f"\nint main() {{\nconst double rs[] = {{{', '.join(map(repr, r_values))}}};\n"
+               f"const double ss[] = {{{', '.join(map(repr, s_values))}}};\n" + "\n".join(calls) + "\n}\n")
+    (tmp_path / "formulas.cpp").write_text(program)
+    compiler = os.environ.get("CXX", "g++")
+    build = subprocess.run([compiler, "-std=c++17", "-O2", "-fno-math-errno", "formulas.cpp", "-o", "formulas"],
+                           cwd=tmp_path, capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr[-5000:]
+    output = subprocess.run([str(tmp_path / "formulas")], capture_output=True, text=True, check=True).stdout
+    compared = 0
+    for (tree, pairs), line in zip(formulas, output.splitlines()):
+        values = np.array([float(v) for v in line.split()])
+        k = len(pairs)
+        cxx_pair = values[:2 * k * len(r_values)].reshape(len(r_values), k, 2)
+        cxx_atom = values[2 * k * len(r_values):].reshape(len(s_values), 1 + k)
+        for index, g in enumerate(pairs):
+            for point, r in enumerate(r_values):
+                expected = interpret(call("sum", g), [r], pair_level=True)
+                if expected is not None:
+                    compared += 1
+                    assert np.allclose(cxx_pair[point, index], expected, rtol=1e-12, atol=0), (format_expression(g), r)
+        order = [pairs.index(g) for g in sums(tree)]  # the evaluator's inputs, duplicates included
+        for point, v in enumerate(s_values):
+            expected = interpret(tree, [v * (order[m] + 1) for m in range(len(order))])
+            if expected is not None:
+                compared += 1
+                gradient = np.zeros(k)
+                np.add.at(gradient, order, expected[1:])
+                assert np.allclose(cxx_atom[point], [expected[0], *gradient], rtol=1e-12, atol=1e-300), \
+                    (format_expression(tree), v)
+    assert compared > 300
+
+
+def interpret(tree, inputs, pair_level=False):
+    """(value, derivatives along the inputs) of the evaluator's interpreter at one point, for the atom program of
+    `tree` or (pair_level) the pair program of its only sum; None when not finite."""
+    program = compile_formula(tree)
+    if pair_level:
+        code, arg, const_ids = program.pair_code, program.pair_arg, program.pair_const_ids
+    else:
+        code, arg, const_ids = program.atom.code, program.atom.arg, program.atom.const_ids
+    theta = np.array(constants(tree), dtype=float)[const_ids]
+    depth, n, batch = program.depth, len(inputs), kernels.BATCH
+    sv, sg = np.zeros((depth, batch)), np.zeros((depth, n, batch))
+    sh, part, live = np.zeros((depth, 0, n, batch)), np.zeros((5, batch)), np.zeros(depth, np.bool_)
+    rows = np.zeros((n, batch))
+    rows[:, 0] = inputs
+    if not kernels.run_program(code, arg, theta, 0, rows, 1, sv, sg, sh, part, live):
+        return None
+    result = np.array([sv[0, 0], *sg[0, :, 0]])
+    return result if np.isfinite(result).all() else None

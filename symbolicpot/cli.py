@@ -3,9 +3,9 @@ import argparse
 import sys
 
 from . import __version__
-from .commands import calibrate, eval as eval_command
+from .commands import calibrate, eval as eval_command, evolve, export, front, init_config
 
-COMMANDS = (eval_command, calibrate)
+COMMANDS = (eval_command, calibrate, export, init_config, evolve, front)
 
 
 def main(argv=None):

@@ -1,0 +1,174 @@
+"""`symbolicpot front`: the Pareto front of a run, finished or still running (it reads front.json)."""
+import json
+import sys
+from pathlib import Path
+
+
+def add_parser(commands):
+    p = commands.add_parser(
+        "front", help="show the Pareto front of a run (table, JSON, LaTeX, plots)",
+        description="Show the current Pareto front of a run directory (finished or still running): index, "
+                    "complexity, cost, train and test errors and the simplified formula of every model, lowest "
+                    "error first.")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--json", action="store_true",
+                   help="print a JSON list of {index, formula, complexity, cost, train, test} (formula: the exact "
+                        "text; same front, same text)")
+    p.add_argument("--latex", action="store_true", help="print the front as a LaTeX table (simplified formulas)")
+    p.add_argument("--plot", metavar="FILE.png", help="plot train error vs cost, coloured by complexity")
+    p.add_argument("--pick", type=int, metavar="N", help="show model N in full (formula, LaTeX, constants, errors)")
+    p.add_argument("--parity", metavar="FILE.png",
+                   help="with --pick: energy and force parity plots of model N on the run's train and test data")
+    p.set_defaults(run=run)
+
+
+def run(args):
+    from ..run.front import read_front
+
+    document = read_front(args.run_dir)
+    models = document["models"]
+    if args.parity and args.pick is None:
+        raise ValueError("--parity needs --pick N (the model to plot)")
+    if args.pick is not None and not 0 <= args.pick < len(models):
+        raise ValueError(f"--pick {args.pick}: the front has models 0..{len(models) - 1}" if models
+                         else f"--pick {args.pick}: the front is empty (the first epoch has not finished)")
+    if args.json:
+        print(json.dumps(front_json(document), indent=1, ensure_ascii=False))
+    elif args.latex:
+        print(latex_table(document))
+    elif args.pick is not None:
+        print(model_details(models[args.pick]))
+    else:
+        print(front_table(document))
+    if args.plot:
+        from ..run.plots import plot_front
+        plot_front(document, args.plot)
+        print(f"wrote {args.plot}", file=sys.stderr)
+    if args.parity:
+        parity(args.run_dir, document, args.pick, args.parity)
+        print(f"wrote {args.parity}", file=sys.stderr)
+    return 0
+
+
+def front_json(document):
+    """The JSON list of `front --json`: a pure function of the front (no paths, no times)."""
+    return [{key: model[key] for key in ("index", "formula", "complexity", "cost", "train", "test")}
+            for model in document["models"]]
+
+
+SNAP = 1e-3     # exponents this close to an integer are shown as that integer (r^-9.0004 as r^-9)
+EXACT = 1e-300  # simplify's snap that turns only exact integers (2.0) into SymPy integers
+
+
+def display_formula(formula, digits=4):
+    """The simplified model (SymPy, exponents snapped) with `digits` significant digits, as text."""
+    import sympy
+
+    from ..expr.symbolic import simplify
+
+    expr = simplify(snapped_exponents(formula), snap=EXACT)
+    expr = expr.xreplace({f: sympy.Float(f, digits) for f in expr.atoms(sympy.Float)})
+    return str(expr).replace("**", "^")
+
+
+def latex_formula(formula, digits=6):
+    from ..expr.symbolic import latex
+
+    return latex(snapped_exponents(formula), snap=EXACT, digits=digits)
+
+
+def snapped_exponents(formula):
+    """The tree of `formula` with constant exponents within SNAP of an integer set to it. Only exponents: snapping
+    every near-integer constant would also round an offset 7.00008 inside a term scaled by 1e5 (eV off) or delete a
+    small prefactor 4e-4 of a large sum."""
+    from ..expr import call, const, parse_expression
+
+    def snap(node):
+        children = tuple(snap(child) for child in node.children)
+        if node.op == "^" and children[1].op == "const" and abs(children[1].value - round(children[1].value)) < SNAP:
+            children = (children[0], const(round(children[1].value)))
+        return call(node.op, *children) if children else node
+    return snap(parse_expression(formula))
+
+
+COLUMNS = (("E train", "train", "energy_rmse_mev_per_atom"), ("E test", "test", "energy_rmse_mev_per_atom"),
+           ("F train", "train", "force_rmse_ev_per_a"), ("F test", "test", "force_rmse_ev_per_a"),
+           ("S train", "train", "stress_rmse_gpa"), ("S test", "test", "stress_rmse_gpa"))
+
+
+def front_table(document):
+    models = document["models"]
+    head = (f"Pareto front at generation {document['generation']}: {len(models)} models, lowest error first "
+            f"(cutoff {document['r_in']}-{document['r_out']} Å)")
+    if not models:
+        return head + "\n(empty: the first epoch has not finished)"
+    columns = [c for c in COLUMNS if any((m[c[1]] or {}).get(c[2]) is not None for m in models)]
+    lines = [head, "errors: E RMSE meV/atom, F RMSE eV/Å, S RMSE GPa; cost: ns/atom (cost model); size: nodes", ""]
+    lines.append(f"{'#':>3} {'size':>4} {'cost':>7} " + " ".join(f"{title:>8}" for title, _, _ in columns)
+                 + "  formula (simplified)")
+    for m in models:
+        cells = [_number((m[split] or {}).get(key)) for _, split, key in columns]
+        lines.append(f"{m['index']:>3} {m['complexity']:>4} {m['cost']:>7.4g} " + " ".join(f"{c:>8}" for c in cells)
+                     + f"  {display_formula(m['formula'])}")
+    return "\n".join(lines)
+
+
+def latex_table(document):
+    models = document["models"]
+    columns = [c for c in COLUMNS[:4] if any((m[c[1]] or {}).get(c[2]) is not None for m in models)]
+    units = {"E": "meV/atom", "F": "eV/\\AA"}
+    lines = [r"\begin{tabular}{rrr" + "r" * len(columns) + "l}", r"\hline",
+             " & ".join(["\\#", "size", "cost (ns/atom)"]
+                        + [f"{t} ({units[t[0]]})" for t, _, _ in columns] + ["$T_i$"]) + r" \\", r"\hline"]
+    for m in models:
+        cells = [str(m["index"]), str(m["complexity"]), f"{m['cost']:.4g}"]
+        cells += [_number((m[split] or {}).get(key)) for _, split, key in columns]
+        cells.append(f"${latex_formula(m['formula'], digits=4)}$")
+        lines.append(" & ".join(cells) + r" \\")
+    return "\n".join(lines + [r"\hline", r"\end{tabular}"])
+
+
+def model_details(model):
+    lines = [f"model {model['index']}: complexity {model['complexity']}, cost {model['cost']:.4g} ns/atom, "
+             f"standardised error {model['error']:.6g}",
+             f"formula:    {model['formula']}",
+             f"simplified: {display_formula(model['formula'], digits=6)}",
+             f"LaTeX:      {latex_formula(model['formula'])}",
+             f"constants:  {model['constants']}"]
+    for split in ("train", "test"):
+        metrics = model[split]
+        if metrics is None:
+            lines.append(f"{split}: no data")
+            continue
+        lines.append(f"{split} ({metrics['n_configs']} configs, {metrics['n_atoms']} atoms): "
+                     f"E RMSE {_number(metrics['energy_rmse_mev_per_atom'])} meV/atom "
+                     f"(MAE {_number(metrics['energy_mae_mev_per_atom'])}), "
+                     f"F RMSE {_number(metrics['force_rmse_ev_per_a'])} eV/Å "
+                     f"(MAE {_number(metrics['force_mae_ev_per_a'])}), "
+                     f"S RMSE {_number(metrics['stress_rmse_gpa'])} GPa")
+    return "\n".join(lines)
+
+
+def parity(run_dir, document, index, path):
+    """Parity plots of model `index`, re-evaluated on the data of the run's resolved config."""
+    from ..evaluate import Cutoff, Evaluator
+    from ..expr import parse_expression
+    from ..run.config import load_data, resolve_file
+    from ..run.plots import plot_parity
+    from ..run.runner import CONFIG
+
+    config = resolve_file(Path(run_dir) / CONFIG)
+    train, test = load_data(config)
+    cutoff = Cutoff(document["r_in"], document["r_out"])
+    formula = document["models"][index]["formula"]
+    model = parse_expression(formula)
+    sets = [(name, data, Evaluator(data, cutoff)(model)) for name, data in (("train", train), ("test", test))
+            if data is not None]
+    invalid = [name for name, _, prediction in sets if not prediction.ok]
+    if invalid:
+        raise ValueError(f"model {index} gives non-finite values on the {' and '.join(invalid)} data")
+    plot_parity(f"model {index} (generation {document['generation']}): {display_formula(formula)}", sets, path)
+
+
+def _number(value):
+    return "-" if value is None else f"{value:.3g}"

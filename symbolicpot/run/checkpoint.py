@@ -1,0 +1,175 @@
+"""Checkpoints: the complete search state (islands with their RNG states and tuned-constant caches, the archive,
+counters) and the resolved config, as JSON.
+
+Individuals are stored as formula text (`format_expression`, which round-trips exactly) and floats (JSON writes
+repr, which reads back to the same bits), so resuming continues bit for bit. A SHA-256 of the state's text catches
+corruption that still parses. Files are replaced atomically and the previous checkpoint is kept beside the newest;
+reading falls back to it when the newest is missing, truncated or corrupt. No pickle, no eval.
+"""
+from dataclasses import dataclass, fields
+import hashlib
+import json
+from pathlib import Path
+
+from ..expr import format_expression, parse_expression
+from ..search.engine import EngineState
+from ..search.island import Individual, IslandState
+from .files import atomic_write, dumps
+
+FORMAT = "symbolicpot checkpoint"
+VERSION = 1
+NEWEST, PREVIOUS = "checkpoint.json", "checkpoint.prev.json"
+_PREFIX = f'{{"format":"{FORMAT}",'
+
+
+class CheckpointError(ValueError):
+    """A file that is not a readable checkpoint; the message names the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    state: EngineState
+    config: dict         # the resolved run config (symbolicpot.run.config)
+    data_digest: str     # SHA-256 of the training and test data the state was computed on
+    path: Path           # the file it was read from
+
+
+def write_checkpoint(run_dir, state, config, data_digest):
+    """Write RUN_DIR/checkpoint.json atomically, keeping the one it replaces as checkpoint.prev.json."""
+    run_dir = Path(run_dir)
+    state_text = dumps(state_to_dict(state))
+    header = dumps({"format": FORMAT, "version": VERSION, "generation": state.generation,
+                    "evaluations": state.evaluations, "data_digest": data_digest,
+                    "sha256": hashlib.sha256(state_text.encode()).hexdigest(), "config": config})
+    # One document, the state last: {"format": ..., ..., "state": {...}}
+    text = header[:-1] + ',"state":' + state_text + "}\n"
+    atomic_write(run_dir / NEWEST, text, keep_previous=run_dir / PREVIOUS)
+
+
+def read_checkpoint(path):
+    """The Checkpoint in `path`; CheckpointError (naming the file) if it is not a complete, intact checkpoint."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such checkpoint") from None
+    except UnicodeDecodeError:
+        raise CheckpointError(f"{path}: not a symbolicpot checkpoint (not UTF-8 text)") from None
+    ours = text[:len(_PREFIX)] == _PREFIX[:len(text)]  # what every checkpoint starts with (or a torn part of it)
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        if ours and not text.endswith("}\n"):
+            raise CheckpointError(f"{path}: truncated (the file ends after {len(text)} characters)") from None
+        if ours:
+            raise CheckpointError(f"{path}: corrupt JSON ({error.msg} at line {error.lineno}, "
+                                  f"column {error.colno})") from None
+        raise CheckpointError(f"{path}: not a symbolicpot checkpoint (not JSON)") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a symbolicpot checkpoint")
+    if document.get("version") != VERSION:
+        raise CheckpointError(f"{path}: checkpoint version {document.get('version')!r} unsupported "
+                              f"(this symbolicpot reads version {VERSION})")
+    missing = [key for key in ("sha256", "config", "data_digest", "state") if key not in document]
+    if missing:
+        raise CheckpointError(f"{path}: not a symbolicpot checkpoint (no {', '.join(missing)})")
+    if hashlib.sha256(dumps(document["state"]).encode()).hexdigest() != document["sha256"]:
+        raise CheckpointError(f"{path}: corrupt (the state does not match its SHA-256)")
+    try:
+        state = state_from_dict(document["state"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{path}: not a symbolicpot checkpoint (bad state: {error})") from None
+    return Checkpoint(state, document["config"], document["data_digest"], path)
+
+
+def latest_checkpoint(run_dir, warn=None):
+    """The newest readable checkpoint of a run directory: checkpoint.json, else (with a warning through `warn`)
+    checkpoint.prev.json. CheckpointError when neither can be read, naming both problems."""
+    run_dir = Path(run_dir)
+    try:
+        return read_checkpoint(run_dir / NEWEST)
+    except CheckpointError as newest_error:
+        try:
+            checkpoint = read_checkpoint(run_dir / PREVIOUS)
+        except CheckpointError as previous_error:
+            if not (run_dir / NEWEST).exists() and not (run_dir / PREVIOUS).exists():
+                raise CheckpointError(f"{run_dir}: no checkpoint (not a run directory, or its first epoch "
+                                      f"has not finished)") from None
+            raise CheckpointError(f"{newest_error}; {previous_error}") from None
+        if warn is not None:
+            warn(f"warning: {newest_error}; using the previous checkpoint {checkpoint.path.name} "
+                 f"(generation {checkpoint.state.generation})")
+        return checkpoint
+
+
+def has_checkpoint(run_dir):
+    run_dir = Path(run_dir)
+    return (run_dir / NEWEST).exists() or (run_dir / PREVIOUS).exists()
+
+
+# ------------------------------------------------------------------------------------------ state <-> JSON
+# Generic over the fields of EngineState, IslandState and Individual, so that a field the engine adds is stored
+# too: a term (Node) becomes its text, tuples of Individuals lists of objects, everything else is JSON already
+# (numbers, the RNG state dict, the tuned-constant cache {hash: [floats]}).
+
+def state_to_dict(state):
+    """A JSON-ready dict of an EngineState (every float exact, formulas as text)."""
+    return _encode(state)
+
+
+def state_from_dict(d):
+    """The EngineState of `state_to_dict(state)`, equal to `state` (formulas parsed back, floats bit for bit)."""
+    return _decode(EngineState, d)
+
+
+def _encode(obj):
+    encoded = {}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if f.name == "term":
+            value = format_expression(value)
+        elif f.name in _NESTED:
+            value = [_encode(item) for item in value]
+        encoded[f.name] = value
+    return encoded
+
+
+def _decode(cls, d):
+    if not isinstance(d, dict):
+        raise TypeError(f"a {cls.__name__} must be an object")
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(d) - set(known))
+    if unknown:
+        raise KeyError(f"unknown {cls.__name__} fields {unknown} (written by another symbolicpot version?)")
+    values = {}
+    for name, value in d.items():
+        if name == "term":
+            if not isinstance(value, str):
+                raise TypeError("an individual's term must be formula text")
+            value = parse_expression(value)
+        elif name in _NESTED:
+            if not isinstance(value, list):
+                raise TypeError(f"{cls.__name__}.{name} must be a list")
+            value = tuple(_decode(_NESTED[name], item) for item in value)
+        else:
+            value = _scalar(cls, known[name], value)
+        values[name] = value
+    return cls(**values)
+
+
+def _scalar(cls, f, value):
+    """A number field's value, checked against its annotation; dicts (RNG state, tuned cache) as they are."""
+    where = f"{cls.__name__}.{f.name}"
+    if f.type in (int, "int"):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"{where} must be an integer")
+    elif f.type in (float, "float"):
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise TypeError(f"{where} must be a number")
+        value = float(value)
+    elif f.type in (dict, "dict") and not isinstance(value, dict):
+        raise TypeError(f"{where} must be an object")
+    return value
+
+
+_NESTED = {"islands": IslandState, "population": Individual, "archive": Individual}

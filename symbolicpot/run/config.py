@@ -1,0 +1,485 @@
+"""Run configs: the TOML schema of `symbolicpot evolve`, its validation, defaults, CLI overrides and the resolved form.
+
+A config is read (tomllib) and *resolved* into a plain nested dict: every key present with its default filled in,
+data paths absolute (a config's relative paths are relative to its folder), the time limit in seconds, the cost
+model as a full table. The resolved dict is what a run directory stores (config.toml, checkpoints), what resume
+compares, and what `search_config` turns into a SearchConfig. Unknown keys and wrong types are ValueErrors naming
+the key and the expected type.
+"""
+from dataclasses import dataclass, fields
+import json
+import math
+import os
+from pathlib import Path
+import re
+import tomllib
+
+from ..expr import PRIMITIVES, parse_expression
+from ..fitness import DEFAULT_COST_MODEL, CostModel, ErrorWeights
+from ..operators import OperatorConfig
+from ..search.constants import TuningConfig
+from ..search.engine import SearchConfig
+
+
+
+
+@dataclass(frozen=True)
+class Key:
+    """One setting: its TOML type (`kind`), default (None: absent unless given) and one line of documentation."""
+    name: str
+    kind: str
+    default: object
+    doc: str
+    minimum: float | None = None  # ints and numbers: smallest allowed value
+    exclusive: bool = False       # the minimum itself is not allowed
+
+
+KINDS = {  # kind -> the expected type, as error messages name it
+    "int": "an integer", "number": "a number", "bool": "a boolean (true or false)", "string": "a string",
+    "paths": "a list of paths (strings)", "strings": "a list of strings", "formulas": "a list of formulas (strings)",
+    "primitives": "a list of primitive symbols (strings)", "int_pair": "a [low, high] pair of integers",
+    "number_pair": "a [low, high] pair of numbers",
+    "duration": 'a duration such as "90s", "30m", "2h", "1d" or a number of seconds',
+}
+
+# One line of documentation per setting of the engine's dataclasses ([operators], [tuning], [weights]); the keys
+# themselves, their defaults and types come from the dataclasses, so a setting the engine adds is configurable at once.
+DOCS = {
+    "primitives": f"enabled operations, of: {', '.join(PRIMITIVES)}",
+    "max_size": "nodes of a formula, constants included",
+    "max_depth": "edges from the root to the deepest leaf",
+    "max_sums": "sum(...) nodes of a formula",
+    "init_depth": "depth range of random initial formulas",
+    "grow_leaf_probability": "grow method: chance that a node above the depth limit is a leaf",
+    "r_probability": "chance that a new pair-level leaf is r rather than a constant",
+    "integer_constant_probability": "chance that a new constant is an integer (exponents such as -12, -6, 2)",
+    "integer_constant_range": "range of integer constants",
+    "constant_magnitude_range": "log-uniform range of other constants' magnitudes",
+    "crossover_probability": "chance of crossover, else one mutation chosen by the weights below",
+    "point_weight": "mutation: swap an operator or a leaf",
+    "subtree_weight": "mutation: replace a subtree by a random one",
+    "hoist_weight": "mutation: replace a formula by one of its subtrees",
+    "shrink_weight": "mutation: replace a subtree by a leaf",
+    "insert_weight": "mutation: wrap a subtree in a new operator",
+    "constant_weight": "mutation: perturb constants",
+    "wrap_in_sum_weight": "mutation: turn an atom-level constant c into sum(c*g)",
+    "unwrap_weight": "mutation: replace a sum by one of its r-free parts",
+    "constant_sigma": "relative step of constant perturbation",
+    "perturb_all_probability": "constant perturbation: chance to move all constants at once rather than one",
+    "energy": "weight of the standardised energy error (per atom)",
+    "forces": "weight of the standardised force error",
+    "stress": "weight of the standardised stress error",
+    "polish": 'final local method of constant tuning: "lm" (Levenberg-Marquardt) or "cg" (conjugate gradient)',
+    "polish_evaluations": "its budget per candidate: LM evaluations or CG iterations",
+    "cg_iterations": "conjugate-gradient iterations per candidate",
+    "cma_evaluations": "CMA-ES budget (constant vectors) for formulas with a constant exponent; 0: never",
+    "cma_popsize": "constant vectors per CMA-ES generation",
+    "cma_sigma": "CMA-ES initial step, relative to each constant",
+}
+ENGINE_SECTIONS = {"operators": OperatorConfig, "weights": ErrorWeights, "tuning": TuningConfig}
+
+_SEARCH_DEFAULTS = SearchConfig()
+
+
+def _kind(name, default):
+    """The TOML kind of a dataclass setting, from its default value."""
+    if name == "primitives":
+        return "primitives"
+    if isinstance(default, bool):
+        return "bool"
+    if isinstance(default, int):
+        return "int"
+    if isinstance(default, float):
+        return "number"
+    if isinstance(default, str):
+        return "string"
+    if isinstance(default, tuple) and len(default) == 2 and all(isinstance(v, int) for v in default):
+        return "int_pair"
+    if isinstance(default, tuple) and len(default) == 2 and all(isinstance(v, (int, float)) for v in default):
+        return "number_pair"
+    if isinstance(default, tuple) and all(isinstance(v, str) for v in default):
+        return "strings"
+    raise TypeError(f"no config type for the setting {name} = {default!r}")
+
+
+def _engine_keys(cls):
+    defaults = cls()
+    keys = []
+    for f in fields(cls):
+        default = getattr(defaults, f.name)
+        kind = _kind(f.name, default)
+        minimum = 0.0 if cls is ErrorWeights else None
+        keys.append(Key(f.name, kind, list(default) if isinstance(default, tuple) else default,
+                        DOCS.get(f.name, f.name.replace("_", " ")), minimum=minimum))
+    return tuple(keys)
+
+
+TOP_LEVEL = (Key("seed", "int", 0, "seed of the search: the same config and seed give the same front, bit for bit",
+                 minimum=0),)
+
+SECTIONS = {
+    "data": (
+        Key("train", "paths", [], "training data: POET folders, folders of POET folders, or files ase.io reads "
+                                  "(extended XYZ, OUTCAR, vasprun.xml); relative to this file"),
+        Key("groups", "strings", [], "group names, one per train path (default: the paths' last two components)"),
+        Key("test", "paths", [], "separate test data (same forms as train); when empty, test_fraction splits train"),
+        Key("test_fraction", "number", 0.2, "share of each group's configurations held out for testing when "
+                                            "there is no test data (0: no test set)", minimum=0.0),
+        Key("split_seed", "int", 0, "seed of that train/test split (independent of the search seed)", minimum=0),
+    ),
+    "cutoff": (
+        Key("r_in", "number", 3.0, "Å, inner radius of the smooth cutoff f (f = 1 below)", minimum=0.0),
+        Key("r_out", "number", 5.0, "Å, outer radius (f = 0 from here)", minimum=0.0, exclusive=True),
+    ),
+    "search": (
+        Key("islands", "int", _SEARCH_DEFAULTS.islands, "independent populations, ring migration between them",
+            minimum=1),
+        Key("population", "int", _SEARCH_DEFAULTS.population, "individuals per island", minimum=1),
+        Key("immigrants", "int", _SEARCH_DEFAULTS.immigrants, "fresh random formulas per island and generation",
+            minimum=0),
+        Key("tournament", "int", _SEARCH_DEFAULTS.tournament, "tournament size of parent selection", minimum=1),
+        Key("migration_interval", "int", _SEARCH_DEFAULTS.migration_interval,
+            "generations per epoch; checkpoints, front.json and log lines come once per epoch", minimum=1),
+        Key("migrants", "int", _SEARCH_DEFAULTS.migrants, "best individuals sent to the next island each epoch",
+            minimum=0),
+        Key("workers", "int", 0, "local processes running islands; 0: one per island up to the CPU cores "
+                                 "(the front does not depend on it)", minimum=0),
+        Key("screen_fraction", "number", _SEARCH_DEFAULTS.screen_fraction,
+            "share of the training configurations constants are tuned on", minimum=0.0, exclusive=True),
+        Key("seeds", "formulas", [], 'formulas placed in every initial population, e.g. ["sum(r^-6)"]'),
+    ),
+    "stop": (
+        Key("generations", "int", _SEARCH_DEFAULTS.generations, "generations per island", minimum=1),
+        Key("time_limit", "duration", None, 'wall clock, e.g. "90s", "30m", "2h", "1d" or seconds; checked '
+                                            'between epochs'),
+        Key("evaluations", "int", None, "formula evaluations (all islands)", minimum=1),
+        Key("target_error", "number", None, "standardised training error (the error objective's square root)",
+            minimum=0.0),
+    ),
+    **{section: _engine_keys(cls) for section, cls in ENGINE_SECTIONS.items()},
+}
+# [cost] is special: a table in the format `symbolicpot calibrate --out` writes, or the path of such a file.
+SECTION_ORDER = ("data", "cutoff", "search", "stop", "operators", "weights", "tuning", "cost")
+
+# Where each SearchConfig/OperatorConfig/TuningConfig field lives in a config (for error messages).
+_SEARCH_FIELDS = {"seed": "seed", "islands": "[search] islands", "population": "[search] population",
+                  "immigrants": "[search] immigrants", "tournament": "[search] tournament",
+                  "generations": "[stop] generations", "time_limit": "[stop] time_limit",
+                  "max_evaluations": "[stop] evaluations", "target_error": "[stop] target_error",
+                  "migration_interval": "[search] migration_interval", "migrants": "[search] migrants",
+                  "workers": "[search] workers", "screen_fraction": "[search] screen_fraction",
+                  "r_in": "[cutoff] r_in", "r_out": "[cutoff] r_out", "seeds": "[search] seeds"}
+
+
+def read_config(path):
+    """The raw table of a TOML config file; ValueError naming the file for unreadable TOML."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as file:
+            return tomllib.load(file)
+    except tomllib.TOMLDecodeError as error:
+        raise ValueError(f"{path}: not valid TOML: {error}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not valid TOML: not UTF-8 text") from None
+
+
+def resolve(raw, base_dir, where="config", overrides=None):
+    """The resolved config of a raw table (read_config, or a resolved config itself).
+
+    `base_dir` is the folder relative paths refer to; `where` names the source in error messages; `overrides`
+    maps (section or None, key) to values that replace the table's (command-line flags; paths already absolute).
+    """
+    raw = _checked_table(raw, where)
+    raw = {name: dict(value) if isinstance(value, dict) else value for name, value in raw.items()}
+    for (section, name), value in (overrides or {}).items():
+        if section is None:
+            raw[name] = value
+        else:
+            raw.setdefault(section, {})
+            if not isinstance(raw[section], dict):
+                raise ValueError(f"{where}: [{section}] must be a table, got {_toml_type(raw[section])}")
+            raw[section][name] = value
+    known = {key.name for key in TOP_LEVEL} | set(SECTION_ORDER)
+    for name in raw:
+        if name not in known:
+            raise ValueError(f"{where}: unknown key {name!r} (known: {', '.join(sorted(known))})")
+    resolved = {key.name: _value(raw, key, None, base_dir, where) for key in TOP_LEVEL}
+    for section, keys in SECTIONS.items():
+        table = raw.get(section, {})
+        if not isinstance(table, dict):
+            raise ValueError(f"{where}: [{section}] must be a table, got {_toml_type(table)}")
+        names = [key.name for key in keys]
+        for name in table:
+            if name not in names:
+                raise ValueError(f"{where}: [{section}] unknown key {name!r} (known: {', '.join(names)})")
+        resolved[section] = {key.name: _value(table, key, section, base_dir, where) for key in keys}
+    resolved["cost"] = _cost(raw.get("cost"), base_dir, where)
+    _check_consistency(resolved, where)
+    search_config(resolved, where)  # every remaining range and relation check of the engine's dataclasses
+    return resolved
+
+
+def resolve_file(path, overrides=None):
+    """The resolved config of a TOML file (paths relative to its folder)."""
+    path = Path(path)
+    return resolve(read_config(path), path.resolve().parent, str(path), overrides)
+
+
+def search_config(resolved, where="config"):
+    """The SearchConfig of a resolved config ([search] workers 0: automatic_workers)."""
+    search, stop = resolved["search"], resolved["stop"]
+    try:
+        return SearchConfig(
+            seed=resolved["seed"], islands=search["islands"], population=search["population"],
+            immigrants=search["immigrants"], tournament=search["tournament"], generations=stop["generations"],
+            time_limit=stop["time_limit"], max_evaluations=stop["evaluations"], target_error=stop["target_error"],
+            migration_interval=search["migration_interval"], migrants=search["migrants"],
+            workers=search["workers"] or automatic_workers(search["islands"]), screen_fraction=float(search["screen_fraction"]),
+            r_in=float(resolved["cutoff"]["r_in"]), r_out=float(resolved["cutoff"]["r_out"]),
+            seeds=tuple(search["seeds"]), cost=CostModel.from_dict(resolved["cost"]),
+            **{section: cls(**resolved[section]) for section, cls in ENGINE_SECTIONS.items()})
+    except ValueError as error:
+        raise ValueError(f"{where}: {_config_names(str(error))}") from None
+
+
+def automatic_workers(islands):
+    """One process per island, at most one per CPU core this process may use."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(islands, cores))
+
+
+def load_data(resolved):
+    """(train, test or None) Datasets of a resolved config."""
+    from ..data import load
+
+    data = resolved["data"]
+    if not data["train"]:
+        raise ValueError("no training data: give [data] train in the config or --data PATH")
+    train = load(data["train"], data["groups"] or None)
+    if data["test"]:
+        return train, load(data["test"])
+    if data["test_fraction"] > 0:
+        return train.split(float(data["test_fraction"]), data["split_seed"])
+    return train, None
+
+
+def changed_settings(old, new):
+    """["[section] key: old -> new", ...] of the settings two resolved configs differ in, leaving out those a
+    resumed run may change: the stopping rules ([stop]) and [search] workers (the front does not depend on them)."""
+    def flat(config):
+        return {(section, key): value for section, table in config.items()
+                for key, value in (table.items() if section in SECTION_ORDER else [(None, table)])}
+    a, b = flat(old), flat(new)
+    changes = []
+    for section, key in dict.fromkeys([*a, *b]):
+        if section == "stop" or (section, key) == ("search", "workers"):
+            continue
+        if a.get((section, key)) != b.get((section, key)):
+            label = section if key is None else f"[{section}] {key}"
+            changes.append(f"{label}: {_show(a.get((section, key)))} -> {_show(b.get((section, key)))}")
+    return changes
+
+
+def parse_duration(value, where="time_limit"):
+    """Seconds of a duration: a number of seconds or text such as "90s", "30m", "2h", "1d", "1h30m", "5400"."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*", value):
+        seconds = float(value)
+    elif isinstance(value, str) and re.fullmatch(r"\s*(\d+(\.\d+)?\s*[smhd]\s*)+", value):
+        units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+        seconds = sum(float(n) * units[u] for n, _, u in re.findall(r"(\d+(\.\d+)?)\s*([smhd])", value))
+    else:
+        raise ValueError(f"{where}: expected {KINDS['duration']}, got {value!r}")
+    if not 0 < seconds < math.inf:
+        raise ValueError(f"{where}: must be a positive duration, got {value!r}")
+    return seconds
+
+
+def format_duration(seconds):
+    """Short text of a duration in seconds: "45s", "12m05s", "3h20m", "2d04h"."""
+    seconds = int(round(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d{hours:02d}h"
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+# ------------------------------------------------------------------------------------------------- writing TOML
+
+def config_toml(resolved, header=""):
+    """TOML text of a resolved config (tomllib reads it back to an equal dict; absent optional keys are left out)."""
+    lines = [f"# {line}" for line in header.splitlines()]
+    lines += [f"{key.name} = {_toml_value(resolved[key.name])}" for key in TOP_LEVEL]
+    for section in SECTION_ORDER:
+        if section == "cost":
+            continue
+        lines += ["", f"[{section}]"]
+        lines += [f"{name} = {_toml_value(value)}" for name, value in resolved[section].items() if value is not None]
+    lines += ["", CostModel.from_dict(resolved["cost"]).to_toml().rstrip("\n")]
+    return "\n".join(lines) + "\n"
+
+
+def default_config_text(data=None):
+    """The commented default config `symbolicpot init-config` writes; `data` fills [data] train."""
+    out = ["# symbolicpot evolve config (TOML). Every key is optional except [data] train (or --data on the command",
+           "# line); commented keys show their defaults. Paths are relative to this file's folder. Run it with",
+           "#   symbolicpot evolve THIS_FILE.toml --out runs/NAME",
+           "# and inspect the front with `symbolicpot front runs/NAME` (also while the run goes on).", ""]
+    def line(setting, doc):
+        return f"{setting:<38} # {doc}"
+    for key in TOP_LEVEL:
+        out.append(line(f"{key.name} = {_toml_value(key.default)}", key.doc))
+    for section, keys in SECTIONS.items():
+        out += ["", f"[{section}]"]
+        for key in keys:
+            if section == "data" and key.name == "train":
+                out.append(line(f"train = {_toml_value(list(data or []))}", key.doc))
+            elif key.default is None:
+                example = {"time_limit": '"2h"', "evaluations": "1000000", "target_error": "0.001"}[key.name]
+                out.append(line(f"# {key.name} = {example}", f"{key.doc} (default: none)"))
+            else:
+                out.append(line(f"# {key.name} = {_toml_value(key.default)}", key.doc))
+    out += ["", "# The speed objective's cost model: by default the built-in one; for this machine's figures, run",
+            "#   symbolicpot calibrate --out cost.toml",
+            '# and either paste its [cost] tables here or set  cost = "cost.toml"  at the top of this file.', ""]
+    return "\n".join(out)
+
+
+def _toml_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)  # repr of a float is valid TOML (1e-05, inf) and reads back exactly
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a TOML basic string
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"no TOML form for {value!r}")
+
+
+# ----------------------------------------------------------------------------------------------- validation
+
+def _checked_table(raw, where):
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: expected a table, got {_toml_type(raw)}")
+    return raw
+
+
+def _value(table, key, section, base_dir, where):
+    """The checked, resolved value of `key` in `table` (its default when absent)."""
+    label = f"{where}: [{section}] {key.name}" if section else f"{where}: {key.name}"
+    if key.name not in table or table[key.name] is None:
+        return list(key.default) if isinstance(key.default, list) else key.default
+    value = table[key.name]
+    expected = KINDS[key.kind]
+    wrong = ValueError(f"{label}: expected {expected}, got {_toml_type(value)} {_show(value)}")
+    if key.kind == "int":
+        if not _is_int(value):
+            raise wrong
+    elif key.kind == "number":
+        if not _is_number(value) or not math.isfinite(value):
+            raise wrong
+        value = float(value)
+    elif key.kind == "bool":
+        if not isinstance(value, bool):
+            raise wrong
+    elif key.kind == "string":
+        if not isinstance(value, str):
+            raise wrong
+    elif key.kind == "duration":
+        return parse_duration(value, label)
+    elif key.kind in ("paths", "strings", "formulas", "primitives"):
+        if isinstance(value, str) and key.kind == "paths":
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise wrong
+        if key.kind == "paths":
+            return [str((Path(base_dir) / os.path.expanduser(v)).resolve()) for v in value]
+        if key.kind == "formulas":
+            for v in value:
+                try:
+                    parse_expression(v)
+                except ValueError as error:
+                    raise ValueError(f"{label}: {v!r} is not a formula: {error}") from None
+        if key.kind == "primitives":
+            unknown = [v for v in value if v not in PRIMITIVES]
+            if unknown:
+                raise ValueError(f"{label}: unknown symbols {unknown} (known: {', '.join(PRIMITIVES)})")
+        return list(value)
+    elif key.kind in ("int_pair", "number_pair"):
+        check = _is_int if key.kind == "int_pair" else _is_number
+        if not isinstance(value, list) or len(value) != 2 or not all(check(v) for v in value):
+            raise wrong
+        return [int(v) if key.kind == "int_pair" else float(v) for v in value]
+    if key.minimum is not None and (value < key.minimum or (key.exclusive and value == key.minimum)):
+        relation = ">" if key.exclusive else ">="
+        raise ValueError(f"{label}: must be {relation} {key.minimum:g}, got {value!r}")
+    return value
+
+
+def _cost(value, base_dir, where):
+    """The cost model table of [cost]: absent (built-in model), a table, or the path of a file holding one."""
+    label = f"{where}: [cost]"
+    if value is None:
+        return DEFAULT_COST_MODEL.to_dict()
+    if isinstance(value, str):
+        path = (Path(base_dir) / os.path.expanduser(value)).resolve()
+        table = read_config(path).get("cost")
+        if table is None:
+            raise ValueError(f"{label}: {path} holds no [cost] table (write one with `symbolicpot calibrate --out`)")
+        value, label = table, f"{path}: [cost]"
+    if not isinstance(value, dict):
+        raise ValueError(f"{label}: expected a table or the path of a file with a [cost] table, "
+                         f"got {_toml_type(value)}")
+    try:
+        return CostModel.from_dict(value).to_dict()
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{label}: {_config_names(str(error))}") from None
+
+
+def _check_consistency(resolved, where):
+    data, cutoff = resolved["data"], resolved["cutoff"]
+    if data["groups"] and len(data["groups"]) != len(data["train"]):
+        raise ValueError(f"{where}: [data] groups: {len(data['groups'])} names for {len(data['train'])} train paths")
+    if not data["test_fraction"] < 1:
+        raise ValueError(f"{where}: [data] test_fraction: must be < 1, got {data['test_fraction']!r}")
+    if not cutoff["r_in"] < cutoff["r_out"]:
+        raise ValueError(f"{where}: [cutoff] r_in must be < r_out, got r_in = {cutoff['r_in']}, "
+                         f"r_out = {cutoff['r_out']}")
+
+
+def _config_names(message):
+    """An engine dataclass's error message with its field names replaced by config keys."""
+    def replace(match):
+        owner, field = match.group(1), match.group(2)
+        if owner == "SearchConfig":
+            return _SEARCH_FIELDS.get(field, f"[search] {field}")
+        section = {"OperatorConfig": "operators", "TuningConfig": "tuning", "CostModel": "cost"}[owner]
+        return f"[{section}] {field}"
+    return re.sub(r"\b(SearchConfig|OperatorConfig|TuningConfig|CostModel)\.([\w*]+)", replace, message)
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _toml_type(value):
+    for kind, name in ((bool, "a boolean"), (int, "an integer"), (float, "a float"), (str, "a string"),
+                       (list, "an array"), (dict, "a table")):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
+def _show(value):
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."

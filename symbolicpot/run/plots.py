@@ -1,0 +1,106 @@
+"""Plots of a run (matplotlib, Agg backend: no display needed): the front, and parity plots of one model."""
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def plot_front(document, path):
+    """Train energy and force RMSE vs evaluation cost of every front model, coloured by complexity (PNG/SVG/PDF)."""
+    plt = _pyplot()
+    models = document["models"]
+    if not models:
+        raise ValueError("the front is empty (the first epoch has not finished): nothing to plot")
+    cost = np.array([m["cost"] for m in models])
+    complexity = np.array([m["complexity"] for m in models])
+    panels = [("energy_rmse_mev_per_atom", "energy RMSE (meV/atom)"), ("force_rmse_ev_per_a", "force RMSE (eV/Å)")]
+    panels = [(key, label) for key, label in panels if any(m["train"][key] is not None for m in models)]
+    figure, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels) + 0.8, 4.4), squeeze=False,
+                                layout="constrained")
+    for axis, (key, label) in zip(axes[0], panels):
+        shown = [k for k, m in enumerate(models) if m["train"][key] is not None]
+        error = np.array([models[k]["train"][key] for k in shown])
+        points = axis.scatter(cost[shown], error, c=complexity[shown], cmap="viridis", s=42, edgecolors="black",
+                              linewidths=0.5, vmin=complexity.min(), vmax=max(complexity.max(), complexity.min() + 1),
+                              zorder=3)
+        for k in _spread_out(cost[shown], np.log10(error)):
+            axis.annotate(str(models[shown[k]]["index"]), (cost[shown][k], error[k]), textcoords="offset points",
+                          xytext=(4, 4), fontsize=7, color="0.25")
+        axis.set_yscale("log")
+        _plain_log_labels(axis, error)
+        axis.set_xlabel("evaluation cost (ns/atom, cost model)")
+        axis.set_ylabel(f"train {label}")
+        axis.grid(True, which="major", alpha=0.3)
+    figure.colorbar(points, ax=axes[0].tolist(), label="complexity (nodes)")
+    figure.suptitle(f"Pareto front at generation {document['generation']}: {len(models)} models "
+                    f"(labels: model index)")
+    figure.savefig(path, dpi=150)
+    plt.close(figure)
+
+
+def _spread_out(x, y, gap=0.035):
+    """Indices of the points to label, lowest error first, skipping points within `gap` (a fraction of the data's
+    extent) of one already labelled, so that a cluster of near-equal models gets one readable label."""
+    scale = np.array([np.ptp(x) or 1.0, np.ptp(y) or 1.0])
+    labelled = []
+    for k in np.argsort(y, kind="stable"):
+        point = np.array([x[k], y[k]]) / scale
+        if all(np.hypot(*(point - other)) > gap for other in labelled):
+            labelled.append(point)
+            yield int(k)
+
+
+def _plain_log_labels(axis, values):
+    """Tick labels such as 40 and 0.02 instead of 4×10¹ on a log axis; minor ones only within one decade."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    axis.yaxis.set_major_formatter(plain)
+    within_a_decade = values.max() < 10 * values.min()
+    axis.yaxis.set_minor_formatter(plain if within_a_decade else NullFormatter())
+
+
+def plot_parity(title, prediction_sets, path):
+    """Energy per atom and force-component parity plots.
+
+    `prediction_sets`: [(label, Dataset, Prediction), ...], e.g. train and test; each drawn in its own colour with
+    its RMSE in the legend.
+    """
+    plt = _pyplot()
+    figure, (energy_axis, force_axis) = plt.subplots(1, 2, figsize=(10.5, 4.9), layout="constrained")
+    colours = ("tab:blue", "tab:orange", "tab:green")
+    energy_range, force_range = [], []
+    for (label, dataset, prediction), colour in zip(prediction_sets, colours):
+        reference_e = dataset.energy / dataset.n_atoms
+        predicted_e = prediction.energy / dataset.n_atoms
+        keep = np.isfinite(reference_e)
+        rmse = 1e3 * np.sqrt(np.mean((predicted_e[keep] - reference_e[keep]) ** 2))
+        energy_axis.scatter(reference_e[keep], predicted_e[keep], s=14, color=colour, alpha=0.8,
+                            label=f"{label} ({keep.sum()} configs): RMSE {rmse:.3g} meV/atom")
+        energy_range += [reference_e[keep], predicted_e[keep]]
+        reference_f, predicted_f = dataset.forces.reshape(-1), prediction.forces.reshape(-1)
+        keep = np.isfinite(reference_f)
+        rmse = np.sqrt(np.mean((predicted_f[keep] - reference_f[keep]) ** 2))
+        force_axis.scatter(reference_f[keep], predicted_f[keep], s=4, color=colour, alpha=0.35, linewidths=0,
+                           label=f"{label} ({keep.sum()} components): RMSE {rmse:.3g} eV/Å")
+        force_range += [reference_f[keep], predicted_f[keep]]
+    for axis, values, unit, what in ((energy_axis, energy_range, "eV/atom", "energy"),
+                                     (force_axis, force_range, "eV/Å", "force component")):
+        values = np.concatenate(values) if values else np.zeros(1)
+        low, high = float(values.min()), float(values.max())
+        pad = 0.04 * (high - low or 1.0)
+        axis.plot([low - pad, high + pad], [low - pad, high + pad], color="0.4", linewidth=0.8, zorder=0)
+        axis.set_xlim(low - pad, high + pad)
+        axis.set_ylim(low - pad, high + pad)
+        axis.set_aspect("equal")
+        axis.set_xlabel(f"reference {what} ({unit})")
+        axis.set_ylabel(f"model {what} ({unit})")
+        axis.legend(loc="upper left", fontsize=8, markerscale=2)
+        axis.grid(True, alpha=0.3)
+    figure.suptitle(title, fontsize=10)
+    figure.savefig(path, dpi=150)
+    plt.close(figure)

@@ -1,0 +1,126 @@
+"""Crash and stop safety of `symbolicpot evolve` as a real process: SIGKILL at random moments, SIGINT, SIGTERM.
+
+Every interrupted run, resumed until it finishes, must end with the front (front.json, byte for byte) of the
+uninterrupted run with the same config and seed.
+"""
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from symbolicpot.data import example_path
+
+TINY = """
+seed = 7
+[data]
+train = ["{data}/300K", "{data}/3800K"]
+test_fraction = 0.3
+[search]
+islands = 2
+population = 8
+immigrants = 2
+migration_interval = 1
+workers = 1
+[stop]
+generations = 8
+[operators]
+max_size = 16
+[tuning]
+polish = "cg"  # the Levenberg-Marquardt polish is not yet bit-reproducible from process to process
+polish_evaluations = 5
+cma_evaluations = 16
+cma_popsize = 8
+"""
+
+
+def start(*argv):
+    """`python -m symbolicpot evolve ...` in its own process group (so killing it takes its workers too)."""
+    return subprocess.Popen([sys.executable, "-m", "symbolicpot", "evolve", *map(str, argv), "--progress", "off"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def finish(process, timeout=120):
+    out, err = process.communicate(timeout=timeout)
+    return process.returncode, out, err
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """The uninterrupted run (a subprocess, timed): (config path, run dir, seconds)."""
+    folder = tmp_path_factory.mktemp("reference")
+    config = folder / "tiny.toml"
+    config.write_text(TINY.format(data=example_path("sutton_chen")))
+    begin = time.monotonic()
+    status, _, err = finish(start(config, "--out", folder / "run"))
+    assert status == 0, err
+    return config, folder / "run", time.monotonic() - begin
+
+
+def wait_for(path, process, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_front(tmp_path, reference):
+    config, reference_run, seconds = reference
+    elapsed = {entry["generation"]: entry["elapsed"] for entry in map(json.loads, (reference_run / "log.jsonl")
+                                                                       .read_text().splitlines())}
+    startup = seconds - elapsed[8]  # imports, data, neighbour lists: before the first epoch
+
+    def computing_left(run):  # seconds of epochs a resumed session still has to compute
+        done = json.loads((run / "front.json").read_text())["generation"] if (run / "front.json").exists() else 0
+        return elapsed[8] - elapsed.get(done, 0.0)
+    run = tmp_path / "run"
+    rng = random.Random(20261123)
+    delays, kills = [], 0
+    process = start(config, "--out", run)
+    while kills < 4:
+        delay = rng.uniform(0.5 * startup, startup + 0.9 * computing_left(run))  # in the start-up, in epochs, ...
+        try:
+            process.wait(timeout=delay)
+            break  # finished before the kill
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            kills, delays = kills + 1, delays + [round(delay, 2)]
+        process = start("--resume", "--out", run) if (run / "config.toml").exists() else start(config, "--out", run)
+    status, _, err = finish(process)
+    assert status == 0, f"kills after {delays} s: {err}"
+    assert kills >= 3, f"the run finished too soon to be killed: {delays}"
+    assert (run / "front.json").read_text() == (reference_run / "front.json").read_text(), f"kills after {delays} s"
+    generations = [json.loads(line)["generation"] for line in (run / "log.jsonl").read_text().splitlines()]
+    assert generations == list(range(1, 9))
+    assert not list(run.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize("stop, status, workers", [(signal.SIGINT, 130, 2), (signal.SIGTERM, 143, 2),
+                                                   (signal.SIGTERM, 143, 1)])
+def test_stop_signals_stop_cleanly_with_a_resume_hint(tmp_path, reference, stop, status, workers):
+    config, reference_run, _ = reference
+    run = tmp_path / "run"
+    process = start(config, "--out", run, "--workers", workers)
+    wait_for(run / "checkpoint.json", process)
+    os.killpg(process.pid, stop)  # as Ctrl-C on a terminal or a batch scheduler: every process of the group
+    code, _, err = finish(process, timeout=30)
+    assert code == status, err
+    assert "Traceback" not in err and f"Resume with: symbolicpot evolve --resume --out {run}" in err
+    code, out, err = finish(start("--resume", "--out", run))
+    assert code == 0, err
+    assert (run / "front.json").read_text() == (reference_run / "front.json").read_text()
+
+
+def test_front_json_is_identical_for_two_runs_with_the_same_config_and_seed(tmp_path, reference):
+    config, reference_run, _ = reference
+    status, _, err = finish(start(config, "--out", tmp_path / "again"))
+    assert status == 0, err
+    shown = [subprocess.run([sys.executable, "-m", "symbolicpot", "front", str(path), "--json"], capture_output=True,
+                            text=True, check=True).stdout for path in (reference_run, tmp_path / "again")]
+    assert shown[0] == shown[1] and json.loads(shown[0])

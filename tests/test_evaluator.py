@@ -2,7 +2,7 @@
 import ase.build
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from strategies import atom_trees
 from symbolicpot.data import Dataset, example_path, load, read_poet
@@ -104,6 +104,10 @@ def test_sutton_chen_forces_and_stress_match_finite_differences():
 
 
 SMALL_CELL = rattled_copper(seed=3, cell=(1, 1, 1))
+# Constants up to 100 in magnitude: with 1e5, sums cancel to a few digits and central differences cannot resolve
+# what is left (the analytic side is exact; the finite difference is not).
+FINITE_DIFFERENCE_CONSTANTS = st.one_of(st.integers(-12, 12).map(float),
+                                        st.floats(-100.0, 100.0).filter(lambda c: c == 0.0 or abs(c) > 1e-3))
 SMALL_CUTOFF = Cutoff(2.8, 4.0)
 
 
@@ -113,7 +117,7 @@ def moderate(prediction):
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(formula=atom_trees(max_depth=3, pair_depth=3))
+@given(formula=atom_trees(max_depth=3, pair_depth=3, constants=FINITE_DIFFERENCE_CONSTANTS))
 def test_random_formulas_forces_and_stress_match_finite_differences(formula):
     prediction = Evaluator(unlabelled([SMALL_CELL]), SMALL_CUTOFF)(formula)
     assume(moderate(prediction))
@@ -132,7 +136,7 @@ def assume_reliable(numeric, coarser):
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-@given(formula=atom_trees(max_depth=3, pair_depth=3))
+@given(formula=atom_trees(max_depth=3, pair_depth=3, constants=FINITE_DIFFERENCE_CONSTANTS))
 def test_random_formulas_constant_gradients_match_finite_differences(formula):
     evaluator = Evaluator(unlabelled([SMALL_CELL, rattled_copper(seed=4, cell=(1, 1, 1))]), SMALL_CUTOFF)
     theta = np.array(constants(formula))

@@ -70,35 +70,46 @@ def wait_for(path, process, timeout=60):
 
 
 def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_front(tmp_path, reference):
-    config, reference_run, seconds = reference
-    elapsed = {entry["generation"]: entry["elapsed"] for entry in map(json.loads, (reference_run / "log.jsonl")
-                                                                       .read_text().splitlines())}
-    startup = seconds - elapsed[8]  # imports, data, neighbour lists: before the first epoch
-
-    def computing_left(run):  # seconds of epochs a resumed session still has to compute
-        done = json.loads((run / "front.json").read_text())["generation"] if (run / "front.json").exists() else 0
-        return elapsed[8] - elapsed.get(done, 0.0)
+    config, reference_run, _ = reference
+    elapsed = [entry["elapsed"] for entry in map(json.loads, (reference_run / "log.jsonl").read_text().splitlines())]
+    epoch = max(b - a for a, b in zip(elapsed, elapsed[1:]))  # seconds of the slowest epoch
     run = tmp_path / "run"
     rng = random.Random(20261123)
-    delays, kills = [], 0
-    process = start(config, "--out", run)
-    while kills < 4:
-        delay = rng.uniform(0.5 * startup, startup + 0.9 * computing_left(run))  # in the start-up, in epochs, ...
-        try:
-            process.wait(timeout=delay)
-            break  # finished before the kill
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-            kills, delays = kills + 1, delays + [round(delay, 2)]
+    moments = []
+    # Kill once during start-up, then at a random moment of the epoch after generations 2, 4 and 6: computing,
+    # writing a checkpoint, front.json or the log.
+    for after in (None, 2, 4, 6):
         process = start("--resume", "--out", run) if (run / "config.toml").exists() else start(config, "--out", run)
-    status, _, err = finish(process)
-    assert status == 0, f"kills after {delays} s: {err}"
-    assert kills >= 3, f"the run finished too soon to be killed: {delays}"
-    assert (run / "front.json").read_text() == (reference_run / "front.json").read_text(), f"kills after {delays} s"
+        if after is None:
+            delay = rng.uniform(0.1, 1.0)
+        else:
+            wait_for_generation(run, after, process)
+            delay = rng.uniform(0.0, 0.9 * epoch)
+        time.sleep(delay)
+        assert process.poll() is None, f"finished before the kill: {moments}"
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        moments.append((after, round(delay, 2)))
+    status, _, err = finish(start("--resume", "--out", run))
+    assert status == 0, f"killed at {moments}: {err}"
+    assert (run / "front.json").read_text() == (reference_run / "front.json").read_text(), f"killed at {moments}"
     generations = [json.loads(line)["generation"] for line in (run / "log.jsonl").read_text().splitlines()]
     assert generations == list(range(1, 9))
     assert not list(run.glob(".*.tmp"))
+
+
+def wait_for_generation(run, generation, process, timeout=60):
+    """Wait until front.json shows `generation` (or later)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if json.loads((run / "front.json").read_text())["generation"] >= generation:
+                return
+        except (FileNotFoundError, json.JSONDecodeError):
+            pass
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
 
 
 @pytest.mark.parametrize("stop, status, workers", [(signal.SIGINT, 130, 2), (signal.SIGTERM, 143, 2),

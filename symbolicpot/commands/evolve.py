@@ -34,9 +34,13 @@ def add_parser(commands):
 
 def overrides(args):
     """{(section, key): value} of the flags given (paths made absolute from the working directory)."""
+    from ..run.config import parse_duration
+
     given = {}
-    for flag, where in (("seed", (None, "seed")), ("time_limit", ("stop", "time_limit")),
-                        ("generations", ("stop", "generations")), ("workers", ("search", "workers")),
+    if args.time_limit is not None:
+        given[("stop", "time_limit")] = parse_duration(args.time_limit, "--time-limit")
+    for flag, where in (("seed", (None, "seed")), ("generations", ("stop", "generations")),
+                        ("workers", ("search", "workers")),
                         ("r_in", ("cutoff", "r_in")), ("r_out", ("cutoff", "r_out"))):
         if getattr(args, flag) is not None:
             given[where] = getattr(args, flag)

@@ -98,8 +98,8 @@ COLUMNS = (("E train", "train", "energy_rmse_mev_per_atom"), ("E test", "test", 
 
 def front_table(document):
     models = document["models"]
-    head = (f"Pareto front at generation {document['generation']}: {len(models)} models, lowest error first "
-            f"(cutoff {document['r_in']}-{document['r_out']} Å)")
+    head = (f"Pareto front at generation {document['generation']}: {len(models)} models, lowest standardised error "
+            f"first (cutoff {document['r_in']}-{document['r_out']} Å)")
     if not models:
         return head + "\n(empty: the first epoch has not finished)"
     columns = [c for c in COLUMNS if any((m[c[1]] or {}).get(c[2]) is not None for m in models)]

@@ -234,7 +234,8 @@ def search_config(resolved, where="config"):
             immigrants=search["immigrants"], tournament=search["tournament"], generations=stop["generations"],
             time_limit=stop["time_limit"], max_evaluations=stop["evaluations"], target_error=stop["target_error"],
             migration_interval=search["migration_interval"], migrants=search["migrants"],
-            workers=search["workers"] or automatic_workers(search["islands"]), screen_fraction=float(search["screen_fraction"]),
+            workers=search["workers"] or automatic_workers(search["islands"]),
+            screen_fraction=float(search["screen_fraction"]),
             r_in=float(resolved["cutoff"]["r_in"]), r_out=float(resolved["cutoff"]["r_out"]),
             seeds=tuple(search["seeds"]), cost=CostModel.from_dict(resolved["cost"]),
             **{section: cls(**resolved[section]) for section, cls in ENGINE_SECTIONS.items()})

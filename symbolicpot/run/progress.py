@@ -1,7 +1,6 @@
 """The live progress line of `symbolicpot evolve` (tqdm, on stderr, only when stderr is a terminal).
 
-    gen 120/300  40%|████▍     | 1.2e+03 evals/s · best E 4.75 meV/atom, F 0.15 eV/Å · front 14 · 2m31s elapsed,
-    ~3m12s left
+    gen 120/300  40%|██▍ | 1.2e+03 evals/s · best E 4.75 meV/atom, F 0.15 eV/Å · front 14 · 2m31s elapsed, ~3m12s left
 
 The bar shows the share of the budget spent by whichever stopping rule (generations, time limit, evaluations) is
 closest to ending the run; the time left extrapolates this session's pace.

@@ -18,7 +18,10 @@ INVALID = 1e300  # objective CMA-ES sees for an invalid constant vector (it want
 @dataclass(frozen=True)
 class TuningConfig:
     """Per-candidate budget of constant tuning."""
-    polish: str = "lm"           # final local method: "lm" (Levenberg–Marquardt) or "cg" (conjugate gradient)
+    # Final local method: "cg" (conjugate gradient) or "lm" (Levenberg–Marquardt: far better constants, but on
+    # rank-deficient Jacobians scipy's LM sometimes takes a different step in another process, which breaks
+    # same-seed-same-front and exact resume; "cg" stays the default until that is understood).
+    polish: str = "cg"
     polish_evaluations: int = 40  # its budget: LM evaluations (each with Jacobians) or CG iterations
     cma_evaluations: int = 240   # CMA-ES budget (constant vectors) for formulas with a constant exponent; 0: never
     cma_popsize: int = 12        # constant vectors per CMA-ES generation, evaluated in one batched call

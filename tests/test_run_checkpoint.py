@@ -11,32 +11,12 @@ from symbolicpot.run.checkpoint import (CheckpointError, latest_checkpoint, read
 from symbolicpot.run.config import resolve, search_config
 from symbolicpot.run.files import dumps
 from symbolicpot.search.engine import Search
+from run_configs import tiny_config
 
-TINY = """
-seed = 3
-[data]
-train = ["{data}/300K", "{data}/3800K"]
-test_fraction = 0.3
-[search]
-islands = 2
-population = 8
-immigrants = 2
-migration_interval = 1
-workers = 1
-[stop]
-generations = {generations}
-[operators]
-max_size = 16
-[tuning]
-polish = "cg"  # the Levenberg-Marquardt polish is not yet bit-reproducible from process to process
-polish_evaluations = 5
-cma_evaluations = 16
-cma_popsize = 8
-"""
 
 
 def tiny(tmp_path, generations=4, data=None, name="tiny.toml", **replace):
-    text = TINY.format(data=data or example_path("sutton_chen"), generations=generations)
+    text = tiny_config(generations=generations, data=data)
     for old, new in replace.items():
         text = text.replace(old, new)
     path = tmp_path / name

@@ -11,29 +11,9 @@ from symbolicpot.data import example_path
 from symbolicpot.fitness import DEFAULT_COST_MODEL, CostModel
 from symbolicpot.run.config import (DOCS, ENGINE_SECTIONS, SECTIONS, changed_settings, config_toml,
                                     default_config_text, parse_duration, resolve, resolve_file, search_config)
+from run_configs import tiny_config
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-TINY = """
-seed = 3
-[data]
-train = ["{data}/300K", "{data}/3800K"]
-test_fraction = 0.3
-[search]
-islands = 2
-population = 8
-immigrants = 2
-migration_interval = 1
-workers = 1
-[stop]
-generations = 2
-[operators]
-max_size = 16
-[tuning]
-polish = "cg"  # the Levenberg-Marquardt polish is not yet bit-reproducible from process to process
-polish_evaluations = 5
-cma_evaluations = 16
-cma_popsize = 8
-"""
 
 
 def write(tmp_path, text, name="run.toml"):
@@ -83,7 +63,7 @@ def test_defaults_relative_paths_and_durations(tmp_path):
 
 
 def test_resolved_config_round_trips_through_toml(tmp_path):
-    config = resolve_file(write(tmp_path, TINY.format(data=example_path("sutton_chen"))))
+    config = resolve_file(write(tmp_path, tiny_config()))
     again = resolve(tomllib.loads(config_toml(config, "header\nlines")), tmp_path, "again")
     assert again == config and changed_settings(config, again) == []
     again["search"]["population"] = 9
@@ -116,7 +96,7 @@ def test_init_config_writes_a_config_that_parses_and_validates(tmp_path, capsys)
 def test_flags_override_the_config(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     data = example_path("sutton_chen")
-    path = write(tmp_path, TINY.format(data=data))
+    path = write(tmp_path, tiny_config(data=data))
     status = main(["evolve", str(path), "--out", "run", "--seed", "11", "--generations", "1", "--time-limit", "2h",
                    "--workers", "1", "--data", str(data / "1600K"), "--test-data", str(data / "20kK"),
                    "--r-in", "2.5", "--r-out", "4.5"])
@@ -164,7 +144,7 @@ def test_example_configs_validate(name):
 def test_cost_model_from_a_calibration_file(tmp_path):
     calibrated = CostModel.from_dict({**DEFAULT_COST_MODEL.to_dict(), "pair_base_ns": 1.25})
     (tmp_path / "cost.toml").write_text("# written by symbolicpot calibrate --out\n" + calibrated.to_toml())
-    write(tmp_path, TINY, name="tiny.toml")
+    write(tmp_path, tiny_config(), name="tiny.toml")
     config = resolve_file(write(tmp_path, 'cost = "cost.toml"\n[data]\ntrain = ["x"]'))
     assert search_config(config).cost == calibrated
     assert resolve(tomllib.loads(config_toml(config)), tmp_path, "again") == config

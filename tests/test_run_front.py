@@ -6,37 +6,16 @@ import pytest
 
 from symbolicpot.cli import main
 from symbolicpot.commands.front import display_formula
-from symbolicpot.data import example_path
 from symbolicpot.run.front import front_document, write_front
+from run_configs import tiny_config
 
-TINY = """
-seed = 3
-[data]
-train = ["{data}/300K", "{data}/3800K"]
-test_fraction = 0.3
-[search]
-islands = 2
-population = 8
-immigrants = 2
-migration_interval = 1
-workers = 1
-[stop]
-generations = 2
-[operators]
-max_size = 16
-[tuning]
-polish = "cg"  # the Levenberg-Marquardt polish is not yet bit-reproducible from process to process
-polish_evaluations = 5
-cma_evaluations = 16
-cma_popsize = 8
-"""
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("front")
     config = folder / "tiny.toml"
-    config.write_text(TINY.format(data=example_path("sutton_chen")))
+    config.write_text(tiny_config())
     assert main(["evolve", str(config), "--out", str(folder / "run"), "--progress", "off"]) == 0
     return folder / "run"
 

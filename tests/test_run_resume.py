@@ -13,29 +13,8 @@ import time
 
 import pytest
 
-from symbolicpot.data import example_path
+from run_configs import tiny_config
 
-TINY = """
-seed = 7
-[data]
-train = ["{data}/300K", "{data}/3800K"]
-test_fraction = 0.3
-[search]
-islands = 2
-population = 8
-immigrants = 2
-migration_interval = 1
-workers = 1
-[stop]
-generations = 8
-[operators]
-max_size = 16
-[tuning]
-polish = "cg"  # the Levenberg-Marquardt polish is not yet bit-reproducible from process to process
-polish_evaluations = 5
-cma_evaluations = 16
-cma_popsize = 8
-"""
 
 
 def start(*argv):
@@ -54,7 +33,7 @@ def reference(tmp_path_factory):
     """The uninterrupted run (a subprocess, timed): (config path, run dir, seconds)."""
     folder = tmp_path_factory.mktemp("reference")
     config = folder / "tiny.toml"
-    config.write_text(TINY.format(data=example_path("sutton_chen")))
+    config.write_text(tiny_config(seed=7, generations=8))
     begin = time.monotonic()
     status, _, err = finish(start(config, "--out", folder / "run"))
     assert status == 0, err

@@ -5,14 +5,13 @@ then the driver updates the archive and migrates. The same config and seed give 
 number of worker processes.
 """
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 import multiprocessing
 import time
 
 import numpy as np
 
 from ..evaluate import Cutoff, Evaluator
-from ..expr import format_expression
 from ..expr.tree import constants
 from ..fitness import DEFAULT_COST_MODEL, CostModel, ErrorWeights, error_metrics
 from ..operators import OperatorConfig
@@ -88,6 +87,8 @@ class Search:
     def __init__(self, train, config, test=None):
         self.train, self.config, self.test = train, config, test
         self._problem = Problem(train, config)
+        self._test = Evaluator(test, Cutoff(config.r_in, config.r_out)) if test is not None else None
+        self._metrics = {}  # model text -> (train, test) error metrics: archived models persist across epochs
         self._pool = None
         if config.workers > 1 and config.islands > 1:
             self._pool = ProcessPoolExecutor(min(config.workers, config.islands),
@@ -122,14 +123,14 @@ class Search:
 
     def front(self, state):
         """The archive as FrontModels, lowest error first, with train (and test) error metrics."""
-        cutoff = Cutoff(self.config.r_in, self.config.r_out)
-        test = Evaluator(self.test, cutoff) if self.test is not None else None
         models = []
         for ind in sorted(state.archive, key=lambda ind: ind.objectives):
             model = ind.model
-            models.append(FrontModel(format_expression(model), constants(model), ind.error, ind.cost, ind.complexity,
-                                     error_metrics(self._problem.train(model), self.train),
-                                     error_metrics(test(model), self.test) if test else None))
+            if ind.key not in self._metrics:
+                self._metrics[ind.key] = (error_metrics(self._problem.train(model), self.train),
+                                          error_metrics(self._test(model), self.test) if self._test else None)
+            models.append(FrontModel(ind.key, constants(model), ind.error, ind.cost, ind.complexity,
+                                     *self._metrics[ind.key]))
         return models
 
     def close(self):

@@ -1,7 +1,7 @@
 """`symbolicpot eval`: errors of one formula on data."""
 import json
 
-from . import add_cutoff
+from . import add_cutoff, metrics_table
 
 
 def add_parser(commands):
@@ -48,18 +48,6 @@ def _eval_table(report):
     lines = [f"formula: {report['formula']}", f"cutoff:  r_in = {report['r_in']} Å, r_out = {report['r_out']} Å"]
     if not report["valid"]:
         return "\n".join(lines + ["invalid: the formula gives non-finite values on this data"])
-    columns = [("configs", "n_configs", "d"), ("atoms", "n_atoms", "d"),
-               ("E RMSE meV/at", "energy_rmse_mev_per_atom", ".4g"), ("E MAE meV/at", "energy_mae_mev_per_atom", ".4g"),
-               ("F RMSE eV/Å", "force_rmse_ev_per_a", ".4g"), ("F MAE eV/Å", "force_mae_ev_per_a", ".4g"),
-               ("S RMSE GPa", "stress_rmse_gpa", ".4g")]
     rows = [(name, m) for name, m in report["groups"].items()] + [("overall", report)]
-    width = max(len(name) for name, _ in rows)
-    lines.append(f"{'group':<{width}}  " + "  ".join(f"{title:>13}" for title, _, _ in columns))
-    for name, m in rows:
-        cells = ("-" if m[key] is None else format(m[key], fmt) for _, key, fmt in columns)
-        lines.append(f"{name:<{width}}  " + "  ".join(f"{cell:>13}" for cell in cells))
-    return "\n".join(lines)
+    return "\n".join(lines + [metrics_table(rows, "group")])
 
-
-if __name__ == "__main__":
-    sys.exit(main())

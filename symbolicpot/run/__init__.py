@@ -1,0 +1,1 @@
+"""Run directories: TOML configs, checkpoints, exact resume, logs, progress and the front file."""

@@ -1,8 +1,8 @@
 """LAMMPS speed of exported potentials against literature Cu potentials, side by side in one LAMMPS process.
 
-System: fcc Cu, a = 3.61 Å, 10×10×10 cells (4000 atoms), velocities drawn at 600 K so that the crystal, started on
-its lattice, runs near 300 K; NVE, 1 fs, default neighbour settings (skin 2 Å). Figures are µs per atom per step of
-the wall time of `run STEPS` after a `run 0` (its own setup, about one step, included), one MPI rank, one thread.
+System (symbolicpot.speed's LAMMPS harness): fcc Cu, a = 3.61 Å, 10×10×10 cells (4000 atoms), velocities drawn
+at 600 K so that the crystal, started on its lattice, runs near 300 K; NVE, 1 fs, default neighbour settings (skin
+2 Å). Figures are µs per atom per step of the wall time of `run STEPS` after a `run 0`, one MPI rank, one thread.
 Potentials: Sutton–Chen exported as a plugin and as eam/fs tables (symbolicpot.export.eam_fs), a random 25-node
 formula that holds an fcc crystal at 300 K exported as a plugin, Cu_mishin1.eam.alloy (eam/alloy, the reference),
 and the Zuo et al. 2020 linear and quadratic SNAP potentials shipped with the wheel. The cheap styles run
@@ -21,7 +21,6 @@ import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import ase.build
@@ -34,6 +33,7 @@ from symbolicpot.export.lammps import export_lammps
 from symbolicpot.export.lammps_runtime import new_lammps
 from symbolicpot.export.potential import Potential
 from symbolicpot.operators import OperatorConfig, random_formula
+from symbolicpot.speed import lammps_step_time
 
 SUTTON_CHEN = "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"
 RANDOM_SIZE = 25
@@ -114,27 +114,13 @@ def main(argv=None):
     print(json.dumps(result, indent=2))
 
 
-def setup_lines(potential_lines):
-    return ["units metal", "atom_style atomic", "lattice fcc 3.61",
-            f"region box block 0 {CELLS} 0 {CELLS} 0 {CELLS}", "create_box 1 box", "create_atoms 1 box",
-            "mass 1 63.546", *potential_lines, "velocity all create 600.0 4928459 mom yes rot yes dist gaussian",
-            "fix nve all nve", "timestep 0.001", "thermo_style custom step temp etotal", "run 0"]
-
-
 def timed_run(potential_lines, steps, temperatures, name):
-    """µs per atom per step of `run steps` of the benchmark system with `potential_lines` (one LAMMPS instance)."""
-    lmp = new_lammps()
-    try:
-        lmp.commands_list(setup_lines(potential_lines))
-        start = time.perf_counter()
-        lmp.command(f"run {steps}")
-        elapsed = time.perf_counter() - start
-        if name:
-            temperatures.setdefault(name, []).append(round(lmp.get_thermo("temp"), 1))
-        n = lmp.get_natoms()
-    finally:
-        lmp.close()
-    return elapsed / (n * steps) * 1e6
+    """µs per atom per step of `run steps` of the benchmark system (symbolicpot.speed's LAMMPS harness); the final
+    temperature is recorded under `name` when given."""
+    timing = lammps_step_time(potential_lines, steps, cells=CELLS)
+    if name:
+        temperatures.setdefault(name, []).append(round(timing.temperature, 1))
+    return timing.us_per_atom_step
 
 
 def front_like_formula(seed, scratch):

@@ -3,9 +3,10 @@ import argparse
 import sys
 
 from . import __version__
-from .commands import calibrate, eval as eval_command, evolve, export, front, init_config
+from .baselines import MissingDependency
+from .commands import baseline, calibrate, compare, eval as eval_command, evolve, export, front, init_config
 
-COMMANDS = (eval_command, calibrate, export, init_config, evolve, front)
+COMMANDS = (eval_command, calibrate, export, init_config, evolve, front, baseline, compare)
 
 
 def main(argv=None):
@@ -18,7 +19,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, OSError) as error:  # DataError, ParseError, bad files: one clear line, no traceback
+    except (ValueError, OSError, MissingDependency) as error:  # bad input or a missing extra: one line, no traceback
         print(f"symbolicpot {args.command}: error: {error}", file=sys.stderr)
         return 2
 

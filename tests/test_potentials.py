@@ -1,0 +1,95 @@
+"""Any potential as an ASE calculator (symbolicpot.potentials): loading by spec, LAMMPS through LAMMPSlib, predictions
+on a Dataset in the Dataset's units, and the per-atom energy shift of literature potentials."""
+import numpy as np
+import pytest
+from ase.build import bulk
+
+from symbolicpot.calculator import SymbolicCalculator
+from symbolicpot.data import example_path, load
+from symbolicpot.evaluate import Evaluator
+from symbolicpot.export.lammps_runtime import lammps_results
+from symbolicpot.export.potential import Potential
+from symbolicpot.potentials import (energy_shift_per_atom, literature_names, load_potential, predict, shifted)
+
+SUTTON_CHEN = "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"
+
+
+@pytest.fixture(scope="module")
+def sc_data():
+    return load(example_path("sutton_chen") / "300K")
+
+
+def test_every_literature_potential_loads_and_holds_fcc_copper_together():
+    names = literature_names()
+    assert names == ["eam:Cu_mishin1", "eam:Cu_u3", "eam:Cu_zhou", "snap:Cu_Zuo_JPCA2020",
+                     "snap:Cu_Zuo_JPCA2020.quadratic"]
+    for name in names:
+        loaded = load_potential(name)
+        atoms = bulk("Cu", "fcc", a=3.615, cubic=True)
+        atoms.calc = loaded.calculator
+        cohesive = -atoms.get_potential_energy() / len(atoms)
+        assert loaded.name == name and loaded.pair_commands
+        assert 3.0 < cohesive < 4.0 if name.startswith("eam") else np.isfinite(cohesive), name
+        assert np.abs(atoms.get_forces()).max() < 1e-8  # a perfect crystal: no forces
+    assert load_potential("snap:Cu_Zuo_JPCA2020").parameters == 56
+    atoms = bulk("Cu", "fcc", a=3.615)
+    atoms.calc = load_potential("eam:Cu_mishin1").calculator
+    assert atoms.get_potential_energy() == pytest.approx(-3.54, abs=0.005)  # Mishin et al. 2001: E_coh 3.54 eV
+
+
+def test_lammpslib_matches_the_direct_lammps_path_with_ase_stress_sign():
+    loaded = load_potential("eam:Cu_mishin1")
+    atoms = bulk("Cu", "fcc", a=3.58, cubic=True).repeat(2)  # compressed: the stress is compressive (negative)
+    atoms.rattle(0.05, seed=3)
+    atoms.calc = loaded.calculator
+    energy, forces, stress = lammps_results(atoms, loaded.pair_commands)
+    assert atoms.get_potential_energy() == pytest.approx(energy, abs=1e-9)
+    np.testing.assert_allclose(atoms.get_forces(), forces, atol=1e-9)
+    np.testing.assert_allclose(atoms.get_stress(), stress, atol=1e-9)
+    assert atoms.get_stress()[:3].max() < 0
+
+
+def test_predict_gives_the_evaluators_numbers_in_dataset_units(sc_data):
+    potential = Potential.from_formula(SUTTON_CHEN)
+    by_calculator = predict(SymbolicCalculator(potential), sc_data)
+    direct = Evaluator(sc_data, potential.cutoff)(potential.tree)
+    assert by_calculator.ok
+    np.testing.assert_allclose(by_calculator.energy, direct.energy, rtol=1e-12)
+    np.testing.assert_allclose(by_calculator.forces, direct.forces, atol=1e-10)
+    np.testing.assert_allclose(by_calculator.stress, direct.stress, rtol=1e-9, atol=1e-9)  # GPa, both
+
+
+def test_energy_shift_undoes_a_constant_per_atom_offset(sc_data):
+    potential = Potential.from_formula(SUTTON_CHEN)
+    prediction = predict(SymbolicCalculator(potential), sc_data)
+    offset = shifted(prediction, sc_data, 0.37)
+    assert energy_shift_per_atom(offset, sc_data) == pytest.approx(energy_shift_per_atom(prediction, sc_data) - 0.37)
+    fixed = shifted(offset, sc_data, energy_shift_per_atom(offset, sc_data))
+    assert np.mean((fixed.energy - sc_data.energy) / sc_data.n_atoms) == pytest.approx(0, abs=1e-12)
+
+
+def test_json_files_load_as_symbolic_calculators_counting_every_constant(tmp_path):
+    path = Potential.from_formula(SUTTON_CHEN).to_json(tmp_path / "sc.json")
+    loaded = load_potential(path)
+    assert isinstance(loaded.calculator, SymbolicCalculator)
+    assert loaded.name == "sc" and loaded.parameters == 5 and loaded.pair_commands is None
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("no/such/file.json", "no such file or directory"),
+    ("eam:Cu_nothing", "not a shipped literature potential"),
+])
+def test_bad_specs_name_what_is_wrong(spec, message):
+    with pytest.raises(ValueError, match=message):
+        load_potential(spec)
+
+
+def test_unknown_file_types_and_unreadable_eam_files_are_clear_errors(tmp_path):
+    (tmp_path / "pot.txt").write_text("1 2 3")
+    with pytest.raises(ValueError, match="unknown potential file type '.txt'"):
+        load_potential(tmp_path / "pot.txt")
+    (tmp_path / "bad.eam.alloy").write_text("too short\n")
+    with pytest.raises(ValueError, match="bad.eam.alloy: not a readable"):
+        load_potential(tmp_path / "bad.eam.alloy")
+    with pytest.raises(ValueError, match="not a baseline directory"):
+        load_potential(tmp_path)

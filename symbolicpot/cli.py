@@ -4,9 +4,10 @@ import sys
 
 from . import __version__
 from .baselines import MissingDependency
-from .commands import baseline, calibrate, compare, eval as eval_command, evolve, export, front, init_config
+from .commands import (baseline, calibrate, compare, eval as eval_command, evolve, export, front, init_config,
+                       properties)
 
-COMMANDS = (eval_command, calibrate, export, init_config, evolve, front, baseline, compare)
+COMMANDS = (eval_command, calibrate, export, init_config, evolve, front, baseline, compare, properties)
 
 
 def main(argv=None):

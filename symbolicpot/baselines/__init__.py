@@ -30,6 +30,14 @@ def baseline_module(kind):
     return importlib.import_module(f"{__name__}.{kind}")
 
 
+def with_defaults(kind, options, defaults):
+    """`defaults` updated by `options` (dicts); ValueError names an option baseline `kind` does not have."""
+    unknown = sorted(set(options) - set(defaults))
+    if unknown:
+        raise ValueError(f"the {kind} baseline has no option {', '.join(unknown)} (it has {', '.join(defaults)})")
+    return {**defaults, **options}
+
+
 def read_summary(directory):
     """The parsed baseline.json of a baseline directory; ValueError names the file and what is wrong."""
     path = Path(directory) / BASELINE_FILE

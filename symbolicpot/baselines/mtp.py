@@ -26,6 +26,7 @@ from motep.potentials.mtp.jax.moment import MomentBasis
 from motep.train import Trainer
 
 from ..data.neighbours import structure_neighbours
+from . import with_defaults
 
 DEFAULTS = {"level": 8, "max_iter": 300}  # 2.5 CPU minutes on POET DFT_Cu (benchmarks/mtp_levels.py)
 MTP_FILE = "potential.mtp"
@@ -42,10 +43,7 @@ def fit(train, out, options, *, r_out, seed):
     BFGS on motep's default loss (energy per atom, forces and stress·volume/atom weighted 1 : 0.01 : 0.001), then the
     moment coefficients again. `r_out` (Å) is the cutoff; `seed` draws the initial coefficients.
     """
-    unknown = sorted(set(options) - set(DEFAULTS))
-    if unknown:
-        raise ValueError(f"the mtp baseline has no option {', '.join(unknown)} (it has {', '.join(DEFAULTS)})")
-    settings = DEFAULTS | options
+    settings = with_defaults("mtp", options, DEFAULTS)
     images = _labelled_images(train)
     species = sorted({int(number) for atoms in images for number in atoms.numbers})
     shortest = min(structure_neighbours(atoms, r_out)[2].min(initial=r_out) for atoms in images)

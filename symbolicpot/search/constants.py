@@ -110,7 +110,12 @@ def fit_constants(evaluator, formula, residuals, method="lm", max_evaluations=50
     elif method in ("lm", "cg"):  # LM needs at least as many residuals as constants; CG does not
         def objective_and_gradient(x):
             found = residuals_and_jacobian(x)
-            return (float(found[0] @ found[0]), 2.0 * found[1].T @ found[0]) if found else (np.inf, np.zeros_like(x))
+            if found is None:
+                return np.inf, np.zeros_like(x)
+            with np.errstate(over="ignore", invalid="ignore"):  # finite but huge residuals: an invalid point too
+                objective, gradient = float(found[0] @ found[0]), 2.0 * found[1].T @ found[0]
+            return (objective, gradient) if np.isfinite(objective) and np.isfinite(gradient).all() else (
+                np.inf, np.zeros_like(x))
         result = minimize(objective_and_gradient, x0, jac=True, method="CG",
                           options={"maxiter": max_evaluations, "gtol": 1e-12})
         x, objective = result.x, float(result.fun)

@@ -216,8 +216,8 @@ def comparison_table(rows):
 
 
 def plot_comparison(rows, path):
-    """Test force RMSE vs µs per atom per step, one panel per engine: the front as a line, baselines as labelled
-    points (log axes). PNG/SVG/PDF by the file name."""
+    """Test force RMSE vs µs per atom per step, one panel per engine: the front's models as points joined by the
+    line of the best force error at each speed, baselines as labelled points (log axes). PNG/SVG/PDF by the name."""
     from .run.plots import plain_log_labels, pyplot
 
     plt = pyplot()
@@ -229,8 +229,12 @@ def plot_comparison(rows, path):
     for axis, engine in zip(axes[0], engines):
         chosen = [r for r in rows if r.engine == engine and r.force_rmse_ev_per_a]
         front = sorted((r for r in chosen if r.model.startswith("gp:")), key=lambda r: r.us_per_atom_step)
-        if front:
-            axis.plot([r.us_per_atom_step for r in front], [r.force_rmse_ev_per_a for r in front], "o-",
+        if front:  # every model as a point, the best force error at each speed as the line
+            best = [r for k, r in enumerate(front)
+                    if all(r.force_rmse_ev_per_a < other.force_rmse_ev_per_a for other in front[:k])]
+            axis.scatter([r.us_per_atom_step for r in front], [r.force_rmse_ev_per_a for r in front], s=18,
+                         color="tab:blue", alpha=0.5, zorder=3)
+            axis.plot([r.us_per_atom_step for r in best], [r.force_rmse_ev_per_a for r in best], "o-",
                       color="tab:blue", label="symbolic front", zorder=3)
         for k, r in enumerate(r for r in chosen if not r.model.startswith("gp:")):
             axis.scatter(r.us_per_atom_step, r.force_rmse_ev_per_a, marker="s", s=40, zorder=4,

@@ -111,3 +111,17 @@ def test_a_run_without_test_data_is_refused(tmp_path, capsys):
     assert main(["evolve", str(config), "--out", str(tmp_path / "run"), "--progress", "off"]) == 0
     assert main(["compare", str(tmp_path / "run"), "--baselines", "eam:Cu_u3", *FAST]) == 2
     assert "the run has no test data" in capsys.readouterr().err
+
+
+def test_a_baseline_directory_is_timed_in_the_ase_loop_with_a_note_on_its_split(run_dir, tmp_path, capsys):
+    mtp = tmp_path / "mtp"
+    data = example_path("sutton_chen")
+    assert main(["baseline", "mtp", "--data", str(data / "300K"), str(data / "3800K"), "--out", str(mtp),
+                 "--level", "2", "--max-iter", "5"]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(run_dir), "--baselines", f"mtp={mtp}", "--pick", "0", "--json", *FAST]) == 0
+    out, err = capsys.readouterr()
+    rows = {(row["model"], row["engine"]): row for row in json.loads(out)}
+    assert set(rows) == {("gp:0", "lammps"), ("gp:0", "ase"), ("mtp", "ase")}
+    assert rows[("mtp", "ase")]["parameters"] == json.loads((mtp / "baseline.json").read_text())["parameters"]
+    assert "was not fitted on this run's split" in err

@@ -9,20 +9,24 @@ def add_parser(commands):
         description="Evolve formulas on data by genetic programming and keep the Pareto front of error, evaluation "
                     "cost and complexity. The run directory holds the resolved config, checkpoints after every "
                     "epoch, front.json (the current front) and log.jsonl. Ctrl-C or SIGTERM stops the run from its "
-                    "last checkpoint; --resume continues it, bit for bit as if never interrupted. Flags override "
-                    "the config; without a config the documented defaults apply (see `symbolicpot init-config`).")
+                    "last checkpoint; --resume continues it, bit for bit as if never interrupted. The islands run "
+                    "in local processes, or as tasks on a Dask cluster (--scheduler). Flags override the config; "
+                    "without a config the documented defaults apply (see `symbolicpot init-config`).")
     p.add_argument("config", nargs="?", metavar="CONFIG.toml", help="run config (TOML)")
     p.add_argument("--out", metavar="RUN_DIR",
                    help="run directory (default: runs/<config name>, or runs/evolve without a config)")
     p.add_argument("--resume", action="store_true",
-                   help="continue the run in RUN_DIR (its own config unless CONFIG is given; only stopping rules "
-                        "and --workers may change)")
+                   help="continue the run in RUN_DIR (its own config unless CONFIG is given; only stopping rules, "
+                        "--workers and --scheduler may change)")
     p.add_argument("--seed", type=int, metavar="N", help="seed of the search")
     p.add_argument("--time-limit", metavar="DURATION", help='stop after this wall-clock time: "90s", "30m", "2h", '
                                                            '"1d" or seconds')
     p.add_argument("--generations", type=int, metavar="N", help="generations per island")
     p.add_argument("--workers", type=int, metavar="N",
-                   help="local processes running islands (0: one per island up to the CPU cores)")
+                   help="local processes running islands without --scheduler (0: one per island up to the CPU cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the islands as Dask tasks: local:N starts a local cluster of N worker processes, "
+                        "tcp://HOST:PORT uses a running scheduler (replaces [parallel] scheduler)")
     p.add_argument("--data", nargs="+", metavar="PATH", help="training data (replaces [data] train)")
     p.add_argument("--test-data", nargs="+", metavar="PATH", help="test data (replaces [data] test)")
     p.add_argument("--r-in", type=float, metavar="Å", help="inner cutoff radius (replaces [cutoff] r_in)")
@@ -40,7 +44,7 @@ def overrides(args):
     if args.time_limit is not None:
         given[("stop", "time_limit")] = parse_duration(args.time_limit, "--time-limit")
     for flag, where in (("seed", (None, "seed")), ("generations", ("stop", "generations")),
-                        ("workers", ("search", "workers")),
+                        ("workers", ("search", "workers")), ("scheduler", ("parallel", "scheduler")),
                         ("r_in", ("cutoff", "r_in")), ("r_out", ("cutoff", "r_out"))):
         if getattr(args, flag) is not None:
             given[where] = getattr(args, flag)
@@ -88,12 +92,10 @@ def run(args):
         return 130
     state = outcome.state
     if outcome.status:
-        if has_checkpoint(run_dir):
-            print(f"symbolicpot evolve: {outcome.reason}; the checkpoint of {run_dir} (generation "
-                  f"{state.generation}) is complete.", file=sys.stderr)
-        else:
-            print(f"symbolicpot evolve: {outcome.reason} before the first epoch finished.", file=sys.stderr)
-        print(f"Resume with: symbolicpot evolve --resume --out {run_dir}", file=sys.stderr)
+        where = (f"the checkpoint of {run_dir} (generation {state.generation}) is complete"
+                 if has_checkpoint(run_dir) else "no epoch had finished")
+        print(f"symbolicpot evolve: {outcome.reason}; {where}. Resume with: symbolicpot evolve --resume --out "
+              f"{run_dir}", file=sys.stderr)
         return outcome.status
     if checkpoint is not None and state.generation == checkpoint.state.generation:
         print(f"{run_dir} had already met its stopping rule ({outcome.reason}); to go on, resume with a larger "

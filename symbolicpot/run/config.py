@@ -142,11 +142,15 @@ SECTIONS = {
             "generations per epoch; checkpoints, front.json and log lines come once per epoch", minimum=1),
         Key("migrants", "int", _SEARCH_DEFAULTS.migrants, "best individuals sent to the next island each epoch",
             minimum=0),
-        Key("workers", "int", 0, "local processes running islands; 0: one per island up to the CPU cores "
-                                 "(the front does not depend on it)", minimum=0),
+        Key("workers", "int", 0, "local processes running islands without a [parallel] scheduler; 0: one per "
+                                 "island up to the CPU cores (the front depends on neither)", minimum=0),
         Key("screen_fraction", "number", _SEARCH_DEFAULTS.screen_fraction,
             "share of the training configurations constants are tuned on", minimum=0.0, exclusive=True),
         Key("seeds", "formulas", [], 'formulas placed in every initial population, e.g. ["sum(r^-6)"]'),
+    ),
+    "parallel": (
+        Key("scheduler", "string", None, 'Dask scheduler running the islands: "local:N" (a local cluster of N '
+                                         'worker processes) or "tcp://HOST:PORT"; none: [search] workers'),
     ),
     "stop": (
         Key("generations", "int", _SEARCH_DEFAULTS.generations, "generations per island", minimum=1),
@@ -159,7 +163,7 @@ SECTIONS = {
     **{section: _engine_keys(cls) for section, cls in ENGINE_SECTIONS.items()},
 }
 # [cost] is special: a table in the format `symbolicpot calibrate --out` writes, or the path of such a file.
-SECTION_ORDER = ("data", "cutoff", "search", "stop", "operators", "weights", "tuning", "cost")
+SECTION_ORDER = ("data", "cutoff", "search", "parallel", "stop", "operators", "weights", "tuning", "cost")
 
 # Where each SearchConfig/OperatorConfig/TuningConfig field lives in a config (for error messages).
 _SEARCH_FIELDS = {"seed": "seed", "islands": "[search] islands", "population": "[search] population",
@@ -168,7 +172,8 @@ _SEARCH_FIELDS = {"seed": "seed", "islands": "[search] islands", "population": "
                   "max_evaluations": "[stop] evaluations", "target_error": "[stop] target_error",
                   "migration_interval": "[search] migration_interval", "migrants": "[search] migrants",
                   "workers": "[search] workers", "screen_fraction": "[search] screen_fraction",
-                  "r_in": "[cutoff] r_in", "r_out": "[cutoff] r_out", "seeds": "[search] seeds"}
+                  "r_in": "[cutoff] r_in", "r_out": "[cutoff] r_out", "seeds": "[search] seeds",
+                  "scheduler": "[parallel] scheduler"}
 
 
 def read_config(path):
@@ -235,6 +240,7 @@ def search_config(resolved, where="config"):
             time_limit=stop["time_limit"], max_evaluations=stop["evaluations"], target_error=stop["target_error"],
             migration_interval=search["migration_interval"], migrants=search["migrants"],
             workers=search["workers"] or automatic_workers(search["islands"]),
+            scheduler=resolved["parallel"]["scheduler"],
             screen_fraction=float(search["screen_fraction"]),
             r_in=float(resolved["cutoff"]["r_in"]), r_out=float(resolved["cutoff"]["r_out"]),
             seeds=tuple(search["seeds"]), cost=CostModel.from_dict(resolved["cost"]),
@@ -266,14 +272,15 @@ def load_data(resolved):
 
 def changed_settings(old, new):
     """["[section] key: old -> new", ...] of the settings two resolved configs differ in, leaving out those a
-    resumed run may change: the stopping rules ([stop]) and [search] workers (the front does not depend on them)."""
+    resumed run may change: the stopping rules ([stop]), [search] workers and [parallel] scheduler (the front does
+    not depend on them)."""
     def flat(config):
         return {(section, key): value for section, table in config.items()
                 for key, value in (table.items() if section in SECTION_ORDER else [(None, table)])}
     a, b = flat(old), flat(new)
     changes = []
     for section, key in dict.fromkeys([*a, *b]):
-        if section == "stop" or (section, key) == ("search", "workers"):
+        if section == "stop" or (section, key) in (("search", "workers"), ("parallel", "scheduler")):
             continue
         if a.get((section, key)) != b.get((section, key)):
             label = section if key is None else f"[{section}] {key}"
@@ -341,7 +348,8 @@ def default_config_text(data=None):
             if section == "data" and key.name == "train":
                 out.append(line(f"train = {_toml_value(list(data or []))}", key.doc))
             elif key.default is None:
-                example = {"time_limit": '"2h"', "evaluations": "1000000", "target_error": "0.001"}[key.name]
+                example = {"time_limit": '"2h"', "evaluations": "1000000", "target_error": "0.001",
+                           "scheduler": '"tcp://HOST:8786"'}[key.name]
                 out.append(line(f"# {key.name} = {example}", f"{key.doc} (default: none)"))
             else:
                 out.append(line(f"# {key.name} = {_toml_value(key.default)}", key.doc))

@@ -15,9 +15,10 @@ import time
 import numpy as np
 
 from ..search.engine import Search
+from ..search.executors import SchedulerLost
 from . import log
 from .checkpoint import has_checkpoint, latest_checkpoint, write_checkpoint
-from .config import changed_settings, config_toml, format_duration, load_data, resolve_file, search_config
+from .config import changed_settings, config_toml, format_duration, load_data, resolve, resolve_file, search_config
 from .files import atomic_write, remove_stale_temporaries
 from .front import front_document, write_front
 from .progress import Progress
@@ -28,7 +29,8 @@ CONFIG = "config.toml"
 
 @dataclass
 class Outcome:
-    """How a session ended: `status` is the exit status (0, or 128 + signal), `reason` says why."""
+    """How a session ended: `status` is the exit status (0; 128 + signal; 1 for a lost Dask scheduler), `reason`
+    says why."""
     status: int
     reason: str
     state: object  # the last complete EngineState
@@ -48,9 +50,9 @@ def prepare_new(run_dir, config):
 def prepare_resume(run_dir, config=None, warn=print):
     """(resolved config, Checkpoint or None) to continue the run in `run_dir`.
 
-    `config` (a resolved config, or None for the run's own) may differ from the run's only in its stopping rules
-    and worker count; anything else is refused with the list of differences. A run that died before its first
-    checkpoint starts again from the beginning (checkpoint None).
+    `config` (a resolved config, or None for the run's own) may differ from the run's only in its stopping rules,
+    worker count and Dask scheduler; anything else is refused with the list of differences. A run that died before
+    its first checkpoint starts again from the beginning (checkpoint None).
     """
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -60,13 +62,13 @@ def prepare_resume(run_dir, config=None, warn=print):
         checkpoint, saved = None, resolve_file(run_dir / CONFIG)
     else:
         checkpoint = latest_checkpoint(run_dir, warn)
-        saved = checkpoint.config
+        saved = resolve(checkpoint.config, run_dir, str(checkpoint.path))  # fills in settings added since
     if config is None:
         config = saved
     changes = changed_settings(saved, config)
     if changes:
-        raise ValueError(f"cannot resume {run_dir} with a different config; only [stop] settings and [search] "
-                         f"workers may change. Differences: {'; '.join(changes)}")
+        raise ValueError(f"cannot resume {run_dir} with a different config; only [stop] settings, [search] "
+                         f"workers and [parallel] scheduler may change. Differences: {'; '.join(changes)}")
     write_config(run_dir, config)
     return config, checkpoint
 
@@ -104,6 +106,8 @@ def execute(run_dir, config, checkpoint=None, progress=None):
                 session.run()
             except Stopped as stop:
                 return Outcome(stop.exit_status, f"stopped by {stop.name}", session.state)
+            except SchedulerLost as lost:
+                return Outcome(1, str(lost), session.state)
             finally:
                 bar.close()
             return Outcome(0, stop_reason(settings, session.state), session.state)

@@ -1,12 +1,10 @@
-"""The evolution: islands in parallel local processes, ring migration, the all-time Pareto archive, the front.
+"""The evolution: islands in parallel, ring migration, the all-time Pareto archive, the front.
 
-The engine advances in epochs: every island evolves `migration_interval` generations (a pure step, see island.py),
-then the driver updates the archive and migrates. The same config and seed give the same front whatever the
-number of worker processes.
+The engine advances in epochs: every island evolves `migration_interval` generations (a pure step, see island.py,
+run by an executor: this process, local processes or a Dask cluster, see executors.py), then the driver updates the
+archive and migrates. The same config and seed give the same front whatever the executor and number of workers.
 """
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-import multiprocessing
 import time
 
 import numpy as np
@@ -16,7 +14,8 @@ from ..expr.tree import constants
 from ..fitness import DEFAULT_COST_MODEL, CostModel, ErrorWeights, error_metrics
 from ..operators import OperatorConfig
 from .constants import TuningConfig
-from .island import IslandState, Problem, evolve, survivors
+from .executors import local_workers, open_executor
+from .island import IslandState, Problem, survivors
 from .pareto import non_dominated_sort
 
 
@@ -34,7 +33,8 @@ class SearchConfig:
     target_error: float | None = None  # stop once the best standardised training error is this low
     migration_interval: int = 5       # generations per epoch
     migrants: int = 2                 # best individuals sent to the next island of the ring each epoch
-    workers: int = 1                  # local processes running islands (1: in this process)
+    workers: int = 1                  # local processes running islands without a scheduler (1: this process)
+    scheduler: str | None = None      # Dask: "local:N" (a local cluster of N processes) or "tcp://HOST:PORT"
     screen_fraction: float = 0.25     # share of the training configurations constants are tuned on
     r_in: float = 3.0                 # Å, smooth cutoff
     r_out: float = 5.0
@@ -56,6 +56,11 @@ class SearchConfig:
         if not 0.0 < self.screen_fraction <= 1.0:
             raise ValueError(f"SearchConfig.screen_fraction: must lie in (0, 1], got {self.screen_fraction!r}")
         Cutoff(self.r_in, self.r_out)  # raises for bad radii
+        if self.scheduler is not None:
+            try:
+                local_workers(self.scheduler)
+            except ValueError as error:
+                raise ValueError(f"SearchConfig.scheduler: {error}") from None
         object.__setattr__(self, "seeds", tuple(self.seeds))
 
 
@@ -89,11 +94,7 @@ class Search:
         self._problem = Problem(train, config)
         self._test = Evaluator(test, Cutoff(config.r_in, config.r_out)) if test is not None else None
         self._metrics = {}  # model text -> (train, test) error metrics: archived models persist across epochs
-        self._pool = None
-        if config.workers > 1 and config.islands > 1:
-            self._pool = ProcessPoolExecutor(min(config.workers, config.islands),
-                                             mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_start_worker, initargs=(train, config))
+        self._executor = open_executor(self._problem, train, config)
 
     def initial_state(self):
         streams = np.random.SeedSequence(self.config.seed).spawn(self.config.islands)
@@ -104,10 +105,7 @@ class Search:
         """One epoch: every island evolves, then the archive is updated and migrants travel the ring."""
         start = time.perf_counter()
         n = min(self.config.migration_interval, self.config.generations - state.generation)
-        if self._pool is None:
-            islands = [evolve(island, self._problem, n) for island in state.islands]
-        else:
-            islands = list(self._pool.map(_evolve_in_worker, state.islands, [n] * len(state.islands)))
+        islands = self._executor.map(state.islands, n)
         archive = pareto_archive(list(state.archive) + [ind for island in islands for ind in island.population])
         islands = migrate(islands, self.config.migrants, self.config.population)
         return EngineState(tuple(islands), tuple(archive), state.generation + n,
@@ -134,8 +132,7 @@ class Search:
         return models
 
     def close(self):
-        if self._pool is not None:
-            self._pool.shutdown()
+        self._executor.close()
 
     def __enter__(self):
         return self
@@ -175,15 +172,3 @@ def migrate(islands, migrants, population):
     return [IslandState(tuple(survivors(list(island.population) + best[k - 1], population)),
                         island.rng_state, island.generation, island.evaluations, island.tuned)
             for k, island in enumerate(islands)]
-
-
-_WORKER_PROBLEM = None
-
-
-def _start_worker(train, config):
-    global _WORKER_PROBLEM
-    _WORKER_PROBLEM = Problem(train, config)
-
-
-def _evolve_in_worker(island, generations):
-    return evolve(island, _WORKER_PROBLEM, generations)

@@ -65,3 +65,20 @@ def test_bad_settings_name_the_field():
         SearchConfig(population=0)
     with pytest.raises(ValueError, match="r_in"):
         SearchConfig(r_in=6.0)
+
+
+def test_errors_of_a_model_invalid_on_some_data_are_unknown_not_small():
+    from symbolicpot.data import example_path, load
+    from symbolicpot.evaluate import Evaluator
+    from symbolicpot.expr import parse_expression
+    from symbolicpot.search.engine import valid_metrics
+
+    data = load(example_path("sutton_chen") / "300K")
+    evaluator = Evaluator(data)
+    finite = evaluator(parse_expression("sum(r^-9)"))
+    overflowing = evaluator(parse_expression("sum(r^-9)*1e308*1e308"))
+    assert finite.ok and not overflowing.ok
+    assert valid_metrics(finite, data)["force_rmse_ev_per_a"] > 0
+    metrics = valid_metrics(overflowing, data)
+    assert metrics["energy_rmse_mev_per_atom"] is None and metrics["force_rmse_ev_per_a"] is None
+    assert metrics["n_configs"] == data.n_configs

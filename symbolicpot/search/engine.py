@@ -125,8 +125,8 @@ class Search:
         for ind in sorted(state.archive, key=lambda ind: ind.objectives):
             model = ind.model
             if ind.key not in self._metrics:
-                self._metrics[ind.key] = (error_metrics(self._problem.train(model), self.train),
-                                          error_metrics(self._test(model), self.test) if self._test else None)
+                self._metrics[ind.key] = (valid_metrics(self._problem.train(model), self.train),
+                                          valid_metrics(self._test(model), self.test) if self._test else None)
             models.append(FrontModel(ind.key, constants(model), ind.error, ind.cost, ind.complexity,
                                      *self._metrics[ind.key]))
         return models
@@ -139,6 +139,14 @@ class Search:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def valid_metrics(prediction, dataset):
+    """error_metrics of `prediction` on `dataset`, every error None when the model gives non-finite values there
+    (a model valid on the training data may overflow on test structures: its test errors are unknown, not small)."""
+    metrics = error_metrics(prediction, dataset)
+    return metrics if prediction.ok else {key: value if key.startswith("n_") else None
+                                          for key, value in metrics.items()}
 
 
 def search(train, config, test=None, progress=None):

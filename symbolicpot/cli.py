@@ -1,5 +1,6 @@
 """The `symbolicpot` command line: discover interatomic potentials as analytic formulas."""
 import argparse
+import os
 import sys
 
 from . import __version__
@@ -20,6 +21,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.run(args)
+    except BrokenPipeError:  # `symbolicpot front RUN | head`: the reader has gone; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (ValueError, OSError, MissingDependency) as error:  # bad input or a missing extra: one line, no traceback
         print(f"symbolicpot {args.command}: error: {error}", file=sys.stderr)
         return 2

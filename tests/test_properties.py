@@ -12,8 +12,8 @@ from symbolicpot.calculator import SymbolicCalculator
 from symbolicpot.cli import main
 from symbolicpot.export.lammps_runtime import lammps_available
 from symbolicpot.export.potential import Potential
-from symbolicpot.properties import (DFT_COPPER, UNITS, Property, format_table, md_check, read_reference,
-                                    summary_line)
+from symbolicpot.properties import (DFT_COPPER, UNITS, Property, compute_properties, format_table, md_check,
+                                    read_reference, summary_line)
 from symbolicpot.properties.crystal import energy_per_atom, relaxed_crystal
 from symbolicpot.properties.defects import dumbbell, formation_energy, vacancy
 from symbolicpot.properties.elastic import cubic_constants, elastic_tensor, hill_bulk_modulus
@@ -218,3 +218,10 @@ def test_md_check_flags_a_purely_attractive_potential():
     assert re.fullmatch(r"atoms \d\.\d\d Å apart at 0\.\d+ ps|potential energy .* ps", result.reason)
     assert result.drift is None and result.rdf is None
 
+
+
+def test_a_crystal_that_does_not_bind_is_a_failed_property_not_a_number():
+    attractive = SymbolicCalculator(Potential.from_formula("-sum(527.62*r^-6)^0.5"))
+    table = compute_properties(attractive, "Cu", read_reference())
+    assert all(row.value is None for row in table.rows)
+    assert any("fcc crystal does not bind" in note for note in table.notes)

@@ -4,10 +4,12 @@ import math
 from ase.build import bulk
 from ase.data import atomic_numbers, covalent_radii, reference_states
 
-from .relax import relax
+from .relax import RelaxationError, relax
 
 FMAX = 1e-5
 """eV/Å (and eV for the cell, see relax): stress below 1e-4 GPa, lattice constants to about 1e-6 Å in copper."""
+BINDING = 1e-3
+"""eV/atom: a relaxed crystal must lie at least this far below its atoms pulled apart (lattice × 4)."""
 
 
 def fcc_guess(element):
@@ -33,6 +35,12 @@ def relaxed_crystal(calculator, element, structure, a_fcc):
         raise ValueError(f"unknown structure {structure!r} (expected fcc, bcc or hcp)")
     atoms.calc = calculator
     relax(atoms, FMAX, cell="full" if structure == "hcp" else "hydrostatic")
+    apart = atoms.copy()
+    apart.set_cell(4 * atoms.cell, scale_atoms=True)
+    apart.calc = calculator
+    if not energy_per_atom(atoms) < energy_per_atom(apart) - BINDING:
+        raise RelaxationError(f"the {structure} crystal does not bind: it relaxed to a lattice constant of "
+                              f"{atoms.cell.lengths()[0]:.3f} Å, no lower in energy than its atoms pulled apart")
     return atoms
 
 

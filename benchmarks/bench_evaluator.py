@@ -116,6 +116,18 @@ def check_agrees(name, ev, prediction, result):
         sys.exit(f"bench_evaluator: {name} disagrees with the evaluator (ok={prediction.ok}): {errors}")
 
 
+def check_batch_agrees(ev, formula, thetas):
+    """Exit loudly unless Evaluator.batch gives, row by row, the validity and (to 1e-9) the values of single calls."""
+    ok, energy, forces, stress = ev.batch(formula, thetas)
+    for m, theta in enumerate(thetas):
+        single = ev(formula, theta)
+        errors = [float(np.abs(batched - expected).max() / np.abs(expected).max())
+                  for batched, expected in ((energy[m], single.energy), (forces[m], single.forces),
+                                            (stress[m], single.stress))]
+        if ok[m] != single.ok or max(errors) > 1e-9:
+            sys.exit(f"bench_evaluator: batch row {m} disagrees with a single call (ok={ok[m]}/{single.ok}): {errors}")
+
+
 def timed_rounds(variants, repeats):
     """Median seconds of each variant (name -> no-argument callable), run round-robin after one warm-up call each."""
     for fn in variants.values():
@@ -213,13 +225,14 @@ def main():
     check_agrees("numpy implementation", ev, reference, numpy_sutton_chen(ev))
 
     thetas = np.array(constants(sc)) * np.random.default_rng(0).uniform(0.97, 1.03, (16, len(SC)))
-    seconds = timed_rounds({
+    check_batch_agrees(ev, sc, thetas)
+    seconds = timed_rounds({  # batch_x16 before single_x16: run just before `evaluator`, it slows that call ~10 %
         "evaluator": lambda: ev(sc),
         "fused": fused,
         "numpy": lambda: numpy_sutton_chen(ev),
         "evaluator_gradients": lambda: ev(sc, gradients=True),
-        "single_x16": lambda: [ev(sc, theta) for theta in thetas],
         "batch_x16": lambda: ev.batch(sc, thetas),
+        "single_x16": lambda: [ev(sc, theta) for theta in thetas],
     }, args.repeats)
 
     rate, n_rate, draws = node_pair_rate(ev, arithmetic_formula, 100, seed=2024)

@@ -1,4 +1,6 @@
 """The compiled evaluator: reference energies and forces, and analytic derivatives against finite differences."""
+import math
+
 import ase.build
 import numpy as np
 import pytest
@@ -6,7 +8,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from strategies import atom_trees
 from symbolicpot.data import Dataset, example_path, load, read_poet
-from symbolicpot.evaluate import Cutoff, Evaluator, EV_PER_A3_IN_GPA
+from symbolicpot.evaluate import Cutoff, Evaluator, EV_PER_A3_IN_GPA, vector_math
 from symbolicpot.expr import constants, parse_expression, with_constants
 from symbolicpot.expr.compile import compile_formula
 from symbolicpot.fitness import Residuals, error_metrics
@@ -170,20 +172,55 @@ def test_gradients_do_not_change_values():
     assert with_gradients.d_forces.shape == (plain.forces.shape + (5,))
 
 
-def test_batched_constants_equal_single_calls():
+def batched_and_single(evaluator, formula, thetas):
+    """Per constant vector: (its batched (energy, forces, stress), None where invalid; its single-call Prediction)."""
+    ok, energy, forces, stress = evaluator.batch(formula, thetas)
+    return [((energy[m], forces[m], stress[m]) if ok[m] else None, evaluator(formula, theta))
+            for m, theta in enumerate(thetas)]
+
+
+@pytest.mark.parametrize("n_vectors", [1, 16, 17])
+def test_batched_constants_equal_single_calls(n_vectors):
+    """The batched path rounds differently (powers as exp(y ln x), sums in another order), and nothing more."""
     evaluator = Evaluator(load([example_path("sutton_chen")]).subset(slice(0, 5)))
-    rng = np.random.default_rng(1)
-    thetas = np.array(constants(SUTTON_CHEN)) * (1 + 0.05 * rng.standard_normal((6, 5)))
-    thetas[2, 4] = 1e9  # an overflowing outer exponent makes one vector invalid
-    ok, energy, forces, stress = evaluator.batch(SUTTON_CHEN, thetas)
-    for m, theta in enumerate(thetas):
-        single = evaluator(SUTTON_CHEN, theta)
-        assert ok[m] == single.ok
+    thetas = np.array(constants(SUTTON_CHEN)) * (1 + 0.05 * np.random.default_rng(1).standard_normal((n_vectors, 5)))
+    invalid = n_vectors // 2 if n_vectors > 1 else None
+    if invalid is not None:
+        thetas[invalid, 4] = 1e9  # an overflowing outer exponent makes this vector invalid, and only this one
+    for m, (batched, single) in enumerate(batched_and_single(evaluator, SUTTON_CHEN, thetas)):
+        assert (batched is not None) == single.ok == (m != invalid)
         if single.ok:
-            np.testing.assert_array_equal(energy[m], single.energy)
-            np.testing.assert_array_equal(forces[m], single.forces)
-            np.testing.assert_array_equal(stress[m], single.stress)
-    assert not ok[2] and ok.sum() == 5
+            for value, expected in zip(batched, (single.energy, single.forces, single.stress)):
+                assert_close(value, expected, rtol=1e-12)
+
+
+def translated(structure):
+    """The structure moved by a vector that no float holds exactly: the same distances, rounded differently."""
+    moved = structure.copy()
+    moved.positions += (0.1234567, -0.0987654, 0.0555555)
+    return moved
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(formula=atom_trees(max_depth=3, pair_depth=3), n_vectors=st.sampled_from([1, 16, 17]),
+       seed=st.integers(0, 2 ** 32 - 1))
+def test_random_formulas_batched_equal_single_calls(formula, n_vectors, seed):
+    """Constant vectors around a random formula's own (powers included, some of them invalid): the same validity as
+    single calls, and the same values within the formula's rounding noise, which is how far the single path moves
+    when the cells are translated."""
+    cells = [SMALL_CELL, rattled_copper(seed=4, cell=(1, 1, 1))]
+    evaluator, moved = (Evaluator(unlabelled(c), SMALL_CUTOFF) for c in (cells, [translated(a) for a in cells]))
+    own = np.array(constants(formula))
+    thetas = own * np.random.default_rng(seed).uniform(0.9, 1.1, (n_vectors, own.size))
+    for theta, (batched, single) in zip(thetas, batched_and_single(evaluator, formula, thetas)):
+        assert (batched is not None) == single.ok
+        elsewhere = moved(formula, theta)
+        if single.ok and elsewhere.ok:
+            for value, name in zip(batched, ("energy", "forces", "stress")):
+                expected = getattr(single, name)
+                noise = np.abs(getattr(elsewhere, name) - expected).max()
+                floor = 1e-12 * max(np.abs(expected).max(), np.abs(single.energy).max(), 1.0)
+                assert np.abs(value - expected).max() <= 100 * noise + floor
 
 
 @pytest.mark.parametrize("text", [
@@ -194,8 +231,36 @@ def test_batched_constants_equal_single_calls():
     "1/(1/(sum(r)-sum(r)))",        # a fault hidden by a later operation is still a fault
 ])
 def test_numerical_faults_make_a_formula_invalid(text):
-    prediction = Evaluator(unlabelled([SMALL_CELL]), SMALL_CUTOFF)(parse_expression(text), gradients=True)
-    assert not prediction.ok
+    evaluator, formula = Evaluator(unlabelled([SMALL_CELL]), SMALL_CUTOFF), parse_expression(text)
+    assert not evaluator(formula, gradients=True).ok
+    assert not evaluator.batch(formula, [constants(formula)])[0][0]
+
+
+def libm(function, x):
+    """math.exp or math.log of x, inf where it overflows."""
+    try:
+        return function(x)
+    except OverflowError:
+        return math.inf
+
+
+@pytest.mark.parametrize("function, reference, values, ulps", [
+    (vector_math.exp, math.exp, np.concatenate([np.linspace(-746.0, 710.0, 20001), np.linspace(-1.0, 1.0, 2001),
+                                                [0.0, 709.78, 709.79, -708.39, -745.13, -745.14, 1e300, -1e300]]), 2),
+    (vector_math.log, math.log, np.concatenate([10.0 ** np.linspace(-307.0, 308.0, 20001), np.linspace(0.5, 2.0, 2001),
+                                                [2.2250738585072014e-308, 1.7976931348623157e308]]), 3),
+])
+def test_vector_math_matches_libm(function, reference, values, ulps):
+    """The batched path's exp and ln (plain arithmetic that vectorises) against libm: overflow and subnormals too."""
+    for x in values:
+        expected = libm(reference, x)
+        assert function(x) == expected or abs(function(x) - expected) <= ulps * np.spacing(abs(expected)), x
+
+
+def test_vector_math_special_values():
+    assert vector_math.exp(math.inf) == math.inf and vector_math.exp(-math.inf) == 0.0
+    assert math.isnan(vector_math.exp(math.nan))
+    assert all(math.isnan(vector_math.log(x)) for x in (0.0, -1.0, 1e-310, math.inf, -math.inf, math.nan))
 
 
 def test_cutoff_is_smooth():

@@ -40,6 +40,7 @@ class Evaluator:
         # The kernels address atom i's pairs as first[i]:first[i+1] of the centre-sorted list.
         self._first_pair = np.searchsorted(self.neighbours.centre, np.arange(dataset.n_atoms_total + 1))
         self._scratch = [np.empty((2, 0, self.neighbours.distance.size)), np.empty((2, self.neighbours.distance.size, 0))]
+        self._batch_work = np.empty(0)  # the batched kernel's scratch, grown and handed back by it
         volume = np.array([a.get_volume() if a.pbc.all() else np.nan for a in dataset.atoms])
         self._virial_to_stress = (EV_PER_A3_IN_GPA / volume)[:, None]  # (C, 1)
 
@@ -56,15 +57,18 @@ class Evaluator:
         return Prediction(bool(ok), e, f, stress, de, df, dw * self._virial_to_stress[:, :, None], ea)
 
     def batch(self, formula, thetas):
-        """Evaluate one formula for many constant vectors (M, P) in one call (for CMA-ES populations).
+        """Evaluate one formula for many constant vectors thetas (M, P) in one call (for CMA-ES populations).
 
-        Returns ok (M,), energy (M, C), forces (M, N, 3), stress (M, C, 6) in the units of Prediction.
+        Returns ok (M,), energy (M, C), forces (M, N, 3), stress (M, C, 6) in the units of Prediction; row m is what
+        `self(formula, thetas[m])` gives, up to rounding (see kernels.evaluate_many), and the same ok.
         """
         program = compile_formula(formula)
-        thetas = np.ascontiguousarray(thetas, dtype=float).reshape(-1, program.n_constants)
+        thetas = np.ascontiguousarray(np.atleast_2d(thetas), dtype=float)
+        if thetas.ndim != 2 or thetas.shape[1] != program.n_constants:
+            raise ValueError(f"thetas must be (M, {program.n_constants}) for this formula, got {thetas.shape}")
         self.calls += len(thetas)
-        ok, e, f, w = kernels.evaluate_many(*_program_args(program), thetas, *self._data_args(),
-                                            *self._work(program.n_sums, 0))
+        ok, e, f, w, self._batch_work = kernels.evaluate_many(*_program_args(program), thetas, *self._data_args(),
+                                                              self._batch_work)
         return ok, e, f, w * self._virial_to_stress
 
     def _work(self, n_sums, n_gradients):

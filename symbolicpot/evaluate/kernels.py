@@ -1,4 +1,5 @@
-"""The compiled evaluator: one postfix interpreter and the two-pass (EAM-like) energy/force/virial driver.
+"""The compiled evaluator: one postfix interpreter and the two-pass (EAM-like) energy/force/virial driver, and their
+batched twins for many constant vectors at once (`run_program_many`, `evaluate_many`; see "The batched path").
 
 No code is generated per formula: programs are data (see symbolicpot.expr.compile). The interpreter runs a program
 on a batch of rows (pairs or atoms) that stays in cache, node by node, in forward mode: every stack entry carries
@@ -10,8 +11,10 @@ import numpy as np
 
 from ..expr.primitives import (ADD, ARITY, CONST, DIV, EXP, INPUT, LOG, MUL, POW, SQRT, SUB, TANH,
                                local_partials)
+from . import vector_math
 
 BATCH = 128  # rows per interpreter call
+ROWS = 16384  # entries (constant vectors × rows) per interpreter call in the batched path
 
 
 @numba.njit(cache=True, fastmath={"reassoc"}, error_model="numpy")
@@ -241,17 +244,324 @@ def _scatter(de_dr, v, r, i, j, forces, virial):
     virial[5] += w * v[0] * v[1]
 
 
+# The batched path (`evaluate_many`): M constant vectors of one formula at once, for CMA-ES populations. A stack
+# entry is an (M, n) array (vector m, row b at m*n + b: the loops over rows are long and contiguous) of values with
+# one tangent each (dual numbers), held only as finely as it varies: an entry of r alone once per row, an entry of
+# constants alone once per vector. Powers are exp(y ln x) in plain arithmetic that vectorises (vector_math), with
+# ln x once per row when the base is r alone, as in r^c.
+
+# How an entry varies: with the row (r, the sums), the vector (constants), or both; numpy ints, which numba does not
+# treat as literals (one compilation of run_program_many, not one per kind of input).
+BY_ROW, BY_VECTOR, BY_BOTH = np.int64(1), np.int64(2), np.int64(3)
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _dual_op(op, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y):
+    """x, dx = op(x, y), ∂x·dx + ∂y·dy on (rows, n) entries; an operand held once per row's vector (held_x, held_y)
+    is read from x_held, y_held (rows,) instead. A tangent that is not live counts as 0 (never as 0·∂, which is NaN
+    where a partial does not exist)."""
+    for m in range(x.shape[0]):
+        x_m, y_m = x_held[m], y_held[m]
+        for b in range(x.shape[1]):
+            v, v_x, v_y, _, _, _ = local_partials(op, x_m if held_x else x[m, b], y_m if held_y else y[m, b], live_y)
+            dx[m, b] = (v_x * dx[m, b] if live_x else 0.0) + (v_y * dy[m, b] if live_y else 0.0)
+            x[m, b] = v
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _dual_apply(op, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y):
+    """_dual_op with the opcode as a compile-time constant in each branch, so that every loop is specialised (as in
+    run_program: one dispatcher taking the loop as an argument would not be cached by numba)."""
+    if op == ADD:
+        _dual_op(ADD, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
+    elif op == SUB:
+        _dual_op(SUB, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
+    elif op == MUL:
+        _dual_op(MUL, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
+    elif op == DIV:
+        _dual_op(DIV, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
+    elif op == POW:
+        _dual_op(POW, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
+    elif op == EXP:
+        _dual_op(EXP, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
+    elif op == LOG:
+        _dual_op(LOG, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
+    elif op == SQRT:
+        _dual_op(SQRT, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
+    else:
+        _dual_op(TANH, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _dual_pow(x, dx, rows, y, dy, y_held, held_y, live_x, live_y, work):
+    """x, dx = x ** y and its tangent on (M, n) entries, the base held in the first `rows` rows of x, dx (1: the
+    same base for every vector, or M), the exponent in y, dy or, when held_y, once per vector in y_held (M,).
+    x ** y = exp(y ln x), ln x once per held base; a base that is not a positive normal number takes libm's pow.
+    work (4, ≥rows·n) scratch."""
+    M, n = x.shape
+    base, d_base = work[0, :rows * n].reshape((rows, n)), work[1, :rows * n].reshape((rows, n))
+    log_base, rel = work[2, :rows * n].reshape((rows, n)), work[3, :rows * n].reshape((rows, n))
+    for h in range(rows):
+        for b in range(n):
+            base[h, b], d_base[h, b], log_base[h, b] = x[h, b], dx[h, b], vector_math.log(x[h, b])
+            rel[h, b] = dx[h, b] / x[h, b] if live_x else 0.0
+    for m in range(M):
+        h, y_m = (m if rows > 1 else 0), y_held[m]
+        for b in range(n):
+            exponent = y_m if held_y else y[m, b]
+            v = vector_math.exp(exponent * log_base[h, b])
+            dx[m, b] = v * ((exponent * rel[h, b] if live_x else 0.0) + (dy[m, b] * log_base[h, b] if live_y else 0.0))
+            x[m, b] = v
+    for h in range(rows):
+        for b in range(n):
+            if log_base[h, b] != log_base[h, b]:
+                for m in range(M):
+                    if rows == 1 or m == h:
+                        exponent = y_held[m] if held_y else y[m, b]
+                        v, v_x, v_y, _, _, _ = local_partials(POW, base[h, b], exponent, live_y)
+                        dx[m, b] = (v_x * d_base[h, b] if live_x else 0.0) + (v_y * dy[m, b] if live_y else 0.0)
+                        x[m, b] = v
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _dual_exp(x, dx):
+    """x, dx = exp(x), exp(x)·dx on (M, n) entries, vectorised (libm's exp is a call per element)."""
+    for m in range(x.shape[0]):
+        for b in range(x.shape[1]):
+            v = vector_math.exp(x[m, b])
+            dx[m, b] *= v
+            x[m, b] = v
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _spread(x, dx):
+    """Copy row 0 of x, dx ((M, n)) to the other rows: an entry held once per row becomes one per vector and row."""
+    for m in range(1, x.shape[0]):
+        x[m] = x[0]
+        dx[m] = dx[0]
+
+
+@numba.njit(cache=True, fastmath={"reassoc"}, error_model="numpy")
+def _column_faults(x, fault):
+    """fault[m] turns NaN when row m of x ((M, n)) holds a NaN or ±inf (v - v is NaN exactly for those)."""
+    for m in range(x.shape[0]):
+        s = 0.0
+        for b in range(x.shape[1]):
+            s += x[m, b] - x[m, b]
+        fault[m] += s
+
+
+@numba.njit(cache=True, error_model="numpy")
+def run_program_many(code, arg, consts, inputs, d_inputs, input_kind, n, sv, sd, sc, kind, fault, work):
+    """Evaluate a postfix program for M constant vectors at once on rows 0..n-1, with one tangent per entry.
+
+    Every entry is held as finely as it varies (`kind`): BY_BOTH as (M, n) values and tangents in sv, sd; BY_ROW
+    (it depends on no constant) once per row, in the first n of sv, sd; BY_VECTOR (it depends on no input) once per
+    vector, in sc, with a zero tangent. consts (n_local, M): the constants, one column per vector. inputs and their
+    tangents d_inputs (n_in, ≥M·n) are of `input_kind` (BY_ROW: r in a pair program; BY_BOTH: the sums). Work
+    arrays, result in entry 0 (its first M·n values, BY_BOTH): sv, sd (depth, ≥M·n); sc (depth, M); kind (depth,);
+    work (4, ≥M·n). fault (M + 1,): fault[m] turns NaN once vector m meets a non-finite value, fault[M] once an
+    entry held once per row does.
+    """
+    M = consts.shape[1]
+    top = 0
+    for k in range(code.shape[0]):
+        op = code[k]
+        if op == CONST:
+            sc[top] = consts[arg[k]]
+            kind[top] = BY_VECTOR
+            top += 1
+            continue
+        if op == INPUT:
+            size = n if input_kind == BY_ROW else M * n
+            sv[top, :size], sd[top, :size] = inputs[arg[k], :size], d_inputs[arg[k], :size]
+            kind[top] = input_kind
+            top += 1
+            continue
+        a, c = top - ARITY[op], top - 1
+        result = kind[a] | kind[c]
+        live_a, live_c = kind[a] & BY_ROW != 0, kind[c] & BY_ROW != 0 and ARITY[op] == 2
+        if result == BY_VECTOR:
+            for m in range(M):
+                sc[a, m] = local_partials(op, sc[a, m], sc[c, m], False)[0]
+            _column_faults(sc[a].reshape((M, 1)), fault)
+            kind[a] = result
+            top = a + 1
+            continue
+        rows = 1 if result == BY_ROW else M
+        x, dx = sv[a, :rows * n].reshape((rows, n)), sd[a, :rows * n].reshape((rows, n))
+        y, dy = sv[c, :rows * n].reshape((rows, n)), sd[c, :rows * n].reshape((rows, n))
+        if result == BY_BOTH and kind[c] == BY_ROW:
+            _spread(y, dy)
+        if result == BY_BOTH and op == EXP:
+            _dual_exp(x, dx)
+        elif result == BY_BOTH and op == POW:
+            if kind[a] == BY_VECTOR:  # a base per vector, such as c^r: one per entry
+                for m in range(M):
+                    x[m] = sc[a, m]
+            _dual_pow(x, dx, 1 if kind[a] == BY_ROW else M, y, dy, sc[c], kind[c] == BY_VECTOR, live_a, live_c,
+                      work)
+        else:
+            if result == BY_BOTH and kind[a] == BY_ROW:
+                _spread(x, dx)
+            _dual_apply(op, x, dx, y, dy, sc[a], sc[c], kind[a] == BY_VECTOR, kind[c] == BY_VECTOR, live_a, live_c)
+        _column_faults(x, fault[M:] if result == BY_ROW else fault)
+        kind[a] = result
+        top = a + 1
+    x, dx = sv[0, :M * n].reshape((M, n)), sd[0, :M * n].reshape((M, n))
+    if kind[0] == BY_ROW:
+        _spread(x, dx)
+    elif kind[0] == BY_VECTOR:
+        for m in range(M):
+            x[m] = sc[0, m]
+        dx[:] = 0.0
+
+
+@numba.njit(cache=True, fastmath={"reassoc"}, error_model="numpy")
+def _sums_and_slopes(g, slope, fc, dfc, first, s):
+    """Sums S = Σ_p g fc of a block of atoms, and slopes d(g fc)/dr = dg fc + g dfc in place of dg.
+
+    The block's atom b owns pairs first[b]:first[b+1] (global indices into fc, dfc; the block's pair q is global
+    pair first[0] + q). g, slope (M, n) pair terms and dg/dr of the block's n pairs; s (M, n_atoms) out.
+    """
+    for b in range(s.shape[1]):
+        p0, p1 = first[b], first[b + 1]
+        f, df = fc[p0:p1], dfc[p0:p1]
+        for m in range(g.shape[0]):
+            g_b, slope_b = g[m, p0 - first[0]:p1 - first[0]], slope[m, p0 - first[0]:p1 - first[0]]
+            acc = 0.0
+            for q in range(p1 - p0):
+                acc += g_b[q] * f[q]
+                slope_b[q] = slope_b[q] * f[q] + g_b[q] * df[q]
+            s[m, b] = acc
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _scatter_forces(i0, i1, first, neighbour, distance, vector, atom_config, de_dr, forces, virial, geometry, own):
+    """Add the pair derivatives de_dr (n, M) eV/Å of atoms i0..i1-1 (their pairs, from first[i0] on) to forces
+    (N, 3, M) eV/Å and virials (C, 6, M) eV (Voigt), as `evaluate` does for one vector.
+
+    Each pair's reaction on its neighbour is scattered; atom i's own force and virial, Σ_p (v/r, v_a v_b/r)·dE/dr_p,
+    are one small matrix product (geometry (≥ pairs of an atom, 9) and own (9, M) are scratch).
+    """
+    p0 = first[i0]
+    for i in range(i0, i1):
+        for p in range(first[i], first[i + 1]):
+            inv_r = 1.0 / distance[p]
+            ux, uy, uz = vector[p, 0] * inv_r, vector[p, 1] * inv_r, vector[p, 2] * inv_r
+            g = geometry[p - first[i]]
+            g[0], g[1], g[2] = ux, uy, uz
+            g[3], g[4], g[5] = ux * vector[p, 0], uy * vector[p, 1], uz * vector[p, 2]
+            g[6], g[7], g[8] = uy * vector[p, 2], ux * vector[p, 2], ux * vector[p, 1]
+            reaction, de_dr_p = forces[neighbour[p]], de_dr[p - p0]
+            for m in range(de_dr_p.shape[0]):
+                reaction[0, m] -= de_dr_p[m] * ux
+                reaction[1, m] -= de_dr_p[m] * uy
+                reaction[2, m] -= de_dr_p[m] * uz
+        if first[i + 1] > first[i]:
+            np.dot(geometry[:first[i + 1] - first[i]].T, de_dr[first[i] - p0:first[i + 1] - p0], own)
+            forces[i] += own[:3]
+            virial[atom_config[i]] += own[3:]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _by_vector(x, fault):
+    """x (R, M) as (M, R), each vector's results together; fault[m] turns NaN when x[:, m] is not all finite."""
+    by_vector = np.empty((x.shape[1], x.shape[0]))
+    for i in range(x.shape[0]):
+        for m in range(x.shape[1]):
+            by_vector[m, i] = x[i, m]
+            fault[m] += x[i, m] - x[i, m]
+    return by_vector
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _carve(work, sizes):
+    """Consecutive 1-D pieces of the given sizes out of work (1-D), which is replaced by a larger array when too
+    small; returns work and the pieces."""
+    if work.shape[0] < sizes.sum():
+        work = np.empty(sizes.sum())
+    ends = np.cumsum(sizes)
+    return work, [work[end - size:end] for size, end in zip(sizes, ends)]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _blocks(first, cap):
+    """Atom indices 0 = i_0 < i_1 < … = N cutting the atoms (atom i owns pairs first[i]:first[i+1]) into blocks of
+    at most `cap` pairs, or of one atom with more."""
+    n_atoms = first.shape[0] - 1
+    blocks = [0]
+    for i in range(n_atoms):
+        if i > blocks[-1] and first[i + 1] - first[blocks[-1]] > cap:
+            blocks.append(i)
+    blocks.append(n_atoms)
+    return np.array(blocks)
+
+
 @numba.njit(cache=True, error_model="numpy")
 def evaluate_many(atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offsets, pair_cids, pair_coffsets, depth,
-                  thetas, first, neighbour, distance, vector, fc, dfc, atom_config, n_configs, work, work_t):
-    """`evaluate` for each row of thetas (M, P) in one call: ok (M,), energy (M, C), forces (M, N, 3), virial (M, C, 6)."""
-    M = thetas.shape[0]
-    ok = np.empty(M, np.bool_)
-    energy = np.empty((M, n_configs))
-    forces = np.empty((M, atom_config.shape[0], 3))
-    virial = np.empty((M, n_configs, 6))
-    for m in range(M):
-        ok[m], energy[m], _, forces[m], virial[m], _, _, _ = evaluate(
-            atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offsets, pair_cids, pair_coffsets, depth,
-            thetas[m], False, first, neighbour, distance, vector, fc, dfc, atom_config, n_configs, work, work_t)
-    return ok, energy, forces, virial
+                  thetas, first, neighbour, distance, vector, fc, dfc, atom_config, n_configs, work):
+    """`evaluate` without gradients for each row of thetas (M, P), in one pass over the pairs for all of them.
+
+    Atoms are taken in blocks (whole atoms, about ROWS / M pairs): pair terms and sums, atom terms, then forces and
+    virials, each for the M vectors at once. Results agree with `evaluate` up to rounding (powers are exp(y ln x),
+    within a few ulp of y·ln x; sums add in another order); ok[m] is False exactly where `evaluate` fails. `work`
+    (1-D) is scratch, grown when too small and returned for the next call (a large fresh array costs a page fault
+    per 4 kB). Returns ok (M,), energy (M, C) eV, forces (M, N, 3) eV/Å, virial (M, C, 6) eV (as `evaluate`), work.
+    """
+    M, n_atoms, K = thetas.shape[0], atom_config.shape[0], pair_offsets.shape[0] - 1
+    most_pairs = 0
+    for i in range(n_atoms):
+        most_pairs = max(most_pairs, first[i + 1] - first[i])
+    cap = max(ROWS // max(M, 1), most_pairs)  # pairs (and atoms) per block
+    # Pair program k runs on stack entries k.., so that its result (entry k) outlives the later programs.
+    L = max(M, 1) * cap  # entries of a stack level (M·n, or n for one held once per row)
+    sizes = np.array([(K + depth) * L, (K + depth) * L, 4 * L, K * L, K * L, K * cap * M, cap * M, n_atoms * 3 * M])
+    work, parts = _carve(work, sizes)
+    sv, sd, pow_work = parts[0].reshape((K + depth, L)), parts[1].reshape((K + depth, L)), parts[2].reshape((4, L))
+    s, d_s, t_s = parts[3].reshape((K, L)), parts[4].reshape((K, L)), parts[5].reshape((K, cap, M))
+    de_dr, forces = parts[6].reshape((cap, M)), parts[7].reshape((n_atoms, 3, M))
+    sc, kind, r, d_r = np.empty((K + depth, M)), np.empty(K + depth, np.int64), np.empty((1, cap)), np.ones((1, cap))
+    geometry, own, fault = np.empty((most_pairs, 9)), np.empty((9, M)), np.zeros(M + 1)
+    pair_consts = [np.ascontiguousarray(thetas[:, pair_cids[pair_coffsets[k]:pair_coffsets[k + 1]]].T)
+                   for k in range(K)]
+    atom_consts = np.ascontiguousarray(thetas[:, atom_cids].T)
+    energy, virial = np.zeros((n_configs, M)), np.zeros((n_configs, 6, M))
+    forces[:] = 0.0
+    blocks = _blocks(first, cap)
+    for block in range(blocks.shape[0] - 1):
+        i0, i1 = blocks[block], blocks[block + 1]  # the block's atoms, and their n pairs from p0
+        p0, n, n_a = first[i0], first[i1] - first[i0], i1 - i0
+        # Pair terms g_k (entry k) with their slopes d(g_k fc)/dr, and the sums S_k of each atom.
+        r[0, :n] = distance[p0:p0 + n]
+        for k in range(K):
+            code, arg = pair_code[pair_offsets[k]:pair_offsets[k + 1]], pair_arg[pair_offsets[k]:pair_offsets[k + 1]]
+            run_program_many(code, arg, pair_consts[k], r, d_r, BY_ROW, n, sv[k:], sd[k:], sc[k:], kind[k:],
+                             fault, pow_work)
+            _sums_and_slopes(sv[k, :M * n].reshape((M, n)), sd[k, :M * n].reshape((M, n)), fc, dfc,
+                             first[i0:i1 + 1], s[k, :M * n_a].reshape((M, n_a)))
+        # Atom terms T (entry K) and dT/dS_k, one tangent direction per run (and one run without sums).
+        for k in range(max(K, 1)):
+            d_s[:, :M * n_a] = 0.0
+            if k < K:
+                d_s[k, :M * n_a] = 1.0
+            run_program_many(atom_code, atom_arg, atom_consts, s, d_s, BY_BOTH, n_a, sv[K:], sd[K:], sc[K:],
+                             kind[K:], fault, pow_work)
+            if k < K:
+                t_s[k, :n_a] = sd[K, :M * n_a].reshape((M, n_a)).T
+        t = sv[K, :M * n_a].reshape((M, n_a))
+        for b in range(n_a):
+            energy[atom_config[i0 + b]] += t[:, b]
+        # dE/dr_p = Σ_k dT/dS_k(i)·d(g_k fc)/dr, then forces and virials.
+        de_dr[:n] = 0.0
+        for k in range(K):
+            slope = sd[k, :M * n].reshape((M, n))
+            for b in range(n_a):
+                for q in range(first[i0 + b] - p0, first[i0 + b + 1] - p0):
+                    for m in range(M):
+                        de_dr[q, m] += t_s[k, b, m] * slope[m, q]
+        _scatter_forces(i0, i1, first, neighbour, distance, vector, atom_config, de_dr, forces, virial, geometry, own)
+    energy, forces = _by_vector(energy, fault), _by_vector(forces.reshape((n_atoms * 3, M)), fault)
+    virial = _by_vector(virial.reshape((n_configs * 6, M)), fault)
+    ok = (fault[:M] == 0.0) & (fault[M] == 0.0)
+    return ok, energy, forces.reshape((M, n_atoms, 3)), virial.reshape((M, n_configs, 6)), work

@@ -23,7 +23,7 @@ from symbolicpot.expr import parse_expression
 from symbolicpot.expr.symbolic import DISTANCE, Sum_j, simplify
 from symbolicpot.fitness import Residuals, error_metrics
 from symbolicpot.operators import OperatorConfig
-from symbolicpot.search import TuningConfig, fit_constants, unscaled
+from symbolicpot.search import TuningConfig, fit_constants
 from symbolicpot.search.engine import Search, SearchConfig
 
 POET = Path(__file__).resolve().parents[2] / "shared" / "data" / "poet"
@@ -45,8 +45,9 @@ def sum_exponent(s):
     return None
 
 
-def has_target_form(term, target):
-    """Whether the simplified term is c0 + Σ_k c_k·Σr^(n_k) [+ c·(Σr^m)^q] with the target's exponents."""
+def sum_form(term):
+    """(linear, embedded) of a simplified term c0 + Σ_k c_k·Σr^(n_k) + Σ_l c_l·(Σr^(m_l))^(q_l): the exponents n_k
+    and the pairs (m_l, q_l); None for a term of another form."""
     expr = simplify(term)
     sums = sorted(expr.atoms(Sum_j), key=sympy.default_sort_key)
     symbols = sympy.symbols(f"S0:{len(sums)}", positive=True)
@@ -55,15 +56,23 @@ def has_target_form(term, target):
     for s, symbol in zip(sums, symbols):
         n, slope = sum_exponent(s), sympy.diff(outer, symbol)
         if n is None:
-            return False
+            return None
         if not slope.free_symbols:
             linear.append(n)
             continue
         q = sympy.simplify(symbol * sympy.diff(slope, symbol) / slope + 1)
         if q.free_symbols or slope.free_symbols - {symbol}:
-            return False
+            return None
         embedded.append((n, float(q)))
-    want_linear, want_embedded = target["linear"], target["embedded"]
+    return linear, embedded
+
+
+def has_target_form(term, target):
+    """Whether the simplified term has the form of `target` (see sum_form), exponents within 0.05, q within 0.01."""
+    form = sum_form(term)
+    if form is None:
+        return False
+    (linear, embedded), want_linear, want_embedded = form, target["linear"], target["embedded"]
     return (len(linear) == len(want_linear) and np.allclose(sorted(linear), sorted(want_linear), atol=0.05, rtol=0)
             and len(embedded) == (want_embedded is not None)
             and all(abs(n - want_embedded[0]) < 0.05 and abs(q - want_embedded[1]) < 0.01 for n, q in embedded))
@@ -99,7 +108,7 @@ def run_seed(name, data, seed, workers, time_limit, bounds):
                     continue
                 errors = error_metrics(engine._problem.train(ind.model), data)
                 if (errors["energy_rmse_mev_per_atom"] < bounds[0] and errors["force_rmse_ev_per_a"] < bounds[1]
-                        and has_target_form(unscaled(ind.model)[0], target)):
+                        and has_target_form(ind.model, target)):
                     return state.seconds, ind.key
     return None, None
 

@@ -67,33 +67,31 @@ class Residuals:
         self._targets = [x[m] for x, m in zip(labels, self._masks)]
         self._scales = [np.sqrt(w / max(t.size, 1)) / _spread(t)
                         for w, t in zip((weights.energy, weights.forces, weights.stress), self._targets)]
+        self.target = np.concatenate([s * t for s, t in zip(self._scales, self._targets)])  # labels, residual units
+        n_labels = [t.size for t in self._targets]
+        self._shift_column = np.concatenate([np.full(n_labels[0], self._scales[0]), np.zeros(sum(n_labels[1:]))])
 
     def __call__(self, prediction):
         """Residual vector (n_labels,) of a Prediction."""
-        values = self._values(prediction.energy, prediction.forces, prediction.stress)
-        return np.concatenate([s * (v[m] - t) for s, v, m, t in zip(self._scales, values, self._masks, self._targets)])
+        return self.values(prediction) - self.target
+
+    def values(self, prediction):
+        """The prediction in residual units, (n_labels,): the residual vector plus the scaled labels."""
+        return self._scaled(prediction.energy, prediction.forces, prediction.stress)
 
     def jacobian(self, prediction):
         """d residuals / d constants (n_labels, P) of a Prediction made with gradients."""
-        values = self._values(prediction.d_energy, prediction.d_forces, prediction.d_stress)
-        return np.concatenate([s * v[m] for s, v, m in zip(self._scales, values, self._masks)])
+        return self._scaled(prediction.d_energy, prediction.d_forces, prediction.d_stress)
 
-    def linear_scaling(self, prediction):
-        """(a, b) minimising the objective of the model a·E + b·n_atoms (forces a·F, stresses a·σ).
-
-        The outer scale and the per-atom energy reference are solved by least squares instead of searched
-        (linear scaling, Keijzer 2003); DFT energies carry an arbitrary per-atom reference.
+    def design(self, predictions):
+        """(n_labels, K + 1): the K predictions in residual units and, last, the column of a per-atom energy
+        reference b (1 eV/atom); None when a value is not finite. The model Σ_k c_k·P_k + b·n_atoms has the residuals
+        design @ (c, b) − target: linear coefficients can be solved by least squares instead of searched (linear
+        scaling, Keijzer 2003), and DFT energies carry an arbitrary per-atom reference.
         """
-        values = self._values(prediction.energy, prediction.forces, prediction.stress)
-        scale_column = np.concatenate([s * v[m] for s, v, m in zip(self._scales, values, self._masks)])
-        n_labels = [len(t) for t in self._targets]
-        shift_column = np.concatenate([np.full(n_labels[0], self._scales[0]), np.zeros(n_labels[1] + n_labels[2])])
-        target = np.concatenate([s * t for s, t in zip(self._scales, self._targets)])
-        design = np.column_stack([scale_column, shift_column])
-        if not np.isfinite(design).all():
-            return 1.0, 0.0
-        (a, b), *_ = np.linalg.lstsq(design, target, rcond=None)
-        return float(a), float(b)
+        with np.errstate(over="ignore", invalid="ignore"):
+            design = np.column_stack([self.values(p) for p in predictions] + [self._shift_column])
+        return design if np.isfinite(design).all() else None
 
     def objective(self, prediction):
         """Σ r², or inf for an invalid prediction (or one so large that Σ r² overflows)."""
@@ -102,10 +100,12 @@ class Residuals:
         with np.errstate(over="ignore"):
             return float(np.sum(self(prediction) ** 2))
 
-    def _values(self, energy, forces, stress):
+    def _scaled(self, energy, forces, stress):
+        """Energies per atom, forces and stresses (with any trailing axes) scaled and stacked like the residuals."""
         n = self.dataset.n_atoms.reshape((-1,) + (1,) * (energy.ndim - 1))
-        p = energy.shape[1:]
-        return energy / n, forces.reshape((-1,) + p), stress.reshape((-1,) + p)
+        p = energy.shape[1:]  # explicit lengths: a Jacobian of no constants has size 0
+        values = energy / n, forces.reshape((3 * len(forces),) + p), stress.reshape((6 * len(stress),) + p)
+        return np.concatenate([s * v[m] for s, v, m in zip(self._scales, values, self._masks)])
 
 
 def _spread(values):

@@ -8,7 +8,7 @@ import math
 
 from ..expr import BINARY, PRIMITIVES, DEFAULT_PRIMITIVES
 
-MUTATIONS = ("point", "subtree", "hoist", "shrink", "insert", "constant", "wrap_in_sum", "unwrap")
+MUTATIONS = ("point", "subtree", "hoist", "shrink", "insert", "constant", "wrap_in_sum", "unwrap", "embed")
 
 
 @dataclass(frozen=True)
@@ -16,9 +16,11 @@ class OperatorConfig:
     """Settings of random generation and variation; every tree an operator returns keeps the limits.
 
     Constants are drawn so that both exponents and prefactors appear: with `integer_constant_probability` a
-    non-zero integer from `integer_constant_range` (exponents such as -12, -6, 2), else a magnitude log-uniform in
-    `constant_magnitude_range` with a random sign (prefactors such as 0.01 or 644.5). Zero is never drawn: it makes
-    a term vanish and cannot be perturbed relatively.
+    non-zero integer from `integer_constant_range`, else a magnitude log-uniform in `constant_magnitude_range` with
+    a random sign (prefactors such as 0.01 or 644.5). The exponent of a power is drawn as one: a non-zero integer
+    from `integer_constant_range` inside a sum (r^-12, r^-6), a real number from `atom_exponent_range` outside
+    (the square root of Finnis–Sinclair). Zero is never drawn: it makes a term vanish and cannot be perturbed
+    relatively.
     """
     primitives: tuple[str, ...] = DEFAULT_PRIMITIVES  # enabled symbols of expr.PRIMITIVES; at least one binary
     max_size: int = 30                 # nodes of a formula, constants included
@@ -30,6 +32,7 @@ class OperatorConfig:
     integer_constant_probability: float = 0.5
     integer_constant_range: tuple[int, int] = (-12, 12)
     constant_magnitude_range: tuple[float, float] = (1e-3, 1e3)
+    atom_exponent_range: tuple[float, float] = (-1.0, 2.0)
     crossover_probability: float = 0.5   # vary(): crossover with two parents, else one mutation by the weights below
     point_weight: float = 1.0            # swap an operator (same arity) or a leaf (same level)
     subtree_weight: float = 1.0          # replace a subtree by a fresh random one of its level
@@ -39,13 +42,14 @@ class OperatorConfig:
     constant_weight: float = 1.0         # multiply constants by (1 + constant_sigma·N(0, 1))
     wrap_in_sum_weight: float = 0.5      # turn an atom-level constant part c into sum(c*g), g fresh
     unwrap_weight: float = 0.5           # replace a sum by one of its r-free parts (formulas with ≥ 2 sums)
+    embed_weight: float = 1.0            # embed an atom-level part holding a sum: S → S^q or S + S^q
     constant_sigma: float = 0.1          # relative σ of constant perturbation (absolute σ for a zero constant)
     perturb_all_probability: float = 0.5  # constant perturbation: all constants at once rather than one
 
     def __post_init__(self):
         _require(isinstance(self.primitives, (tuple, list)), "primitives", "must be a sequence of symbols")
         object.__setattr__(self, "primitives", tuple(self.primitives))
-        for name in ("init_depth", "integer_constant_range", "constant_magnitude_range"):
+        for name in ("init_depth", "integer_constant_range", "constant_magnitude_range", "atom_exponent_range"):
             object.__setattr__(self, name, _pair(getattr(self, name), name))
         unknown = [p for p in self.primitives if p not in PRIMITIVES]
         _require(not unknown, "primitives", f"unknown symbols {unknown} (known: {', '.join(PRIMITIVES)})")
@@ -63,6 +67,9 @@ class OperatorConfig:
         low, high = self.constant_magnitude_range
         _require(_is_real(low) and _is_real(high) and 0 < low <= high < math.inf, "constant_magnitude_range",
                  f"must be finite 0 < low <= high, got {self.constant_magnitude_range}")
+        low, high = self.atom_exponent_range
+        _require(_is_real(low) and _is_real(high) and -math.inf < low <= high < math.inf, "atom_exponent_range",
+                 f"must be finite low <= high, got {self.atom_exponent_range}")
         for name in ("grow_leaf_probability", "r_probability", "integer_constant_probability",
                      "crossover_probability", "perturb_all_probability"):
             value = getattr(self, name)

@@ -8,7 +8,7 @@ import math
 
 from ..expr import PRIMITIVES, R, call, const, parse_expression, walk
 from .limits import limit_violations, within_limits
-from .paths import PAIR
+from .paths import ATOM, PAIR
 
 ATTEMPTS = 10
 
@@ -19,31 +19,46 @@ def pick(rng, items):
 
 
 def random_constant(rng, config):
-    """A constant: a non-zero integer (exponent-like) or a log-uniform magnitude with a random sign (prefactor-like)."""
+    """A constant: a non-zero integer or a log-uniform magnitude with a random sign (prefactor-like)."""
     if rng.random() < config.integer_constant_probability:
-        low, high = config.integer_constant_range
-        value = 0
-        while value == 0:  # the range holds a non-zero integer (checked by OperatorConfig)
-            value = int(rng.integers(low, high + 1))
-        return const(value)
+        return _nonzero_integer(rng, config)
     low, high = config.constant_magnitude_range
     magnitude = math.exp(rng.uniform(math.log(low), math.log(high)))
     return const(magnitude if rng.random() < 0.5 else -magnitude)
 
 
-def random_leaf(rng, config, level):
-    """A leaf of `level`: r or a constant inside a sum, a constant outside."""
+def random_exponent(rng, config, level):
+    """The exponent of a power at `level`: a non-zero integer from config.integer_constant_range inside a sum (r^-6,
+    r^12), a real number from config.atom_exponent_range outside (the square root of a Finnis–Sinclair density)."""
+    return const(rng.uniform(*config.atom_exponent_range)) if level == ATOM else _nonzero_integer(rng, config)
+
+
+def _nonzero_integer(rng, config):
+    low, high = config.integer_constant_range
+    value = 0
+    while value == 0:  # the range holds a non-zero integer (checked by OperatorConfig)
+        value = int(rng.integers(low, high + 1))
+    return const(value)
+
+
+def random_leaf(rng, config, level, exponent=False):
+    """A leaf of `level`: r or a constant inside a sum, a constant outside; an exponent (random_exponent) when it is
+    the exponent of a power."""
+    if exponent:
+        return random_exponent(rng, config, level)
     if level == PAIR and rng.random() < config.r_probability:
         return R
     return random_constant(rng, config)
 
 
-def random_pair_tree(rng, config, depth, full):
-    """A pair-level expression (over r) of depth at most `depth`, exactly `depth` along every branch with `full`."""
+def random_pair_tree(rng, config, depth, full, exponent=False):
+    """A pair-level expression (over r) of depth at most `depth`, exactly `depth` along every branch with `full`;
+    a leaf that is the `exponent` of a power is drawn as one."""
     if depth == 0 or (not full and rng.random() < config.grow_leaf_probability):
-        return random_leaf(rng, config, PAIR)
+        return random_leaf(rng, config, PAIR, exponent)
     op = pick(rng, config.primitives)
-    return call(op, *(random_pair_tree(rng, config, depth - 1, full) for _ in range(PRIMITIVES[op].arity)))
+    return call(op, *(random_pair_tree(rng, config, depth - 1, full, op == "^" and k == 1)
+                      for k in range(PRIMITIVES[op].arity)))
 
 
 def sum_capacity(depth):
@@ -51,13 +66,14 @@ def sum_capacity(depth):
     return 2 ** (depth - 1) if depth >= 1 else 0
 
 
-def random_atom_tree(rng, config, depth, full, n_sums):
+def random_atom_tree(rng, config, depth, full, n_sums, exponent=False):
     """An atom-level tree of depth at most `depth` holding exactly `n_sums` sums (at most sum_capacity(depth)).
 
-    Its sum-free branches are constants; `full` splits the sums evenly and fills the pair-level expressions.
+    Its sum-free branches are constants (an exponent where it is the `exponent` of a power); `full` splits the sums
+    evenly and fills the pair-level expressions.
     """
     if n_sums == 0:
-        return random_constant(rng, config)
+        return random_leaf(rng, config, ATOM, exponent)
     if n_sums == 1 and (depth == 1 or full or rng.random() < config.grow_leaf_probability):
         return call("sum", random_pair_tree(rng, config, depth - 1, full))
     room = sum_capacity(depth - 1)  # the most sums one child can hold
@@ -69,7 +85,7 @@ def random_atom_tree(rng, config, depth, full, n_sums):
     else:
         left = int(rng.integers(max(0, n_sums - room), min(n_sums, room) + 1))
     return call(op, random_atom_tree(rng, config, depth - 1, full, left),
-                random_atom_tree(rng, config, depth - 1, full, n_sums - left))
+                random_atom_tree(rng, config, depth - 1, full, n_sums - left, op == "^"))
 
 
 def random_formula(rng, config, depth=None, full=None):

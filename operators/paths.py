@@ -10,22 +10,23 @@ ATOM, PAIR = "atom", "pair"
 
 
 class Site(NamedTuple):
-    """A node of a tree with its path and level."""
+    """A node of a tree with its path and level, and whether it is the exponent of a power."""
     path: tuple[int, ...]
     node: Node
     level: str
+    exponent: bool = False
 
 
 def sites(tree):
     """Every node of `tree` as a Site, parents before children."""
     found = []
 
-    def visit(node, path, level):
-        found.append(Site(path, node, level))
+    def visit(node, path, level, exponent):
+        found.append(Site(path, node, level, exponent))
         child_level = PAIR if node.op == "sum" else level
         for index, child in enumerate(node.children):
-            visit(child, path + (index,), child_level)
-    visit(tree, (), ATOM)
+            visit(child, path + (index,), child_level, node.op == "^" and index == 1)
+    visit(tree, (), ATOM, False)
     return found
 
 

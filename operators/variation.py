@@ -8,7 +8,8 @@ import functools
 
 from ..expr import BINARY, PRIMITIVES, Node, call, constants, sums, walk, with_constants
 from .config import MUTATIONS
-from .generate import pick, random_atom_tree, random_constant, random_leaf, random_pair_tree, sum_capacity
+from .generate import (pick, random_atom_tree, random_constant, random_exponent, random_leaf, random_pair_tree,
+                       sum_capacity)
 from .limits import within_limits
 from .paths import ATOM, PAIR, pair_root, replace_at, sites
 
@@ -51,7 +52,7 @@ def point_mutation(rng, tree, config):
     site = pick(rng, [site for site in sites(tree) if site.node.op != "sum"])
     node = site.node
     if not node.children:
-        return replace_at(tree, site.path, random_leaf(rng, config, site.level))
+        return replace_at(tree, site.path, random_leaf(rng, config, site.level, site.exponent))
     others = [p for p in config.primitives if PRIMITIVES[p].arity == len(node.children) and p != node.op]
     return replace_at(tree, site.path, Node(pick(rng, others), node.children)) if others else tree
 
@@ -62,13 +63,13 @@ def subtree_mutation(rng, tree, config):
     site = pick(rng, sites(tree))
     depth = _fresh_depth(rng, config, site.path)
     if site.level == PAIR:
-        return replace_at(tree, site.path, random_pair_tree(rng, config, depth, full=False))
+        return replace_at(tree, site.path, random_pair_tree(rng, config, depth, False, site.exponent))
     outside = len(sums(tree)) - len(sums(site.node))
     low, high = int(outside == 0), min(config.max_sums - outside, sum_capacity(depth))
     if low > high:
         return tree
     n_sums = int(rng.integers(low, high + 1))
-    return replace_at(tree, site.path, random_atom_tree(rng, config, depth, False, n_sums))
+    return replace_at(tree, site.path, random_atom_tree(rng, config, depth, False, n_sums, site.exponent))
 
 
 @_retried
@@ -85,7 +86,7 @@ def hoist_mutation(rng, tree, config):
 def shrink_mutation(rng, tree, config):
     """Replace a subtree (not a leaf) by a fresh leaf of its level."""
     site = pick(rng, [site for site in sites(tree) if site.node.children])
-    return replace_at(tree, site.path, random_leaf(rng, config, site.level))
+    return replace_at(tree, site.path, random_leaf(rng, config, site.level, site.exponent))
 
 
 @_retried
@@ -95,10 +96,9 @@ def insert_mutation(rng, tree, config):
     op = pick(rng, config.primitives)
     if PRIMITIVES[op].arity == 1:
         return replace_at(tree, site.path, call(op, site.node))
-    operands = [site.node, random_leaf(rng, config, site.level)]
-    if rng.random() < 0.5:
-        operands.reverse()
-    return replace_at(tree, site.path, call(op, *operands))
+    leaf_first = bool(rng.random() < 0.5)
+    leaf = random_leaf(rng, config, site.level, op == "^" and not leaf_first)
+    return replace_at(tree, site.path, call(op, *((leaf, site.node) if leaf_first else (site.node, leaf))))
 
 
 @_retried
@@ -142,9 +142,23 @@ def unwrap_mutation(rng, tree, config):
     return replace_at(tree, site.path, pick(rng, parts) if parts else random_constant(rng, config))
 
 
+@_retried
+def embed_mutation(rng, tree, config):
+    """Embed an atom-level part X that holds a sum (a sum, say) with a fresh exponent q (random_exponent): X → X^q,
+    or, half of the time, X → X + X^q, a pair term beside the embedding of its density as in Finnis–Sinclair and
+    Sutton–Chen (constant tuning then moves the two copies' constants apart). Needs ^ (and + for the second form)."""
+    if "^" not in config.primitives:
+        return None
+    site = pick(rng, [site for site in sites(tree) if site.level == ATOM and sums(site.node)])
+    embedded = call("^", site.node, random_exponent(rng, config, ATOM))
+    if "+" in config.primitives and rng.random() < 0.5:
+        embedded = call("+", site.node, embedded)
+    return replace_at(tree, site.path, embedded)
+
+
 MUTATION_OPERATORS = {"point": point_mutation, "subtree": subtree_mutation, "hoist": hoist_mutation,
                       "shrink": shrink_mutation, "insert": insert_mutation, "constant": constant_mutation,
-                      "wrap_in_sum": wrap_in_sum_mutation, "unwrap": unwrap_mutation}
+                      "wrap_in_sum": wrap_in_sum_mutation, "unwrap": unwrap_mutation, "embed": embed_mutation}
 assert tuple(MUTATION_OPERATORS) == MUTATIONS
 
 

@@ -1,6 +1,7 @@
 """Genetic operators: every child is a valid formula within the limits, runs repeat from their seed, and each
 operator does what its name says."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -65,6 +66,27 @@ def test_chains_of_operations_stay_valid(name, seed, config_name):
     for _ in range(50):
         tree = apply(name, rng, tree, random_formula(rng, config), config)
         assert_valid(tree, config)
+
+
+def test_exponents_are_drawn_as_exponents():
+    """The constant exponent of a fresh power is a non-zero integer inside a sum (r^-6), a real number from
+    atom_exponent_range outside (sum(...)^0.5); other constants also reach magnitudes up to 1000. (Point and insert
+    mutations may also make an existing constant an exponent.)"""
+    config = CONFIGS["default"]
+    rng = np.random.default_rng(2)
+    trees = sample(config, 300) + [MUTATION_OPERATORS[name](rng, tree, config)
+                                   for name in ("subtree", "shrink", "embed") for tree in sample(config, 100)]
+    exponents = {ATOM: [], PAIR: []}
+    for tree in trees:
+        for site in sites(tree):
+            if site.exponent and site.node.op == "const":
+                exponents[site.level].append(site.node.value)
+    low, high = config.integer_constant_range
+    assert len(exponents[PAIR]) > 100 and all(v == int(v) and v != 0 and low <= v <= high for v in exponents[PAIR])
+    low, high = config.atom_exponent_range
+    assert len(exponents[ATOM]) > 100 and all(low <= v <= high for v in exponents[ATOM])
+    others = [site.node.value for tree in trees for site in sites(tree) if site.node.op == "const" and not site.exponent]
+    assert max(map(abs, others)) > 100
 
 
 def test_full_trees_reach_their_ramped_depth():
@@ -176,6 +198,17 @@ def test_wrap_in_sum_moves_an_atom_level_constant_into_a_new_sum():
     assert replace_at(child, (1, 1), const(0.5)) == parse_expression(SUTTON_CHEN)
 
 
+def test_embed_raises_a_part_holding_a_sum_to_a_power_beside_or_instead_of_it():
+    config, rng = OperatorConfig(), np.random.default_rng(0)
+    parent = parse_expression("sum(r^-9) + 2")
+    texts = [format_expression(MUTATION_OPERATORS["embed"](rng, parent, config)) for _ in range(100)]
+    forms = {re.sub(r"\)\^[-0-9.e]+", ")^q", text) for text in texts}
+    assert forms == {"sum(r^-9)^q + 2", "sum(r^-9) + sum(r^-9)^q + 2", "(sum(r^-9) + 2)^q",
+                     "sum(r^-9) + 2 + (sum(r^-9) + 2)^q"}
+    no_power = OperatorConfig(primitives=("+", "-", "*", "/"))
+    assert MUTATION_OPERATORS["embed"](rng, parent, no_power) is parent
+
+
 def test_unwrap_replaces_a_sum_by_an_r_free_part():
     parent, rng = parse_expression(SUTTON_CHEN), np.random.default_rng(0)
     seen = set()
@@ -269,6 +302,7 @@ def test_seed_formulas_report_bad_text():
     ("init_depth", (0, 3)), ("init_depth", (4, 2)), ("init_depth", (2, 9)), ("init_depth", 3),
     ("integer_constant_range", (0, 0)), ("integer_constant_range", (3, -3)),
     ("constant_magnitude_range", (0.0, 1.0)), ("constant_magnitude_range", (1.0, float("inf"))),
+    ("atom_exponent_range", (2.0, 1.0)), ("atom_exponent_range", (0.0, float("inf"))),
     ("grow_leaf_probability", 1.5), ("r_probability", -0.1), ("integer_constant_probability", float("nan")),
     ("crossover_probability", "0.5"), ("perturb_all_probability", 2),
     ("point_weight", -1.0), ("unwrap_weight", float("inf")), ("constant_sigma", 0.0),

@@ -1,2 +1,2 @@
 """The evolutionary engine: constant tuning, Pareto selection, islands."""
-from .constants import TuningConfig, fit_constants, scaled, tune, unscaled
+from .constants import TuningConfig, fit_constants, linear_model, tune

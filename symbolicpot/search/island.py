@@ -10,28 +10,31 @@ import numpy as np
 
 from ..data import Dataset
 from ..evaluate import Cutoff, Evaluator
-from ..expr import format_expression, node_count, structural_hash, with_constants
-from ..expr.tree import constants
+from ..expr import constants, format_expression, node_count, structural_hash, with_constants
 from ..fitness import Residuals
 from ..operators import ramped_half_and_half, seed_formulas, vary
-from .constants import scaled, tune, unscaled
+from .constants import linear_model, tune
 from .pareto import rank_and_crowding, select_survivors
 
 
 @dataclass(frozen=True)
 class Individual:
-    """An evolved term T with its tuned model a·T + b and its objectives (all minimised)."""
+    """An evolved term T with its tuned model Σ_k c_k·T_k + b (constants.linear_model) and its objectives (all
+    minimised)."""
     term: object           # Node: the evolved term T, tuned constants written back
-    scale: float           # a
+    coefficients: tuple    # c_k, one per additive part of T that holds a sum
     shift: float           # b, eV/atom
     error: float           # standardised weighted RMS training error (√ of the error objective)
     cost: float            # estimated evaluation cost, ns per atom (fitness.cost)
     complexity: int        # nodes of T, constants included
     age: int = 0           # generations its oldest material has lived (fresh formulas 0; a child its older parent's)
 
+    def __post_init__(self):
+        object.__setattr__(self, "coefficients", tuple(self.coefficients))  # a checkpoint gives a list
+
     @property
     def model(self):
-        return scaled(self.term, self.scale, self.shift)
+        return linear_model(self.term, self.coefficients, self.shift)
 
     @property
     def objectives(self):
@@ -56,7 +59,7 @@ class IslandState:
     rng_state: dict = field(default_factory=dict)
     generation: int = 0
     evaluations: int = 0
-    tuned: dict = field(default_factory=dict)  # structural hash -> tuned model constants (postfix order)
+    tuned: dict = field(default_factory=dict)  # structural hash -> [screening objective, T's constants, c_k, b]
 
 
 class Problem:
@@ -76,21 +79,25 @@ class Problem:
         return self.train.calls + self.screen.calls
 
     def score(self, term, rng, tuned, age=0):
-        """The Individual of `term` after constant tuning (reusing `tuned` constants of its structure), or None."""
-        key = structural_hash(term)
-        if key in tuned:
-            model = with_constants(scaled(term, 1.0, 0.0), tuned[key])
-        else:
+        """The Individual of `term` after constant tuning, or None.
+
+        `tuned` keeps the best tuning of each structure. A term with the constants of its structure's best tuning
+        reuses it; a term of a known structure with other constants (after a constant mutation, say) is tuned again
+        from them and the better tuning kept: a fresh start of the local search that never loses what was found.
+        """
+        key, values = structural_hash(term), constants(term)
+        n, best = len(values), tuned.get(key)
+        if best is None or best[1:n + 1] != values:
             result = tune(self.screen, self.screen_residuals, term, rng, self.config.tuning)
-            if result is None:
+            if result is not None and (best is None or result.objective < best[0]):
+                best = tuned[key] = [result.objective, *constants(result.term), *result.coefficients, result.shift]
+            if best is None:
                 return None
-            model = result[0]
-            tuned[key] = constants(model)
-        prediction = self.train(model)
+        term, coefficients, shift = with_constants(term, best[1:n + 1]), best[n + 1:-1], best[-1]
+        prediction = self.train(linear_model(term, coefficients, shift))
         if not prediction.ok:
             return None
-        term, scale, shift = unscaled(model)
-        return Individual(term, scale, shift, float(np.sqrt(self.train_residuals.objective(prediction))),
+        return Individual(term, coefficients, shift, float(np.sqrt(self.train_residuals.objective(prediction))),
                           self.config.cost.cost(term), node_count(term), age)
 
 

@@ -42,7 +42,7 @@ def main():
     for name, changes in EXECUTORS.items():
         start = time.perf_counter()
         engines[name] = Search(train, dataclasses.replace(base, **changes))
-        states[name] = engines[name].step(engines[name].initial_state())
+        states[name], _ = engines[name].step(engines[name].initial_state())
         startup[name] = time.perf_counter() - start
     seconds = {name: [] for name in EXECUTORS}  # of every timed epoch
     try:
@@ -50,7 +50,7 @@ def main():
         for epoch in range(args.epochs):
             for name in names[epoch % 3:] + names[:epoch % 3]:
                 start = time.perf_counter()
-                states[name] = engines[name].step(states[name])
+                states[name], _ = engines[name].step(states[name])
                 seconds[name].append(time.perf_counter() - start)
     finally:
         for engine in reversed(engines.values()):  # last opened first: each Dask cluster restores the log levels

@@ -102,7 +102,7 @@ def run_seed(name, data, seed, workers, time_limit, bounds):
     with Search(data, config_for(name, seed, workers, time_limit)) as engine:
         state = engine.initial_state()
         while not engine.done(state):
-            state = engine.step(state)
+            state, _ = engine.step(state)
             for ind in state.archive:
                 if ind.error > 0.05:  # standardised error: far from the bounds, skip the exact metrics
                     continue

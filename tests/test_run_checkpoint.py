@@ -8,8 +8,9 @@ from symbolicpot.cli import main
 from symbolicpot.data import example_path, load
 from symbolicpot.run.checkpoint import (CheckpointError, latest_checkpoint, read_checkpoint, state_from_dict,
                                         state_to_dict, write_checkpoint)
-from symbolicpot.run.config import resolve, search_config
+from symbolicpot.run.config import load_data, resolve, resolve_file, search_config
 from symbolicpot.run.files import dumps
+from symbolicpot.run.log import read_log
 from symbolicpot.search.engine import Search
 from run_configs import tiny_config
 
@@ -50,16 +51,16 @@ def states():
                       "operators": {"max_size": 16}, "tuning": {"polish_evaluations": 5, "cma_evaluations": 16,
                                                                  "cma_popsize": 8}}, ".", "test")
     with Search(load(config["data"]["train"]), search_config(config)) as engine:
-        first = engine.step(engine.initial_state())
-        yield config, engine, first, engine.step(first)
+        first, _ = engine.step(engine.initial_state())
+        yield config, engine, first, engine.step(first)[0]
 
 
 def test_state_round_trips_exactly_and_continues_identically(states):
     _, engine, first, second = states
     restored = state_from_dict(json.loads(dumps(state_to_dict(first))))
     assert restored == first  # formulas, floats, RNG states and tuned-constant caches, bit for bit
-    assert engine.step(restored).archive == second.archive
-    assert engine.step(restored).islands == second.islands
+    continued, _ = engine.step(restored)
+    assert continued.archive == second.archive and continued.islands == second.islands
 
 
 def test_damaged_checkpoints_give_clear_messages(tmp_path, states):
@@ -108,6 +109,27 @@ def test_resume_after_a_corrupt_checkpoint_gives_the_uninterrupted_front(tmp_pat
     assert front_of(run) == front_of(reference)
     assert [entry["generation"] for entry in map(json.loads, (run / "log.jsonl").read_text().splitlines())] == [
         1, 2, 3, 4]
+
+
+def test_the_log_has_a_line_per_generation_with_the_archive_of_that_generation(tmp_path, capsys):
+    """Epochs of 2 generations (the last of 1): a line for each generation, as the engine's Generations give them."""
+    run = tmp_path / "run"
+    config = tiny(tmp_path, generations=5, **{"migration_interval = 1": "migration_interval = 2"})
+    assert evolve(capsys, config, "--out", run)[0] == 0
+    entries = read_log(run)
+    assert [entry["generation"] for entry in entries] == [1, 2, 3, 4, 5]
+    for earlier, later in zip(entries, entries[1:]):
+        assert earlier["evaluations"] < later["evaluations"] and earlier["elapsed"] <= later["elapsed"]
+    resolved = resolve_file(run / "config.toml")
+    train, _ = load_data(resolved)
+    with Search(train, search_config(resolved)) as engine:
+        state, generations = engine.initial_state(), []
+        while not engine.done(state):
+            state, epoch = engine.step(state)
+            generations += epoch
+    assert [(entry["evaluations"], entry["front_size"]) for entry in entries] == [
+        (generation.evaluations, len(generation.archive)) for generation in generations]
+    assert generations[-1].archive == state.archive and entries[-1]["front_size"] == len(front_of(run)["models"])
 
 
 def test_resume_refuses_a_changed_config_but_extends_stopping_rules(tmp_path, capsys, reference):

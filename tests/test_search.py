@@ -87,10 +87,10 @@ def test_same_seed_same_front_in_process_and_with_two_workers(copper):
 def test_search_improves_the_error_and_reports_a_front(copper):
     train, test = copper
     with Search(train, small(generations=6)) as engine:
-        state = engine.step(engine.initial_state())
+        state, _ = engine.step(engine.initial_state())
         first_best = min(ind.error for ind in state.archive)
         while not engine.done(state):
-            state = engine.step(state)
+            state, _ = engine.step(state)
         front = engine.front(state)
     assert min(m.error for m in front) < first_best
     objectives = np.array([(m.error, m.cost, m.complexity) for m in front])

@@ -141,7 +141,8 @@ SECTIONS = {
             minimum=0),
         Key("tournament", "int", _SEARCH_DEFAULTS.tournament, "tournament size of parent selection", minimum=1),
         Key("migration_interval", "int", _SEARCH_DEFAULTS.migration_interval,
-            "generations per epoch; checkpoints, front.json and log lines come once per epoch", minimum=1),
+            "generations per epoch; checkpoints and front.json come once per epoch, log.jsonl gets a line per "
+            "generation at the end of each epoch", minimum=1),
         Key("migrants", "int", _SEARCH_DEFAULTS.migrants, "best individuals sent to the next island each epoch",
             minimum=0),
         Key("workers", "int", 0, "local processes running islands without a [parallel] scheduler; 0: one per "

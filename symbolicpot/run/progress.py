@@ -37,7 +37,8 @@ class Progress:
         return min(1.0, max(shares))
 
     def epoch(self, state, entry):
-        """Show the state after an epoch; `entry` is its log line (symbolicpot.run.log.epoch_entry)."""
+        """Show the state after an epoch; `entry` is the log line of its last generation
+        (symbolicpot.run.log.generation_entry)."""
         self.state = state
         energy, force = entry["best_train_energy_rmse_mev_per_atom"], entry["best_train_force_rmse_ev_per_a"]
         best = ", ".join(text for text in (energy is not None and f"E {energy:.3g} meV/atom",

@@ -4,8 +4,9 @@ A run directory holds
     config.toml            the resolved config (rerunnable: `symbolicpot evolve RUN_DIR/config.toml`)
     checkpoint.json        the complete search state after the last epoch (+ checkpoint.prev.json, the one before)
     front.json             the current Pareto front (symbolicpot.run.front)
-    log.jsonl              one line per epoch (symbolicpot.run.log)
-Everything is rewritten atomically after every epoch, so the directory is consistent whenever the process dies.
+    log.jsonl              one line per generation, appended after every epoch (symbolicpot.run.log)
+Everything is rewritten atomically (the log appended) after every epoch, so the directory is consistent whenever the
+process dies.
 """
 from dataclasses import dataclass, replace
 import hashlib
@@ -129,18 +130,19 @@ class _Session:
         """Epochs until a stopping rule (Stopped propagates; the last checkpoint is then complete)."""
         engine, settings = self.engine, self.engine.config
         while not engine.done(self.state):
-            previous, epoch_start = self.state, time.monotonic()
-            stepped = self.signals.run(lambda: engine.step(previous), tick=lambda: self.bar.tick(self.clock()))
-            epoch_seconds = time.monotonic() - epoch_start
-            state = replace(stepped, seconds=self.clock())  # wall clock including checkpoints, for the time limit
-            models = engine.front(state)
-            evals_per_s = (state.evaluations - previous.evaluations) / max(epoch_seconds, 1e-9)
-            entry = log.epoch_entry(state, models, evals_per_s)
+            previous = replace(self.state, seconds=self.clock())  # the run's wall clock, checkpoints included
+            state, generations = self.signals.run(lambda: engine.step(previous),
+                                                  tick=lambda: self.bar.tick(self.clock()))
+            evals_per_s = (state.evaluations - previous.evaluations) / max(state.seconds - previous.seconds, 1e-9)
+            entries = [log.generation_entry(generation, engine.front(generation), evals_per_s)
+                       for generation in generations]
+            # The log first: lines ahead of the checkpoint are rewound on resume, lines missing would stay missing.
+            log.append(self.run_dir, entries)
             write_checkpoint(self.run_dir, state, self.config, self.digest)
             self.state = state
+            models = engine.front(state)
             write_front(self.run_dir, front_document(models, settings.r_in, settings.r_out, state.generation))
-            log.append(self.run_dir, entry)
-            self.bar.epoch(state, entry)
+            self.bar.epoch(state, entries[-1])
             self.signals.check()  # a signal that came while writing: the checkpoint is complete now
 
 

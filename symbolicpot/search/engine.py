@@ -2,7 +2,8 @@
 
 The engine advances in epochs: every island evolves `migration_interval` generations (a pure step, see island.py,
 run by an executor: this process, local processes or a Dask cluster, see executors.py), then the driver updates the
-archive and migrates. The same config and seed give the same front whatever the executor and number of workers.
+archive generation by generation from the islands' elites and migrates. The same config and seed give the same
+front whatever the executor and number of workers.
 """
 from dataclasses import dataclass
 import time
@@ -15,8 +16,7 @@ from ..fitness import DEFAULT_COST_MODEL, CostModel, ErrorWeights, error_metrics
 from ..operators import OperatorConfig
 from .constants import TuningConfig
 from .executors import local_workers, open_executor
-from .island import IslandState, Problem, survivors
-from .pareto import non_dominated_sort
+from .island import IslandState, Problem, non_dominated, survivors
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,15 @@ class EngineState:
 
 
 @dataclass(frozen=True)
+class Generation:
+    """The search after one generation of every island (within an epoch; not checkpointed)."""
+    generation: int
+    evaluations: int   # of all islands so far
+    archive: tuple     # the all-time archive after this generation
+    seconds: float     # wall clock so far, interpolated within the epoch by evaluations (see Search.step)
+
+
+@dataclass(frozen=True)
 class FrontModel:
     """One model of the Pareto front: the formula a·T + b (text), its objectives and errors."""
     formula: str
@@ -93,7 +102,7 @@ class Search:
         self.train, self.config, self.test = train, config, test
         self._problem = Problem(train, config)
         self._test = Evaluator(test, Cutoff(config.r_in, config.r_out)) if test is not None else None
-        self._metrics = {}  # model text -> (train, test) error metrics: archived models persist across epochs
+        self._metrics = {}  # model text -> (train, test) error metrics: archived models persist across generations
         self._executor = open_executor(self._problem, train, config)
 
     def initial_state(self):
@@ -102,14 +111,29 @@ class Search:
                                  for s in streams))
 
     def step(self, state):
-        """One epoch: every island evolves, then the archive is updated and migrants travel the ring."""
+        """One epoch: every island evolves, the archive takes in the islands' elites generation by generation, then
+        migrants travel the ring. Returns (the new EngineState, a Generation for each generation of the epoch).
+
+        The wall clock of a generation is interpolated: the epoch's seconds in proportion to the evaluations done
+        (the islands run their generations side by side, and evaluations are most of the work).
+        """
         start = time.perf_counter()
         n = min(self.config.migration_interval, self.config.generations - state.generation)
-        islands = self._executor.map(state.islands, n)
-        archive = pareto_archive(list(state.archive) + [ind for island in islands for ind in island.population])
-        islands = migrate(islands, self.config.migrants, self.config.population)
-        return EngineState(tuple(islands), tuple(archive), state.generation + n,
-                           sum(island.evaluations for island in islands), state.seconds + time.perf_counter() - start)
+        islands, reports = zip(*self._executor.map(state.islands, n))
+        archives, evaluations, archive = [], [], state.archive
+        for same_generation in zip(*reports):  # every island's report of one generation
+            elites = [ind for report in same_generation for ind in report.elites]
+            archive = tuple(pareto_archive(list(archive) + elites))
+            archives.append(archive)
+            evaluations.append(sum(report.evaluations for report in same_generation))
+        islands = migrate(list(islands), self.config.migrants, self.config.population)
+        seconds = time.perf_counter() - start
+        done = max(evaluations[-1] - state.evaluations, 1)
+        generations = [Generation(state.generation + g + 1, evaluations[g], archives[g],
+                                  state.seconds + seconds * (evaluations[g] - state.evaluations) / done)
+                       for g in range(n)]
+        last = generations[-1]
+        return EngineState(tuple(islands), last.archive, last.generation, last.evaluations, last.seconds), generations
 
     def done(self, state):
         config = self.config
@@ -120,7 +144,8 @@ class Search:
                     and min(ind.error for ind in state.archive) <= config.target_error))
 
     def front(self, state):
-        """The archive as FrontModels, lowest error first, with train (and test) error metrics."""
+        """The archive of `state` (an EngineState or a Generation) as FrontModels, lowest error first, with train (and
+        test) error metrics (computed once per model)."""
         models = []
         for ind in sorted(state.archive, key=lambda ind: ind.objectives):
             model = ind.model
@@ -157,7 +182,7 @@ def search(train, config, test=None, progress=None):
     with Search(train, config, test) as engine:
         state = engine.initial_state()
         while not engine.done(state):
-            state = engine.step(state)
+            state, _ = engine.step(state)
             if progress:
                 progress(state)
         return engine.front(state)
@@ -166,10 +191,7 @@ def search(train, config, test=None, progress=None):
 def pareto_archive(candidates):
     """The distinct non-dominated individuals among `candidates`, ordered by objectives."""
     unique = list({ind.key: ind for ind in candidates}.values())
-    if not unique:
-        return []
-    first = non_dominated_sort(np.array([ind.objectives for ind in unique]))[0]
-    return sorted((unique[i] for i in first), key=lambda ind: (ind.objectives, ind.key))
+    return sorted(non_dominated(unique), key=lambda ind: (ind.objectives, ind.key))
 
 
 def migrate(islands, migrants, population):

@@ -1,8 +1,9 @@
 """Where island steps run: in this process, in a local process pool, or as tasks on a Dask cluster.
 
-Every executor has the same small interface: `map(islands, generations)` returns the islands after the pure step
-`island.evolve` (in the order given), and `close()` releases its processes or connections. The engine keeps
-migration and the archive to itself, and since a step is pure the front does not depend on the executor.
+Every executor has the same small interface: `map(islands, generations)` returns what the pure step
+`island.evolve` returns for each island (the island after the step and its generation reports, in the order given),
+and `close()` releases its processes or connections. The engine keeps migration and the archive to itself, and
+since a step is pure the front does not depend on the executor.
 """
 from concurrent.futures import ProcessPoolExecutor
 import multiprocessing

@@ -1,4 +1,4 @@
-"""One island of the evolution as a pure step: (island state, problem) -> new island state.
+"""One island of the evolution as a pure step: (island state, problem) -> (new island state, generation reports).
 
 Nothing here reads a clock or a global random state, so a step gives the same result in any process, in any
 order, on any machine with the same floating point: the engine may run islands in a process pool (or, later, on
@@ -14,7 +14,7 @@ from ..expr import constants, format_expression, node_count, structural_hash, wi
 from ..fitness import Residuals
 from ..operators import ramped_half_and_half, seed_formulas, vary
 from .constants import linear_model, tune
-from .pareto import rank_and_crowding, select_survivors
+from .pareto import non_dominated_sort, rank_and_crowding, select_survivors
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,14 @@ class IslandState:
     tuned: dict = field(default_factory=dict)  # structural hash -> [screening objective, T's constants, c_k, b]
 
 
+@dataclass(frozen=True)
+class GenerationReport:
+    """What an island step reports of one of its generations (never checkpointed): the island's evaluations so far
+    and its elites, the individuals of its population then that no other dominates by `Individual.objectives`."""
+    evaluations: int
+    elites: tuple
+
+
 class Problem:
     """What an island needs to score formulas: the training data (a screening subset for tuning) and settings."""
 
@@ -102,13 +110,15 @@ class Problem:
 
 
 def evolve(state, problem, generations):
-    """The island after `generations` more generations (the first step also draws the initial population)."""
+    """(the island after `generations` more generations, a GenerationReport of each of them); the first step also
+    draws the initial population."""
     config = problem.config
     rng = np.random.default_rng()
     rng.bit_generator.state = state.rng_state
     tuned = dict(state.tuned)
     start = problem.evaluations
     population = list(state.population) or _initial_population(rng, problem, tuned)
+    reports = []
     for _ in range(generations):
         rank, crowding = rank_and_crowding(np.array([ind.selection_objectives for ind in population]))
         children = []
@@ -120,8 +130,18 @@ def evolve(state, problem, generations):
                                                                                    config.immigrants)]
         population = [replace(ind, age=ind.age + 1)
                       for ind in survivors(population + children + immigrants, config.population)]
-    return IslandState(tuple(population), rng.bit_generator.state, state.generation + generations,
-                       state.evaluations + problem.evaluations - start, tuned)
+        reports.append(GenerationReport(state.evaluations + problem.evaluations - start,
+                                        tuple(non_dominated(population))))
+    return (IslandState(tuple(population), rng.bit_generator.state, state.generation + generations,
+                        state.evaluations + problem.evaluations - start, tuned), tuple(reports))
+
+
+def non_dominated(individuals):
+    """The individuals (a list) that no other one dominates by `Individual.objectives`, in their order."""
+    if not individuals:
+        return []
+    first = non_dominated_sort(np.array([ind.objectives for ind in individuals]))[0]
+    return [individuals[i] for i in first]
 
 
 def survivors(candidates, n):

@@ -4,7 +4,7 @@
      "models": [{"index": 0, "formula": "-2.1*sum(...) + 0.3", "constants": [...], "error": ..., "cost": ...,
                  "complexity": ..., "train": {metrics}, "test": {metrics} or null}, ...]}
 
-`formula` is the exact text of the whole model a·T + b (parse_expression reads it back bit for bit); `train` and
+`formula` is the exact text of the whole model Σ_k c_k·T_k + b (parse_expression reads it back bit for bit); `train` and
 `test` are the metric dicts of `symbolicpot.fitness.error_metrics`; models come lowest error first.
 """
 import json

@@ -85,7 +85,7 @@ class Generation:
 
 @dataclass(frozen=True)
 class FrontModel:
-    """One model of the Pareto front: the formula a·T + b (text), its objectives and errors."""
+    """One model of the Pareto front: the formula Σ_k c_k·T_k + b (text), its objectives and errors."""
     formula: str
     constants: list
     error: float

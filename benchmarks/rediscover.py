@@ -1,11 +1,14 @@
 """Rediscovery of known potentials from POET's data: Sutton–Chen from EAM_Cu, Lennard-Jones from LJ_Ar.
 
-A seed succeeds when the front holds a model within the error bounds whose simplified form is the target's:
+A seed succeeds when the front holds a model within the error bounds whose simplified form (as `front` shows it:
+constants within 1e-3 of an integer snapped to it) is the target's:
 - sutton_chen: energy RMSE < 0.1 meV/atom, force RMSE < 0.005 eV/Å, c0 + c1·Σr^n + c2·(Σr^m)^q with
   n = −9 ± 0.05, m = −6 ± 0.05, q = 0.5 ± 0.01;
-- lennard_jones: within twice the error of the LJ form fitted to the same data (the data were made by LAMMPS
-  from tables at an unstated cutoff, so LJ itself does not reproduce them exactly), c0 + c1·Σr^n + c2·Σr^m with
-  {n, m} = {−12, −6} ± 0.05.
+- lennard_jones: within twice the error of the LJ form fitted to the same data, c0 + c1·Σr^n + c2·Σr^m with
+  {n, m} = {−12, −6} ± 0.15. The data were made by LAMMPS from tables at an unstated cutoff, so LJ does not
+  reproduce them exactly under any smooth cutoff we tried (r_c 6–10 Å): the best fit of the LJ form with free
+  exponents has n = −12.02, m = −5.89 at the cutoff used here (m from −5.90 to −6.30 over those cutoffs), which
+  is why the exponent tolerance is wider than Sutton–Chen's.
 
 Usage: python benchmarks/rediscover.py [sutton_chen|lennard_jones] [--seeds 10] [--time-limit 900] [--workers 2]
 Prints one JSON object: successes, seeds, median_seconds_to_success, and per-seed details.
@@ -30,9 +33,9 @@ from symbolicpot.search.engine import Search, SearchConfig
 
 POET = Path(__file__).resolve().parents[2] / "shared" / "data" / "poet"
 TARGETS = {
-    "sutton_chen": dict(data="EAM_Cu", cutoff=(3.0, 5.0), linear=(-9.0,), embedded=(-6.0, 0.5),
+    "sutton_chen": dict(data="EAM_Cu", cutoff=(3.0, 5.0), linear=(-9.0,), embedded=(-6.0, 0.5), tolerance=0.05,
                         reference="sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"),
-    "lennard_jones": dict(data="LJ_Ar", cutoff=(5.0, 7.0), linear=(-12.0, -6.0), embedded=None,
+    "lennard_jones": dict(data="LJ_Ar", cutoff=(5.0, 7.0), linear=(-12.0, -6.0), embedded=None, tolerance=0.15,
                           reference="sum(49000*r^-12) - sum(33*r^-6)"),
 }
 
@@ -70,14 +73,17 @@ def sum_form(term):
 
 
 def has_target_form(term, target):
-    """Whether the simplified term has the form of `target` (see sum_form), exponents within 0.05, q within 0.01."""
+    """Whether the simplified term has the form of `target` (see sum_form): pair exponents within its tolerance,
+    q within 0.01."""
     form = sum_form(term)
     if form is None:
         return False
     (linear, embedded), want_linear, want_embedded = form, target["linear"], target["embedded"]
-    return (len(linear) == len(want_linear) and np.allclose(sorted(linear), sorted(want_linear), atol=0.05, rtol=0)
+    tolerance = target["tolerance"]  # of the pair exponents n, m
+    return (len(linear) == len(want_linear)
+            and np.allclose(sorted(linear), sorted(want_linear), atol=tolerance, rtol=0)
             and len(embedded) == (want_embedded is not None)
-            and all(abs(n - want_embedded[0]) < 0.05 and abs(q - want_embedded[1]) < 0.01 for n, q in embedded))
+            and all(abs(n - want_embedded[0]) < tolerance and abs(q - want_embedded[1]) < 0.01 for n, q in embedded))
 
 
 def error_bounds(name, data, cutoff):

@@ -2,6 +2,10 @@
 import numpy as np
 from hypothesis import given, settings, strategies as st
 
+from symbolicpot.expr import parse_expression
+from symbolicpot.search.constants import linear_parts
+from symbolicpot.search.engine import pareto_archive
+from symbolicpot.search.island import Individual
 from symbolicpot.search.pareto import (crowding_distance, dominates, non_dominated_sort, rank_and_crowding,
                                        select_survivors)
 
@@ -52,3 +56,19 @@ def test_crowding_distance_of_a_line():
     distance = crowding_distance(points)
     assert np.isinf(distance[[0, 3]]).all()
     np.testing.assert_allclose(distance[[1, 2]], [3 / 4 + 3 / 4, 3 / 4 + 3 / 4])
+
+
+def individual(text, error, cost, complexity):
+    term = parse_expression(text)
+    return Individual(term, (1.0,) * len(linear_parts(term)), 0.0, error, cost, complexity)
+
+
+def test_the_archive_keeps_one_model_per_error_to_four_digits():
+    """Variants that are only larger or costlier for the same error to 4 significant digits are not new models;
+    a variant with a clearly lower error is."""
+    small = individual("sum(r^-6)", 0.12341, 10.0, 4)
+    larger_same_error = individual("sum(r^-6 + 0)", 0.123409, 11.0, 6)
+    same_objectives = individual("sum(r^-6)*1", 0.12341, 10.0, 4)
+    better = individual("sum(r^-6) + sum(r^-12)", 0.12, 20.0, 9)
+    archive = pareto_archive([larger_same_error, same_objectives, better, small])
+    assert [ind.key for ind in archive] == [better.key, min(small.key, same_objectives.key)]

@@ -72,6 +72,13 @@ def test_snapping_only_moves_near_integers():
     assert simplify(parse_expression("sum(r^-8.99)"), snap=1e-3) == Sum_j(DISTANCE**sympy.Float(-8.99))
 
 
+def test_small_prefactors_and_huge_constants_stay_floats():
+    """A prefactor 1e-4 of a large sum is not zero; a float of 1e150 is shown as one, not as its 151 digits."""
+    assert simplify(parse_expression("0.0001*sum(r^-12)"), snap=1e-3) == sympy.Float(0.0001) * Sum_j(DISTANCE**-12)
+    huge = simplify(parse_expression("3.2e150*sum(r^-9)"), snap=1e-3)
+    assert huge.atoms(sympy.Float) == {sympy.Float(3.2e150)} and len(str(huge)) < 40
+
+
 def test_latex_of_sutton_chen():
     text = latex(parse_expression(SUTTON_CHEN))
     assert r"\sum_{j}" in text and "r_{ij}" in text and "644.52" in text

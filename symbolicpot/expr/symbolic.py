@@ -34,11 +34,12 @@ def to_sympy(node):
 
 
 def simplify(node, snap=1e-3):
-    """A simplified SymPy form of `node` for display: constants within `snap` of an integer become that integer,
-    each sum's pair expression is simplified and split by linearity (Σ(a·g + h) = a·Σg + Σh), then the whole."""
+    """A simplified SymPy form of `node` for display: constants within `snap` of a non-zero integer below 10⁶ become
+    that integer (a small prefactor is not zero, and a huge float is not worth its 150 digits), each sum's pair
+    expression is simplified and split by linearity (Σ(a·g + h) = a·Σg + Σh), then the whole."""
     def number(value):
         nearest = round(value)
-        return sympy.Integer(nearest) if abs(value - nearest) < snap else sympy.Float(value)
+        return sympy.Integer(nearest) if 0 < abs(nearest) < 1e6 and abs(value - nearest) < snap else sympy.Float(value)
     expr = _convert(node, number)
     return sympy.simplify(expr.replace(lambda e: isinstance(e, Sum_j), _split_sum))
 

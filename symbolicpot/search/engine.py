@@ -16,7 +16,8 @@ from ..fitness import DEFAULT_COST_MODEL, CostModel, ErrorWeights, error_metrics
 from ..operators import OperatorConfig
 from .constants import TuningConfig
 from .executors import local_workers, open_executor
-from .island import IslandState, Problem, non_dominated, survivors
+from .island import IslandState, Problem, survivors
+from .pareto import non_dominated_sort
 
 
 @dataclass(frozen=True)
@@ -188,10 +189,27 @@ def search(train, config, test=None, progress=None):
         return engine.front(state)
 
 
+ARCHIVE_DIGITS = 4  # significant digits of the error by which the archive tells models apart
+
+
 def pareto_archive(candidates):
-    """The distinct non-dominated individuals among `candidates`, ordered by objectives."""
-    unique = list({ind.key: ind for ind in candidates}.values())
-    return sorted(non_dominated(unique), key=lambda ind: (ind.objectives, ind.key))
+    """The non-dominated individuals among `candidates`, ordered by objectives, with errors compared to
+    ARCHIVE_DIGITS significant digits: a variant of a model that is only larger or costlier for an error within a
+    few parts in 10⁴ is not a new model, and of several with equal such objectives the first (by exact objectives,
+    then text) stays."""
+    distinct = {}
+    for ind in sorted(candidates, key=lambda ind: (ind.objectives, ind.key)):
+        distinct.setdefault(_rounded(ind.objectives), ind)
+    kept = list(distinct.values())
+    if not kept:
+        return []
+    front = non_dominated_sort(np.array([_rounded(ind.objectives) for ind in kept]))[0]
+    return [kept[i] for i in sorted(front)]
+
+
+def _rounded(objectives):
+    error, *others = objectives
+    return (float(f"{error:.{ARCHIVE_DIGITS}g}"), *others)
 
 
 def migrate(islands, migrants, population):

@@ -102,11 +102,10 @@ class Problem:
             if best is None:
                 return None
         term, coefficients, shift = with_constants(term, best[1:n + 1]), best[n + 1:-1], best[-1]
-        prediction = self.train(linear_model(term, coefficients, shift))
-        if not prediction.ok:
+        error = np.sqrt(self.train_residuals.objective(self.train(linear_model(term, coefficients, shift))))
+        if not np.isfinite(error):  # invalid on the training data, or so far off that Σ r² overflows
             return None
-        return Individual(term, coefficients, shift, float(np.sqrt(self.train_residuals.objective(prediction))),
-                          self.config.cost.cost(term), node_count(term), age)
+        return Individual(term, coefficients, shift, float(error), self.config.cost.cost(term), node_count(term), age)
 
 
 def evolve(state, problem, generations):

@@ -56,39 +56,23 @@ def front_json(document):
             for model in document["models"]]
 
 
-SNAP = 1e-3     # exponents this close to an integer are shown as that integer (r^-9.0004 as r^-9)
-EXACT = 1e-300  # simplify's snap that turns only exact integers (2.0) into SymPy integers
-
-
 def display_formula(formula, digits=4):
-    """The simplified model (SymPy, exponents snapped) with `digits` significant digits, as text."""
+    """The simplified model (SymPy, exponents snapped: expr.symbolic.simplify) with `digits` significant digits."""
     import sympy
 
+    from ..expr import parse_expression
     from ..expr.symbolic import simplify
 
-    expr = simplify(snapped_exponents(formula), snap=EXACT)
+    expr = simplify(parse_expression(formula))
     expr = expr.xreplace({f: sympy.Float(f, digits) for f in expr.atoms(sympy.Float)})
     return str(expr).replace("**", "^")
 
 
 def latex_formula(formula, digits=6):
+    from ..expr import parse_expression
     from ..expr.symbolic import latex
 
-    return latex(snapped_exponents(formula), snap=EXACT, digits=digits)
-
-
-def snapped_exponents(formula):
-    """The tree of `formula` with constant exponents within SNAP of an integer set to it. Only exponents: snapping
-    every near-integer constant would also round an offset 7.00008 inside a term scaled by 1e5 (eV off) or delete a
-    small prefactor 4e-4 of a large sum."""
-    from ..expr import call, const, parse_expression
-
-    def snap(node):
-        children = tuple(snap(child) for child in node.children)
-        if node.op == "^" and children[1].op == "const" and abs(children[1].value - round(children[1].value)) < SNAP:
-            children = (children[0], const(round(children[1].value)))
-        return call(node.op, *children) if children else node
-    return snap(parse_expression(formula))
+    return latex(parse_expression(formula), digits=digits)
 
 
 COLUMNS = (("E train", "train", "energy_rmse_mev_per_atom"), ("E test", "test", "energy_rmse_mev_per_atom"),

@@ -30,16 +30,19 @@ class Sum_j(sympy.Function):
 
 def to_sympy(node):
     """The SymPy expression of `node` (formula or pair-level expression), constants as exact binary Floats."""
-    return _convert(node, sympy.Float)
+    return _convert(node, lambda value, exponent: sympy.Float(value))
 
 
 def simplify(node, snap=1e-3):
-    """A simplified SymPy form of `node` for display: constants within `snap` of a non-zero integer below 10⁶ become
-    that integer (a small prefactor is not zero, and a huge float is not worth its 150 digits), each sum's pair
-    expression is simplified and split by linearity (Σ(a·g + h) = a·Σg + Σh), then the whole."""
-    def number(value):
+    """A simplified SymPy form of `node` for display: constant exponents within `snap` of an integer become that
+    integer (r^-9.0004 as r^-9), other constants only when they are integers below 10⁶ (2.0 as 2; snapping them too
+    would round an offset 7.00008 inside a term scaled by 1e5, eV off, or delete a small prefactor 4e-4 of a large
+    sum; a float of 1e150 is not worth its 151 digits); each sum's pair expression is simplified and split by
+    linearity (Σ(a·g + h) = a·Σg + Σh), then the whole."""
+    def number(value, exponent):
         nearest = round(value)
-        return sympy.Integer(nearest) if 0 < abs(nearest) < 1e6 and abs(value - nearest) < snap else sympy.Float(value)
+        near = abs(value - nearest) < snap if exponent else value == nearest
+        return sympy.Integer(nearest) if near and abs(nearest) < 1e6 else sympy.Float(value)
     expr = _convert(node, number)
     return sympy.simplify(expr.replace(lambda e: isinstance(e, Sum_j), _split_sum))
 
@@ -79,12 +82,13 @@ def from_sympy(expr):
     raise ExpressionError(f"cannot express {expr} as a formula")
 
 
-def _convert(node, number):
+def _convert(node, number, exponent=False):
+    """The SymPy expression of a tree; constants by number(value, whether it is the exponent of a power)."""
     if node.op == "const":
-        return number(node.value)
+        return number(node.value, exponent)
     if node.op == "r":
         return DISTANCE
-    children = [_convert(c, number) for c in node.children]
+    children = [_convert(c, number, node.op == "^" and k == 1) for k, c in enumerate(node.children)]
     return Sum_j(*children) if node.op == "sum" else PRIMITIVES[node.op].sympy_fn(*children)
 
 

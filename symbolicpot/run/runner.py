@@ -134,14 +134,14 @@ class _Session:
             state, generations = self.signals.run(lambda: engine.step(previous),
                                                   tick=lambda: self.bar.tick(self.clock()))
             evals_per_s = (state.evaluations - previous.evaluations) / max(state.seconds - previous.seconds, 1e-9)
-            entries = [log.generation_entry(generation, engine.front(generation), evals_per_s)
-                       for generation in generations]
+            fronts = [engine.front(generation) for generation in generations]  # the last one is the state's
+            entries = [log.generation_entry(generation, models, evals_per_s)
+                       for generation, models in zip(generations, fronts)]
             # The log first: lines ahead of the checkpoint are rewound on resume, lines missing would stay missing.
             log.append(self.run_dir, entries)
             write_checkpoint(self.run_dir, state, self.config, self.digest)
             self.state = state
-            models = engine.front(state)
-            write_front(self.run_dir, front_document(models, settings.r_in, settings.r_out, state.generation))
+            write_front(self.run_dir, front_document(fronts[-1], settings.r_in, settings.r_out, state.generation))
             self.bar.epoch(state, entries[-1])
             self.signals.check()  # a signal that came while writing: the checkpoint is complete now
 

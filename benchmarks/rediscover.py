@@ -110,7 +110,7 @@ def run_seed(name, data, seed, workers, time_limit, bounds):
     with Search(data, config_for(name, seed, workers, time_limit)) as engine:
         state = engine.initial_state()
         while not engine.done(state):
-            state, _ = engine.step(state)
+            state = engine.step(state)
             for model in engine.front(state):
                 if model.formula in checked:
                     continue

@@ -10,7 +10,7 @@ test_fraction = 0.3
 islands = 2
 population = 8
 immigrants = 2
-migration_interval = 1
+migration_interval = {migration_interval}
 workers = 1
 [stop]
 generations = {generations}
@@ -24,6 +24,7 @@ cma_popsize = 8
 """
 
 
-def tiny_config(seed=3, generations=2, data=None):
+def tiny_config(seed=3, generations=2, data=None, migration_interval=1):
     """TOML text of the tiny run config (data: a folder holding the shipped 300K and 3800K POET folders)."""
-    return TEMPLATE.format(seed=seed, generations=generations, data=data or example_path("sutton_chen"))
+    return TEMPLATE.format(seed=seed, generations=generations, data=data or example_path("sutton_chen"),
+                           migration_interval=migration_interval)

@@ -67,10 +67,11 @@ def evolve(*argv):
     return main(["evolve", *map(str, argv), "--progress", "off"])
 
 
-def when_checkpointed(run, action):
-    """A started thread that calls `action()` once `run` has its first checkpoint (`thread.done` stops the wait)."""
+def after_first_generation(run, action):
+    """A started thread that calls `action()` once `run` has completed its first generation (`thread.done` stops the
+    wait)."""
     def wait_then_act():
-        while not (run / "checkpoint.json").exists():
+        while not ((run / "log.jsonl").exists() and (run / "log.jsonl").read_text()):
             if thread.done.wait(0.01):
                 return
         action()
@@ -98,7 +99,7 @@ def test_a_worker_killed_mid_step_loses_nothing(tmp_path, config, reference, clu
                 os.kill(pids[busy[0][0]], signal.SIGKILL)
                 killed.append(busy[0])
 
-    killer = when_checkpointed(run, kill_a_busy_worker)
+    killer = after_first_generation(run, kill_a_busy_worker)
     try:
         assert evolve(config, "--out", run, "--scheduler", cluster.scheduler.address) == 0
     finally:
@@ -116,7 +117,7 @@ def test_a_lost_scheduler_is_one_clear_line_and_a_checkpoint_to_resume_from(tmp_
                                                                             cluster):
     process, address = start_cluster(workers=1, processes=False)
     run = tmp_path / "run"
-    killer = when_checkpointed(run, lambda: end(process))
+    killer = after_first_generation(run, lambda: end(process))
     try:
         assert evolve(config, "--out", run, "--scheduler", address) == 1
     finally:
@@ -133,7 +134,7 @@ def test_a_lost_scheduler_is_one_clear_line_and_a_checkpoint_to_resume_from(tmp_
 
 def test_sigterm_stops_the_run_and_ends_its_local_cluster(tmp_path, capsys, config):
     run = tmp_path / "run"
-    stopper = when_checkpointed(run, lambda: os.kill(os.getpid(), signal.SIGTERM))  # caught by evolve's handler
+    stopper = after_first_generation(run, lambda: os.kill(os.getpid(), signal.SIGTERM))  # caught by evolve's handler
     try:
         assert evolve(config, "--out", run, "--scheduler", "local:1") == 128 + signal.SIGTERM
     finally:

@@ -9,6 +9,7 @@ from symbolicpot.data import example_path, load
 from symbolicpot.run.checkpoint import (CheckpointError, latest_checkpoint, read_checkpoint, state_from_dict,
                                         state_to_dict, write_checkpoint)
 from symbolicpot.run.config import load_data, resolve, resolve_file, search_config
+from symbolicpot.run import runner
 from symbolicpot.run.files import dumps
 from symbolicpot.run.log import read_log
 from symbolicpot.search.engine import Search
@@ -37,7 +38,7 @@ def front_of(run_dir):
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    """An uninterrupted run of the tiny config: 4 generations (4 epochs)."""
+    """An uninterrupted run of the tiny config: 4 generations."""
     folder = tmp_path_factory.mktemp("reference")
     assert main(["evolve", str(tiny(folder)), "--out", str(folder / "run"), "--progress", "off"]) == 0
     return folder / "run"
@@ -45,21 +46,21 @@ def reference(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def states():
-    """Engine states after the first and second epoch of a tiny search, and the engine."""
+    """Engine states after the first and second generation of a tiny search, and the engine."""
     config = resolve({"seed": 5, "data": {"train": [str(example_path("sutton_chen") / "300K")]},
                       "search": {"population": 8, "immigrants": 2, "migration_interval": 1, "workers": 1},
                       "operators": {"max_size": 16}, "tuning": {"polish_evaluations": 5, "cma_evaluations": 16,
                                                                  "cma_popsize": 8}}, ".", "test")
     with Search(load(config["data"]["train"]), search_config(config)) as engine:
-        first, _ = engine.step(engine.initial_state())
-        yield config, engine, first, engine.step(first)[0]
+        first = engine.step(engine.initial_state())
+        yield config, engine, first, engine.step(first)
 
 
 def test_state_round_trips_exactly_and_continues_identically(states):
     _, engine, first, second = states
     restored = state_from_dict(json.loads(dumps(state_to_dict(first))))
     assert restored == first  # formulas, floats, RNG states and tuned-constant caches, bit for bit
-    continued, _ = engine.step(restored)
+    continued = engine.step(restored)
     assert continued.archive == second.archive and continued.islands == second.islands
 
 
@@ -98,21 +99,23 @@ def test_a_corrupt_newest_checkpoint_falls_back_to_the_previous(tmp_path, states
         latest_checkpoint(tmp_path)
 
 
-def test_resume_after_a_corrupt_checkpoint_gives_the_uninterrupted_front(tmp_path, capsys, reference):
+def test_resume_after_a_corrupt_checkpoint_gives_the_uninterrupted_front(tmp_path, capsys, reference, monkeypatch):
+    monkeypatch.setattr(runner, "CHECKPOINT_SECONDS", 0.0)  # a checkpoint after every generation
     run = tmp_path / "run"
     assert evolve(capsys, tiny(tmp_path, generations=3), "--out", run)[0] == 0
+    previous = json.loads((run / "checkpoint.prev.json").read_text())["generation"]
     (run / "checkpoint.json").write_text((run / "checkpoint.json").read_text()[:-200])  # a torn write
     status, out, err = evolve(capsys, "--resume", "--out", run, "--generations", 4)
     assert status == 0, err
     assert "checkpoint.json: truncated" in err and "using the previous checkpoint" in err
-    assert "resuming" in err and "generation 2" in err
+    assert f"resuming {run} at generation {previous}" in err and previous < 3
     assert front_of(run) == front_of(reference)
     assert [entry["generation"] for entry in map(json.loads, (run / "log.jsonl").read_text().splitlines())] == [
         1, 2, 3, 4]
 
 
 def test_the_log_has_a_line_per_generation_with_the_archive_of_that_generation(tmp_path, capsys):
-    """Epochs of 2 generations (the last of 1): a line for each generation, as the engine's Generations give them."""
+    """Migrations every 2 generations: a line for each generation, as the engine's states give them."""
     run = tmp_path / "run"
     config = tiny(tmp_path, generations=5, **{"migration_interval = 1": "migration_interval = 2"})
     assert evolve(capsys, config, "--out", run)[0] == 0
@@ -125,8 +128,8 @@ def test_the_log_has_a_line_per_generation_with_the_archive_of_that_generation(t
     with Search(train, search_config(resolved)) as engine:
         state, generations = engine.initial_state(), []
         while not engine.done(state):
-            state, epoch = engine.step(state)
-            generations += epoch
+            state = engine.step(state)
+            generations.append(state)
     assert [(entry["evaluations"], entry["front_size"]) for entry in entries] == [
         (generation.evaluations, len(generation.archive)) for generation in generations]
     assert generations[-1].archive == state.archive and entries[-1]["front_size"] == len(front_of(run)["models"])

@@ -28,64 +28,57 @@ def finish(process, timeout=120):
     return process.returncode, out, err
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    """The uninterrupted run (a subprocess, timed): (config path, run dir, seconds)."""
-    folder = tmp_path_factory.mktemp("reference")
+def uninterrupted(folder, **settings):
+    """An uninterrupted run (a subprocess) of the tiny config: (config path, run dir, seconds)."""
+    folder.mkdir(parents=True, exist_ok=True)
     config = folder / "tiny.toml"
-    config.write_text(tiny_config(seed=7, generations=8))
+    config.write_text(tiny_config(seed=7, generations=8, **settings))
     begin = time.monotonic()
     status, _, err = finish(start(config, "--out", folder / "run"))
     assert status == 0, err
     return config, folder / "run", time.monotonic() - begin
 
 
-def wait_for(path, process, timeout=60):
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert process.poll() is None, process.communicate()
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    return uninterrupted(tmp_path_factory.mktemp("reference"))
+
+
+def log_generations(run):
+    return [json.loads(line)["generation"] for line in (run / "log.jsonl").read_text().splitlines()]
+
+
+def checkpoint_generation(run):
+    return json.loads((run / "checkpoint.json").read_text())["generation"]
 
 
 def test_sigkill_at_random_moments_then_resume_gives_the_uninterrupted_front(tmp_path, reference):
-    config, reference_run, _ = reference
-    elapsed = [entry["elapsed"] for entry in map(json.loads, (reference_run / "log.jsonl").read_text().splitlines())]
-    epoch = max(b - a for a, b in zip(elapsed, elapsed[1:]))  # seconds of the slowest epoch
+    """A requeued batch job: always the same command (`--resume`, which also starts the run), killed with SIGKILL at
+    random moments from 0.5 s on (start-up, computing, writing a checkpoint, front.json or the log), 5 times."""
+    config, reference_run, seconds = reference
     run = tmp_path / "run"
-    rng = random.Random(20261123)
+    rng = random.Random(20261203)
     moments = []
-    # Kill once during start-up, then at a random moment of the epoch after generations 2, 4 and 6: computing,
-    # writing a checkpoint, front.json or the log.
-    for after in (None, 2, 4, 6):
-        process = start("--resume", "--out", run) if (run / "config.toml").exists() else start(config, "--out", run)
-        if after is None:
-            delay = rng.uniform(0.1, 1.0)
-        else:
-            wait_for_generation(run, after, process)
-            delay = rng.uniform(0.0, 0.9 * epoch)
+    for _ in range(5):
+        process = start(config, "--out", run, "--resume")
+        delay = rng.uniform(0.5, max(1.0, seconds))
         time.sleep(delay)
-        assert process.poll() is None, f"finished before the kill: {moments}"
+        if process.poll() is not None:  # finished before the kill: nothing left to interrupt
+            break
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
-        moments.append((after, round(delay, 2)))
-    status, _, err = finish(start("--resume", "--out", run))
-    assert status == 0, f"killed at {moments}: {err}"
-    assert (run / "front.json").read_text() == (reference_run / "front.json").read_text(), f"killed at {moments}"
-    generations = [json.loads(line)["generation"] for line in (run / "log.jsonl").read_text().splitlines()]
-    assert generations == list(range(1, 9))
+        moments.append(round(delay, 2))
+    status, _, err = finish(start(config, "--out", run, "--resume"))
+    assert status == 0, f"killed at {moments} s: {err}"
+    assert (run / "front.json").read_text() == (reference_run / "front.json").read_text(), f"killed at {moments} s"
+    assert log_generations(run) == list(range(1, 9))
     assert not list(run.glob(".*.tmp"))
 
 
 def wait_for_generation(run, generation, process, timeout=60):
-    """Wait until front.json shows `generation` (or later)."""
+    """Wait until the log holds `generation` (or later)."""
     deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if json.loads((run / "front.json").read_text())["generation"] >= generation:
-                return
-        except (FileNotFoundError, json.JSONDecodeError):
-            pass
+    while not ((run / "log.jsonl").exists() and generation <= max(log_generations(run), default=0)):
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline
         time.sleep(0.02)
@@ -93,17 +86,35 @@ def wait_for_generation(run, generation, process, timeout=60):
 
 @pytest.mark.parametrize("stop, status, workers", [(signal.SIGINT, 130, 2), (signal.SIGTERM, 143, 2),
                                                    (signal.SIGTERM, 143, 1)])
-def test_stop_signals_stop_cleanly_with_a_resume_hint(tmp_path, reference, stop, status, workers):
+def test_stop_signals_keep_every_completed_generation_and_say_how_to_resume(tmp_path, reference, stop, status,
+                                                                              workers):
     config, reference_run, _ = reference
     run = tmp_path / "run"
     process = start(config, "--out", run, "--workers", workers)
-    wait_for(run / "checkpoint.json", process)
+    wait_for_generation(run, 1, process)
     os.killpg(process.pid, stop)  # as Ctrl-C on a terminal or a batch scheduler: every process of the group
     code, _, err = finish(process, timeout=30)
     assert code == status, err
     assert "Traceback" not in err and f"Resume with: symbolicpot evolve --resume --out {run}" in err
+    assert checkpoint_generation(run) == log_generations(run)[-1] >= 1  # nothing completed is lost
     code, out, err = finish(start("--resume", "--out", run))
     assert code == 0, err
+    assert (run / "front.json").read_text() == (reference_run / "front.json").read_text()
+
+
+def test_sigterm_between_migrations_keeps_every_completed_generation(tmp_path):
+    """With migrations every 50 generations (none in this run), SIGTERM after a few generations keeps them all, and
+    the resumed run ends with the uninterrupted run's front."""
+    config, reference_run, _ = uninterrupted(tmp_path / "reference", migration_interval=50)
+    run = tmp_path / "run"
+    process = start(config, "--out", run)
+    wait_for_generation(run, 3, process)
+    os.killpg(process.pid, signal.SIGTERM)
+    code, _, err = finish(process, timeout=30)
+    assert code == 143, err
+    kept = checkpoint_generation(run)
+    assert kept == log_generations(run)[-1] >= 3 and f"(generation {kept}) is complete" in err
+    assert finish(start("--resume", "--out", run))[0] == 0
     assert (run / "front.json").read_text() == (reference_run / "front.json").read_text()
 
 

@@ -5,7 +5,7 @@ import pytest
 from symbolicpot.data import example_path, load
 from symbolicpot.evaluate import Cutoff, Evaluator
 from symbolicpot.expr import format_expression, parse_expression, structural_hash, walk
-from symbolicpot.fitness import Residuals
+from symbolicpot.fitness import Residuals, error_metrics
 from symbolicpot.operators import OperatorConfig
 from symbolicpot.search.engine import Search, SearchConfig, search
 from symbolicpot.search.constants import TuningConfig, linear_model, linear_parts, tune
@@ -45,10 +45,14 @@ def test_tuning_finds_sutton_chen_from_rough_starts_of_its_shape(copper, start):
     from exponents far from it (tuning a·T + b, all other constants free, reached objectives of 0.003 to 0.4 from
     these starts)."""
     train, _ = copper
-    tuned = tune(Evaluator(train, Cutoff()), Residuals(train), parse_expression(start), np.random.default_rng(0),
-                 TUNING)
-    assert tuned.objective < 1e-10
+    evaluator = Evaluator(train, Cutoff())
+    tuned = tune(evaluator, Residuals(train), parse_expression(start), np.random.default_rng(0), TUNING)
     assert exponents(tuned.term) == pytest.approx([-9, -6, 0.5], abs=1e-3)
+    # Found, not merely approached: errors a twentieth of what benchmarks/rediscover.py counts as rediscovered
+    # (E < 0.1 meV/atom, F < 0.005 eV/Å). Not a bound on the objective itself: where CG stops within the optimum's
+    # flat floor (objective 1e-12 on one CPU, 3e-10 on another) depends on the last bits of exp and log.
+    errors = error_metrics(evaluator(linear_model(tuned.term, tuned.coefficients, tuned.shift)), train)
+    assert errors["energy_rmse_mev_per_atom"] < 0.1 / 20 and errors["force_rmse_ev_per_a"] < 0.005 / 20
 
 
 def exponents(term):
@@ -87,10 +91,10 @@ def test_same_seed_same_front_in_process_and_with_two_workers(copper):
 def test_search_improves_the_error_and_reports_a_front(copper):
     train, test = copper
     with Search(train, small(generations=6)) as engine:
-        state, _ = engine.step(engine.initial_state())
+        state = engine.step(engine.initial_state())
         first_best = min(ind.error for ind in state.archive)
         while not engine.done(state):
-            state, _ = engine.step(state)
+            state = engine.step(state)
         front = engine.front(state)
     assert min(m.error for m in front) < first_best
     objectives = np.array([(m.error, m.cost, m.complexity) for m in front])

@@ -7,9 +7,10 @@ def add_parser(commands):
     p = commands.add_parser(
         "evolve", help="search for formulas (Pareto front of error, cost, complexity); checkpoints, resume",
         description="Evolve formulas on data by genetic programming and keep the Pareto front of error, evaluation "
-                    "cost and complexity. The run directory holds the resolved config, checkpoints after every "
-                    "epoch, front.json (the current front) and log.jsonl. Ctrl-C or SIGTERM stops the run from its "
-                    "last checkpoint; --resume continues it, bit for bit as if never interrupted. The islands run "
+                    "cost and complexity. The run directory holds the resolved config, a checkpoint (at least every "
+                    "10 s and at every stop), front.json (the current front) and log.jsonl (a line per generation). "
+                    "Ctrl-C or SIGTERM stops the run keeping every completed generation; --resume continues it, bit "
+                    "for bit as if never interrupted (and starts it if it has not started yet). The islands run "
                     "in local processes, or as tasks on a Dask cluster (--scheduler). Flags override the config; "
                     "without a config the documented defaults apply (see `symbolicpot init-config`).")
     p.add_argument("config", nargs="?", metavar="CONFIG.toml", help="run config (TOML)")
@@ -17,7 +18,8 @@ def add_parser(commands):
                    help="run directory (default: runs/<config name>, or runs/evolve without a config)")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in RUN_DIR (its own config unless CONFIG is given; only stopping rules, "
-                        "--workers and --scheduler may change)")
+                        "--workers and --scheduler may change); start it if RUN_DIR holds no run yet, so a requeued "
+                        "job can always run the same command")
     p.add_argument("--seed", type=int, metavar="N", help="seed of the search")
     p.add_argument("--time-limit", metavar="DURATION", help='stop after this wall-clock time: "90s", "30m", "2h", '
                                                            '"1d" or seconds')
@@ -59,24 +61,21 @@ def overrides(args):
 def run(args):
     from ..run.checkpoint import has_checkpoint
     from ..run.config import resolve, resolve_file
-    from ..run.runner import CONFIG, execute, prepare_new, prepare_resume
-
-    def warn(message):
-        print(f"symbolicpot evolve: {message}", file=sys.stderr)
+    from ..run.runner import CONFIG, announce as warn, execute, prepare_new, prepare_resume
 
     flags = overrides(args)
     run_dir = Path(args.out or Path("runs") / (Path(args.config).stem if args.config else "evolve"))
+    if args.config:
+        config = resolve_file(args.config, flags)
+    elif args.resume and (run_dir / CONFIG).exists():
+        config = resolve_file(run_dir / CONFIG, flags) if flags else None  # None: the run's own
+    else:
+        config = resolve({}, Path.cwd(), "defaults", flags) if flags or not args.resume else None
+    if config is not None and not config["data"]["train"]:
+        raise ValueError("no training data: give a config with [data] train, or --data PATH")
     if args.resume:
-        config = None  # the run's own
-        if args.config:
-            config = resolve_file(args.config, flags)
-        elif flags:
-            config = resolve_file(run_dir / CONFIG, flags)
         config, checkpoint = prepare_resume(run_dir, config, warn)
     else:
-        config = resolve_file(args.config, flags) if args.config else resolve({}, Path.cwd(), "defaults", flags)
-        if not config["data"]["train"]:
-            raise ValueError("no training data: give a config with [data] train, or --data PATH")
         prepare_new(run_dir, config)
         checkpoint = None
     if checkpoint is not None:
@@ -88,12 +87,13 @@ def run(args):
     try:
         outcome = execute(run_dir, config, checkpoint, progress)
     except KeyboardInterrupt:  # before the signal handlers were in place
-        print(f"symbolicpot evolve: interrupted before the first checkpoint of {run_dir}", file=sys.stderr)
+        print(f"symbolicpot evolve: interrupted before the first generation of {run_dir}; the same command with "
+              f"--resume starts it again", file=sys.stderr)
         return 130
     state = outcome.state
     if outcome.status:
         where = (f"the checkpoint of {run_dir} (generation {state.generation}) is complete"
-                 if has_checkpoint(run_dir) else "no epoch had finished")
+                 if has_checkpoint(run_dir) else "no generation had finished")
         print(f"symbolicpot evolve: {outcome.reason}; {where}. Resume with: symbolicpot evolve --resume --out "
               f"{run_dir}", file=sys.stderr)
         return outcome.status

@@ -8,8 +8,11 @@ reading falls back to it when the newest is missing, truncated or corrupt. No pi
 """
 from dataclasses import dataclass, fields
 import hashlib
+from importlib import metadata
 import json
 from pathlib import Path
+
+import numpy as np
 
 from ..expr import format_expression, parse_expression
 from ..search.engine import EngineState
@@ -32,6 +35,17 @@ class Checkpoint:
     config: dict         # the resolved run config (symbolicpot.run.config)
     data_digest: str     # SHA-256 of the training and test data the state was computed on
     path: Path           # the file it was read from
+    versions: dict       # {package: version} of the libraries that computed it (empty in older checkpoints)
+
+    def version_changes(self):
+        """["numba 0.67.0 -> 0.68.1", ...]: the libraries whose version differs now from the checkpoint's."""
+        return [f"{name} {self.versions[name]} -> {version}" for name, version in library_versions().items()
+                if name in self.versions and self.versions[name] != version]
+
+
+def library_versions():
+    """{package: version} of symbolicpot and the libraries its results depend on to the last bit."""
+    return {name: metadata.version(name) for name in ("symbolicpot", "numpy", "scipy", "numba", "cma")}
 
 
 def write_checkpoint(run_dir, state, config, data_digest):
@@ -39,7 +53,7 @@ def write_checkpoint(run_dir, state, config, data_digest):
     run_dir = Path(run_dir)
     state_text = dumps(state_to_dict(state))
     header = dumps({"format": FORMAT, "version": VERSION, "generation": state.generation,
-                    "evaluations": state.evaluations, "data_digest": data_digest,
+                    "evaluations": state.evaluations, "versions": library_versions(), "data_digest": data_digest,
                     "sha256": hashlib.sha256(state_text.encode()).hexdigest(), "config": config})
     # One document, the state last: {"format": ..., ..., "state": {...}}
     text = header[:-1] + ',"state":' + state_text + "}\n"
@@ -77,9 +91,17 @@ def read_checkpoint(path):
         raise CheckpointError(f"{path}: corrupt (the state does not match its SHA-256)")
     try:
         state = state_from_dict(document["state"])
-    except (KeyError, TypeError, ValueError) as error:
+        for island in state.islands:
+            _check_island(island)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as error:
         raise CheckpointError(f"{path}: not a symbolicpot checkpoint (bad state: {error})") from None
-    return Checkpoint(state, document["config"], document["data_digest"], path)
+    versions = document.get("versions", {})
+    if not isinstance(versions, dict) or not all(isinstance(v, str) for v in versions.values()):
+        raise CheckpointError(f"{path}: versions: expected an object of version strings")
+    if not isinstance(document["config"], dict) or not isinstance(document["data_digest"], str):
+        raise CheckpointError(f"{path}: not a symbolicpot checkpoint (config must be an object, data_digest a "
+                              f"string)")
+    return Checkpoint(state, document["config"], document["data_digest"], path, versions)
 
 
 def latest_checkpoint(run_dir, warn=None):
@@ -93,8 +115,8 @@ def latest_checkpoint(run_dir, warn=None):
             checkpoint = read_checkpoint(run_dir / PREVIOUS)
         except CheckpointError as previous_error:
             if not (run_dir / NEWEST).exists() and not (run_dir / PREVIOUS).exists():
-                raise CheckpointError(f"{run_dir}: no checkpoint (not a run directory, or its first epoch "
-                                      f"has not finished)") from None
+                raise CheckpointError(f"{run_dir}: no checkpoint (not a run directory, or its first "
+                                      f"generation has not finished)") from None
             raise CheckpointError(f"{newest_error}; {previous_error}") from None
         if warn is not None:
             warn(f"warning: {newest_error}; using the previous checkpoint {checkpoint.path.name} "
@@ -155,6 +177,15 @@ def _decode(cls, d):
             value = _scalar(cls, known[name], value)
         values[name] = value
     return cls(**values)
+
+
+def _check_island(island):
+    """TypeError/ValueError unless the island's RNG state is numpy's and its tuned cache {hash: [numbers]}."""
+    np.random.default_rng().bit_generator.state = island.rng_state
+    for key, values in island.tuned.items():
+        if not isinstance(values, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                                   for v in values):
+            raise TypeError(f"IslandState.tuned[{key!r}] must be a list of numbers")
 
 
 def _scalar(cls, f, value):

@@ -141,9 +141,9 @@ SECTIONS = {
             minimum=0),
         Key("tournament", "int", _SEARCH_DEFAULTS.tournament, "tournament size of parent selection", minimum=1),
         Key("migration_interval", "int", _SEARCH_DEFAULTS.migration_interval,
-            "generations per epoch; checkpoints and front.json come once per epoch, log.jsonl gets a line per "
-            "generation at the end of each epoch", minimum=1),
-        Key("migrants", "int", _SEARCH_DEFAULTS.migrants, "best individuals sent to the next island each epoch",
+            "generations between migrations (checkpoints, front.json and log.jsonl do not wait for them)",
+            minimum=1),
+        Key("migrants", "int", _SEARCH_DEFAULTS.migrants, "best individuals sent to the next island at a migration",
             minimum=0),
         Key("workers", "int", 0, "local processes running islands without a [parallel] scheduler; 0: one per "
                                  "island up to the CPU cores (the front depends on neither)", minimum=0),
@@ -157,8 +157,8 @@ SECTIONS = {
     ),
     "stop": (
         Key("generations", "int", _SEARCH_DEFAULTS.generations, "generations per island", minimum=1),
-        Key("time_limit", "duration", None, 'wall clock, e.g. "90s", "30m", "2h", "1d" or seconds; checked '
-                                            'between epochs'),
+        Key("time_limit", "duration", None, 'wall clock, e.g. "90s", "30m", "2h", "1d" or seconds; a generation '
+                                            'under way at the limit is abandoned'),
         Key("evaluations", "int", None, "formula evaluations (all islands)", minimum=1),
         Key("target_error", "number", None, "standardised training error (the error objective's square root)",
             minimum=0.0),
@@ -305,19 +305,6 @@ def parse_duration(value, where="time_limit"):
     if not 0 < seconds < math.inf:
         raise ValueError(f"{where}: must be a positive duration, got {value!r}")
     return seconds
-
-
-def format_duration(seconds):
-    """Short text of a duration in seconds: "45s", "12m05s", "3h20m", "2d04h"."""
-    seconds = int(round(seconds))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d{hours:02d}h"
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
 # ------------------------------------------------------------------------------------------------- writing TOML

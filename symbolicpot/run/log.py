@@ -1,12 +1,9 @@
-"""log.jsonl: one JSON line per generation of a run, written at the end of each epoch (`migration_interval`
-generations).
+"""log.jsonl: one JSON line per generation of a run, appended as the generation completes.
 
-Keys: generation, evaluations (all islands so far), evals_per_s (the rate of the generation's epoch), best_error
+Keys: generation, evaluations (all islands so far), evals_per_s (the rate of the generation), best_error
 (standardised training error), best train and test energy/force RMSEs over the front (meV/atom, eV/Å; null without
 labels or test data), front_size (models of the archive after the generation), elapsed (seconds of wall clock since
-the run started, summed over resumed sessions). The islands of an epoch run their generations side by side, so the
-elapsed time of a generation within an epoch is interpolated: the epoch's seconds in proportion to the evaluations
-done by then (exact at the epoch's last generation).
+the run started, summed over resumed sessions).
 """
 import json
 from pathlib import Path
@@ -16,20 +13,20 @@ from .files import atomic_write
 LOG = "log.jsonl"
 
 
-def generation_entry(generation, front_models, evals_per_s):
-    """The log line (a dict) of a generation (search.engine.Generation) whose archive gave `front_models` (FrontModel
-    list); `evals_per_s`: the rate of its epoch."""
+def generation_entry(state, front_models, evals_per_s):
+    """The log line (a dict) of the EngineState after a generation, whose archive gave `front_models` (FrontModel
+    list); `evals_per_s`: the rate of the generation."""
     def best(split, metric):
         values = [getattr(m, split)[metric] for m in front_models
                   if getattr(m, split) is not None and getattr(m, split)[metric] is not None]
         return min(values) if values else None
-    return {"generation": generation.generation, "evaluations": generation.evaluations, "evals_per_s": evals_per_s,
+    return {"generation": state.generation, "evaluations": state.evaluations, "evals_per_s": evals_per_s,
             "best_error": min((m.error for m in front_models), default=None),
             "best_train_energy_rmse_mev_per_atom": best("train", "energy_rmse_mev_per_atom"),
             "best_train_force_rmse_ev_per_a": best("train", "force_rmse_ev_per_a"),
             "best_test_energy_rmse_mev_per_atom": best("test", "energy_rmse_mev_per_atom"),
             "best_test_force_rmse_ev_per_a": best("test", "force_rmse_ev_per_a"),
-            "front_size": len(front_models), "elapsed": generation.seconds}
+            "front_size": len(front_models), "elapsed": state.seconds}
 
 
 def append(run_dir, entries):

@@ -1,31 +1,37 @@
-"""Driving a run: the run directory, the epoch loop with checkpoints, front.json, log and progress, and resume.
+"""Driving a run: the run directory, the generation loop with checkpoints, front.json, log and progress, and resume.
 
 A run directory holds
     config.toml            the resolved config (rerunnable: `symbolicpot evolve RUN_DIR/config.toml`)
-    checkpoint.json        the complete search state after the last epoch (+ checkpoint.prev.json, the one before)
+    checkpoint.json        the complete search state after a generation (+ checkpoint.prev.json, the one before)
     front.json             the current Pareto front (symbolicpot.run.front)
-    log.jsonl              one line per generation, appended after every epoch (symbolicpot.run.log)
-Everything is rewritten atomically (the log appended) after every epoch, so the directory is consistent whenever the
-process dies.
+    log.jsonl              one line per generation (symbolicpot.run.log)
+After every generation the log is appended and front.json rewritten; the checkpoint is rewritten at least every
+CHECKPOINT_SECONDS and whenever the session ends (a stopping rule, a time limit in the middle of a generation,
+SIGINT/SIGTERM), so a stop keeps every completed generation and a SIGKILL costs at most the last few seconds of
+work. Files are replaced atomically: the directory is consistent whenever the process dies.
 """
 from dataclasses import dataclass, replace
 import hashlib
 from pathlib import Path
+import sys
 import time
 
 import numpy as np
 
+from ..evaluate import compile_kernels
 from ..search.engine import Search
 from ..search.executors import SchedulerLost
+from ..search.live import Cancelled
 from . import log
 from .checkpoint import has_checkpoint, latest_checkpoint, write_checkpoint
-from .config import changed_settings, config_toml, format_duration, load_data, resolve, resolve_file, search_config
+from .config import changed_settings, config_toml, load_data, resolve, resolve_file, search_config
 from .files import atomic_write, remove_stale_temporaries
 from .front import front_document, write_front
 from .progress import Progress
 from .signals import StopSignals, Stopped
 
 CONFIG = "config.toml"
+CHECKPOINT_SECONDS = 10.0  # the longest wall-clock time between checkpoints while generations complete
 
 
 @dataclass
@@ -52,18 +58,29 @@ def prepare_resume(run_dir, config=None, warn=print):
     """(resolved config, Checkpoint or None) to continue the run in `run_dir`.
 
     `config` (a resolved config, or None for the run's own) may differ from the run's only in its stopping rules,
-    worker count and Dask scheduler; anything else is refused with the list of differences. A run that died before
-    its first checkpoint starts again from the beginning (checkpoint None).
+    worker count and Dask scheduler; anything else is refused with the list of differences. A run without a
+    checkpoint yet (stopped during its first generation, or never started: a job script that always says --resume)
+    starts from the beginning (checkpoint None); it needs `config` unless the run directory holds its config.toml.
     """
     run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise ValueError(f"{run_dir}: no such run directory (start the run without --resume)")
-    if not has_checkpoint(run_dir) and (run_dir / CONFIG).exists():
-        warn(f"{run_dir} has no checkpoint yet (stopped during its first epoch): starting it from the beginning")
-        checkpoint, saved = None, resolve_file(run_dir / CONFIG)
-    else:
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ValueError(f"{run_dir}: exists and is not a folder")
+    if has_checkpoint(run_dir):
         checkpoint = latest_checkpoint(run_dir, warn)
         saved = resolve(checkpoint.config, run_dir, str(checkpoint.path))  # fills in settings added since
+        changes = checkpoint.version_changes()
+        if changes:
+            warn(f"warning: {checkpoint.path} was computed with other library versions ({'; '.join(changes)}): "
+                 f"the resumed run goes on, but its front may differ in the last digits from an uninterrupted run's")
+    elif (run_dir / CONFIG).exists():
+        warn(f"{run_dir} has no checkpoint yet (stopped during its first generation): starting it from the beginning")
+        checkpoint, saved = None, resolve_file(run_dir / CONFIG)
+    elif config is not None:
+        warn(f"{run_dir} holds no run yet: starting it")
+        prepare_new(run_dir, config)
+        return config, None
+    else:
+        raise ValueError(f"{run_dir}: no run to resume, and no config to start one: give CONFIG.toml (or --data)")
     if config is None:
         config = saved
     changes = changed_settings(saved, config)
@@ -87,6 +104,7 @@ def execute(run_dir, config, checkpoint=None, progress=None):
     """
     run_dir = Path(run_dir)
     remove_stale_temporaries(run_dir)
+    compile_kernels(announce)  # once here, not in every worker; a stop meanwhile loses nothing
     with StopSignals() as signals:
         train, test = load_data(config)
         digest = data_digest(train, test)
@@ -96,65 +114,87 @@ def execute(run_dir, config, checkpoint=None, progress=None):
         settings = search_config(config)
         with Search(train, settings, test) as engine:
             state = engine.initial_state() if checkpoint is None else checkpoint.state
-            # The log and front may be ahead of the checkpoint (a fallback to the previous one) or left by a
-            # session that died in its first epoch: make them the checkpoint's.
+            # The log and front may be ahead of the checkpoint (a fallback to the previous one, or a SIGKILL after
+            # the last checkpoint) or left by a session that died in its first generation: make them the checkpoint's.
             log.rewind(run_dir, state.generation)
             models = engine.front(state) if state.archive else []
             write_front(run_dir, front_document(models, settings.r_in, settings.r_out, state.generation))
-            bar = Progress(settings, state, progress)
+            bar = Progress(engine.stop, settings.generations, state, progress)
             session = _Session(engine, state, run_dir, config, digest, signals, bar)
             try:
-                session.run()
+                reason = session.run()
+                status = 0
             except Stopped as stop:
-                return Outcome(stop.exit_status, f"stopped by {stop.name}", session.state)
+                status, reason = stop.exit_status, f"stopped by {stop.name}"
             except SchedulerLost as lost:
-                return Outcome(1, str(lost), session.state)
+                status, reason = 1, str(lost)
             finally:
                 bar.close()
-            return Outcome(0, stop_reason(settings, session.state), session.state)
+            return Outcome(status, reason, session.save())
+
+
+def announce(message):
+    print(f"symbolicpot evolve: {message}", file=sys.stderr, flush=True)
 
 
 class _Session:
-    """The epoch loop of one session; `state` is always the last complete (and checkpointed) state."""
+    """The generation loop of one session; `state` is always the last complete state (checkpointed when the
+    session ends, see save)."""
 
     def __init__(self, engine, state, run_dir, config, digest, signals, bar):
         self.engine, self.state, self.run_dir, self.config, self.digest = engine, state, run_dir, config, digest
         self.signals, self.bar = signals, bar
         self.start, self.seconds_before = time.monotonic(), state.seconds
+        self.saved, self.next_save = state, time.monotonic() + CHECKPOINT_SECONDS
 
     def clock(self):
         """Wall clock of the run so far (earlier sessions included), s."""
         return self.seconds_before + time.monotonic() - self.start
 
     def run(self):
-        """Epochs until a stopping rule (Stopped propagates; the last checkpoint is then complete)."""
-        engine, settings = self.engine, self.engine.config
-        while not engine.done(self.state):
+        """Generations until a stopping rule; returns its reason (Stopped propagates)."""
+        engine = self.engine
+        while (reason := engine.stop.reason(self.state, self.clock())) is None:
             previous = replace(self.state, seconds=self.clock())  # the run's wall clock, checkpoints included
-            state, generations = self.signals.run(lambda: engine.step(previous),
-                                                  tick=lambda: self.bar.tick(self.clock()))
-            evals_per_s = (state.evaluations - previous.evaluations) / max(state.seconds - previous.seconds, 1e-9)
-            fronts = [engine.front(generation) for generation in generations]  # the last one is the state's
-            entries = [log.generation_entry(generation, models, evals_per_s)
-                       for generation, models in zip(generations, fronts)]
-            # The log first: lines ahead of the checkpoint are rewound on resume, lines missing would stay missing.
-            log.append(self.run_dir, entries)
-            write_checkpoint(self.run_dir, state, self.config, self.digest)
-            self.state = state
-            write_front(self.run_dir, front_document(fronts[-1], settings.r_in, settings.r_out, state.generation))
-            self.bar.epoch(state, entries[-1])
-            self.signals.check()  # a signal that came while writing: the checkpoint is complete now
+            try:
+                state = self.signals.run(lambda: engine.step(previous), tick=self.tick, cancel=engine.live.cancel.set)
+            except Cancelled:  # the time limit came during the generation, which is abandoned
+                continue
+            self.record(replace(state, seconds=self.clock()), previous)
+            self.signals.check()  # a signal that came while writing
+        return reason
 
+    def tick(self):
+        """About once a second during a generation: show the islands' news; past the time limit, cancel it."""
+        seconds = self.clock()
+        self.bar.tick(seconds, self.engine.live.latest())
+        if self.engine.stop.reason(self.state, seconds) is not None:
+            self.engine.live.cancel.set()
 
-def stop_reason(config, state):
-    """Which stopping rule ended the run (SearchConfig, final EngineState)."""
-    if state.generation >= config.generations:
-        return f"{config.generations} generations"
-    if config.time_limit is not None and state.seconds >= config.time_limit:
-        return f"time limit {format_duration(config.time_limit)}"
-    if config.max_evaluations is not None and state.evaluations >= config.max_evaluations:
-        return f"{config.max_evaluations} evaluations"
-    return f"target error {config.target_error}"
+    def record(self, state, previous):
+        """Log, front and (now and then) checkpoint of a completed generation."""
+        evals_per_s = (state.evaluations - previous.evaluations) / max(state.seconds - previous.seconds, 1e-9)
+        models = self.engine.front(state)
+        entry = log.generation_entry(state, models, evals_per_s)
+        log.append(self.run_dir, [entry])  # the log first: lines ahead of the checkpoint are rewound on resume
+        self.state = state
+        if time.monotonic() >= self.next_save:
+            self.save()
+        write_front(self.run_dir, front_document(models, self.engine.config.r_in, self.engine.config.r_out,
+                                                 state.generation))
+        self.bar.generation(state, entry)
+
+    def save(self):
+        """Checkpoint the last complete state unless it is already; returns it (with the run's wall clock)."""
+        self.state = replace(self.state, seconds=self.clock())
+        # A time limit or stop in the middle of a generation adds wall clock (the budget spent) but no generation.
+        if self.saved.generation != self.state.generation or self.state.seconds >= self.saved.seconds + 1.0:
+            begin = time.monotonic()
+            write_checkpoint(self.run_dir, self.state, self.config, self.digest)
+            # Checkpoints take at most ~5 % of the time, however large the state grows.
+            self.next_save = time.monotonic() + max(CHECKPOINT_SECONDS, 20 * (time.monotonic() - begin))
+            self.saved = self.state
+        return self.state
 
 
 def data_digest(train, test):

@@ -1,8 +1,8 @@
 """Stopping a run cleanly on SIGINT/SIGTERM.
 
-Epochs run in a helper thread while the main thread waits, wakes on a stop signal and ends the run from its last
-complete state (checkpointed after every epoch): the epoch under way is abandoned, its island processes are ended,
-nothing is half written.
+Generations run in a helper thread while the main thread waits, wakes on a stop signal and ends the run from its
+last complete state (the runner checkpoints it): the generation under way is cancelled and abandoned, its island
+processes are ended, nothing is half written.
 
 The helper thread blocks SIGINT, and the island processes it starts inherit that: Ctrl-C on a terminal (sent to the
 whole process group) reaches only the main process, so no worker dies with a KeyboardInterrupt traceback. SIGTERM
@@ -13,8 +13,10 @@ import multiprocessing
 import signal
 import threading
 
+from ..search.live import Cancelled
+
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-GRACE_SECONDS = 2.0  # an epoch that fails while the job is being stopped: wait this long for the stop signal
+GRACE_SECONDS = 2.0  # a generation that fails while the job is being stopped: wait this long for the stop signal
 
 
 class Stopped(Exception):
@@ -30,8 +32,9 @@ class Stopped(Exception):
 class StopSignals:
     """Context manager: while active, SIGINT/SIGTERM are recorded instead of raising KeyboardInterrupt or killing.
 
-    `run(function, tick)` calls `function()` in a helper thread and returns its result; it calls `tick()` about
-    once a second meanwhile, and raises Stopped as soon as a signal has been recorded (also before starting).
+    `run(function, tick, cancel)` calls `function()` in a helper thread and returns its result; it calls `tick()`
+    about once a second meanwhile, and as soon as a signal has been recorded (also before starting) it calls
+    `cancel()`, ends the island processes and raises Stopped.
     Outside the main thread (where handlers cannot be installed) signals keep their usual effect.
     """
 
@@ -61,7 +64,7 @@ class StopSignals:
         if self.signum is not None:
             raise Stopped(self.signum)
 
-    def run(self, function, tick=None, tick_seconds=1.0):
+    def run(self, function, tick=None, cancel=None, tick_seconds=1.0):
         self.check()
         outcome = {}
 
@@ -76,26 +79,29 @@ class StopSignals:
                 self._wake.set()
 
         self._wake.clear()
-        worker = threading.Thread(target=target, name="symbolicpot-epoch", daemon=True)
+        worker = threading.Thread(target=target, name="symbolicpot-generation", daemon=True)
         worker.start()
         while worker.is_alive():
             self._wake.wait(tick_seconds)
             self._wake.clear()
             if self.signum is not None:
+                if cancel is not None:
+                    cancel()
                 end_island_processes()
                 raise Stopped(self.signum)
             if tick is not None and worker.is_alive():
                 tick()
         if "error" in outcome:
-            # Workers killed by a scheduler's SIGTERM break the epoch a moment before our own SIGTERM arrives.
-            self._wake.wait(GRACE_SECONDS)
+            if not isinstance(outcome["error"], Cancelled):
+                # Workers killed by a scheduler's SIGTERM break the step a moment before our own SIGTERM arrives.
+                self._wake.wait(GRACE_SECONDS)
             self.check()
             raise outcome["error"]
         return outcome["result"]
 
 
 def end_island_processes():
-    """Kill this process's multiprocessing children: the island workers of the abandoned epoch."""
+    """Kill this process's multiprocessing children: the island workers of the abandoned generation."""
     for child in multiprocessing.active_children():
         child.kill()
     for child in multiprocessing.active_children():

@@ -16,16 +16,19 @@ from distributed.utils import LoopRunner, silence_logging_cmgr, sync
 
 from .executors import SchedulerLost, local_workers
 from .island import Problem, evolve
+from .live import Cancelled, Live
 
 CONNECT_SECONDS = 5.0  # a scheduler that does not answer within this is reported as unreachable
+CANCEL_POLL_SECONDS = 0.5  # how often a step waiting for its tasks looks for a cancellation
 
 
 class DaskExecutor:
     """Islands as Dask tasks on the scheduler `config.scheduler`: "local:N" starts (and at close ends) a local
-    cluster of N single-threaded worker processes; an address such as "tcp://HOST:PORT" uses a running scheduler."""
+    cluster of N single-threaded worker processes; an address such as "tcp://HOST:PORT" uses a running scheduler.
+    Tasks send no news while they run (`live` reports nothing): progress moves with each generation."""
 
     def __init__(self, train, config):
-        self.address = config.scheduler
+        self.address, self.live = config.scheduler, Live()
         n = local_workers(config.scheduler)
         if n is None:
             self._cluster, self._client = None, _connect(self.address)
@@ -40,10 +43,16 @@ class DaskExecutor:
         self._plugin = f"symbolicpot-{uuid.uuid4().hex}"
         self._client.register_plugin(_ProblemPlugin(train, config), name=self._plugin)
 
-    def map(self, islands, generations):
+    def map(self, islands):
         try:
-            futures = self._client.map(_evolve, islands, generations=generations, plugin=self._plugin, pure=False)
+            futures = self._client.map(_evolve, islands, plugin=self._plugin, pure=False)
+            while self._client.status == "running" and not all(future.done() for future in futures):
+                if self.live.cancel.wait(CANCEL_POLL_SECONDS):
+                    self._client.cancel(futures)
+                    raise Cancelled
             return self._client.gather(futures)
+        except Cancelled:
+            raise
         except Exception as error:
             if self._client.status == "running":
                 raise
@@ -95,6 +104,6 @@ class _ProblemPlugin(WorkerPlugin):
         return self._local.problem
 
 
-def _evolve(island, generations, plugin):
+def _evolve(island, plugin):
     """The task: one island's pure step on this worker's Problem."""
-    return evolve(island, get_worker().plugins[plugin].problem(), generations)
+    return evolve(island, get_worker().plugins[plugin].problem())

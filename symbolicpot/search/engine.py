@@ -1,9 +1,10 @@
 """The evolution: islands in parallel, ring migration, the all-time Pareto archive, the front.
 
-The engine advances in epochs: every island evolves `migration_interval` generations (a pure step, see island.py,
-run by an executor: this process, local processes or a Dask cluster, see executors.py), then the driver updates the
-archive generation by generation from the islands' elites and migrates. The same config and seed give the same
-front whatever the executor and number of workers.
+The engine advances a generation at a time: every island evolves one generation (a pure step, see island.py, run
+by an executor: this process, local processes or a Dask cluster, see executors.py), the driver takes the islands'
+elites into the archive, and after every `migration_interval`-th generation migrants travel the ring. Every
+generation is a complete state (a caller checkpoints, reports and stops between any two), and the same config and
+seed give the same front whatever the executor and number of workers.
 """
 from dataclasses import dataclass
 import time
@@ -16,8 +17,9 @@ from ..fitness import DEFAULT_COST_MODEL, CostModel, ErrorWeights, error_metrics
 from ..operators import OperatorConfig
 from .constants import TuningConfig
 from .executors import local_workers, open_executor
-from .island import IslandState, Problem, survivors
+from .island import IslandState, Problem, non_dominated, survivors
 from .pareto import non_dominated_sort
+from .stop import StopRules
 
 
 @dataclass(frozen=True)
@@ -29,11 +31,11 @@ class SearchConfig:
     immigrants: int = 4               # fresh random formulas per island and generation (diversity)
     tournament: int = 2
     generations: int = 30             # per island
-    time_limit: float | None = None   # seconds of wall clock; checked between epochs
+    time_limit: float | None = None   # seconds of wall clock; see Search.done
     max_evaluations: int | None = None
     target_error: float | None = None  # stop once the best standardised training error is this low
-    migration_interval: int = 5       # generations per epoch
-    migrants: int = 2                 # best individuals sent to the next island of the ring each epoch
+    migration_interval: int = 5       # generations between migrations
+    migrants: int = 2                 # best individuals sent to the next island of the ring at a migration
     workers: int = 1                  # local processes running islands without a scheduler (1: this process)
     scheduler: str | None = None      # Dask: "local:N" (a local cluster of N processes) or "tcp://HOST:PORT"
     screen_fraction: float = 0.25     # share of the training configurations constants are tuned on
@@ -67,21 +69,12 @@ class SearchConfig:
 
 @dataclass(frozen=True)
 class EngineState:
-    """The whole search between epochs: islands, the all-time archive and counters."""
+    """The whole search after a generation: islands, the all-time archive and counters."""
     islands: tuple
     archive: tuple = ()
     generation: int = 0
     evaluations: int = 0
     seconds: float = 0.0  # wall clock spent so far (not part of the result)
-
-
-@dataclass(frozen=True)
-class Generation:
-    """The search after one generation of every island (within an epoch; not checkpointed)."""
-    generation: int
-    evaluations: int   # of all islands so far
-    archive: tuple     # the all-time archive after this generation
-    seconds: float     # wall clock so far, interpolated within the epoch by evaluations (see Search.step)
 
 
 @dataclass(frozen=True)
@@ -97,7 +90,10 @@ class FrontModel:
 
 
 class Search:
-    """Runs a search epoch by epoch (so a caller can checkpoint, report progress and stop between epochs)."""
+    """Runs a search generation by generation (so a caller can checkpoint, report progress and stop in between).
+
+    `live` (search.live.Live) carries news of the generation under way and cancels it (Cancelled, from `step`).
+    """
 
     def __init__(self, train, config, test=None):
         self.train, self.config, self.test = train, config, test
@@ -105,6 +101,8 @@ class Search:
         self._test = Evaluator(test, Cutoff(config.r_in, config.r_out)) if test is not None else None
         self._metrics = {}  # model text -> (train, test) error metrics: archived models persist across generations
         self._executor = open_executor(self._problem, train, config)
+        self.live = self._executor.live
+        self.stop = StopRules.of(config)
 
     def initial_state(self):
         streams = np.random.SeedSequence(self.config.seed).spawn(self.config.islands)
@@ -112,40 +110,25 @@ class Search:
                                  for s in streams))
 
     def step(self, state):
-        """One epoch: every island evolves, the archive takes in the islands' elites generation by generation, then
-        migrants travel the ring. Returns (the new EngineState, a Generation for each generation of the epoch).
-
-        The wall clock of a generation is interpolated: the epoch's seconds in proportion to the evaluations done
-        (the islands run their generations side by side, and evaluations are most of the work).
-        """
+        """The EngineState one generation later: every island evolves a generation, the archive takes in their
+        elites, and after every `migration_interval`-th generation migrants travel the ring. `seconds` grows by the
+        wall clock of the step."""
         start = time.perf_counter()
-        n = min(self.config.migration_interval, self.config.generations - state.generation)
-        islands, reports = zip(*self._executor.map(state.islands, n))
-        archives, evaluations, archive = [], [], state.archive
-        for same_generation in zip(*reports):  # every island's report of one generation
-            elites = [ind for report in same_generation for ind in report.elites]
-            archive = tuple(pareto_archive(list(archive) + elites))
-            archives.append(archive)
-            evaluations.append(sum(report.evaluations for report in same_generation))
-        islands = migrate(list(islands), self.config.migrants, self.config.population)
-        seconds = time.perf_counter() - start
-        done = max(evaluations[-1] - state.evaluations, 1)
-        generations = [Generation(state.generation + g + 1, evaluations[g], archives[g],
-                                  state.seconds + seconds * (evaluations[g] - state.evaluations) / done)
-                       for g in range(n)]
-        last = generations[-1]
-        return EngineState(tuple(islands), last.archive, last.generation, last.evaluations, last.seconds), generations
+        self.live.start()
+        islands = self._executor.map(state.islands)
+        elites = [ind for island in islands for ind in non_dominated(list(island.population))]
+        generation = state.generation + 1
+        if generation % self.config.migration_interval == 0:
+            islands = migrate(list(islands), self.config.migrants, self.config.population)
+        return EngineState(tuple(islands), tuple(pareto_archive(list(state.archive) + elites)), generation,
+                           sum(island.evaluations for island in islands),
+                           state.seconds + time.perf_counter() - start)
 
     def done(self, state):
-        config = self.config
-        return (state.generation >= config.generations
-                or (config.time_limit is not None and state.seconds >= config.time_limit)
-                or (config.max_evaluations is not None and state.evaluations >= config.max_evaluations)
-                or (config.target_error is not None and bool(state.archive)
-                    and min(ind.error for ind in state.archive) <= config.target_error))
+        return self.stop.reason(state) is not None
 
     def front(self, state):
-        """The archive of `state` (an EngineState or a Generation) as FrontModels, lowest error first, with train (and
+        """The archive of `state` (an EngineState) as FrontModels, lowest error first, with train (and
         test) error metrics (computed once per model)."""
         models = []
         for ind in sorted(state.archive, key=lambda ind: ind.objectives):
@@ -178,12 +161,12 @@ def valid_metrics(prediction, dataset):
 def search(train, config, test=None, progress=None):
     """Run a whole search on `train` (a Dataset) and return its front (list of FrontModel).
 
-    `progress(state)` is called after every epoch.
+    `progress(state)` is called after every generation.
     """
     with Search(train, config, test) as engine:
         state = engine.initial_state()
         while not engine.done(state):
-            state, _ = engine.step(state)
+            state = engine.step(state)
             if progress:
                 progress(state)
         return engine.front(state)

@@ -1,15 +1,16 @@
 """Where island steps run: in this process, in a local process pool, or as tasks on a Dask cluster.
 
-Every executor has the same small interface: `map(islands, generations)` returns what the pure step
-`island.evolve` returns for each island (the island after the step and its generation reports, in the order given),
-and `close()` releases its processes or connections. The engine keeps migration and the archive to itself, and
-since a step is pure the front does not depend on the executor.
+Every executor has the same small interface: `map(islands)` returns the islands one generation later (what the
+pure step `island.evolve` returns for each, in the order given), `live` (a live.Live) carries the news of the
+steps under way and cancels them, and `close()` releases processes or connections. The engine keeps migration and
+the archive to itself, and since a step is pure the front does not depend on the executor.
 """
 from concurrent.futures import ProcessPoolExecutor
 import multiprocessing
 import re
 
 from .island import Problem, evolve
+from .live import Live
 
 
 class SchedulerLost(ConnectionError):
@@ -47,10 +48,10 @@ class InProcess:
     """Islands one after the other in this process."""
 
     def __init__(self, problem):
-        self.problem = problem
+        self.problem, self.live = problem, Live()
 
-    def map(self, islands, generations):
-        return [evolve(island, self.problem, generations) for island in islands]
+    def map(self, islands):
+        return [evolve(island, self.problem, self.live.reporter(k)) for k, island in enumerate(islands)]
 
     def close(self):
         pass
@@ -60,23 +61,24 @@ class ProcessPool:
     """Islands in `workers` local processes (spawned), each holding its own Problem built from the data once."""
 
     def __init__(self, train, config, workers):
-        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_start_worker, initargs=(train, config))
+        context = multiprocessing.get_context("spawn")
+        self.live = Live(context.Queue(), context.Event())
+        self._pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
+                                         initargs=(train, config, self.live.news, self.live.cancel))
 
-    def map(self, islands, generations):
-        return list(self._pool.map(_evolve_in_worker, islands, [generations] * len(islands)))
+    def map(self, islands):
+        return list(self._pool.map(_evolve_in_worker, range(len(islands)), islands))
 
     def close(self):
-        self._pool.shutdown()
+        self._pool.shutdown(cancel_futures=True)
 
 
-_WORKER_PROBLEM = None
+_WORKER = {}
 
 
-def _start_worker(train, config):
-    global _WORKER_PROBLEM
-    _WORKER_PROBLEM = Problem(train, config)
+def _start_worker(train, config, news, cancel):
+    _WORKER.update(problem=Problem(train, config), live=Live(news, cancel))
 
 
-def _evolve_in_worker(island, generations):
-    return evolve(island, _WORKER_PROBLEM, generations)
+def _evolve_in_worker(k, island):
+    return evolve(island, _WORKER["problem"], _WORKER["live"].reporter(k))

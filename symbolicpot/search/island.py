@@ -1,4 +1,4 @@
-"""One island of the evolution as a pure step: (island state, problem) -> (new island state, generation reports).
+"""One island of the evolution as a pure step: (island state, problem) -> the island one generation later.
 
 Nothing here reads a clock or a global random state, so a step gives the same result in any process, in any
 order, on any machine with the same floating point: the engine may run islands in a process pool (or, later, on
@@ -62,14 +62,6 @@ class IslandState:
     tuned: dict = field(default_factory=dict)  # structural hash -> [screening objective, T's constants, c_k, b]
 
 
-@dataclass(frozen=True)
-class GenerationReport:
-    """What an island step reports of one of its generations (never checkpointed): the island's evaluations so far
-    and its elites, the individuals of its population then that no other dominates by `Individual.objectives`."""
-    evaluations: int
-    elites: tuple
-
-
 class Problem:
     """What an island needs to score formulas: the training data (a screening subset for tuning) and settings."""
 
@@ -108,31 +100,36 @@ class Problem:
         return Individual(term, coefficients, shift, float(error), self.config.cost.cost(term), node_count(term), age)
 
 
-def evolve(state, problem, generations):
-    """(the island after `generations` more generations, a GenerationReport of each of them); the first step also
-    draws the initial population."""
+def evolve(state, problem, watch=None):
+    """The island after one more generation (the first step also draws the initial population).
+
+    `watch(evaluations, error)`, if given, is called after every scored candidate with the island's evaluations so
+    far and the candidate's error (None if invalid); it may raise to abandon the step (see live.py).
+    """
     config = problem.config
     rng = np.random.default_rng()
     rng.bit_generator.state = state.rng_state
     tuned = dict(state.tuned)
     start = problem.evaluations
-    population = list(state.population) or _initial_population(rng, problem, tuned)
-    reports = []
-    for _ in range(generations):
-        rank, crowding = rank_and_crowding(np.array([ind.selection_objectives for ind in population]))
-        children = []
-        for _ in range(config.population):
-            parents = [population[_tournament(rng, rank, crowding, config.tournament)] for _ in range(2)]
-            term = vary(rng, [parent.term for parent in parents], config.operators)
-            children.append(problem.score(term, rng, tuned, max(parent.age for parent in parents)))
-        immigrants = [problem.score(t, rng, tuned) for t in ramped_half_and_half(rng, config.operators,
-                                                                                   config.immigrants)]
-        population = [replace(ind, age=ind.age + 1)
-                      for ind in survivors(population + children + immigrants, config.population)]
-        reports.append(GenerationReport(state.evaluations + problem.evaluations - start,
-                                        tuple(non_dominated(population))))
-    return (IslandState(tuple(population), rng.bit_generator.state, state.generation + generations,
-                        state.evaluations + problem.evaluations - start, tuned), tuple(reports))
+
+    def score(term, age=0):
+        individual = problem.score(term, rng, tuned, age)
+        if watch is not None:
+            watch(state.evaluations + problem.evaluations - start, None if individual is None else individual.error)
+        return individual
+
+    population = list(state.population) or _initial_population(rng, problem, score)
+    rank, crowding = rank_and_crowding(np.array([ind.selection_objectives for ind in population]))
+    children = []
+    for _ in range(config.population):
+        parents = [population[_tournament(rng, rank, crowding, config.tournament)] for _ in range(2)]
+        term = vary(rng, [parent.term for parent in parents], config.operators)
+        children.append(score(term, max(parent.age for parent in parents)))
+    immigrants = [score(t) for t in ramped_half_and_half(rng, config.operators, config.immigrants)]
+    population = [replace(ind, age=ind.age + 1)
+                  for ind in survivors(population + children + immigrants, config.population)]
+    return IslandState(tuple(population), rng.bit_generator.state, state.generation + 1,
+                       state.evaluations + problem.evaluations - start, tuned)
 
 
 def non_dominated(individuals):
@@ -154,16 +151,16 @@ def survivors(candidates, n):
     return [unique[i] for i in sorted(keep)]
 
 
-def _initial_population(rng, problem, tuned):
+def _initial_population(rng, problem, score):
     """Seeds (given formulas) plus random formulas by ramped half-and-half, redrawn until enough are valid."""
     config = problem.config
-    population = [problem.score(t, rng, tuned) for t in seed_formulas(config.seeds, config.operators)]
+    population = [score(t) for t in seed_formulas(config.seeds, config.operators)]
     for _ in range(20):
         valid = [ind for ind in population if ind is not None]
         if len(valid) >= config.population:
             break
-        population = valid + [problem.score(t, rng, tuned)
-                              for t in ramped_half_and_half(rng, config.operators, config.population - len(valid))]
+        population = valid + [score(t) for t in ramped_half_and_half(rng, config.operators,
+                                                                      config.population - len(valid))]
     return survivors(population, config.population)
 
 

@@ -75,6 +75,19 @@ def test_a_known_structure_is_tuned_again_from_other_constants_and_keeps_its_bes
     assert problem.score(invalid_start, rng, tuned) == best and problem.evaluations > evaluations + 2
 
 
+def test_the_tuning_cache_keeps_the_structures_used_last(copper):
+    train, _ = copper
+    problem, rng = Problem(train, small(tuning=TuningConfig(polish_evaluations=5, cma_evaluations=0,
+                                                           cache_size=2))), np.random.default_rng(0)
+    first, second, third = map(parse_expression, ("sum(r^-6)", "sum(r^-9)^0.5", "sum(r^-9) + sum(r^-6)"))
+    tuned = {}
+    kept = problem.score(first, rng, tuned)
+    problem.score(second, rng, tuned)
+    problem.score(kept.term, rng, tuned)  # used again: now the most recent
+    problem.score(third, rng, tuned)      # one too many: the least recently used (second) goes
+    assert list(tuned) == [structural_hash(t) for t in (first, third)]
+
+
 def fingerprint(front):
     return [(m.formula, m.error, m.cost, m.complexity) for m in front]
 

@@ -77,6 +77,7 @@ DOCS = {
     "cma_evaluations": "CMA-ES budget (constant vectors) for formulas with a constant exponent; 0: never",
     "cma_popsize": "constant vectors per CMA-ES generation",
     "cma_sigma": "CMA-ES initial step, relative to each constant",
+    "cache_size": "structures whose best tuning an island remembers (least recently used forgotten first)",
 }
 ENGINE_SECTIONS = {"operators": OperatorConfig, "weights": ErrorWeights, "tuning": TuningConfig}
 

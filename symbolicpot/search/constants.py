@@ -34,10 +34,13 @@ class TuningConfig:
     cma_evaluations: int = 240   # CMA-ES budget (constant vectors) for formulas with a constant exponent; 0: never
     cma_popsize: int = 12        # constant vectors per CMA-ES generation, evaluated in one batched call
     cma_sigma: float = 0.1       # CMA-ES initial step, relative to each constant
+    cache_size: int = 4096       # structures whose best tuning an island remembers (least recently used go first)
 
     def __post_init__(self):
         if self.polish not in ("lm", "cg"):
             raise ValueError(f"TuningConfig.polish: must be 'lm' or 'cg', got {self.polish!r}")
+        if not isinstance(self.cache_size, int) or isinstance(self.cache_size, bool) or self.cache_size < 1:
+            raise ValueError(f"TuningConfig.cache_size: must be an integer >= 1, got {self.cache_size!r}")
         for name in ("polish_evaluations", "cma_evaluations", "cma_popsize"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:

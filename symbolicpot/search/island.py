@@ -84,15 +84,20 @@ class Problem:
         `tuned` keeps the best tuning of each structure. A term with the constants of its structure's best tuning
         reuses it; a term of a known structure with other constants (after a constant mutation, say) is tuned again
         from them and the better tuning kept: a fresh start of the local search that never loses what was found.
+        The cache holds the `cache_size` structures used last (its order is the order of last use; part of the
+        island's state, so the bound keeps checkpoints and the states sent to workers small).
         """
         key, values = structural_hash(term), constants(term)
-        n, best = len(values), tuned.get(key)
+        n, best = len(values), tuned.pop(key, None)
         if best is None or best[1:n + 1] != values:
             result = tune(self.screen, self.screen_residuals, term, rng, self.config.tuning)
             if result is not None and (best is None or result.objective < best[0]):
-                best = tuned[key] = [result.objective, *constants(result.term), *result.coefficients, result.shift]
-            if best is None:
-                return None
+                best = [result.objective, *constants(result.term), *result.coefficients, result.shift]
+        if best is None:
+            return None
+        tuned[key] = best
+        if len(tuned) > self.config.tuning.cache_size:
+            del tuned[next(iter(tuned))]  # the least recently used
         term, coefficients, shift = with_constants(term, best[1:n + 1]), best[n + 1:-1], best[-1]
         error = np.sqrt(self.train_residuals.objective(self.train(linear_model(term, coefficients, shift))))
         if not np.isfinite(error):  # invalid on the training data, or so far off that Σ r² overflows

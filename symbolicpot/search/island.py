@@ -5,6 +5,7 @@ order, on any machine with the same floating point: the engine may run islands i
 a cluster) and the front stays the same.
 """
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -46,9 +47,9 @@ class Individual:
         Schmidt & Lipson 2011), so young formulas are not eliminated by old, well-tuned ones before they mature."""
         return (self.error, float(self.complexity), float(self.age))
 
-    @property
+    @cached_property
     def key(self):
-        """Identity for duplicate elimination: the model's exact text."""
+        """Identity for duplicate elimination: the model's exact text (formatted once)."""
         return format_expression(self.model)
 
 

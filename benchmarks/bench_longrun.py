@@ -125,14 +125,17 @@ def checkpoint_generation(run_dir):
 
 
 def run_evolve(data, run_dir, time_limit, sigterm_after, deadline):
-    """Run `evolve` on `data` into `run_dir`; returns (exit code, wall s, stderr segments, stopped by harness).
+    """Run `evolve` on `data` into `run_dir`; returns (exit code, wall s, stderr segments, stopped by harness). It
+    runs in run_dir's parent folder, so that `python -m symbolicpot` imports the installed package (the one this
+    report names), not a checkout in the working directory.
 
     SIGTERM goes to the evolve process at `sigterm_after` s (if not None) and, from the harness, at `deadline` s;
     its whole session is killed KILL_AFTER_SIGTERM s after the harness's SIGTERM."""
     command = [sys.executable, "-m", "symbolicpot", "evolve", "--data", str(data), "--out", str(run_dir),
                "--time-limit", f"{time_limit:g}", "--progress", "on", "--generations", "1000000"]
     start = time.monotonic()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    process = subprocess.Popen(command, cwd=run_dir.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               start_new_session=True)
     watcher = StderrWatcher(process.stderr, start)
     watcher.start()
 
@@ -160,7 +163,7 @@ def run_evolve(data, run_dir, time_limit, sigterm_after, deadline):
 
 def make_data(args):
     """(path, atoms) of the data set: --data, or label_copper's set for --atoms/--seed (made if missing)."""
-    path = args.data or label_copper.default_path(args.atoms, args.seed)
+    path = (args.data or label_copper.default_path(args.atoms, args.seed)).resolve()
     if not path.exists():
         print(f"making {path} with label_copper ...", file=sys.stderr, flush=True)
         label_copper.label_copper(args.atoms, args.seed, path)
@@ -185,7 +188,8 @@ def main(argv=None):
     print(describe(), file=sys.stderr, flush=True)
     data, atoms = make_data(args)
     with tempfile.TemporaryDirectory(prefix="bench_longrun_") as scratch:
-        run_dir = args.keep or Path(scratch) / "run"
+        run_dir = (args.keep or Path(scratch) / "run").resolve()
+        run_dir.parent.mkdir(parents=True, exist_ok=True)
         deadline = time_limit + allowed_overshoot(time_limit) + args.grace
         print(f"evolve on {data} ({atoms} atoms), time limit {time_limit:g} s, into {run_dir} ...", file=sys.stderr,
               flush=True)

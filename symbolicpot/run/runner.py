@@ -102,6 +102,7 @@ def execute(run_dir, config, checkpoint=None, progress=None):
 
     `progress`: True/False forces the live line on or off (default: on when stderr is a terminal).
     """
+    started = time.monotonic()  # the run's wall clock counts start-up too: a time limit is the job's
     run_dir = Path(run_dir)
     remove_stale_temporaries(run_dir)
     compile_kernels(announce)  # once here, not in every worker; a stop meanwhile loses nothing
@@ -120,7 +121,7 @@ def execute(run_dir, config, checkpoint=None, progress=None):
             models = engine.front(state) if state.archive else []
             write_front(run_dir, front_document(models, settings.r_in, settings.r_out, state.generation))
             bar = Progress(engine.stop, settings.generations, state, progress)
-            session = _Session(engine, state, run_dir, config, digest, signals, bar)
+            session = _Session(engine, state, run_dir, config, digest, signals, bar, started)
             try:
                 reason = session.run()
                 status = 0
@@ -141,10 +142,10 @@ class _Session:
     """The generation loop of one session; `state` is always the last complete state (checkpointed when the
     session ends, see save)."""
 
-    def __init__(self, engine, state, run_dir, config, digest, signals, bar):
+    def __init__(self, engine, state, run_dir, config, digest, signals, bar, started):
         self.engine, self.state, self.run_dir, self.config, self.digest = engine, state, run_dir, config, digest
         self.signals, self.bar = signals, bar
-        self.start, self.seconds_before = time.monotonic(), state.seconds
+        self.start, self.seconds_before = started, state.seconds
         self.saved, self.next_save = state, time.monotonic() + CHECKPOINT_SECONDS
 
     def clock(self):

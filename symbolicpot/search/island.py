@@ -10,7 +10,7 @@ from functools import cached_property
 import numpy as np
 
 from ..data import Dataset
-from ..evaluate import Cutoff, Evaluator
+from ..evaluate import Cutoff, EvaluationCounter, Evaluator
 from ..expr import constants, format_expression, node_count, structural_hash, with_constants
 from ..fitness import Residuals
 from ..operators import ramped_half_and_half, seed_formulas, vary
@@ -68,16 +68,16 @@ class Problem:
 
     def __init__(self, train: Dataset, config):
         self.config = config
-        cutoff = Cutoff(config.r_in, config.r_out)
+        cutoff, self.counter = Cutoff(config.r_in, config.r_out), EvaluationCounter()
         n_screen = max(1, min(train.n_configs, round(config.screen_fraction * train.n_configs)))
         screen = train.subset(np.linspace(0, train.n_configs - 1, n_screen).round().astype(int))
-        self.train, self.screen = Evaluator(train, cutoff), Evaluator(screen, cutoff)
+        self.train, self.screen = Evaluator(train, cutoff, self.counter), Evaluator(screen, cutoff, self.counter)
         self.train_residuals, self.screen_residuals = Residuals(train, config.weights), Residuals(screen, config.weights)
 
     @property
     def evaluations(self):
-        """Evaluator calls so far (a batched call of M constant vectors counts M)."""
-        return self.train.calls + self.screen.calls
+        """Formula evaluations so far (a batched call of M constant vectors counts M)."""
+        return self.counter.count
 
     def score(self, term, rng, tuned, age=0):
         """The Individual of `term` after constant tuning, or None.
@@ -109,8 +109,9 @@ class Problem:
 def evolve(state, problem, watch=None):
     """The island after one more generation (the first step also draws the initial population).
 
-    `watch(evaluations, error)`, if given, is called after every scored candidate with the island's evaluations so
-    far and the candidate's error (None if invalid); it may raise to abandon the step (see live.py).
+    `watch(evaluations, error=None)`, if given, is called after every formula evaluation with the island's
+    evaluations so far, and after every scored candidate with its error too (None if invalid); it may raise to
+    abandon the step (see live.py).
     """
     config = problem.config
     rng = np.random.default_rng()
@@ -118,24 +119,30 @@ def evolve(state, problem, watch=None):
     tuned = dict(state.tuned)
     start = problem.evaluations
 
+    def evaluations():
+        return state.evaluations + problem.evaluations - start
+
     def score(term, age=0):
         individual = problem.score(term, rng, tuned, age)
         if watch is not None:
-            watch(state.evaluations + problem.evaluations - start, None if individual is None else individual.error)
+            watch(evaluations(), None if individual is None else individual.error)
         return individual
 
-    population = list(state.population) or _initial_population(rng, problem, score)
-    rank, crowding = rank_and_crowding(np.array([ind.selection_objectives for ind in population]))
-    children = []
-    for _ in range(config.population):
-        parents = [population[_tournament(rng, rank, crowding, config.tournament)] for _ in range(2)]
-        term = vary(rng, [parent.term for parent in parents], config.operators)
-        children.append(score(term, max(parent.age for parent in parents)))
-    immigrants = [score(t) for t in ramped_half_and_half(rng, config.operators, config.immigrants)]
+    problem.counter.hook = None if watch is None else lambda count: watch(evaluations())
+    try:
+        population = list(state.population) or _initial_population(rng, problem, score)
+        rank, crowding = rank_and_crowding(np.array([ind.selection_objectives for ind in population]))
+        children = []
+        for _ in range(config.population):
+            parents = [population[_tournament(rng, rank, crowding, config.tournament)] for _ in range(2)]
+            term = vary(rng, [parent.term for parent in parents], config.operators)
+            children.append(score(term, max(parent.age for parent in parents)))
+        immigrants = [score(t) for t in ramped_half_and_half(rng, config.operators, config.immigrants)]
+    finally:
+        problem.counter.hook = None
     population = [replace(ind, age=ind.age + 1)
                   for ind in survivors(population + children + immigrants, config.population)]
-    return IslandState(tuple(population), rng.bit_generator.state, state.generation + 1,
-                       state.evaluations + problem.evaluations - start, tuned)
+    return IslandState(tuple(population), rng.bit_generator.state, state.generation + 1, evaluations(), tuned)
 
 
 def non_dominated(individuals):

@@ -19,15 +19,15 @@ class Cancelled(Exception):
 
 
 class Reporter:
-    """The island step's side: `reporter(evaluations, error)` after every scored candidate (error None for an
-    invalid one) posts (island, evaluations, best error of the step) now and then, and raises Cancelled once the
-    driver has cancelled."""
+    """The island step's side: `reporter(evaluations)` after every formula evaluation and `reporter(evaluations,
+    error)` after every scored candidate (error None for an invalid one) post (island, evaluations, best error of
+    the step) now and then, and raise Cancelled once the driver has cancelled."""
 
     def __init__(self, news, cancel, island):
         self.news, self.cancel, self.island = news, cancel, island
         self.best, self.posted = math.inf, -math.inf
 
-    def __call__(self, evaluations, error):
+    def __call__(self, evaluations, error=None):
         if self.cancel.is_set():
             raise Cancelled
         if error is not None and error < self.best:

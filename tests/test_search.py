@@ -9,7 +9,7 @@ from symbolicpot.fitness import Residuals, error_metrics
 from symbolicpot.operators import OperatorConfig
 from symbolicpot.search.engine import Search, SearchConfig, search
 from symbolicpot.search.constants import TuningConfig, linear_model, linear_parts, tune
-from symbolicpot.search.island import Problem
+from symbolicpot.search.island import Problem, screening_configs
 
 SUTTON_CHEN = "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"
 TUNING = TuningConfig(polish_evaluations=30, cma_evaluations=96, cma_popsize=8)  # the budget of rediscover.py
@@ -86,6 +86,15 @@ def test_the_tuning_cache_keeps_the_structures_used_last(copper):
     problem.score(kept.term, rng, tuned)  # used again: now the most recent
     problem.score(third, rng, tuned)      # one too many: the least recently used (second) goes
     assert list(tuned) == [structural_hash(t) for t in (first, third)]
+
+
+def test_constants_are_tuned_on_a_share_of_the_data_capped_by_an_atom_budget():
+    data = load(example_path("sutton_chen"))  # 4 temperatures (groups) x 10 snapshots of 32 atoms
+    assert len(screening_configs(data, 0.25, 2000)) == 10  # small data: the share decides
+    picked = screening_configs(data, 1.0, 300)
+    assert data.n_atoms[picked].sum() <= 300 and len(picked) == 300 // 32  # large data: the budget decides
+    assert set(data.group[picked]) == set(range(4))  # spread over every group
+    assert len(screening_configs(data, 1.0, 1)) == 1  # at least one configuration
 
 
 def fingerprint(front):

@@ -150,6 +150,8 @@ SECTIONS = {
                                  "island up to the CPU cores (the front depends on neither)", minimum=0),
         Key("screen_fraction", "number", _SEARCH_DEFAULTS.screen_fraction,
             "share of the training configurations constants are tuned on", minimum=0.0, exclusive=True),
+        Key("screen_atoms", "int", _SEARCH_DEFAULTS.screen_atoms,
+            "at most this many atoms of them (tuning then costs the same however large the data)", minimum=1),
         Key("seeds", "formulas", [], 'formulas placed in every initial population, e.g. ["sum(r^-6)"]'),
     ),
     "parallel": (
@@ -176,6 +178,7 @@ _SEARCH_FIELDS = {"seed": "seed", "islands": "[search] islands", "population": "
                   "max_evaluations": "[stop] evaluations", "target_error": "[stop] target_error",
                   "migration_interval": "[search] migration_interval", "migrants": "[search] migrants",
                   "workers": "[search] workers", "screen_fraction": "[search] screen_fraction",
+                  "screen_atoms": "[search] screen_atoms",
                   "r_in": "[cutoff] r_in", "r_out": "[cutoff] r_out", "seeds": "[search] seeds",
                   "scheduler": "[parallel] scheduler"}
 
@@ -245,7 +248,7 @@ def search_config(resolved, where="config"):
             migration_interval=search["migration_interval"], migrants=search["migrants"],
             workers=search["workers"] or automatic_workers(search["islands"]),
             scheduler=resolved["parallel"]["scheduler"],
-            screen_fraction=float(search["screen_fraction"]),
+            screen_fraction=float(search["screen_fraction"]), screen_atoms=search["screen_atoms"],
             r_in=float(resolved["cutoff"]["r_in"]), r_out=float(resolved["cutoff"]["r_out"]),
             seeds=tuple(search["seeds"]), cost=CostModel.from_dict(resolved["cost"]),
             **{section: cls(**resolved[section]) for section, cls in ENGINE_SECTIONS.items()})

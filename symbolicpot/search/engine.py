@@ -38,7 +38,8 @@ class SearchConfig:
     migrants: int = 2                 # best individuals sent to the next island of the ring at a migration
     workers: int = 1                  # local processes running islands without a scheduler (1: this process)
     scheduler: str | None = None      # Dask: "local:N" (a local cluster of N processes) or "tcp://HOST:PORT"
-    screen_fraction: float = 0.25     # share of the training configurations constants are tuned on
+    screen_fraction: float = 0.25     # share of the training configurations constants are tuned on ...
+    screen_atoms: int = 2000          # ... at most this many atoms of them (so tuning costs the same on any data size)
     r_in: float = 3.0                 # Å, smooth cutoff
     r_out: float = 5.0
     seeds: tuple[str, ...] = ()       # formulas (text) placed in every island's initial population
@@ -56,6 +57,8 @@ class SearchConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"SearchConfig.{name}: must be an integer >= 0, got {value!r}")
+        if not isinstance(self.screen_atoms, int) or isinstance(self.screen_atoms, bool) or self.screen_atoms < 1:
+            raise ValueError(f"SearchConfig.screen_atoms: must be an integer >= 1, got {self.screen_atoms!r}")
         if not 0.0 < self.screen_fraction <= 1.0:
             raise ValueError(f"SearchConfig.screen_fraction: must lie in (0, 1], got {self.screen_fraction!r}")
         Cutoff(self.r_in, self.r_out)  # raises for bad radii

@@ -69,8 +69,7 @@ class Problem:
     def __init__(self, train: Dataset, config):
         self.config = config
         cutoff, self.counter = Cutoff(config.r_in, config.r_out), EvaluationCounter()
-        n_screen = max(1, min(train.n_configs, round(config.screen_fraction * train.n_configs)))
-        screen = train.subset(np.linspace(0, train.n_configs - 1, n_screen).round().astype(int))
+        screen = train.subset(screening_configs(train, config.screen_fraction, config.screen_atoms))
         self.train, self.screen = Evaluator(train, cutoff, self.counter), Evaluator(screen, cutoff, self.counter)
         self.train_residuals, self.screen_residuals = Residuals(train, config.weights), Residuals(screen, config.weights)
 
@@ -104,6 +103,17 @@ class Problem:
         if not np.isfinite(error):  # invalid on the training data, or so far off that Σ r² overflows
             return None
         return Individual(term, coefficients, shift, float(error), self.config.cost.cost(term), node_count(term), age)
+
+
+def screening_configs(train, fraction, max_atoms):
+    """Indices of the configurations constants are tuned on: `fraction` of them, at most `max_atoms` atoms (at least
+    one configuration), spread evenly over the data set's order (and so over its groups, which lie in order)."""
+    def evenly(n):
+        return np.linspace(0, train.n_configs - 1, n).round().astype(int)
+    n = max(1, min(train.n_configs, round(fraction * train.n_configs)))
+    while n > 1 and train.n_atoms[evenly(n)].sum() > max_atoms:
+        n = max(1, min(n - 1, int(n * max_atoms / train.n_atoms[evenly(n)].sum())))
+    return evenly(n)
 
 
 def evolve(state, problem, watch=None):

@@ -118,6 +118,29 @@ def test_sigterm_between_migrations_keeps_every_completed_generation(tmp_path):
     assert (run / "front.json").read_text() == (reference_run / "front.json").read_text()
 
 
+def test_island_workers_end_when_evolve_is_killed(tmp_path, reference):
+    """SIGKILL to evolve alone (not its process group): its island processes notice and end (within a second; the
+    deadline here only bounds a hang)."""
+    config, _, _ = reference
+    run = tmp_path / "run"
+    process = start(config, "--out", run, "--workers", 2)
+    wait_for_generation(run, 1, process)
+    session = os.getsid(process.pid)
+    os.kill(process.pid, signal.SIGKILL)
+    process.communicate()
+    deadline = time.monotonic() + 30
+    while session_processes(session) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not session_processes(session)
+
+
+def session_processes(session):
+    """Process ids of the live processes in `session` (zombies excluded)."""
+    listing = subprocess.run(["ps", "-e", "-o", "pid=,sid=,stat="], capture_output=True, text=True).stdout.split("\n")
+    return [int(pid) for pid, sid, stat in (line.split() for line in listing if line.strip())
+            if int(sid) == session and not stat.startswith("Z")]
+
+
 def test_front_json_is_identical_for_two_runs_with_the_same_config_and_seed(tmp_path, reference):
     config, reference_run, _ = reference
     status, _, err = finish(start(config, "--out", tmp_path / "again"))

@@ -7,7 +7,10 @@ the archive to itself, and since a step is pure the front does not depend on the
 """
 from concurrent.futures import ProcessPoolExecutor
 import multiprocessing
+import os
 import re
+import threading
+import time
 
 from .island import Problem, evolve
 from .live import Live
@@ -77,7 +80,15 @@ _WORKER = {}
 
 
 def _start_worker(train, config, news, cancel):
+    threading.Thread(target=_exit_with_driver, args=(os.getppid(),), daemon=True).start()
     _WORKER.update(problem=Problem(train, config), live=Live(news, cancel))
+
+
+def _exit_with_driver(driver):
+    """End this worker within a second of its driver's death (a SIGKILLed evolve leaves no busy or idle workers)."""
+    while os.getppid() == driver:
+        time.sleep(1.0)
+    os._exit(1)
 
 
 def _evolve_in_worker(k, island):

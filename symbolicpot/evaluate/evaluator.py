@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 
 import numpy as np
+from ase.units import GPa
 
 from ..data import build_neighbours
 from ..data.neighbours import structure_neighbours
@@ -10,7 +11,7 @@ from ..expr.tree import constants
 from . import kernels
 from .cutoff import Cutoff
 
-EV_PER_A3_IN_GPA = 160.21766208
+EV_PER_A3_IN_GPA = 1.0 / GPa  # 160.21766208 (ASE's CODATA 2014 units, as every reader here)
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ def test_plots_are_written(capsys, run_dir, tmp_path):
     assert front(capsys, run_dir, "--parity", parity)[0] == 2
 
 
-def test_a_run_before_its_first_epoch_and_a_missing_run(capsys, tmp_path):
+def test_a_run_before_its_first_generation_and_a_missing_run(capsys, tmp_path):
     write_front(tmp_path, front_document([], 3.0, 5.0, 0))
     status, out, _ = front(capsys, tmp_path)
     assert status == 0 and "0 models" in out and "first epoch has not finished" in out
@@ -81,3 +81,26 @@ def test_display_snaps_exponents_only():
     # r^-9.0004 is shown as r^-9; the offset 7.00008 inside a term scaled by 1e5 stays (rounding it moves E by eV).
     assert display_formula("2*sum(r^-9.0004) + 1") == "2*sum(r^(-9)) + 1"
     assert display_formula("100000*(sum(r^-6) + 7.00008) + -700000") == "100000*sum(r^(-6)) + 8.0"
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: d["models"][0].update(cost=None), "models[0].cost: expected a number, got null"),
+    (lambda d: d["models"][0].update(formula=3), "models[0].formula: expected formula text, got 3"),
+    (lambda d: d["models"][0].update(train="small"), 'models[0].train: expected an object of error metrics'),
+    (lambda d: d["models"][0].update(train=[1, 2]), "models[0].train: expected an object of error metrics"),
+    (lambda d: d.pop("generation"), "generation: missing"),
+    (lambda d: d.pop("r_in"), "r_in: missing"),
+    (lambda d: d.update(models={}), "models: expected a list, got an object"),
+])
+def test_a_damaged_front_is_one_line_naming_the_file_and_field(capsys, run_dir, tmp_path, damage, message):
+    """front and export read front.json through one schema check (hand-edited or damaged files)."""
+    damaged = tmp_path / "run"
+    shutil.copytree(run_dir, damaged)
+    document = json.loads((damaged / "front.json").read_text())
+    damage(document)
+    (damaged / "front.json").write_text(json.dumps(document))
+    for argv in (["front", damaged, "--json"], ["export", damaged, "--pick", 0, "--format", "json",
+                                                 "--out", tmp_path / "out"]):
+        assert main(list(map(str, argv))) == 2
+        err = capsys.readouterr().err
+        assert f"{damaged / 'front.json'}: {message}" in err and "Traceback" not in err

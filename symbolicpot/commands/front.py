@@ -31,7 +31,7 @@ def run(args):
         raise ValueError("--parity needs --pick N (the model to plot)")
     if args.pick is not None and not 0 <= args.pick < len(models):
         raise ValueError(f"--pick {args.pick}: the front has models 0..{len(models) - 1}" if models
-                         else f"--pick {args.pick}: the front is empty (the first epoch has not finished)")
+                         else f"--pick {args.pick}: the front is empty (the first generation has not finished)")
     if args.json:
         print(json.dumps(front_json(document), indent=1, ensure_ascii=False))
     elif args.latex:
@@ -85,7 +85,7 @@ def front_table(document):
     head = (f"Pareto front at generation {document['generation']}: {len(models)} models, lowest standardised error "
             f"first (cutoff {document['r_in']}-{document['r_out']} Å)")
     if not models:
-        return head + "\n(empty: the first epoch has not finished)"
+        return head + "\n(empty: the first generation has not finished)"
     columns = [c for c in COLUMNS if any((m[c[1]] or {}).get(c[2]) is not None for m in models)]
     lines = [head, "errors: E RMSE meV/atom, F RMSE eV/Å, S RMSE GPa; cost: ns/atom (cost model); size: nodes", ""]
     lines.append(f"{'#':>3} {'size':>4} {'cost':>7} " + " ".join(f"{title:>8}" for title, _, _ in columns)

@@ -1,4 +1,4 @@
-"""front.json: the current Pareto front of a run, rewritten atomically after every epoch (always complete JSON).
+"""front.json: the current Pareto front of a run, rewritten atomically after every generation (always complete JSON).
 
     {"version": 1, "r_in": 3.0, "r_out": 5.0, "generation": 120,
      "models": [{"index": 0, "formula": "-2.1*sum(...) + 0.3", "constants": [...], "error": ..., "cost": ...,
@@ -14,7 +14,6 @@ from .files import atomic_write
 
 FRONT = "front.json"
 VERSION = 1
-MODEL_KEYS = ("index", "formula", "constants", "error", "cost", "complexity", "train", "test")
 
 
 def front_document(models, r_in, r_out, generation):
@@ -41,12 +40,48 @@ def read_front(run_dir):
         raise ValueError(f"{path}: no front yet (not a run directory, or the run has not started)") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"{path}: not a symbolicpot front ({error})") from None
-    if not isinstance(document, dict) or not isinstance(document.get("models"), list):
-        raise ValueError(f"{path}: not a symbolicpot front")
+    if not isinstance(document, dict):
+        raise ValueError(f"{path}: not a symbolicpot front (not a JSON object)")
     if document.get("version") != VERSION:
         raise ValueError(f"{path}: front version {document.get('version')!r} unsupported (this symbolicpot reads "
                          f"version {VERSION})")
-    for model in document["models"]:
-        if not isinstance(model, dict) or any(key not in model for key in MODEL_KEYS):
-            raise ValueError(f"{path}: not a symbolicpot front (a model lacks one of {', '.join(MODEL_KEYS)})")
+    _check(document, FRONT_FIELDS, path, "")
+    for k, model in enumerate(document["models"]):
+        if not isinstance(model, dict):
+            raise ValueError(f"{path}: models[{k}]: expected an object, got {_kind(model)}")
+        _check(model, MODEL_FIELDS, path, f"models[{k}].")
     return document
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _metrics(value):
+    return isinstance(value, dict) and all(value is None or _number(value) for value in value.values())
+
+
+# What each field of front.json holds: (test, what the message calls it).
+FRONT_FIELDS = {"r_in": (_number, "a number"), "r_out": (_number, "a number"),
+                "generation": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+                "models": (lambda v: isinstance(v, list), "a list")}
+MODEL_FIELDS = {"index": FRONT_FIELDS["generation"], "formula": (lambda v: isinstance(v, str), "formula text"),
+                "constants": (lambda v: isinstance(v, list) and all(map(_number, v)), "a list of numbers"),
+                "error": (_number, "a number"), "cost": (_number, "a number"), "complexity": FRONT_FIELDS["generation"],
+                "train": (_metrics, "an object of error metrics (numbers or null)"),
+                "test": (lambda v: v is None or _metrics(v), "an object of error metrics, or null")}
+
+
+def _check(document, fields, path, where):
+    """ValueError naming the file and the field of the first field of `document` that is missing or of the wrong
+    kind."""
+    for name, (valid, expected) in fields.items():
+        if name not in document:
+            raise ValueError(f"{path}: {where}{name}: missing")
+        if not valid(document[name]):
+            raise ValueError(f"{path}: {where}{name}: expected {expected}, got {_kind(document[name])}")
+
+
+def _kind(value):
+    return "null" if value is None else json.dumps(value)[:40] if not isinstance(value, (dict, list)) else \
+        type(value).__name__.replace("dict", "an object").replace("list", "a list")

@@ -14,7 +14,7 @@ def plot_front(document, path):
     plt = pyplot()
     models = document["models"]
     if not models:
-        raise ValueError("the front is empty (the first epoch has not finished): nothing to plot")
+        raise ValueError("the front is empty (the first generation has not finished): nothing to plot")
     cost = np.array([m["cost"] for m in models])
     complexity = np.array([m["complexity"] for m in models])
     panels = [("energy_rmse_mev_per_atom", "energy RMSE (meV/atom)"), ("force_rmse_ev_per_a", "force RMSE (eV/Å)")]

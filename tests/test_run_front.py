@@ -71,7 +71,7 @@ def test_plots_are_written(capsys, run_dir, tmp_path):
 def test_a_run_before_its_first_generation_and_a_missing_run(capsys, tmp_path):
     write_front(tmp_path, front_document([], 3.0, 5.0, 0))
     status, out, _ = front(capsys, tmp_path)
-    assert status == 0 and "0 models" in out and "first epoch has not finished" in out
+    assert status == 0 and "0 models" in out and "first generation has not finished" in out
     assert json.loads(front(capsys, tmp_path, "--json")[1]) == []
     status, _, err = front(capsys, tmp_path / "missing")
     assert status == 2 and "no such run directory" in err

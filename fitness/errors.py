@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..data import DataError
+
 
 def error_metrics(prediction, dataset, configs=None):
     """RMSE/MAE of energy (meV/atom), forces (eV/Å) and stress (GPa) over `configs` (default: all), as a dict.
@@ -63,6 +65,7 @@ class Residuals:
         self.dataset = dataset
         per_atom = dataset.energy / dataset.n_atoms
         labels = (per_atom, dataset.forces.reshape(-1), dataset.stress.reshape(-1))
+        _require_energies(dataset, per_atom)
         self._masks = [np.isfinite(x) for x in labels]
         self._targets = [x[m] for x, m in zip(labels, self._masks)]
         self._scales = [np.sqrt(w / max(t.size, 1)) / _spread(t)
@@ -106,6 +109,16 @@ class Residuals:
         p = energy.shape[1:]  # explicit lengths: a Jacobian of no constants has size 0
         values = energy / n, forces.reshape((3 * len(forces),) + p), stress.reshape((6 * len(stress),) + p)
         return np.concatenate([s * v[m] for s, v, m in zip(self._scales, values, self._masks)])
+
+
+def _require_energies(dataset, per_atom):
+    """DataError naming the files when the data hold no energy at all: every fit needs them (they fix the per-atom
+    energy reference); forces and stresses may be absent (their terms are then empty)."""
+    if not np.isfinite(per_atom).any():
+        files = list(dict.fromkeys(str(source).rsplit("@", 1)[0] for source in dataset.source))  # "file@index"
+        shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+        raise DataError(f"{shown}: no energies in the data, and the fit needs them (label the structures' "
+                        f"total energies, e.g. energy= in extended XYZ)")
 
 
 def _spread(values):

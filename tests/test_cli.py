@@ -3,6 +3,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from symbolicpot import __version__
@@ -63,3 +64,24 @@ def test_console_script_version_and_help():
     for argv in (["--help"], ["eval", "--help"]):
         shown = subprocess.run([sys.executable, "-m", "symbolicpot", *argv], capture_output=True, text=True)
         assert shown.returncode == 0 and "usage: symbolicpot" in shown.stdout
+
+
+def test_data_without_energies_are_refused_before_any_fit(capsys, tmp_path):
+    """evolve and eval --fit-constants need energies (the per-atom reference): one line naming the file."""
+    import ase.build
+    import ase.io
+    from ase.calculators.singlepoint import SinglePointCalculator
+
+    frames = []
+    for seed in range(3):
+        atoms = ase.build.bulk("Cu", "fcc", a=3.61, cubic=True).repeat(2)
+        atoms.rattle(0.05, seed=seed)
+        atoms.calc = SinglePointCalculator(atoms, forces=np.zeros((len(atoms), 3)))
+        frames.append(atoms)
+    path = tmp_path / "forces_only.extxyz"
+    ase.io.write(path, frames)
+    for argv in (["evolve", "--data", path, "--out", tmp_path / "run", "--progress", "off"],
+                 ["eval", "--data", path, "--expr", "sum(r^-6)", "--fit-constants"]):
+        assert main(list(map(str, argv))) == 2
+        err = capsys.readouterr().err
+        assert f"{path}: no energies in the data, and the fit needs them" in err and "Traceback" not in err

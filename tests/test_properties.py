@@ -162,9 +162,8 @@ def run_cli(capsys, *argv):
     return status, out, err
 
 
-def test_cli_table_of_sutton_chen_with_errors_and_summary(tmp_path, capsys):
-    Potential.from_formula(SUTTON_CHEN).to_json(tmp_path / "sc.json")
-    status, out, err = run_cli(capsys, tmp_path / "sc.json", "--no-md")
+def test_cli_table_of_sutton_chen_with_errors_and_summary(capsys):
+    status, out, err = run_cli(capsys, SUTTON_CHEN, "--r-in", 3, "--r-out", 5, "--no-md")  # a formula and its cutoff
     assert status == 0
     lines = out.splitlines()
     assert lines[1].split() == ["property", "potential", "reference", "error", "error", "%", "unit"]
@@ -179,6 +178,12 @@ def test_cli_table_of_sutton_chen_with_errors_and_summary(tmp_path, capsys):
     assert "within 5 % of the reference: 3 of 23 properties; within 10 %: 5 of 23" in lines
     assert re.search(r"^E_vac by supercell size \(eV\): 108 sites 0\.77\d, .*, 1372 sites 0\.77\d$", out, re.MULTILINE)
     assert "E_vac in a 1372-site supercell" in err and "(332) surface" in err  # progress
+
+
+def test_cli_refuses_a_cutoff_for_a_potential_that_carries_its_own(capsys):
+    status, out, err = run_cli(capsys, "eam:Cu_mishin1", "--r-out", 6, "--no-md")
+    assert status == 2 and out == ""
+    assert "eam" in err and "--r-in/--r-out apply to formulas" in err
 
 
 def test_cli_json_of_a_potential_that_collapses_in_md_fails_loudly(tmp_path, capsys):

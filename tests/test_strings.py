@@ -5,6 +5,11 @@ from hypothesis import given, settings
 from strategies import any_finite_float, atom_trees, pair_trees
 from symbolicpot.expr import (UNARY, ExpressionError, ParseError, R, call, const, constants, format_expression,
                               parse_expression)
+from symbolicpot.expr.compile import compile_formula
+from symbolicpot.expr.strings import MAX_DEPTH, MAX_LENGTH, MAX_NODES, QUOTE
+from symbolicpot.expr.symbolic import latex
+from symbolicpot.export.lammps import pair_style_source
+from symbolicpot.export.potential import Potential
 
 SUTTON_CHEN = "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"
 
@@ -137,3 +142,36 @@ def test_error_positions(text, position):
 def test_error_message_quotes_the_text():
     with pytest.raises(ParseError, match=r"unexpected '\)' at position 12\n  sum\(r\^-9\) \+ \)\n {14}\^"):
         parse_expression("sum(r^-9) + )")
+
+
+def test_long_text_is_quoted_in_a_window_with_the_caret_under_the_fault():
+    text = "sum(r^-9) + " * 50 + ")"
+    with pytest.raises(ParseError) as caught:
+        parse_expression(text)
+    _, quoted, caret = str(caught.value).splitlines()
+    assert len(quoted) <= 2 + QUOTE + 6 and quoted.startswith("  ...")  # the window and its two '...'
+    assert quoted[len(caret) - 1] == ")"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("sum(" + "(" * 400 + "r" + ")" * 400 + ")", f"nests deeper than {MAX_DEPTH} levels"),
+    ("sum(" + "exp(" * 200 + "r" + ")" * 200 + ")", f"nests deeper than {MAX_DEPTH} levels"),
+    ("sum(" + "-" * 300 + "r)", f"nests deeper than {MAX_DEPTH} levels"),
+    ("sum(" + "^".join(["r"] * 300) + ")", f"nests deeper than {MAX_DEPTH} levels"),
+    (" + ".join(["sum(r^-2)"] * 1000), f"formula of 4999 nodes and 1002 levels"),
+    ("sum(" + " + ".join(["r"] * (MAX_DEPTH + 1)) + ")", f"at most {MAX_NODES} nodes and {MAX_DEPTH} levels"),
+    ("sum(r)" + " " * MAX_LENGTH, f"longer than {MAX_LENGTH} characters"),
+])
+def test_text_beyond_the_limits_is_refused_before_any_recursion_runs_out(text, message):
+    """Every pass over a formula recurses; the limits keep them all within Python's 1000 frames."""
+    with pytest.raises(ExpressionError, match=message):
+        parse_expression(text)
+
+
+def test_the_deepest_formula_within_the_limits_passes_every_recursive_pass():
+    terms = MAX_DEPTH - 3  # a chain of k sum(c*r^-2) is k - 1 + 4 levels deep (the root is level 1): MAX_DEPTH
+    tree = parse_expression(" + ".join(f"sum({k + 1}*r^-2)" for k in range(terms)))
+    assert parse_expression(format_expression(tree)) == tree and len(constants(tree)) == 2 * terms
+    assert latex(tree).startswith(f"{terms * (terms + 1) // 2} \\sum_{{j}}")  # SymPy gathered every term
+    assert compile_formula(tree).n_constants == 2 * terms
+    assert f"  dg[{terms - 1}] = " in pair_style_source(Potential(format_expression(tree)), "deep")  # one per sum

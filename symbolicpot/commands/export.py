@@ -1,6 +1,10 @@
 """`symbolicpot export`: a run's model or a formula as a potential for ASE or LAMMPS, as JSON or as LaTeX."""
+import os
 import re
 from pathlib import Path
+
+from ..cutoff import Cutoff
+from . import add_cutoff, cutoff_of
 
 FORMATS = ("ase", "lammps", "eam-fs", "json", "latex")
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
@@ -45,8 +49,7 @@ def add_parser(commands):
     p.add_argument("--pick", type=int, metavar="N", help="the index of the model on the run's front")
     p.add_argument("--name", help="stem of the file names: a letter, then letters, digits or _ "
                                   "(default: model<N> for a run, the JSON's stem, or 'potential')")
-    p.add_argument("--r-in", type=float, metavar="Å", help="inner cutoff radius of a formula (default 3)")
-    p.add_argument("--r-out", type=float, metavar="Å", help="outer cutoff radius of a formula (default 5)")
+    add_cutoff(p, of_formula=True)
     p.add_argument("--element", help="chemical symbol, for a formula or a run (default Cu)")
     p.set_defaults(run=run)
 
@@ -66,23 +69,23 @@ def _potential(args):
     """The Potential that SOURCE names, and the default file stem."""
     from ..export.potential import Potential
     source = Path(args.source)
-    cutoff_given = args.r_in is not None or args.r_out is not None
-    if source.is_dir():
+    cutoff = cutoff_of(args)
+    if os.path.isdir(source):  # False, not OSError, for a formula too long to be a file name
         if args.pick is None:
             raise ValueError(f"{source} is a run directory: choose a model of its front with --pick N "
                              f"(the front lists them: symbolicpot front {source})")
-        if cutoff_given:
+        if cutoff is not None:
             raise ValueError("--r-in/--r-out apply to formulas; a run's models keep the run's cutoff")
         return Potential.from_run(source, args.pick, args.element or "Cu"), f"model{args.pick}"
     if args.pick is not None:
         raise ValueError(f"--pick needs a run directory, and {source} is none")
-    if source.is_file():
-        if cutoff_given or args.element:
+    if os.path.isfile(source):
+        if cutoff is not None or args.element:
             raise ValueError(f"{source} fixes the cutoff and the element; --r-in, --r-out and --element apply to "
                              f"formulas")
         return Potential.from_json(source), re.sub(r"\W", "_", source.stem)
-    return Potential.from_formula(args.source, 3.0 if args.r_in is None else args.r_in,
-                                  5.0 if args.r_out is None else args.r_out, args.element or "Cu"), "potential"
+    cutoff = cutoff or Cutoff()
+    return Potential.from_formula(args.source, cutoff.r_in, cutoff.r_out, args.element or "Cu"), "potential"
 
 
 def _write_json(potential, out, name):

@@ -4,6 +4,8 @@ import sys
 import time
 from pathlib import Path
 
+from . import add_cutoff, cutoff_of
+
 
 def add_parser(commands):
     p = commands.add_parser(
@@ -14,7 +16,7 @@ def add_parser(commands):
                     "1400 K, then NVE). Progress goes to stderr. Exit status: 0; 1 if the MD check finds the "
                     "potential unstable or a property could not be computed; 2 for bad input.")
     p.add_argument("potential", metavar="POTENTIAL",
-                   help="a potential JSON file (symbolicpot export --format json), RUN_DIR:N, an EAM (.eam, "
+                   help="a formula, a potential JSON file (symbolicpot export --format json), RUN_DIR:N, an EAM (.eam, "
                         ".eam.alloy, .eam.fs) or SNAP file, a literature name such as eam:Cu_mishin1, or a "
                         "baseline directory")
     p.add_argument("--reference", type=Path, metavar="FILE",
@@ -26,6 +28,7 @@ def add_parser(commands):
     p.add_argument("--plot-dir", type=Path, metavar="DIR", help="write the MD check's radial distribution "
                                                                 "function to DIR/rdf.png")
     p.add_argument("--element", default="Cu", help="chemical symbol of the crystals, the potential's (default Cu)")
+    add_cutoff(p, of_formula=True)
     p.add_argument("--md-time", type=float, default=10.0, metavar="PS",
                    help="NVT time of the MD check in ps (default 10; 2 ps of NVE follow)")
     p.add_argument("--no-md", action="store_true", help="skip the MD check (its 12 ps take a minute or more)")
@@ -41,7 +44,7 @@ def run(args):
     if not args.md_time > 0:
         raise ValueError(f"--md-time must be a positive number of ps, got {args.md_time}")
     reference = read_reference(args.reference)
-    potential = load_potential(args.potential, args.element)
+    potential = load_potential(args.potential, args.element, cutoff_of(args))
     started = time.perf_counter()
 
     def progress(message):

@@ -9,7 +9,7 @@ from ..data.neighbours import structure_neighbours
 from ..expr.compile import compile_formula
 from ..expr.tree import constants
 from . import kernels
-from .cutoff import Cutoff
+from ..cutoff import Cutoff
 
 EV_PER_A3_IN_GPA = 1.0 / GPa  # 160.21766208 (ASE's CODATA 2014 units, as every reader here)
 

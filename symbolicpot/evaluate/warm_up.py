@@ -14,7 +14,7 @@ import numpy as np
 from ..data import Dataset
 from ..expr import parse_expression
 from . import kernels
-from .cutoff import Cutoff
+from ..cutoff import Cutoff
 from .evaluator import Evaluator
 
 _FORMULA = "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"

@@ -34,6 +34,8 @@ SHELL = 12            # neighbours of a close-packed first shell
 CLOSEST = 0.6         # ρ_max: fcc with nearest neighbours at CLOSEST × the element's nearest-neighbour distance
 FIRST_POINTS = 1025   # points of the coarsest grid tried; then 2049, 4097, ...
 MAX_POINTS = 2 ** 20 + 1
+CUTOFFS = (1.0, 7.0)  # r_out in nearest-neighbour distances (2.55–17.9 Å for Cu; EAM cutoffs are 1.5–3): below,
+                      # the crystal has no neighbours; above, over 2000 per atom (the probes' lists would take GBs)
 _NUMPY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "^": np.power, "exp": np.exp,
           "log": np.log, "sqrt": np.sqrt, "tanh": np.tanh}
 
@@ -132,6 +134,10 @@ def tabulate(potential, tolerance=TOLERANCE):
 def _tabulate(potential, tolerance):
     shape = EamShape(potential)
     d, r_out = nearest_neighbour_distance(potential.element), potential.r_out
+    low, high = (k * d for k in CUTOFFS)
+    if not low < r_out <= high:
+        raise NotEamError(f"r_out = {r_out!r} Å: eam/fs tables of {potential.element} are made for cutoffs from "
+                          f"{low:.3g} to {high:.3g} Å ({CUTOFFS[0]:g} to {CUTOFFS[1]:g} nearest-neighbour distances)")
     sign = _density_sign(shape, CLOSEST * d, r_out)
     rho_max = sign * shape.density(_fcc_distances(potential.element, CLOSEST * d, r_out)).sum()
     rho_max = rho_max if rho_max > 0.0 else 1.0  # no density sum: F is a constant

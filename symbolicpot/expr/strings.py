@@ -4,7 +4,12 @@ Sutton–Chen reads `sum(644.52*r^-9) - sum(527.62*r^-6)^0.5`. Binary `+ -` and 
 the right and binds tighter than unary minus (`-2^2` is -(2^2)). There is no negation node: a minus directly before a
 number that is not a base of `^` makes a negative constant (`r^-9`), any other `-X` is `-1*X`. Constants print with
 `repr(float)`, so `parse_expression(format_expression(e)) == e` holds to the last bit.
+
+Text is read within MAX_LENGTH characters, MAX_NODES nodes and MAX_DEPTH levels (of parentheses and calls in the
+text, and of the tree: a chain a + b + c + ... nests one level per operator), so that no pass that recurses over a
+formula (typing, compiling, formatting, SymPy, the C++ generator) comes near Python's recursion limit.
 """
+from contextlib import contextmanager
 import math
 import re
 
@@ -13,6 +18,13 @@ from .tree import R, ExpressionError, call, check_typed, const
 
 FUNCTIONS = ("sum",) + UNARY
 ATOM_PRECEDENCE = 4  # leaves and calls never need parentheses
+# The search's formulas have at most 30 nodes and depth 8 by default, a front model (sum of c_k * T_k, + b) a few
+# times that; the limits leave room for hand-written forms 30 times larger. The parser takes up to 5 Python frames
+# per level of the text and the other passes 3 per level of the tree: 100 levels stay far inside 1000 frames.
+MAX_LENGTH = 20_000  # characters: 1000 nodes of 17-digit constants
+MAX_NODES = 1_000
+MAX_DEPTH = 100
+QUOTE = 72  # characters of the text an error quotes around its position
 
 
 class ParseError(ExpressionError):
@@ -21,7 +33,10 @@ class ParseError(ExpressionError):
     def __init__(self, message, text, position):
         self.message, self.text, self.position = message, text, position
         one_line = re.sub(r"\s", " ", text)  # keeps the caret under its character
-        super().__init__(f"{message} at position {position}\n  {one_line}\n  {' ' * position}^")
+        start = min(max(position - QUOTE // 2, 0), max(len(one_line) - QUOTE, 0))  # a window of long text
+        before, after = "..." * (start > 0), "..." * (start + QUOTE < len(one_line))
+        quoted = before + one_line[start:start + QUOTE] + after
+        super().__init__(f"{message} at position {position}\n  {quoted}\n  {' ' * (position - start + len(before))}^")
 
 
 # ---------------------------------------------------------------------------------------------------- formatting
@@ -93,8 +108,26 @@ def _tokenize(text):
 
 
 def parse_expression(text):
-    """The formula written in `text`; raises ParseError (with the position) for bad text or a mistyped formula."""
-    return check_typed(_Parser(text).parse())
+    """The formula written in `text`; raises ParseError (with the position) for bad text, a mistyped formula, or one
+    beyond the limits of MAX_LENGTH characters, MAX_NODES nodes, MAX_DEPTH levels."""
+    if len(text) > MAX_LENGTH:
+        raise ParseError(f"formula is longer than {MAX_LENGTH} characters", text[:MAX_LENGTH], MAX_LENGTH)
+    node = _Parser(text).parse()
+    nodes, depth = _size(node)
+    if nodes > MAX_NODES or depth > MAX_DEPTH:
+        raise ExpressionError(f"formula of {nodes} nodes and {depth} levels (each operator of a chain a + b + c adds "
+                              f"one): at most {MAX_NODES} nodes and {MAX_DEPTH} levels are read")
+    return check_typed(node)
+
+
+def _size(node):
+    """(number of nodes, depth) of the tree, counted without recursion: it may be deeper than Python allows."""
+    nodes, depth, stack = 0, 0, [(node, 1)]
+    while stack:
+        node, level = stack.pop()
+        nodes, depth = nodes + 1, max(depth, level)
+        stack.extend((child, level + 1) for child in node.children)
+    return nodes, depth
 
 
 class _Parser:
@@ -105,6 +138,16 @@ class _Parser:
         self.tokens = _tokenize(text)
         self.index = 0
         self.inside_sum = False
+        self.nesting = 0  # levels of the text entered: parentheses, calls, exponents, unary minus
+
+    @contextmanager
+    def nested(self):
+        """One level deeper into the text, refused beyond MAX_DEPTH before the recursion goes deeper."""
+        if self.nesting == MAX_DEPTH:
+            raise self.error(f"formula nests deeper than {MAX_DEPTH} levels")
+        self.nesting += 1
+        yield
+        self.nesting -= 1
 
     def parse(self):
         if self.peek()[0] == "end":
@@ -161,13 +204,15 @@ class _Parser:
         followed_by_power = self.peek(1)[:2] == ("symbol", "^")
         if self.peek()[0] == "number" and not followed_by_power:
             return const(-self.number())
-        return call("*", const(-1.0), self.unary())
+        with self.nested():
+            return call("*", const(-1.0), self.unary())
 
     def power(self):
         base = self.atom()
         if self.at("^"):
             self.take()
-            return call("^", base, self.unary())
+            with self.nested():
+                return call("^", base, self.unary())
         return base
 
     def atom(self):
@@ -178,7 +223,8 @@ class _Parser:
             return self.name()
         if self.at("("):
             self.take()
-            node = self.expression()
+            with self.nested():
+                node = self.expression()
             self.expect("symbol", ")")
             return node
         raise self.unexpected()
@@ -203,10 +249,11 @@ class _Parser:
         self.expect("symbol", "(")
         outer = self.inside_sum
         self.inside_sum = outer or token == "sum"
-        arguments = [self.expression()]
-        while self.at(","):
-            self.take()
-            arguments.append(self.expression())
+        with self.nested():
+            arguments = [self.expression()]
+            while self.at(","):
+                self.take()
+                arguments.append(self.expression())
         self.inside_sum = outer
         self.expect("symbol", ")")
         if len(arguments) != 1:

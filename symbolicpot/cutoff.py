@@ -1,4 +1,5 @@
-"""The smooth cutoff f(r) that multiplies every pair term inside every sum (POET's form)."""
+"""The smooth cutoff f(r) that multiplies every pair term inside every sum (POET's form), and the default radii:
+the one place they are set (light to import: the command line reads its defaults)."""
 from dataclasses import dataclass
 
 import numpy as np

@@ -10,23 +10,23 @@ import numpy as np
 from ..data import DataError
 
 
+ERRORS = ("energy_rmse_mev_per_atom", "energy_mae_mev_per_atom", "force_rmse_ev_per_a", "force_mae_ev_per_a",
+          "stress_rmse_gpa")  # the keys of error_metrics that are errors (None without labels); then the counts
+COUNTS = ("n_configs", "n_atoms")
+
+
 def error_metrics(prediction, dataset, configs=None):
     """RMSE/MAE of energy (meV/atom), forces (eV/Å) and stress (GPa) over `configs` (default: all), as a dict.
 
-    A metric with no labels is None. Keys: energy_rmse_mev_per_atom, energy_mae_mev_per_atom, force_rmse_ev_per_a,
-    force_mae_ev_per_a, stress_rmse_gpa, n_configs, n_atoms.
-    """
+    Keys: ERRORS (None where there are no labels), then COUNTS."""
     configs = np.arange(dataset.n_configs) if configs is None else np.asarray(configs)
     atoms = np.concatenate([np.arange(dataset.atom_offsets[c], dataset.atom_offsets[c + 1]) for c in configs]
                            + [np.zeros(0, int)])
     energy = 1e3 * (prediction.energy[configs] - dataset.energy[configs]) / dataset.n_atoms[configs]
     forces = prediction.forces[atoms] - dataset.forces[atoms]
     stress = prediction.stress[configs] - dataset.stress[configs]
-    return {
-        "energy_rmse_mev_per_atom": _rms(energy), "energy_mae_mev_per_atom": _mean_abs(energy),
-        "force_rmse_ev_per_a": _rms(forces), "force_mae_ev_per_a": _mean_abs(forces),
-        "stress_rmse_gpa": _rms(stress), "n_configs": int(len(configs)), "n_atoms": int(len(atoms)),
-    }
+    values = (_rms(energy), _mean_abs(energy), _rms(forces), _mean_abs(forces), _rms(stress), len(configs), len(atoms))
+    return dict(zip(ERRORS + COUNTS, values))
 
 
 def errors_by_group(prediction, dataset):

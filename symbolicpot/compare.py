@@ -17,14 +17,12 @@ import numpy as np
 from .baselines import BASELINE_FILE, KINDS, fit_baseline, read_summary
 from .calculator import SymbolicCalculator
 from .export.potential import Potential
-from .fitness import error_metrics
+from .fitness import ERRORS, error_metrics
 from .potentials import (LITERATURE, LoadedPotential, energy_shift_per_atom, literature_names, load_potential, predict,
                          shifted)
 from .speed import ase_step_time, lammps_step_time, side_by_side
 
 BASELINE_GROUPS = ("mtp", "nn", "eam", "snap")
-METRIC_KEYS = ("energy_rmse_mev_per_atom", "energy_mae_mev_per_atom", "force_rmse_ev_per_a", "force_mae_ev_per_a",
-               "stress_rmse_gpa")
 
 
 @dataclass
@@ -163,7 +161,7 @@ def _score(entry, train, test, extra):
         return error_metrics(shifted(predict(calculator, data), data, shift or 0.0), data)
 
     on_test = metrics(test)
-    return {"model": entry.loaded.name, **{key: on_test[key] for key in METRIC_KEYS},
+    return {"model": entry.loaded.name, **{key: on_test[key] for key in ERRORS},
             "energy_shift_ev_per_atom": shift, "extra_test": {name: metrics(data) for name, data in extra.items()}}
 
 

@@ -5,6 +5,10 @@ from dataclasses import dataclass
 import numpy as np
 
 
+MAX_R_OUT = 20.0  # Å: a metal atom has ~2,800 neighbours within it; interatomic potentials cut off at 4-12 Å, and
+                  # a typo such as 1e9 would build neighbour lists without end
+
+
 @dataclass(frozen=True)
 class Cutoff:
     """f = 1 for r <= r_in, (2r² − 3r_in² + r_out²)(r_out² − r²)² / (r_out² − r_in²)³ between, 0 from r_out (Å)."""
@@ -14,6 +18,9 @@ class Cutoff:
     def __post_init__(self):
         if not 0.0 <= self.r_in < self.r_out:
             raise ValueError(f"cutoff radii must satisfy 0 <= r_in < r_out, got r_in={self.r_in}, r_out={self.r_out}")
+        if not self.r_out <= MAX_R_OUT:
+            raise ValueError(f"cutoff radius r_out = {self.r_out} Å is beyond {MAX_R_OUT:g} Å (interatomic potentials "
+                             f"cut off at 4-12 Å; neighbour lists grow with r_out³)")
 
     def __call__(self, r):
         """f(r) and df/dr (1/Å) for distances r (Å), arrays of r's shape."""

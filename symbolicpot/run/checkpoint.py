@@ -10,6 +10,7 @@ from dataclasses import dataclass, fields
 import hashlib
 from importlib import metadata
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -93,6 +94,8 @@ def read_checkpoint(path):
         state = state_from_dict(document["state"])
         for island in state.islands:
             _check_island(island)
+        for individual in (*state.archive, *(i for island in state.islands for i in island.population)):
+            individual.model  # one coefficient per linear part of the term (ValueError otherwise)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as error:
         raise CheckpointError(f"{path}: not a symbolicpot checkpoint (bad state: {error})") from None
     versions = document.get("versions", {})
@@ -180,27 +183,36 @@ def _decode(cls, d):
 
 
 def _check_island(island):
-    """TypeError/ValueError unless the island's RNG state is numpy's and its tuned cache {hash: [numbers]}."""
+    """TypeError/ValueError unless the island's RNG state is numpy's and its tuned cache {hash: [objective,
+    constants..., coefficients..., shift]} (at least one coefficient: every formula has a sum)."""
     np.random.default_rng().bit_generator.state = island.rng_state
     for key, values in island.tuned.items():
-        if not isinstance(values, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                                   for v in values):
-            raise TypeError(f"IslandState.tuned[{key!r}] must be a list of numbers")
+        if not _finite_numbers(values) or len(values) < 3:
+            raise TypeError(f"IslandState.tuned[{key!r}] must be a list of at least 3 finite numbers")
 
 
 def _scalar(cls, f, value):
-    """A number field's value, checked against its annotation; dicts (RNG state, tuned cache) as they are."""
+    """A field's value, checked against its annotation (numbers; tuples: lists of numbers); dicts (RNG state, tuned
+    cache) as they are."""
     where = f"{cls.__name__}.{f.name}"
     if f.type in (int, "int"):
         if not isinstance(value, int) or isinstance(value, bool):
             raise TypeError(f"{where} must be an integer")
     elif f.type in (float, "float"):
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise TypeError(f"{where} must be a number")
+        if not _finite_numbers([value]):
+            raise TypeError(f"{where} must be a finite number")  # checkpoints hold no NaN or infinity
         value = float(value)
+    elif f.type in (tuple, "tuple") and not _finite_numbers(value):
+        raise TypeError(f"{where} must be a list of finite numbers")
     elif f.type in (dict, "dict") and not isinstance(value, dict):
         raise TypeError(f"{where} must be an object")
     return value
+
+
+def _finite_numbers(values):
+    """Whether `values` is a list of finite numbers (JSON's: int or float, not bool)."""
+    return isinstance(values, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                            and math.isfinite(v) for v in values)
 
 
 _NESTED = {"islands": IslandState, "population": Individual, "archive": Individual}

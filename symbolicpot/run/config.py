@@ -14,6 +14,7 @@ from pathlib import Path
 import re
 import tomllib
 
+from ..cutoff import Cutoff
 from ..expr import PRIMITIVES, parse_expression
 from ..fitness import DEFAULT_COST_MODEL, CostModel, ErrorWeights
 from ..operators import OperatorConfig
@@ -451,9 +452,10 @@ def _check_consistency(resolved, where):
         raise ValueError(f"{where}: [data] groups: {len(data['groups'])} names for {len(data['train'])} train paths")
     if not data["test_fraction"] < 1:
         raise ValueError(f"{where}: [data] test_fraction: must be < 1, got {data['test_fraction']!r}")
-    if not cutoff["r_in"] < cutoff["r_out"]:
-        raise ValueError(f"{where}: [cutoff] r_in must be < r_out, got r_in = {cutoff['r_in']}, "
-                         f"r_out = {cutoff['r_out']}")
+    try:
+        Cutoff(cutoff["r_in"], cutoff["r_out"])
+    except ValueError as error:
+        raise ValueError(f"{where}: [cutoff] {error}") from None
 
 
 def _config_names(message):

@@ -10,6 +10,7 @@
 import json
 from pathlib import Path
 
+from ..fitness import COUNTS, ERRORS
 from .files import atomic_write
 
 FRONT = "front.json"
@@ -50,6 +51,9 @@ def read_front(run_dir):
         if not isinstance(model, dict):
             raise ValueError(f"{path}: models[{k}]: expected an object, got {_kind(model)}")
         _check(model, MODEL_FIELDS, path, f"models[{k}].")
+        for split in ("train", "test"):
+            if model[split] is not None:
+                _check(model[split], METRIC_FIELDS, path, f"models[{k}].{split}.")
     return document
 
 
@@ -57,19 +61,21 @@ def _number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _metrics(value):
-    return isinstance(value, dict) and all(value is None or _number(value) for value in value.values())
+def _integer(value):
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 # What each field of front.json holds: (test, what the message calls it).
 FRONT_FIELDS = {"r_in": (_number, "a number"), "r_out": (_number, "a number"),
-                "generation": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+                "generation": (_integer, "an integer"),
                 "models": (lambda v: isinstance(v, list), "a list")}
-MODEL_FIELDS = {"index": FRONT_FIELDS["generation"], "formula": (lambda v: isinstance(v, str), "formula text"),
+MODEL_FIELDS = {"index": (_integer, "an integer"), "formula": (lambda v: isinstance(v, str), "formula text"),
                 "constants": (lambda v: isinstance(v, list) and all(map(_number, v)), "a list of numbers"),
-                "error": (_number, "a number"), "cost": (_number, "a number"), "complexity": FRONT_FIELDS["generation"],
-                "train": (_metrics, "an object of error metrics (numbers or null)"),
-                "test": (lambda v: v is None or _metrics(v), "an object of error metrics, or null")}
+                "error": (_number, "a number"), "cost": (_number, "a number"), "complexity": (_integer, "an integer"),
+                "train": (lambda v: isinstance(v, dict), "an object of error metrics"),
+                "test": (lambda v: v is None or isinstance(v, dict), "an object of error metrics, or null")}
+METRIC_FIELDS = {**{name: (lambda v: v is None or _number(v), "a number or null") for name in ERRORS},
+                 **{name: (_integer, "an integer") for name in COUNTS}}
 
 
 def _check(document, fields, path, where):

@@ -32,3 +32,6 @@ class Cutoff:
         df = (4.0 * r * (ro2 - r2) ** 2 - 4.0 * r * inner * (ro2 - r2)) / scale
         middle = (r > self.r_in) & (r < self.r_out)
         return np.where(r <= self.r_in, 1.0, np.where(middle, f, 0.0)), np.where(middle, df, 0.0)
+
+
+DEFAULT = Cutoff()  # POET's 3-5 Å: the cutoff of a formula given without one, in every command and file

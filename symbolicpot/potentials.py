@@ -19,7 +19,7 @@ from ase.data import chemical_symbols
 from ase.units import GPa
 
 from .calculator import SymbolicCalculator
-from .cutoff import Cutoff
+from .cutoff import DEFAULT
 from .evaluate.evaluator import Prediction
 from .export.potential import Potential, PotentialError
 from .expr import constants
@@ -49,7 +49,7 @@ def load_potential(spec, element="Cu", cutoff=None):
     if cutoff is not None and not is_formula:
         raise ValueError(f"{spec}: --r-in/--r-out apply to formulas; this potential carries its own cutoff")
     if is_formula:
-        cutoff = cutoff or Cutoff()
+        cutoff = cutoff or DEFAULT
         try:
             return _symbolic(Potential.from_formula(spec, cutoff.r_in, cutoff.r_out, element), "formula")
         except ValueError as error:

@@ -7,18 +7,24 @@ from hypothesis import given, settings
 
 from strategies import any_finite_float, atom_trees
 from symbolicpot.expr import constants, format_expression, parse_expression
+from symbolicpot.fitness import ERRORS
 from symbolicpot.export.potential import Potential, PotentialError
 from symbolicpot.run import front
 
 SUTTON_CHEN = "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"
 
 
+def metrics(energy_rmse):
+    """error_metrics of a model with the given energy RMSE (meV/atom), unlabelled forces and stresses."""
+    return {**dict.fromkeys(ERRORS), "energy_rmse_mev_per_atom": energy_rmse, "n_configs": 4, "n_atoms": 128}
+
+
 def write_front(run_dir, formulas, r_in=3.0, r_out=5.0):
     """A run's front.json as `symbolicpot evolve` writes it, model k with error 0.1 / (k + 1)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     models = [SimpleNamespace(formula=text, constants=constants(parse_expression(text)), error=0.1 / (k + 1),
-                              cost=10.0 * (k + 1), complexity=5 * (k + 1), train={"energy_rmse_mev_per_atom": 1.0 + k},
-                              test={"energy_rmse_mev_per_atom": 1.5 + k}) for k, text in enumerate(formulas)]
+                              cost=10.0 * (k + 1), complexity=5 * (k + 1), train=metrics(1.0 + k), test=metrics(1.5 + k))
+              for k, text in enumerate(formulas)]
     front.write_front(run_dir, front.front_document(models, r_in, r_out, generation=40))
     return run_dir
 
@@ -87,8 +93,7 @@ def test_from_run_picks_a_model_of_the_front_with_its_provenance(tmp_path):
     assert potential == Potential(SUTTON_CHEN, 2.5, 5.5, "Ag")
     assert potential.provenance == {"source": "run", "run": str(run.resolve()), "index": 1, "generation": 40,
                                     "error": 0.05, "cost": 20.0, "complexity": 10,
-                                    "train": {"energy_rmse_mev_per_atom": 2.0},
-                                    "test": {"energy_rmse_mev_per_atom": 2.5}}
+                                    "train": metrics(2.0), "test": metrics(2.5)}
 
 
 def test_from_run_lists_the_front_when_the_pick_is_not_on_it(tmp_path):

@@ -1,12 +1,11 @@
 """The subcommands of `symbolicpot`: one module each, with `add_parser(subparsers)` and `run(args) -> status`."""
-from ..cutoff import Cutoff
+from ..cutoff import DEFAULT, Cutoff
 
 
 def add_cutoff(p, of_formula=False):
     """The --r-in/--r-out options (Å) of every command that takes a formula. `of_formula`: the command also takes
     potentials that carry their own cutoff, so the options default to None (given or not; see `cutoff_of`)."""
-    default = Cutoff()
-    for flag, value, which in (("--r-in", default.r_in, "inner"), ("--r-out", default.r_out, "outer")):
+    for flag, value, which in (("--r-in", DEFAULT.r_in, "inner"), ("--r-out", DEFAULT.r_out, "outer")):
         p.add_argument(flag, type=float, default=None if of_formula else value, metavar="Å",
                        help=f"{which} cutoff radius{' of a formula' if of_formula else ''} (default {value:g})")
 
@@ -15,8 +14,7 @@ def cutoff_of(args):
     """The Cutoff of the --r-in/--r-out given (defaults for the one not given), or None when neither is."""
     if args.r_in is None and args.r_out is None:
         return None
-    default = Cutoff()
-    return Cutoff(default.r_in if args.r_in is None else args.r_in, default.r_out if args.r_out is None else args.r_out)
+    return Cutoff(DEFAULT.r_in if args.r_in is None else args.r_in, DEFAULT.r_out if args.r_out is None else args.r_out)
 
 
 METRIC_COLUMNS = (("configs", "n_configs", "d"), ("atoms", "n_atoms", "d"),

@@ -3,7 +3,7 @@ import os
 import re
 from pathlib import Path
 
-from ..cutoff import Cutoff
+from ..cutoff import DEFAULT
 from . import add_cutoff, cutoff_of
 
 FORMATS = ("ase", "lammps", "eam-fs", "json", "latex")
@@ -84,7 +84,7 @@ def _potential(args):
             raise ValueError(f"{source} fixes the cutoff and the element; --r-in, --r-out and --element apply to "
                              f"formulas")
         return Potential.from_json(source), re.sub(r"\W", "_", source.stem)
-    cutoff = cutoff or Cutoff()
+    cutoff = cutoff or DEFAULT
     return Potential.from_formula(args.source, cutoff.r_in, cutoff.r_out, args.element or "Cu"), "potential"
 
 

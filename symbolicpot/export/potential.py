@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ase.data import atomic_masses, atomic_numbers, chemical_symbols
 
-from ..evaluate import Cutoff
+from ..cutoff import DEFAULT, Cutoff
 from ..expr import constants, format_expression, parse_expression
 from ..run.front import FRONT, read_front
 
@@ -30,8 +30,8 @@ class PotentialError(ValueError):
 class Potential:
     """An atom-level formula T_i (text, canonical form) with its cutoff radii (Å), element and mass (u)."""
     formula: str
-    r_in: float = 3.0
-    r_out: float = 5.0
+    r_in: float = DEFAULT.r_in
+    r_out: float = DEFAULT.r_out
     element: str = "Cu"
     mass: float | None = None  # default: ase's standard atomic mass of `element`
     provenance: dict = field(default_factory=dict, compare=False)  # run, index, errors, ...
@@ -57,7 +57,7 @@ class Potential:
         return Cutoff(self.r_in, self.r_out)
 
     @classmethod
-    def from_formula(cls, text, r_in=3.0, r_out=5.0, element="Cu"):
+    def from_formula(cls, text, r_in=DEFAULT.r_in, r_out=DEFAULT.r_out, element="Cu"):
         """A potential typed in by hand, e.g. "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"."""
         return cls(text, float(r_in), float(r_out), element, provenance={"source": "formula"})
 

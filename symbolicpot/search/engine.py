@@ -11,7 +11,8 @@ import time
 
 import numpy as np
 
-from ..evaluate import Cutoff, Evaluator
+from ..cutoff import DEFAULT, Cutoff
+from ..evaluate import Evaluator
 from ..expr.tree import constants
 from ..fitness import DEFAULT_COST_MODEL, CostModel, ErrorWeights, error_metrics
 from ..operators import OperatorConfig
@@ -40,8 +41,8 @@ class SearchConfig:
     scheduler: str | None = None      # Dask: "local:N" (a local cluster of N processes) or "tcp://HOST:PORT"
     screen_fraction: float = 0.25     # share of the training configurations constants are tuned on ...
     screen_atoms: int = 2000          # ... at most this many atoms of them (so tuning costs the same on any data size)
-    r_in: float = 3.0                 # Å, smooth cutoff
-    r_out: float = 5.0
+    r_in: float = DEFAULT.r_in        # Å, smooth cutoff
+    r_out: float = DEFAULT.r_out
     seeds: tuple[str, ...] = ()       # formulas (text) placed in every island's initial population
     weights: ErrorWeights = ErrorWeights()
     tuning: TuningConfig = TuningConfig()

@@ -55,10 +55,20 @@ def write_checkpoint(run_dir, state, config, data_digest):
     state_text = dumps(state_to_dict(state))
     header = dumps({"format": FORMAT, "version": VERSION, "generation": state.generation,
                     "evaluations": state.evaluations, "versions": library_versions(), "data_digest": data_digest,
-                    "sha256": hashlib.sha256(state_text.encode()).hexdigest(), "config": config})
+                    "sha256": state_digest(state_text), "config": config})
     # One document, the state last: {"format": ..., ..., "state": {...}}
     text = header[:-1] + ',"state":' + state_text + "}\n"
     atomic_write(run_dir / NEWEST, text, keep_previous=run_dir / PREVIOUS)
+
+
+def state_digest(state):
+    """SHA-256 (hex) of the state's text (or of the state, as `dumps` writes it); None for a state that holds NaN or
+    infinities, which no checkpoint does."""
+    try:
+        text = state if isinstance(state, str) else dumps(state)
+    except ValueError:
+        return None
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def read_checkpoint(path):
@@ -88,7 +98,7 @@ def read_checkpoint(path):
     missing = [key for key in ("sha256", "config", "data_digest", "state") if key not in document]
     if missing:
         raise CheckpointError(f"{path}: not a symbolicpot checkpoint (no {', '.join(missing)})")
-    if hashlib.sha256(dumps(document["state"]).encode()).hexdigest() != document["sha256"]:
+    if state_digest(document["state"]) != document["sha256"]:
         raise CheckpointError(f"{path}: corrupt (the state does not match its SHA-256)")
     try:
         state = state_from_dict(document["state"])

@@ -41,10 +41,10 @@ class TuningConfig:
             raise ValueError(f"TuningConfig.polish: must be 'lm' or 'cg', got {self.polish!r}")
         if not isinstance(self.cache_size, int) or isinstance(self.cache_size, bool) or self.cache_size < 1:
             raise ValueError(f"TuningConfig.cache_size: must be an integer >= 1, got {self.cache_size!r}")
-        for name in ("polish_evaluations", "cma_evaluations", "cma_popsize"):
+        for name, least in (("polish_evaluations", 0), ("cma_evaluations", 0), ("cma_popsize", 2)):  # CMA-ES: μ ≥ 1
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"TuningConfig.{name}: must be an integer >= 0, got {value!r}")
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise ValueError(f"TuningConfig.{name}: must be an integer >= {least}, got {value!r}")
         if not self.cma_sigma > 0:
             raise ValueError(f"TuningConfig.cma_sigma: must be > 0, got {self.cma_sigma!r}")
 

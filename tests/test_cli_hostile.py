@@ -185,6 +185,14 @@ def test_data_commands_on_a_mutated_data_file(capsys, base, tmp_path, command, d
     run_cli(capsys, *before, path, *(arg.format(tmp=tmp_path) for arg in after))
 
 
+@fuzz(30)
+@given(data=st.data(), name=st.sampled_from(["E0.data", "F.data", "F_coord.data", "1.vasp", "10.vasp"]))
+def test_eval_on_a_mutated_poet_folder(capsys, tmp_path, data, name):
+    folder = fresh_copy(example_path("sutton_chen") / "300K", tmp_path, "300K")
+    (folder / name).write_text(data.draw(mutated_text((folder / name).read_text())))
+    run_cli(capsys, "eval", "--expr", SUTTON_CHEN, "--data", folder)
+
+
 @fuzz(80)
 @given(data=st.data(), view=st.sampled_from([(), ("--json",), ("--latex",), ("--pick", "0")]))
 def test_front_on_a_mutated_front_json(capsys, base, tmp_path, data, view):

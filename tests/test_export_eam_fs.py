@@ -70,9 +70,10 @@ def test_formulas_without_eam_shape_get_a_clear_message(formula, message):
     assert message in str(raised.value) and str(raised.value).startswith(Potential.from_formula(formula).formula)
 
 
-@pytest.mark.parametrize("r_in, r_out", [(1.0, 2.0), (3.0, 100.0)])  # Cu: nearest neighbours at 2.55 Å, 7 × = 17.9
+@pytest.mark.parametrize("r_in, r_out", [(1.0, 2.0), (3.0, 19.0)])  # Cu: nearest neighbours at 2.55 Å, 7 × = 17.9
 def test_cutoffs_without_neighbours_or_with_thousands_are_refused_before_tabulating(r_in, r_out):
-    """r_out = 100 Å took 3 minutes and 14 GB before this check; the message names the range."""
+    """r_out = 100 Å took 3 minutes and 14 GB before this check (now Cutoff refuses r_out > 20 Å anywhere); the
+    message names the range."""
     with pytest.raises(NotEamError, match=r"eam/fs tables of Cu are made for cutoffs from 2.55 to 17.9 Å"):
         tabulate(Potential.from_formula("sum(644.52*r^-9) - sum(527.62*r^-6)^0.5", r_in, r_out))
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import spearmanr
 
+from machine import machine
 from symbolicpot.data import example_path, load
 from symbolicpot.evaluate import Cutoff, Evaluator
 from symbolicpot.expr import node_count
@@ -43,6 +44,7 @@ def main():
     recalibrated = calibrate(dataset, seed=args.seed + 1, cutoff=cutoff)
     model_cost = np.array([shipped.cost(formula) for formula in formulas])
     print(json.dumps({
+        "machine": machine(),
         "spearman_evaluator": rank_correlation(shipped, formulas, measured),
         "spearman_evaluator_recalibrated": rank_correlation(recalibrated, formulas, measured),
         "spearman_node_count": float(spearmanr([node_count(f) for f in formulas], measured).statistic),

@@ -15,6 +15,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
+from machine import machine
 from symbolicpot.data import load
 from symbolicpot.evaluate import Cutoff, Evaluator, EV_PER_A3_IN_GPA
 from symbolicpot.expr import call, const, constants, node_count, parse_expression, R
@@ -260,6 +261,7 @@ def main():
     }
     if why_not:
         result["node_pair_evals_per_s_pow_note"] = why_not
+    result["machine"] = machine()  # CPU model and vector extensions: the figures depend on them
     print(json.dumps(result))
 
 

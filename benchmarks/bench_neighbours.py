@@ -11,6 +11,7 @@ from pathlib import Path
 from ase.neighborlist import neighbor_list as ase_neighbor_list
 from matscipy.neighbours import neighbour_list as matscipy_neighbour_list
 
+from machine import machine
 from symbolicpot.data import load
 
 CUTOFF = 5.0  # Å
@@ -34,7 +35,7 @@ def main() -> None:
         for name, neighbour_list in libraries.items():
             seconds, pairs[name] = seconds_and_pairs(neighbour_list, dataset.atoms)
             best[name] = min(best[name], seconds)
-    print(json.dumps({"snapshots": dataset.n_configs, "cutoff_angstrom": CUTOFF, "rounds": ROUNDS,
+    print(json.dumps({"machine": machine(), "snapshots": dataset.n_configs, "cutoff_angstrom": CUTOFF, "rounds": ROUNDS,
                       "pairs": pairs, "ase_seconds": best["ase"], "matscipy_seconds": best["matscipy"],
                       "ase_over_matscipy": best["ase"] / best["matscipy"]}))
 

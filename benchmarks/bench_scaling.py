@@ -19,6 +19,7 @@ import statistics
 import time
 from pathlib import Path
 
+from machine import machine
 for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # inherited by the pool's workers
     os.environ[variable] = "1"
 
@@ -61,6 +62,7 @@ def main():
         return statistics.median(x / y for x, y in zip(seconds[a], seconds[b]))
 
     print(json.dumps({
+        "machine": machine(),
         "dask_2_over_process_pool_2_seconds": ratio("dask_2_workers", "process_pool_2_workers"),
         "target_at_most": 1.15,
         "dask_1_over_dask_2_seconds": ratio("dask_1_worker", "dask_2_workers"),  # the second worker's speed-up

@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import describe
 from symbolicpot.baselines import mtp
 from symbolicpot.data import load
 from symbolicpot.fitness import error_metrics
@@ -45,6 +46,7 @@ def main():
         print(f"fitting level {level} ...", file=sys.stderr, flush=True)
         rows[level] = fit_and_score(level, args.max_iter, train, test)
     reference = mtp.DEFAULTS["level"] if mtp.DEFAULTS["level"] in rows else args.levels[0]
+    print(describe())
     print(f"DFT_Cu: {train.n_configs} training, {test.n_configs} test configurations of 32 atoms; BFGS ≤ "
           f"{args.max_iter} iterations; energy RMSE meV/atom, force RMSE eV/Å")
     print("| level | parameters | train E | train F | test E | test F | fit wall s | fit CPU s "

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import sympy
 
+from machine import machine
 from symbolicpot.data import load
 from symbolicpot.evaluate import Cutoff, Evaluator
 from symbolicpot.expr import parse_expression
@@ -139,7 +140,7 @@ def main():
         print(f"seed {seed}: " + (f"found in {seconds:.0f} s: {formula}" if formula else "not found"),
               file=sys.stderr, flush=True)
     times = [run["seconds"] for run in runs if run["seconds"] is not None]
-    print(json.dumps({"target": args.target, "successes": len(times), "seeds": args.seeds,
+    print(json.dumps({"machine": machine(), "target": args.target, "successes": len(times), "seeds": args.seeds,
                       "median_seconds_to_success": float(np.median(times)) if times else None,
                       "time_limit": args.time_limit, "bounds": bounds, "runs": runs}))
 

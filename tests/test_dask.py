@@ -1,5 +1,6 @@
 """Islands on Dask distributed, with real local clusters of worker processes: the same front as the process pool,
 a worker killed mid-step, a lost scheduler, bad scheduler addresses, a stopped run closing its local cluster."""
+import dataclasses
 import multiprocessing
 import os
 import signal
@@ -11,6 +12,8 @@ import time
 import pytest
 
 from symbolicpot.cli import main
+from symbolicpot.data import example_path, load
+from symbolicpot.search.engine import Search, SearchConfig
 from run_configs import tiny_config
 
 distributed = pytest.importorskip("distributed")
@@ -87,6 +90,19 @@ def test_same_front_with_the_process_pool_and_dask_on_1_and_on_2_workers(tmp_pat
     assert evolve(config, "--out", tmp_path / "two", "--scheduler", cluster.scheduler.address) == 0
     assert (tmp_path / "one" / "front.json").read_text() == reference
     assert (tmp_path / "two" / "front.json").read_text() == reference
+
+
+def test_tasks_send_news_while_they_run(cluster):
+    """Each island's first report is posted at its first evaluation; the step is the same with news as without."""
+    settings = SearchConfig(seed=1, islands=2, population=8, immigrants=2, generations=1)
+    with Search(load(example_path("sutton_chen") / "300K"), settings) as engine:
+        expected = engine.step(engine.initial_state())
+    with Search(load(example_path("sutton_chen") / "300K"),
+                dataclasses.replace(settings, scheduler=cluster.scheduler.address)) as engine:
+        state = engine.step(engine.initial_state())
+        news = engine.live.latest()
+    assert dataclasses.replace(state, seconds=0.0) == dataclasses.replace(expected, seconds=0.0)  # wall clock aside
+    assert sorted(news) == [0, 1] and all(evaluations >= 1 for evaluations, _ in news.values())
 
 
 def test_a_worker_killed_mid_step_loses_nothing(tmp_path, config, reference, cluster):

@@ -4,19 +4,24 @@ The training data and settings go to every worker once, in a worker plugin, and 
 them on its first task; a task carries only its island state. Unlike scattered data, which dies with the last worker
 holding it, a plugin also reaches every worker that joins later (a nanny's replacement for a killed worker, a new
 batch job). Steps are pure: a task the scheduler re-runs because its worker died returns the same island.
+
+Running tasks send their news (live.Reporter) through a queue on the scheduler (distributed.Queue), at most once a
+second per island. A cancellation abandons the tasks under way at once (the driver stops waiting for them); they
+cannot be interrupted on their workers and run to their end there.
 """
 from contextlib import ExitStack
 import logging
+import queue as queues
 import threading
 import uuid
 
-from distributed import Client, LocalCluster, WorkerPlugin, get_worker
+from distributed import Client, LocalCluster, Queue, WorkerPlugin, get_worker
 from distributed.comm import connect
 from distributed.utils import LoopRunner, silence_logging_cmgr, sync
 
 from .executors import SchedulerLost, local_workers
 from .island import Problem, evolve
-from .live import Cancelled, Live
+from .live import Cancelled, Live, Reporter
 
 CONNECT_SECONDS = 5.0  # a scheduler that does not answer within this is reported as unreachable
 CANCEL_POLL_SECONDS = 0.5  # how often a step waiting for its tasks looks for a cancellation
@@ -24,11 +29,10 @@ CANCEL_POLL_SECONDS = 0.5  # how often a step waiting for its tasks looks for a 
 
 class DaskExecutor:
     """Islands as Dask tasks on the scheduler `config.scheduler`: "local:N" starts (and at close ends) a local
-    cluster of N single-threaded worker processes; an address such as "tcp://HOST:PORT" uses a running scheduler.
-    Tasks send no news while they run (`live` reports nothing): progress moves with each generation."""
+    cluster of N single-threaded worker processes; an address such as "tcp://HOST:PORT" uses a running scheduler."""
 
     def __init__(self, train, config):
-        self.address, self.live = config.scheduler, Live()
+        self.address = config.scheduler
         n = local_workers(config.scheduler)
         if n is None:
             self._cluster, self._client = None, _connect(self.address)
@@ -42,10 +46,13 @@ class DaskExecutor:
         self._quiet.enter_context(silence_logging_cmgr(logging.CRITICAL))
         self._plugin = f"symbolicpot-{uuid.uuid4().hex}"
         self._client.register_plugin(_ProblemPlugin(train, config), name=self._plugin)
+        self._news = f"{self._plugin}-news"
+        self.live = Live(news=_SchedulerNews(Queue(self._news, client=self._client)))
 
     def map(self, islands):
         try:
-            futures = self._client.map(_evolve, islands, plugin=self._plugin, pure=False)
+            futures = self._client.map(_evolve, range(len(islands)), islands, plugin=self._plugin, news=self._news,
+                                       pure=False)
             while self._client.status == "running" and not all(future.done() for future in futures):
                 if self.live.cancel.wait(CANCEL_POLL_SECONDS):
                     self._client.cancel(futures)
@@ -104,6 +111,31 @@ class _ProblemPlugin(WorkerPlugin):
         return self._local.problem
 
 
-def _evolve(island, plugin):
-    """The task: one island's pure step on this worker's Problem."""
-    return evolve(island, get_worker().plugins[plugin].problem())
+class _SchedulerNews:
+    """Live's news queue on the scheduler: `put` in the tasks, `get_nowait` in the driver (raises queue.Empty when
+    nothing is there, or when the scheduler cannot be reached: news are advisory, `map` reports a lost scheduler)."""
+
+    def __init__(self, queue):
+        self.queue, self.held = queue, []
+
+    def put(self, item):
+        self.queue.put(item)
+
+    def get_nowait(self):
+        if not self.held:
+            try:
+                self.held = list(self.queue.get(batch=True))
+            except Exception:
+                raise queues.Empty from None
+        if not self.held:
+            raise queues.Empty
+        return self.held.pop(0)
+
+
+_NEVER = threading.Event()  # a task's cancel event: tasks are abandoned by the driver, never interrupted
+
+
+def _evolve(index, island, plugin, news):
+    """The task: island `index`'s pure step on this worker's Problem, its news to the scheduler's queue `news`."""
+    reporter = Reporter(_SchedulerNews(Queue(news)), _NEVER, index)
+    return evolve(island, get_worker().plugins[plugin].problem(), reporter)

@@ -86,8 +86,10 @@ def run_program(code, arg, consts, n_const_dirs, inputs, n, sv, sg, sh, part, li
             _op_values_and_partials(LOG, x, y, n, live_c, second, part)
         elif op == SQRT:
             _op_values_and_partials(SQRT, x, y, n, live_c, second, part)
-        else:
+        elif op == TANH:
             _op_values_and_partials(TANH, x, y, n, live_c, second, part)
+        else:
+            raise ValueError("unknown opcode")  # compile.py emits only the opcodes above
         for i in range(n_hess):
             for j in range(n_dir):
                 for b in range(n):
@@ -288,8 +290,10 @@ def _dual_apply(op, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y
         _dual_op(LOG, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
     elif op == SQRT:
         _dual_op(SQRT, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
-    else:
+    elif op == TANH:
         _dual_op(TANH, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
+    else:
+        raise ValueError("unknown opcode")  # compile.py emits only the opcodes above
 
 
 @numba.njit(cache=True, error_model="numpy")

@@ -60,13 +60,16 @@ def test_lammps_goes_to_the_plugin_exporter(capsys, tmp_path, monkeypatch):
     import symbolicpot.export.lammps as lammps_export
     calls = []
 
-    def export_lammps(potential, out_dir, name):
-        calls.append((potential, out_dir, name))
+    def export_lammps(potential, out_dir, name, exact):
+        calls.append((potential, out_dir, name, exact))
         return [out_dir / f"in.{name}"]
     monkeypatch.setattr(lammps_export, "export_lammps", export_lammps)
     status, out, _ = export(capsys, SUTTON_CHEN, "--format", "lammps", "--out", tmp_path, "--name", "sc")
     assert status == 0 and out == [str(tmp_path / "in.sc")]
-    assert calls == [(Potential.from_formula(SUTTON_CHEN), tmp_path, "sc")]
+    status, _, _ = export(capsys, SUTTON_CHEN, "--format", "lammps", "--out", tmp_path, "--name", "sc", "--exact")
+    assert status == 0
+    assert calls == [(Potential.from_formula(SUTTON_CHEN), tmp_path, "sc", False),
+                     (Potential.from_formula(SUTTON_CHEN), tmp_path, "sc", True)]
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -76,6 +79,7 @@ def test_lammps_goes_to_the_plugin_exporter(capsys, tmp_path, monkeypatch):
     ([SUTTON_CHEN, "--format", "json", "--pick", "1"], "--pick needs a run directory"),
     ([SUTTON_CHEN, "--format", "json", "--r-in", "6"], "r_in < r_out"),
     ([SUTTON_CHEN, "--format", "json", "--element", "Xx"], "'Xx' is not a chemical symbol"),
+    ([SUTTON_CHEN, "--format", "json", "--exact"], "--exact applies to --format lammps only"),
 ])
 def test_bad_input_gives_one_clear_line(capsys, tmp_path, argv, message):
     status, _, err = export(capsys, *argv, "--out", tmp_path)

@@ -51,6 +51,9 @@ def add_parser(commands):
                                   "(default: model<N> for a run, the JSON's stem, or 'potential')")
     add_cutoff(p, of_formula=True)
     p.add_argument("--element", help="chemical symbol, for a formula or a run (default Cu)")
+    p.add_argument("--exact", action="store_true",
+                   help="lammps: compute the pair functions from the formula instead of reading them from tables "
+                        "(tables: within 1e-9 eV/atom and 1e-7 eV/Å, faster)")
     p.set_defaults(run=run)
 
 
@@ -59,8 +62,11 @@ def run(args):
     name = args.name or name
     if not NAME.fullmatch(name):
         raise ValueError(f"--name {name!r}: use a letter, then letters, digits or _ (at most 64)")
+    if args.exact and args.format != "lammps":
+        raise ValueError("--exact applies to --format lammps only")
     args.out.mkdir(parents=True, exist_ok=True)
-    for line in WRITERS[args.format](potential, args.out, name):
+    writer = WRITERS[args.format]
+    for line in writer(potential, args.out, name, exact=True) if args.exact else writer(potential, args.out, name):
         print(line)
     return 0
 
@@ -123,10 +129,10 @@ def _write_eam_fs(potential, out, name):
             f"{tables.error_estimate:.1e} eV/atom"]
 
 
-def _write_lammps(potential, out, name):
+def _write_lammps(potential, out, name, exact=False):
     from ..export.lammps import LammpsBuildError, export_lammps
     try:
-        return export_lammps(potential, out, name)
+        return export_lammps(potential, out, name, exact=exact)
     except LammpsBuildError as error:
         raise OSError(str(error)) from None
 

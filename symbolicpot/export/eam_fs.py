@@ -196,17 +196,22 @@ def write_setfl(potential, path, tables=None):
     return tables
 
 
+def probe_structures(element, d):
+    """Structures where tables are checked: fcc crystals of the element (108 atoms, nearest neighbours at d Å) at rest
+    with 0.04 d rattle, squeezed and stretched by 5 % with 0.08 d rattle, and a (100) slab."""
+    structures = [ase.build.fcc100(element, (3, 3, 5), a=d * 2 ** 0.5, vacuum=6.0, periodic=True)]
+    for seed, (scale, rattle) in enumerate([(1.0, 0.04), (0.95, 0.08), (1.05, 0.08)]):
+        crystal = ase.build.bulk(element, "fcc", a=scale * d * 2 ** 0.5, cubic=True).repeat(3)
+        crystal.rattle(rattle * d, seed=seed)
+        structures.append(crystal)
+    return structures
+
+
 class _Probes:
-    """Atom energies of probe structures, exactly and through tables: fcc crystals of the element (108 atoms,
-    nearest neighbours at d) at rest with 0.04 d rattle, squeezed and stretched by 5 % with 0.08 d rattle, and a
-    (100) slab."""
+    """Atom energies of the probe structures, exactly and through tables."""
 
     def __init__(self, element, d, cutoff, embedding, density, r_phi):
-        structures = [ase.build.fcc100(element, (3, 3, 5), a=d * 2 ** 0.5, vacuum=6.0, periodic=True)]
-        for seed, (scale, rattle) in enumerate([(1.0, 0.04), (0.95, 0.08), (1.05, 0.08)]):
-            crystal = ase.build.bulk(element, "fcc", a=scale * d * 2 ** 0.5, cubic=True).repeat(3)
-            crystal.rattle(rattle * d, seed=seed)
-            structures.append(crystal)
+        structures = probe_structures(element, d)
         lists = [structure_neighbours(atoms, cutoff) for atoms in structures]
         offsets = np.cumsum([0] + [len(atoms) for atoms in structures])
         self.centre = np.concatenate([i + offset for (i, _, _, _), offset in zip(lists, offsets)])

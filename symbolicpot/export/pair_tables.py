@@ -1,19 +1,27 @@
 """Tables of a formula's pair functions h_k(r) = g_k(r) f(r) (f the smooth cutoff), read by the LAMMPS plugin.
 
-Scheme: quintic Hermite interpolation on a uniform grid in r. Each interval [r_i, r_i + Δ] holds the polynomial in
-t = (r − r_i)/Δ ∈ [0, 1] that matches h, dh/dr and d²h/dr² at both ends, so the table's h and dh/dr are continuous
-and its error is at most Δ⁶ max|h⁽⁶⁾| / 46080 in h. The derivatives at the nodes are exact (second-order forward mode
-through the formula's tree, `pair_jets`; no finite differences). The grid ends at r_out and has r_in as a node:
-f'' jumps there, and a polynomial of one interval never spans the jump. It starts at `table_start` (CLOSEST × the
-element's nearest-neighbour distance, rounded down to a node); closer pairs get the formula's own code.
+Scheme: quintic Hermite interpolation in s = r², as LAMMPS's `pair_style table` with `rsq` lookup: the plugin then
+needs neither √ nor division per pair (h from s, and dh/dr / r = 2 dh/ds, which is what a pair force needs). Each
+interval [s_i, s_i + Δ] holds the polynomial in t = (s − s_i)/Δ ∈ [0, 1] that matches h, dh/ds and d²h/ds² at both
+ends, so the table's h and its derivative are continuous and its error is at most Δ⁶ max|d⁶h/ds⁶| / 46080 in h. The
+derivatives at the nodes are exact (second-order forward mode through the formula's tree, `pair_jets`, then
+d/ds = d/dr / 2r, in extended precision; no finite differences).
 
-Refinement: from FIRST_STEP Å, the step is halved until, at SAMPLES points inside every interval, the errors δh_k
-and δh_k' of every sum k meet
-    Σ_k n w_k max|δh_k| ≤ ENERGY_BOUND (eV/atom)   and   Σ_k 2 n w_k max|δh_k'| ≤ FORCE_BOUND (eV/Å),
+Segments: the range of s is cut at r_in² × 2^m (at r_out² × 2^m when r_in = 0), and each segment has its own uniform
+step. A power of r varies over a distance proportional to r, an exponential over a fixed distance, and a uniform
+grid in s is coarsest in r where r is small: one step for all of s would be set by the closest pairs (r^-9 near
+1.5 Å) and be 10-100 times finer than needed beyond r_in. r_in² is a node (f'' jumps there: a polynomial never spans
+it). The table ends at r_out² and starts at CLOSEST × the element's nearest-neighbour distance (its square rounded
+down to a node of the first segment); closer pairs get the formula's own code. The plugin finds a segment by
+comparisons (branch-free) and the interval by one multiplication.
+
+Refinement: in each segment, from FIRST_STEP Å², the step is halved until the errors δh_k and δh_k' (d/dr) at
+SAMPLES points inside every interval meet
+    n max_r Σ_k w_k |δh_k(r)| ≤ ENERGY_BOUND (eV/atom)   and   2 n max_r Σ_k w_k |δh_k'(r)| ≤ FORCE_BOUND (eV/Å),
 where n is the largest number of neighbours within r_out and w_k the largest |∂T/∂S_k| of an atom in eam_fs's probe
-structures (fcc crystals hot, squeezed and stretched, and a slab). Since δT_i = Σ_k ∂T/∂S_k Σ_j δh_k(r_ij) and
+structures (fcc crystals hot, squeezed and stretched, and a slab). Since δT_i = Σ_j Σ_k ∂T/∂S_k δh_k(r_ij) and
 δF_i = Σ_j Σ_k (∂T_i/∂S_k + ∂T_j/∂S_k) δh_k'(r_ij) r̂_ij, these bound each atom's energy and force error on such
-structures.
+structures; a bound of the largest value over r holds on the whole table when it holds on every segment.
 """
 from dataclasses import dataclass
 import math
@@ -26,8 +34,8 @@ from .eam_fs import CLOSEST, nearest_neighbour_distance, probe_structures
 
 ENERGY_BOUND = 1e-9   # eV/atom
 FORCE_BOUND = 1e-7    # eV/Å
-FIRST_STEP = 0.125    # Å, before halving; at most: r_out − r_in is a whole number of steps
-MAX_INTERVALS = 2 ** 16
+FIRST_STEP = 1.0      # Å², before halving; at most: each segment is a whole number of steps
+MAX_INTERVALS = 2 ** 16  # in all segments together
 SAMPLES = np.array([0.1, 0.28, 0.5, 0.72, 0.9])  # where inside each interval the error is checked (t)
 
 
@@ -37,47 +45,97 @@ class TableError(ExpressionError):
 
 @dataclass(frozen=True)
 class PairTable:
-    """Quintic polynomials of h_k on the intervals [start + i·step, start + (i+1)·step], i < intervals.
+    """Quintic polynomials of h_k on the intervals of segments of s = r².
 
-    `coefficients` (intervals, sums, 6): c_m of h_k(r) = Σ_m c_m t^m (eV), t = (r − start)/step − i.
+    Segment m starts at s = starts[m] (Å²), has steps[m] (Å²) wide intervals and holds rows offsets[m] to
+    offsets[m + 1] − 1 of `coefficients` (intervals, sums, 6): on row offsets[m] + i, h_k = Σ_q c_q t^q (eV),
+    t = (s − starts[m]) / steps[m] − i. Segment m covers s from starts[m] to starts[m + 1] (r_out² for the last).
     `value_error`, `slope_error` (sums,): the largest |δh_k| (eV) and |δh_k'| (eV/Å) at the sampled points;
-    `energy_error` (eV/atom) and `force_error` (eV/Å): the bounds of the module's note they give.
+    `energy_error` (eV/atom) and `force_error` (eV/Å): the bounds of the module's note they give, with
+    `neighbours` (n) and `weights` (sums,) (w_k, eV per eV of S_k) of the probe structures.
     """
-    start: float  # Å
-    step: float   # Å
+    starts: tuple
+    steps: tuple
+    offsets: tuple
     coefficients: np.ndarray
     value_error: np.ndarray = None
     slope_error: np.ndarray = None
     energy_error: float = math.inf
     force_error: float = math.inf
+    neighbours: int = 0
+    weights: np.ndarray = None
+
+    @property
+    def r_start(self):
+        """The distance (Å) of the first node: closer pairs are not in the table."""
+        return math.sqrt(self.starts[0])
+
+    @property
+    def inverse_steps(self):
+        """1 / steps[m] (1/Å²): the plugin multiplies by them."""
+        return tuple(1.0 / step for step in self.steps)
+
+    @property
+    def slope_coefficients(self):
+        """(intervals, sums, 5): d_q of (dh_k/dr)/r = 2 dh_k/ds = Σ_q d_q t^q (eV/Å²), d_q = 2 (q+1) c_(q+1) / step."""
+        inverse = np.repeat(self.inverse_steps, np.diff(self.offsets))[:, None, None]
+        return self.coefficients[..., 1:] * (2.0 * np.arange(1.0, 6.0)) * inverse
 
     def __call__(self, r):
-        """(h (sums, n), dh/dr (sums, n)) read from the table at distances r (n,) in [start, r_out), as the plugin
-        reads them."""
-        x = (np.asarray(r, dtype=float) - self.start) / self.step
-        i = np.minimum(x.astype(np.int64), len(self.coefficients) - 1)
+        """(h (sums, n), dh/dr (sums, n)) read from the table at distances r (n,) in [r_start, r_out), as the plugin
+        reads them (h from the coefficients, dh/dr as r times the slope polynomial)."""
+        r = np.asarray(r, dtype=float)
+        s = r * r
+        m = (s[:, None] >= np.array(self.starts[1:])).sum(axis=1)
+        x = (s - np.array(self.starts)[m]) * np.array(self.inverse_steps)[m]
+        offsets = np.array(self.offsets)
+        i = np.minimum(x.astype(np.int64), offsets[m + 1] - offsets[m] - 1)
         t = x - i
-        c = np.moveaxis(self.coefficients[i], 0, -1)  # (sums, 6, n)
+        row = offsets[m] + i
+        c = np.moveaxis(self.coefficients[row], 0, -1)  # (sums, 6, n)
+        d = np.moveaxis(self.slope_coefficients[row], 0, -1)  # (sums, 5, n)
         h = c[:, 0] + t * (c[:, 1] + t * (c[:, 2] + t * (c[:, 3] + t * (c[:, 4] + t * c[:, 5]))))
-        dh = c[:, 1] + t * (2.0 * c[:, 2] + t * (3.0 * c[:, 3] + t * (4.0 * c[:, 4] + t * 5.0 * c[:, 5])))
-        return h, dh / self.step
+        slope = d[:, 0] + t * (d[:, 1] + t * (d[:, 2] + t * (d[:, 3] + t * d[:, 4])))
+        return h, slope * r
 
 
 def tabulate_pairs(tree, pair_expressions, r_in, r_out, element):
     """The PairTable of the sums `pair_expressions` (distinct, in the plugin's order) of the atom formula `tree`,
-    cutoff r_in, r_out (Å), for `element`; TableError when no grid of up to MAX_INTERVALS meets the bounds."""
+    cutoff r_in, r_out (Å), for `element`; TableError when no table of up to MAX_INTERVALS meets the bounds."""
     nearest = nearest_neighbour_distance(element)
     neighbours, weights = _sensitivity(tree, pair_expressions, r_in, r_out, element, nearest)
-    band = r_out - r_in if r_in > 0.0 else r_out
+    bounds = segment_bounds(r_in, r_out, CLOSEST * nearest)
+    segments = [_segment(pair_expressions, r_in, r_out, low, high, first, neighbours, weights)
+                for first, (low, high) in zip([True] + [False] * len(bounds), zip(bounds, bounds[1:]))]
+    offsets = np.cumsum([0] + [len(segment.coefficients) for segment in segments])
+    return PairTable(tuple(s.starts[0] for s in segments), tuple(s.steps[0] for s in segments),
+                     tuple(int(o) for o in offsets), np.concatenate([s.coefficients for s in segments]),
+                     np.max([s.value_error for s in segments], axis=0),
+                     np.max([s.slope_error for s in segments], axis=0),
+                     max(s.energy_error for s in segments), max(s.force_error for s in segments), neighbours, weights)
+
+
+def segment_bounds(r_in, r_out, r_close):
+    """[s_close, cuts..., r_out²] (Å²): the cuts are r_in² × 2^m (r_out² × 2^m when r_in = 0) between r_close² and
+    r_out²; the first segment's table starts at a node at or below r_close² (module note)."""
+    anchor = r_in * r_in if r_in > 0.0 else r_out * r_out
+    low, high = r_close * r_close, r_out * r_out
+    cuts = [anchor * 2.0 ** m for m in range(-64, 64) if low < anchor * 2.0 ** m < high]
+    return [low, *cuts, high]
+
+
+def _segment(pair_expressions, r_in, r_out, low, high, first, neighbours, weights):
+    """The one-segment PairTable from `low` to `high` (Å²) meeting the bounds (module note). The grid is laid from
+    `high` down; the `first` segment's starts at its last node at or above `low`."""
+    band = high - low
     step = band / math.ceil(band / FIRST_STEP)
     while True:
-        intervals = math.floor((r_out - CLOSEST * nearest) / step)
-        if intervals > MAX_INTERVALS or intervals < 1:
+        intervals = math.floor(band / step) if first else round(band / step)
+        if intervals > MAX_INTERVALS:
             raise TableError(f"no table of up to {MAX_INTERVALS} intervals meets {ENERGY_BOUND} eV/atom and "
-                             f"{FORCE_BOUND} eV/Å (last try: step {2 * step:.3g} Å); export it with exact=True "
-                             f"(--exact)")
-        start = r_out - intervals * step
-        table = _table(pair_expressions, r_in, r_out, start, step, intervals, neighbours, weights)
+                             f"{FORCE_BOUND} eV/Å (last try: step {2 * step:.3g} Å² in r² near "
+                             f"r = {math.sqrt(low):.3g}-{math.sqrt(high):.3g} Å); export it with exact=True (--exact)")
+        table = _table(pair_expressions, r_in, r_out, high - intervals * step, step, intervals, neighbours, weights)
         if table.energy_error <= ENERGY_BOUND and table.force_error <= FORCE_BOUND:
             return table
         step /= 2.0
@@ -86,7 +144,7 @@ def tabulate_pairs(tree, pair_expressions, r_in, r_out, element):
 def pair_jets(g, r, r_in, r_out, outer=None):
     """(h, dh/dr, d²h/dr²) of h = g(r) f(r) at distances r (n,) Å, f the smooth cutoff. `outer` (n,) bool chooses the
     piece of f at each point (default: r > r_in), for the ends of intervals that meet at r_in."""
-    r = np.asarray(r, dtype=float)
+    r = np.asarray(r, dtype=np.result_type(r, float))  # float64, or np.longdouble kept
     g_jet = jets(g, {R: (r, np.ones_like(r), np.zeros_like(r))})
     gap = (r_out ** 2 - r_in ** 2) ** 3
     piece = np.polynomial.Polynomial([r_out ** 2 - 3.0 * r_in ** 2, 0.0, 2.0]) \
@@ -165,12 +223,13 @@ _RULES = {
 
 
 def _table(pair_expressions, r_in, r_out, start, step, intervals, neighbours, weights):
-    """The PairTable on `intervals` steps from `start`, with its errors at the SAMPLES points (module note)."""
+    """The one-segment PairTable of `intervals` steps of s = r² from `start`, with its errors at the SAMPLES points
+    (module note)."""
     left = start + step * np.arange(intervals)
-    outer = left >= r_in - 0.5 * step  # the cutoff's piece on each interval (r_in is a node)
+    outer = left >= r_in * r_in - 0.5 * step  # the cutoff's piece on each interval (r_in² is a node)
     coefficients = np.empty((intervals, len(pair_expressions), 6))
     for k, g in enumerate(pair_expressions):
-        ends = [pair_jets(g, x, r_in, r_out, outer) for x in (left, np.append(left[1:], r_out))]
+        ends = [_s_jets(g, s, r_in, r_out, outer) for s in (left, np.append(left[1:], start + step * intervals))]
         (y0, d0, s0), (y1, d1, s1) = ([h, step * dh, step * step * d2h] for h, dh, d2h in ends)
         jump = y1 - y0
         coefficients[:, k] = np.stack([
@@ -179,16 +238,28 @@ def _table(pair_expressions, r_in, r_out, start, step, intervals, neighbours, we
             6.0 * jump - 3.0 * (d0 + d1) - 0.5 * (s0 - s1)], axis=1)
     if not np.isfinite(coefficients).all():
         bad = left[~np.isfinite(coefficients).all(axis=(1, 2))][0]
-        raise TableError(f"a pair function is not finite near r = {bad:.6g} Å: export it with exact=True "
+        raise TableError(f"a pair function is not finite near r = {math.sqrt(bad):.6g} Å: export it with exact=True "
                          f"(--exact)")
-    table = PairTable(float(start), float(step), coefficients)
-    r = (left[:, None] + step * SAMPLES).ravel()
+    table = PairTable((float(start),), (float(step),), (0, intervals), coefficients)
+    r = np.sqrt((left[:, None] + step * SAMPLES).ravel())
     h, dh = table(r)
     exact = [pair_jets(g, r, r_in, r_out, np.repeat(outer, len(SAMPLES)))[:2] for g in pair_expressions]
-    value_error = np.array([np.abs(h[k] - exact_h).max() for k, (exact_h, _) in enumerate(exact)])
-    slope_error = np.array([np.abs(dh[k] - exact_dh).max() for k, (_, exact_dh) in enumerate(exact)])
-    return PairTable(table.start, table.step, coefficients, value_error, slope_error,
-                     float(neighbours * weights @ value_error), float(2.0 * neighbours * weights @ slope_error))
+    value_error = np.abs(h - np.array([exact_h for exact_h, _ in exact]))  # (sums, points)
+    slope_error = np.abs(dh - np.array([exact_dh for _, exact_dh in exact]))
+    return PairTable(table.starts, table.steps, table.offsets, coefficients, value_error.max(axis=1),
+                     slope_error.max(axis=1), float(neighbours * (weights @ value_error).max()),
+                     float(2.0 * neighbours * (weights @ slope_error).max()), neighbours, weights)
+
+
+def _s_jets(g, s, r_in, r_out, outer):
+    """(h, dh/ds, d²h/ds²) of h = g f at s = r² (n,) Å²: d/ds = (1/2r) d/dr, so dh/ds = h'/2r and
+    d²h/ds² = (h'' − h'/r)/4r². In extended precision (np.longdouble, where the platform has one): the quintic's
+    higher coefficients are differences of node values (h(s_i + Δ) − h(s_i) and the like), and the table's slope
+    divides them by Δ, so values rounded to double would put eps·|h|/Δ into dh/dr and stop the refinement of steep
+    pair functions at a floor."""
+    r = np.sqrt(np.asarray(s, dtype=np.longdouble))
+    h, dh, d2h = pair_jets(g, r, r_in, r_out, outer)
+    return h, dh / (2.0 * r), (d2h - dh / r) / (4.0 * s)
 
 
 def _sensitivity(tree, pair_expressions, r_in, r_out, element, nearest):

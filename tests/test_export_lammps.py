@@ -296,6 +296,17 @@ def test_tables_match_the_pair_functions_on_random_formulas():
         assert force.max() <= 2.0 * FORCE_BOUND, (format_expression(tree), force.max())
 
 
+def test_tables_refuse_pair_functions_they_cannot_hold():
+    """Not finite on the table's range (from 0.6 nearest-neighbour distances, 1.53 Å for Cu), or a step 1e-4 Å wide
+    (no table of MAX_INTERVALS meets the bounds): TableError, pointing to --exact."""
+    for formula, message in (("sum((r - 2)^-0.5)", "not finite near r = 1.53"),
+                             ("sum(tanh(10000*(r - 3.5)))", "no table of up to")):
+        tree = parse_expression(formula)
+        with pytest.raises(TableError, match=message) as error:
+            tabulate_pairs(tree, distinct_sums(tree), 3.0, 5.0, "Cu")
+        assert "--exact" in str(error.value)
+
+
 def test_pair_jets_match_sympy_derivatives():
     """The exact h, h', h'' the tables are built from agree with SymPy's derivatives of g·f (every primitive)."""
     import sympy

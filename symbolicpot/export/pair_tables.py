@@ -35,7 +35,7 @@ from .eam_fs import CLOSEST, nearest_neighbour_distance, probe_structures
 ENERGY_BOUND = 1e-9   # eV/atom
 FORCE_BOUND = 1e-7    # eV/Å
 FIRST_STEP = 1.0      # Å², before halving; at most: each segment is a whole number of steps
-MAX_INTERVALS = 2 ** 16  # in all segments together
+MAX_INTERVALS = 2 ** 16  # in all segments together (and so in each)
 SAMPLES = np.array([0.1, 0.28, 0.5, 0.72, 0.9])  # where inside each interval the error is checked (t)
 
 
@@ -108,6 +108,9 @@ def tabulate_pairs(tree, pair_expressions, r_in, r_out, element):
     segments = [_segment(pair_expressions, r_in, r_out, low, high, first, neighbours, weights)
                 for first, (low, high) in zip([True] + [False] * len(bounds), zip(bounds, bounds[1:]))]
     offsets = np.cumsum([0] + [len(segment.coefficients) for segment in segments])
+    if offsets[-1] > MAX_INTERVALS:
+        raise TableError(f"the table needs {offsets[-1]} intervals, more than {MAX_INTERVALS}: export it with "
+                         f"exact=True (--exact)")
     return PairTable(tuple(s.starts[0] for s in segments), tuple(s.steps[0] for s in segments),
                      tuple(int(o) for o in offsets), np.concatenate([s.coefficients for s in segments]),
                      np.max([s.value_error for s in segments], axis=0),

@@ -16,7 +16,7 @@ SNAP costs ~100× EAM, so it runs --snap-steps steps once (0: skipped), between 
 Usage: python benchmarks/bench_lammps.py [--steps 1000] [--repeats 3] [--snap-steps 100] [--random-formula TEXT]
 [--json]: prints a table of rows, or with --json a list of rows (model, formula, r_out, us_per_atom_step,
 ratio_to_eam, final_temperature_K, target: issue 16's bound on ratio_to_eam, set for the tabulated plugins at
-5.51 Å). The search for the random formula takes minutes; with the default seed it finds
+5.51 Å); the CPU (benchmarks/machine.py) heads the table, or goes to stderr with --json. The search for the random formula takes minutes; with the default seed it finds
 "(2 + sum(r^-4)*-10*359.0996752341793)*1/(((sum(r) - 0.001511107969781346)/9 - -7 + -37.17663899362074)*8)",
 which --random-formula takes directly.
 """
@@ -32,6 +32,7 @@ from pathlib import Path
 import ase.build
 import numpy as np
 
+from machine import describe
 from symbolicpot.evaluate import Evaluator
 from symbolicpot.data import Dataset
 from symbolicpot.expr import format_expression, node_count, sums, walk
@@ -96,8 +97,10 @@ def main(argv=None):
         if args.snap_steps:
             rows += snap_rows(potentials_dir, styles["eam_alloy"], args.snap_steps, temperatures)
     if args.json:
+        print(describe(), file=sys.stderr)  # stdout stays the list of rows
         print(json.dumps(rows, indent=2))
     else:
+        print(describe())
         print(f"{args.steps} steps, {4 * CELLS ** 3} atoms, {args.repeats} interleaved rounds")
         print(f"{'model':<22} {'r_out':>7} {'us/atom/step':>13} {'/ eam_alloy':>11} {'target':>7}  final T (K)")
         for row in rows:

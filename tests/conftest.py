@@ -1,7 +1,15 @@
 """Shared fixtures: the reference data beside the repository (../shared/data), skipped when absent."""
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property-based tests draw the same examples on every machine and run ("ci", the default), so that CI judges the
+# code, not the luck of a draw; HYPOTHESIS_PROFILE=explore draws fresh examples on every run, to look for bugs.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

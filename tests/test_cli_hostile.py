@@ -2,7 +2,7 @@
 reference tables and checkpoints. A command may succeed (exit 0), fail (1) or refuse the input (2, one line naming
 what is wrong); it may not crash with a traceback.
 
-The examples are derandomized (the same on every machine and run); the mutations start from valid files of a real
+The examples are the same on every machine and run (HYPOTHESIS_PROFILE=explore draws new ones); the mutations start from valid files of a real
 tiny run, so that most of them pass the first checks and reach the deeper ones.
 """
 import json
@@ -24,8 +24,9 @@ SUTTON_CHEN = "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"
 
 
 def fuzz(examples):
-    """Hypothesis settings of these tests: `examples` derandomized examples, no deadline (commands take seconds)."""
-    return settings(max_examples=examples, derandomize=True, deadline=None, database=None,
+    """Hypothesis settings of these tests: `examples` examples (the same on every run unless HYPOTHESIS_PROFILE=explore,
+    see conftest.py), no deadline (commands take seconds)."""
+    return settings(max_examples=examples, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 

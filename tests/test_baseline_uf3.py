@@ -1,0 +1,164 @@
+"""The UF3 baseline (`symbolicpot baseline uf3`, the uf3 package, run in LAMMPS): small fits on shipped Sutton–Chen
+data. Without the uf3 extra only the test of the install message runs."""
+import contextlib
+import io
+import json
+import sys
+
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.build import bulk
+
+from symbolicpot.baselines import MissingDependency, fit_baseline
+from symbolicpot.cli import main
+from symbolicpot.data import example_path, load
+from symbolicpot.fitness import error_metrics
+from symbolicpot.potentials import load_potential, predict
+
+FOLDERS = [str(example_path("sutton_chen") / t) for t in ("300K", "1600K")]
+R_OUT = 4.0  # Å: fewer neighbours than the default 5 Å, so the fits are quick
+THREE_BODY = {"degree": 3, "knots_3b": 4, "r_3b": 3.0}  # a small three-body term
+
+
+@pytest.fixture(scope="module")
+def split():
+    """(train, test) as the command splits the data by default (20 % held out, seed 0)."""
+    return load(FOLDERS).split(0.2, 0)
+
+
+@pytest.fixture(scope="module")
+def uf3():
+    """The symbolicpot.baselines.uf3 module; the tests that need it are skipped without the uf3 package."""
+    return pytest.importorskip("symbolicpot.baselines.uf3", reason="the uf3 extra is not installed")
+
+
+@pytest.fixture(scope="module")
+def command_run(uf3, tmp_path_factory):
+    """(out directory, exit status, printed text) of `symbolicpot baseline uf3 --r-out 4 --json`."""
+    out = tmp_path_factory.mktemp("uf3")
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        status = main(["baseline", "uf3", "--data", *FOLDERS, "--out", str(out), "--r-out", str(R_OUT), "--json"])
+    return out, status, printed.getvalue()
+
+
+@pytest.fixture(scope="module")
+def three_body(uf3, split, tmp_path_factory):
+    """(directory, baseline.json) of a 2+3-body fit on 3 training configurations (uf3 takes ~2 s for the three-body
+    force features of one)."""
+    out = tmp_path_factory.mktemp("uf3-3body")
+    train = split[0].subset(slice(0, 3))
+    return out, fit_baseline("uf3", train, split[1], out, THREE_BODY, r_out=R_OUT)
+
+
+def rattled_copper(seed=0):
+    """32 Cu atoms in a sheared fcc cell, displaced by ~0.05 Å."""
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True) * (2, 2, 2)
+    atoms.set_cell(atoms.cell.array + [[0, 0.2, 0], [0, 0, 0], [0.1, 0, 0]], scale_atoms=True)
+    atoms.rattle(0.05, seed=seed)
+    return atoms
+
+
+def test_the_command_writes_the_potential_and_its_errors(command_run, split):
+    out, status, printed = command_run
+    summary = json.loads((out / "baseline.json").read_text())
+    assert status == 0 and json.loads(printed) == summary
+    assert {"potential.uf3", "model.json", "baseline.json"} == {path.name for path in out.iterdir()}
+    assert summary["kind"] == summary["name"] == "uf3" and summary["degree"] == 2
+    test, errors = split[1], summary["errors"]["test"]
+    energy_spread = 1e3 * np.std(test.energy / test.n_atoms)
+    force_rms = np.sqrt(np.mean(test.forces ** 2))
+    assert errors["energy_rmse_mev_per_atom"] < 0.05 * energy_spread
+    assert errors["force_rmse_ev_per_a"] < 0.15 * force_rms
+    # the repulsive wall continues the fit below the data: V2 keeps falling with r up to the shortest distance
+    potential = load_potential(out)
+    dimer = [Atoms("Cu2", positions=[[0, 0, 0], [r, 0, 0]], cell=[20, 20, 20]) for r in (1.0, 1.5, 2.0)]
+    energies = [potential.calculator.get_potential_energy(atoms) for atoms in dimer]
+    assert energies == sorted(energies, reverse=True)
+
+
+@pytest.mark.parametrize("fitted", ["command_run", "three_body"])
+def test_lammps_computes_the_fitted_linear_model(fitted, request):
+    """The potential file holds the fit: LAMMPS's energy (plus the 1-body terms) and forces equal uf3's features
+    times the fitted coefficients, to rounding (sums of ~10³ terms of ~1 eV)."""
+    from uf3.regression.least_squares import WeightedLinearModel
+    from uf3.representation.process import BasisFeaturizer
+
+    directory = request.getfixturevalue(fitted)[0]
+    model = WeightedLinearModel.from_json(str(directory / "model.json"))
+    atoms = rattled_copper()
+    rows = BasisFeaturizer(model.bspline_config).evaluate_configuration(atoms, energy=0.0,
+                                                                         forces=np.zeros((3, len(atoms))))
+    energy = rows.pop("energy")[1:] @ model.coefficients
+    forces = np.array([rows[f"f{axis}_{i}"][1:] @ model.coefficients for i in range(len(atoms)) for axis in "xyz"])
+    atoms.calc = load_potential(directory).calculator
+    assert atoms.get_potential_energy() == pytest.approx(energy, abs=1e-9)
+    np.testing.assert_allclose(atoms.get_forces().ravel(), forces, atol=1e-9)
+
+
+def test_the_three_body_fit_is_named_and_counted(uf3, three_body):
+    directory, summary = three_body
+    potential = load_potential(directory)
+    assert summary["name"] == potential.name == "uf3-3body" and summary["degree"] == 3
+    assert potential.parameters == summary["parameters"] > uf3.DEFAULTS["knots"]
+    assert potential.pair_commands[0] == "pair_style uf3 3"
+    assert "3B Cu Cu Cu 0 3 nk" in (directory / "potential.uf3").read_text()
+
+
+@pytest.mark.parametrize("fitted", ["command_run", "three_body"])
+def test_forces_and_stress_are_derivatives_of_the_energy(fitted, request):
+    calculator = load_potential(request.getfixturevalue(fitted)[0]).calculator
+    atoms = rattled_copper()
+    atoms.calc = calculator
+    forces, stress = atoms.get_forces(), atoms.get_stress(voigt=False)
+    h = 1e-5  # central differences: error ~h² E''' ≈ 1e-9 eV/Å, rounding ~1e-16 · 100 eV / h ≈ 1e-9 eV/Å
+
+    def slope(change):
+        energies = []
+        for step in (h, -h):
+            changed = atoms.copy()
+            change(changed, step)
+            changed.calc = calculator
+            energies.append(changed.get_potential_energy())
+        return (energies[0] - energies[1]) / (2 * h)
+
+    for atom, axis in [(0, 0), (5, 1), (17, 2)]:
+        def move(copy, step, atom=atom, axis=axis):
+            copy.positions[atom, axis] += step
+        assert forces[atom, axis] == pytest.approx(-slope(move), abs=1e-6)
+    shear = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]]) / 2  # stress = (1/V) dE/dε for a strain ε_xy = ε_yx
+
+    def strain(copy, step):
+        copy.set_cell(atoms.cell.array @ (np.eye(3) + step * shear), scale_atoms=True)
+    assert stress[0, 1] == pytest.approx(slope(strain) / atoms.get_volume(), abs=1e-7)
+
+
+def test_reloading_gives_the_errors_the_command_measured(uf3, command_run, split):
+    summary = json.loads((command_run[0] / "baseline.json").read_text())
+    assert error_metrics(predict(uf3.load(command_run[0]), split[1]), split[1]) == summary["errors"]["test"]
+
+
+@pytest.mark.parametrize("options, message", [(["--knots", "2"], "knots must be an integer of at least 4"),
+                                              (["--epochs", "5"], "no option epochs")])
+def test_bad_options_give_one_line(uf3, capsys, tmp_path, options, message):
+    status = main(["baseline", "uf3", "--data", *FOLDERS, "--out", str(tmp_path), *options])
+    err = capsys.readouterr().err
+    assert status == 2 and message in err and len(err.splitlines()) == 1
+
+
+def test_a_missing_file_is_named(uf3, command_run, tmp_path):
+    (tmp_path / "model.json").write_text((command_run[0] / "model.json").read_text())
+    with pytest.raises(ValueError, match="potential.uf3: missing"):
+        uf3.load(tmp_path)
+    with pytest.raises(ValueError, match="model.json: missing"):
+        uf3.load(tmp_path / "nothing")
+
+
+def test_without_uf3_the_command_gives_the_install_command(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "uf3", None)  # `import uf3` now raises ImportError
+    (tmp_path / "baseline.json").write_text('{"kind": "uf3"}')
+    with pytest.raises(MissingDependency, match=r'pip install "symbolicpot\[uf3\]"'):
+        load_potential(tmp_path)
+    status = main(["baseline", "uf3", "--data", *FOLDERS, "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert status == 2 and len(err.splitlines()) == 1 and 'pip install "symbolicpot[uf3]"' in err

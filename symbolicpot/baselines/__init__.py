@@ -12,10 +12,12 @@ import json
 from pathlib import Path
 
 BASELINE_FILE = "baseline.json"
+VALIDATION_FRACTION = 0.1  # of the training data, held out for early stopping by the network baselines
 KINDS = {"mtp": ("motep", 'pip install "symbolicpot[mtp]"'),
          "nn": ("torch", 'pip install torch==2.13.0  (the CPU build; or: pip install "symbolicpot[nn]")'),
          "uf3": ("uf3", 'pip install "symbolicpot[uf3]"'),
-         "mace": ("mace", 'pip install torch==2.13.0 && pip install "symbolicpot[mace]"  (the CPU build of torch first)')}
+         "mace": ("mace", 'pip install torch==2.13.0 && pip install "symbolicpot[mace]"  (the CPU build of torch '
+                          'first)')}
 # names of baselines that are a kind with other settings: {name: (kind, options)}
 VARIANTS = {"uf3-3body": ("uf3", {"degree": 3})}
 
@@ -42,6 +44,16 @@ def with_defaults(kind, options, defaults):
     if unknown:
         raise ValueError(f"the {kind} baseline has no option {', '.join(unknown)} (it has {', '.join(defaults)})")
     return {**defaults, **options}
+
+
+def validation_split(kind, train, seed):
+    """(fitting, validation): the Dataset `train` split by `seed` for early stopping, VALIDATION_FRACTION of each
+    group held out; ValueError when no group has the 2 configurations a split needs."""
+    fitting, validation = train.split(VALIDATION_FRACTION, seed)
+    if validation.n_configs == 0:
+        raise ValueError(f"the {kind} baseline needs a validation split for early stopping: "
+                         "at least one data group with 2 or more training configurations")
+    return fitting, validation
 
 
 def read_summary(directory):

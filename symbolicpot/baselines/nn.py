@@ -27,13 +27,12 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.data import atomic_numbers, chemical_symbols
 
 from ..data.neighbours import structure_neighbours
-from . import with_defaults
+from . import VALIDATION_FRACTION, validation_split, with_defaults
 
 DTYPE = torch.float64
 MODEL_FILE = "model.pt"
 HYPERPARAMETERS_FILE = "hyperparameters.json"
 DEFAULTS = {"epochs": 1000, "hidden": "16,16", "patience": 50, "learning_rate": 3e-3, "batch_size": 4}
-VALIDATION_FRACTION = 0.1
 FORCE_WEIGHT = 0.01  # Å²: loss = MSE of energy per atom (eV²) + FORCE_WEIGHT · MSE of force components (eV²/Å²)
 
 
@@ -193,10 +192,7 @@ def fit(train, out, options, *, r_out, seed):
     """
     start, out = time.perf_counter(), Path(out)
     settings = _settings(options)
-    fitting, validation = train.split(VALIDATION_FRACTION, seed)
-    if validation.n_configs == 0:
-        raise ValueError("the nn baseline needs a validation split for early stopping: "
-                         "at least one data group with 2 or more training configurations")
+    fitting, validation = validation_split("nn", train, seed)
     elements = sorted({symbol for atoms in train.atoms for symbol in atoms.get_chemical_symbols()})
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

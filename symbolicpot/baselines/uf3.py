@@ -28,9 +28,9 @@ from ..potentials import lammps_calculator
 from . import with_defaults
 
 # knot intervals of V2 on [0, r_out]; of V3 along r_ij and r_ik (twice as many along r_jk); r_3b Å; regularisation
-# strengths and uf3's energy weight (0: forces only, 1: energies only), as in uf3's tungsten example
+# strengths as in uf3's tungsten example; uf3's default energy weight (0: forces only, 1: energies only)
 DEFAULTS = {"degree": 2, "knots": 20, "knots_3b": 6, "r_3b": 3.5, "ridge_3b": 1e-8, "curvature_2b": 1e-8,
-            "energy_weight": 0.5}
+            "curvature_3b": 0.0, "energy_weight": 0.5}
 R_MIN_3B = 1.5  # Å, the first knot of V3 in every dimension (uf3's examples)
 TRIM = {"leading_trim": 0, "trailing_trim": 3}  # the only trims pair_style uf3 accepts
 POTENTIAL_FILE = "potential.uf3"  # for pair_style uf3
@@ -42,7 +42,7 @@ def fit(train, out, options, *, r_out, seed):
     into `out` and return the summary entries for baseline.json.
 
     options (DEFAULTS fills in the rest): degree (2: pair terms; 3: pair and three-body terms), knots (intervals of
-    V2 on [0, r_out] Å), knots_3b and r_3b (V3's intervals and cutoff, Å), ridge_3b and curvature_2b
+    V2 on [0, r_out] Å), knots_3b and r_3b (V3's intervals and cutoff, Å), ridge_3b, curvature_2b and curvature_3b
     (regularisation), energy_weight (uf3's weight of energies against forces, 0–1). The fit is deterministic:
     `seed` is not used. ValueError names a bad option.
     """
@@ -52,7 +52,8 @@ def fit(train, out, options, *, r_out, seed):
     basis = _basis(elements, settings, r_out)
     x_e, y_e, x_f, y_f = _features(BasisFeaturizer(basis), train)
     regulariser = basis.get_regularization_matrix(ridge_1b=0.0, ridge_2b=0.0, ridge_3b=settings["ridge_3b"],
-                                                  curvature_2b=settings["curvature_2b"], curvature_3b=0.0)
+                                                  curvature_2b=settings["curvature_2b"],
+                                                  curvature_3b=settings["curvature_3b"])
     model = WeightedLinearModel(basis, regularizer=regulariser)
     model.fit(x_e, y_e, x_f, y_f, weight=settings["energy_weight"])
     shortest = min(structure_neighbours(atoms, r_out)[2].min(initial=r_out) for atoms in train.atoms)
@@ -127,7 +128,7 @@ def _settings(options):
             raise ValueError(f"{name} must be an integer of at least 4 (knot intervals), got {settings[name]!r}")
     if not isinstance(settings["r_3b"], (int, float)) or not settings["r_3b"] > R_MIN_3B:
         raise ValueError(f"r_3b must be a distance above {R_MIN_3B} Å, got {settings['r_3b']!r}")
-    for name in ("ridge_3b", "curvature_2b"):
+    for name in ("ridge_3b", "curvature_2b", "curvature_3b"):
         if not isinstance(settings[name], (int, float)) or not settings[name] >= 0:
             raise ValueError(f"{name} must be a number >= 0, got {settings[name]!r}")
     if not isinstance(settings["energy_weight"], (int, float)) or not 0 <= settings["energy_weight"] <= 1:

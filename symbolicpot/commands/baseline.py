@@ -6,8 +6,9 @@ from pathlib import Path
 from ..baselines import KINDS
 from . import metrics_table
 
-OPTIONS = ("level", "max_iter", "epochs", "patience", "hidden", "channels", "layers", "degree", "knots", "knots_3b",
-           "r_3b", "ridge_3b", "curvature_2b", "energy_weight")  # the options above that are a baseline's settings
+# the arguments below that are a baseline's settings
+OPTIONS = ("level", "max_iter", "epochs", "patience", "hidden", "channels", "layers", "max_l", "degree", "knots",
+           "knots_3b", "r_3b", "ridge_3b", "curvature_2b", "curvature_3b", "energy_weight")
 
 
 def add_parser(commands):
@@ -17,7 +18,8 @@ def add_parser(commands):
         description="Fit a baseline potential on the training part of the data and write it, with its train and test "
                     "errors, to --out (baseline.json + the fitted files). MTP: the motep package "
                     '(pip install "symbolicpot[mtp]"). NN: PyTorch (pip install torch==2.13.0). UF3: '
-                    'pip install "symbolicpot[uf3]". MACE: pip install torch==2.13.0 && pip install "symbolicpot[mace]".')
+                    'pip install "symbolicpot[uf3]". MACE: pip install torch==2.13.0 && '
+                    'pip install "symbolicpot[mace]".')
     p.add_argument("kind", choices=KINDS)
     p.add_argument("--data", nargs="+", required=True, metavar="PATH",
                    help="POET folders or files ase.io reads (extended XYZ, OUTCAR, vasprun.xml)")
@@ -39,14 +41,18 @@ def add_parser(commands):
     mace = p.add_argument_group("mace")
     mace.add_argument("--channels", type=int, default=None, metavar="N", help="features per atom and layer")
     mace.add_argument("--layers", type=int, default=None, metavar="N", help="message-passing layers")
+    mace.add_argument("--max-l", type=int, default=None, metavar="L", help="largest angular momentum of the features")
     uf3 = p.add_argument_group("uf3")
     uf3.add_argument("--degree", type=int, default=None, choices=(2, 3), help="2: pair terms; 3: pair and three-body")
-    uf3.add_argument("--knots", type=int, default=None, metavar="N", help="knot intervals of the pair term on [0, r_out]")
+    uf3.add_argument("--knots", type=int, default=None, metavar="N",
+                     help="knot intervals of the pair term on [0, r_out]")
     uf3.add_argument("--knots-3b", type=int, default=None, metavar="N",
                      help="knot intervals of the three-body term along r_ij and r_ik (twice as many along r_jk)")
     uf3.add_argument("--r-3b", type=float, default=None, metavar="Å", help="cutoff of the three-body term")
     uf3.add_argument("--ridge-3b", type=float, default=None, metavar="X", help="ridge regularisation, three-body")
     uf3.add_argument("--curvature-2b", type=float, default=None, metavar="X", help="curvature regularisation, pairs")
+    uf3.add_argument("--curvature-3b", type=float, default=None, metavar="X",
+                     help="curvature regularisation, three-body")
     uf3.add_argument("--energy-weight", type=float, default=None, metavar="W",
                      help="weight of energies against forces, 0 to 1")
     p.add_argument("--json", action="store_true", help="print baseline.json instead of a table")

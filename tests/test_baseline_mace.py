@@ -1,0 +1,126 @@
+"""The MACE baseline (`symbolicpot baseline mace`, mace-torch): a tiny network trained for a few epochs on shipped
+Sutton–Chen data. Without the mace extra only the test of the install message runs."""
+import contextlib
+import io
+import json
+import sys
+
+import numpy as np
+import pytest
+from ase.build import bulk
+
+from symbolicpot.baselines import MissingDependency
+from symbolicpot.cli import main
+from symbolicpot.data import example_path, load
+from symbolicpot.fitness import error_metrics
+from symbolicpot.potentials import load_potential, predict
+
+FOLDERS = [str(example_path("sutton_chen") / t) for t in ("300K", "1600K")]
+R_OUT = 4.0  # Å: fewer neighbours than the default 5 Å, so training is quick
+TINY = ["--r-out", str(R_OUT), "--channels", "8", "--layers", "1", "--max-l", "0", "--epochs", "3"]
+
+
+@pytest.fixture(scope="module")
+def mace():
+    """The symbolicpot.baselines.mace module; the tests that need it are skipped without the mace-torch package."""
+    return pytest.importorskip("symbolicpot.baselines.mace", reason="the mace extra is not installed")
+
+
+@pytest.fixture(scope="module")
+def command_run(mace, tmp_path_factory):
+    """(out directory, exit status, printed text) of a tiny `symbolicpot baseline mace ... --json`."""
+    out = tmp_path_factory.mktemp("mace")
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        status = main(["baseline", "mace", "--data", *FOLDERS, "--out", str(out), *TINY, "--json"])
+    return out, status, printed.getvalue()
+
+
+def rattled_copper():
+    """32 Cu atoms in a sheared fcc cell, displaced by ~0.05 Å."""
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True) * (2, 2, 2)
+    atoms.set_cell(atoms.cell.array + [[0, 0.2, 0], [0, 0, 0], [0.1, 0, 0]], scale_atoms=True)
+    atoms.rattle(0.05, seed=0)
+    return atoms
+
+
+def test_the_command_writes_the_network_and_its_errors(command_run):
+    out, status, printed = command_run
+    summary = json.loads((out / "baseline.json").read_text())
+    assert status == 0 and json.loads(printed) == summary
+    assert {"model.pt", "hyperparameters.json", "training.log", "baseline.json"} == {p.name for p in out.iterdir()}
+    assert summary["kind"] == summary["name"] == "mace" and summary["epochs_trained"] == 3
+    assert (summary["channels"], summary["layers"], summary["max_l"], summary["r_max"]) == (8, 1, 0, R_OUT)
+    assert 0 < summary["errors"]["test"]["force_rmse_ev_per_a"] < float("inf")
+    potential = load_potential(out)
+    assert potential.name == "mace" and potential.parameters == summary["parameters"]
+    assert potential.pair_commands is None  # timed in the ASE loop
+
+
+def test_the_saved_files_hold_no_pickle(command_run, mace):
+    """model.pt loads with weights_only=True (tensors only); the architecture is plain JSON."""
+    import torch
+    state = torch.load(command_run[0] / "model.pt", weights_only=True)
+    summary = json.loads((command_run[0] / "baseline.json").read_text())
+    assert sum(tensor.numel() for name, tensor in state.items() if tensor.is_floating_point()) >= summary["parameters"]
+    json.loads((command_run[0] / "hyperparameters.json").read_text())
+
+
+def test_forces_and_stress_are_derivatives_of_the_energy(command_run):
+    calculator = load_potential(command_run[0]).calculator
+    atoms = rattled_copper()
+    atoms.calc = calculator
+    forces, stress = atoms.get_forces(), atoms.get_stress(voigt=False)
+    h = 1e-5  # float64 central differences: error ~h² E''' + 1e-16 · 100 eV / h, both ≲ 1e-9
+
+    def slope(change):
+        energies = []
+        for step in (h, -h):
+            changed = atoms.copy()
+            change(changed, step)
+            changed.calc = calculator
+            energies.append(changed.get_potential_energy())
+        return (energies[0] - energies[1]) / (2 * h)
+
+    for atom, axis in [(0, 0), (5, 1), (17, 2)]:
+        def move(copy, step, atom=atom, axis=axis):
+            copy.positions[atom, axis] += step
+        assert forces[atom, axis] == pytest.approx(-slope(move), abs=1e-6)
+    shear = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]]) / 2  # stress = (1/V) dE/dε for a strain ε_xy = ε_yx
+
+    def strain(copy, step):
+        copy.set_cell(atoms.cell.array @ (np.eye(3) + step * shear), scale_atoms=True)
+    assert stress[0, 1] == pytest.approx(slope(strain) / atoms.get_volume(), abs=1e-7)
+
+
+def test_reloading_gives_the_errors_the_command_measured(command_run, mace):
+    test = load(FOLDERS).split(0.2, 0)[1]
+    summary = json.loads((command_run[0] / "baseline.json").read_text())
+    assert error_metrics(predict(mace.load(command_run[0]), test), test) == summary["errors"]["test"]
+
+
+@pytest.mark.parametrize("change", [{"gate": "system"}, {"readout_cls": "Popen"}])
+def test_names_in_the_architecture_are_looked_up_only_in_mace_and_torch(command_run, mace, tmp_path, change):
+    for name in ("model.pt", "training.log"):
+        (tmp_path / name).write_bytes((command_run[0] / name).read_bytes())
+    hyperparameters = json.loads((command_run[0] / "hyperparameters.json").read_text())
+    (tmp_path / "hyperparameters.json").write_text(json.dumps({**hyperparameters, **change}))
+    with pytest.raises(ValueError, match="not a readable MACE baseline"):
+        mace.load(tmp_path)
+
+
+@pytest.mark.parametrize("options, message", [(["--channels", "0"], "channels must be a positive integer"),
+                                              (["--level", "2"], "no option level")])
+def test_bad_options_give_one_line(mace, capsys, tmp_path, options, message):
+    status = main(["baseline", "mace", "--data", *FOLDERS, "--out", str(tmp_path), *options])
+    err = capsys.readouterr().err
+    assert status == 2 and message in err and len(err.splitlines()) == 1
+
+
+def test_without_mace_the_command_gives_the_install_command(capsys, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "mace", None)  # `import mace` now raises ImportError
+    (tmp_path / "baseline.json").write_text('{"kind": "mace"}')
+    with pytest.raises(MissingDependency, match=r'pip install "symbolicpot\[mace\]"'):
+        load_potential(tmp_path)
+    status = main(["baseline", "mace", "--data", *FOLDERS, "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert status == 2 and len(err.splitlines()) == 1 and 'pip install "symbolicpot[mace]"' in err

@@ -5,13 +5,15 @@ The network has `layers` interactions of `channels` features per atom with messa
 `max_l`, the cutoff r_out, and mace's defaults otherwise (8 Bessel functions, correlation order 3, per-element
 reference energies by least squares, scaled by the RMS force). Loss: mace's "weighted" loss of energy per atom and
 forces (stresses are predicted, not fitted); Adam with exponential moving average of the weights; early stopping on
-the same seeded 10 % validation split as the NN baseline, keeping the best epoch's weights.
+the same seeded 10 % validation split as the NN baseline, keeping the best epoch's weights. Training and evaluation
+run on one torch thread, as the NN's: on a busy machine more threads cost far more than they gain.
 
 mace saves whole pickled models; a baseline directory holds no pickle: `model.pt` is the state dict (tensors only,
 read with torch.load(weights_only=True)) and `hyperparameters.json` the architecture as mace describes it
 (`extract_config_mace_model`), its classes and functions by name, looked up only in mace's and torch's modules.
 """
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -28,6 +30,7 @@ from mace.modules import ScaleShiftMACE, blocks
 from mace.tools.scripts_utils import extract_config_mace_model
 
 from . import validation_split, with_defaults
+from .nn import one_thread
 
 # 60 epochs of the 32-channel network on POET DFT_Cu (108 configurations of 32 atoms) take ~30 minutes on 2 cores
 DEFAULTS = {"channels": 32, "layers": 2, "max_l": 1, "epochs": 60, "patience": 15, "batch_size": 4,
@@ -81,7 +84,15 @@ def load(directory):
         raise ValueError(f"{error.filename}: missing (train a MACE network with `symbolicpot baseline mace`)") from None
     except (ValueError, TypeError, KeyError, RuntimeError) as error:
         raise ValueError(f"{directory}: not a readable MACE baseline ({error!r})") from None
-    return MACECalculator(models=model, device="cpu", default_dtype="float64")
+    return Calculator(models=model, device="cpu", default_dtype="float64")
+
+
+class Calculator(MACECalculator):
+    """mace's ASE calculator, run on one torch thread."""
+
+    def calculate(self, *args, **kwargs):
+        with one_thread():
+            super().calculate(*args, **kwargs)
 
 
 def _settings(options):
@@ -128,7 +139,8 @@ def _run_mace_training(scratch, settings, r_out, seed, log_path):
                  "--error_table", "PerAtomRMSE"]
     with open(log_path, "w", encoding="utf-8") as log:
         finished = subprocess.run([sys.executable, "-m", "mace.cli.run_train", *arguments], cwd=scratch,
-                                  stdout=log, stderr=subprocess.STDOUT, check=False)
+                                  env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=log, stderr=subprocess.STDOUT,
+                                  check=False)
     if finished.returncode != 0 or not (scratch / f"{NAME}.model").is_file():
         tail = "\n".join(Path(log_path).read_text(encoding="utf-8").splitlines()[-5:])
         raise RuntimeError(f"mace's training failed (exit status {finished.returncode}); the end of {log_path}:\n"

@@ -116,7 +116,7 @@ class BehlerParrinello(torch.nn.Module):
 
 
 @contextmanager
-def _one_thread():
+def one_thread():
     """Run torch on one thread: the tensors here are small, so more threads cost more than they gain (on a busy
     machine, tens of times more)."""
     threads = torch.get_num_threads()
@@ -170,7 +170,7 @@ class NNCalculator(Calculator):
         n_atoms = len(self.atoms)
         centre, neighbour, vectors = _neighbourhood(self.atoms, self.model.r_out)
         vectors.requires_grad_(True)
-        with _one_thread(), torch.enable_grad():
+        with one_thread(), torch.enable_grad():
             features = self.model.symmetry_functions(vectors, centre, n_atoms)
             energies = self.model(features, self.model.species(self.atoms.numbers))
             (pair_gradient,) = torch.autograd.grad(energies.sum(), vectors)
@@ -197,7 +197,7 @@ def fit(train, out, options, *, r_out, seed):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = BehlerParrinello(elements, r_out, *default_symmetry_functions(r_out), settings["hidden"])
-    with _one_thread():
+    with one_thread():
         fitting = _prepare(model, fitting)
         _standardise(model, _stack(fitting))
         epochs_trained, best_epoch, validation_loss = _train(model, fitting, _stack(_prepare(model, validation)),

@@ -64,6 +64,7 @@ def fit(train, out, options, *, r_out, seed):
     out = Path(out)
     model.to_json(str(out / MODEL_FILE))
     (out / POTENTIAL_FILE).write_text(lammps_potential(model), encoding="utf-8")
+    # parameters: the coefficients the data determine (uf3's data coverage; the rest are trimmed or extrapolated)
     return {**settings, "elements": elements, "parameters": int(model.data_coverage.sum()),
             "shortest_training_distance": float(shortest), "fit_seconds": round(fit_seconds, 2),
             "files": [POTENTIAL_FILE, MODEL_FILE]}

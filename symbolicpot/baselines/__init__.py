@@ -76,6 +76,13 @@ def resolve(name):
     return VARIANTS.get(name, (name, {}))
 
 
+def name_of(kind, options):
+    """The name a baseline of `kind` fitted with `options` has in comparisons: the kind, or the name of the
+    VARIANTS entry whose options it has."""
+    return next((name for name, (variant_kind, variant_options) in VARIANTS.items()
+                 if variant_kind == kind and variant_options.items() <= dict(options or {}).items()), kind)
+
+
 def load_baseline(directory):
     """A fitted baseline as a symbolicpot.potentials.LoadedPotential named as in its baseline.json (e.g. "mtp",
     "uf3-3body"), with the LAMMPS commands that run it natively for kinds that run in LAMMPS."""
@@ -84,7 +91,7 @@ def load_baseline(directory):
     module = baseline_module(summary["kind"])
     commands = module.lammps_commands(Path(directory)) if hasattr(module, "lammps_commands") else None
     return LoadedPotential(summary.get("name", summary["kind"]), module.load(Path(directory)),
-                           parameters=summary.get("parameters"), pair_commands=commands and tuple(commands))
+                           parameters=summary.get("parameters"), pair_commands=tuple(commands) if commands else None)
 
 
 def fit_baseline(kind, train, test, out, options=None, *, r_out=5.0, seed=0, provenance=None):
@@ -103,10 +110,3 @@ def fit_baseline(kind, train, test, out, options=None, *, r_out=5.0, seed=0, pro
                          for name, data in (("train", train), ("test", test))}
     (out / BASELINE_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return summary
-
-
-def name_of(kind, options):
-    """The name a baseline of `kind` fitted with `options` has in comparisons: the kind, or the name of the
-    VARIANTS entry whose options it has."""
-    return next((name for name, (variant_kind, variant_options) in VARIANTS.items()
-                 if variant_kind == kind and variant_options.items() <= dict(options or {}).items()), kind)

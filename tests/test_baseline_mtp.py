@@ -10,6 +10,7 @@ import pytest
 from ase.build import bulk
 from scipy.spatial.transform import Rotation
 
+from energy_derivatives import check_forces_and_stress, rattled_copper
 from symbolicpot.baselines import MissingDependency, mtp
 from symbolicpot.cli import main
 from symbolicpot.data import example_path, load
@@ -34,14 +35,6 @@ def command_run(tmp_path_factory):
         status = main(["baseline", "mtp", "--data", DATA, "--out", str(out), "--level", "2", "--max-iter", "20",
                        "--json"])
     return out, status, printed.getvalue()
-
-
-def rattled_copper(seed=0):
-    """32 Cu atoms in a slightly sheared fcc cell, displaced by ~0.05 Å."""
-    atoms = bulk("Cu", "fcc", a=3.61, cubic=True) * (2, 2, 2)
-    atoms.set_cell(atoms.cell.array + [[0, 0.2, 0], [0, 0, 0], [0.1, 0, 0]], scale_atoms=True)
-    atoms.rattle(0.05, seed=seed)
-    return atoms
 
 
 def test_the_command_writes_the_potential_and_its_errors(command_run, split):
@@ -80,27 +73,7 @@ def test_two_species_get_one_type_each(split, tmp_path):
 
 
 def test_forces_and_stress_are_derivatives_of_the_energy(command_run):
-    calculator = load_potential(command_run[0]).calculator
-    atoms = rattled_copper()
-    atoms.calc = calculator
-    forces, stress = atoms.get_forces(), atoms.get_stress(voigt=False)
-    h = 1e-5
-    for atom, axis in [(0, 0), (5, 1), (17, 2)]:
-        energies = []
-        for step in (h, -h):
-            displaced = atoms.copy()
-            displaced.positions[atom, axis] += step
-            displaced.calc = calculator
-            energies.append(displaced.get_potential_energy())
-        assert forces[atom, axis] == pytest.approx(-(energies[0] - energies[1]) / (2 * h), abs=1e-6)
-    energies = []
-    for step in (h, -h):  # stress = (1/V) dE/dε for a strain ε_xy = ε_yx
-        strained = atoms.copy()
-        strained.set_cell(atoms.cell.array @ (np.eye(3) + step * np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]]) / 2),
-                          scale_atoms=True)
-        strained.calc = calculator
-        energies.append(strained.get_potential_energy())
-    assert stress[0, 1] == pytest.approx((energies[0] - energies[1]) / (2 * h) / atoms.get_volume(), abs=1e-7)
+    check_forces_and_stress(load_potential(command_run[0]).calculator)
 
 
 def test_reloading_gives_identical_predictions(command_run, split):

@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 from ase import Atoms
-from ase.build import bulk
 
+from energy_derivatives import check_forces_and_stress, rattled_copper
 from symbolicpot.baselines import MissingDependency, fit_baseline
 from symbolicpot.cli import main
 from symbolicpot.data import example_path, load
@@ -49,14 +49,6 @@ def three_body(uf3, split, tmp_path_factory):
     out = tmp_path_factory.mktemp("uf3-3body")
     train = split[0].subset(slice(0, 3))
     return out, fit_baseline("uf3", train, split[1], out, THREE_BODY, r_out=R_OUT)
-
-
-def rattled_copper(seed=0):
-    """32 Cu atoms in a sheared fcc cell, displaced by ~0.05 Å."""
-    atoms = bulk("Cu", "fcc", a=3.61, cubic=True) * (2, 2, 2)
-    atoms.set_cell(atoms.cell.array + [[0, 0.2, 0], [0, 0, 0], [0.1, 0, 0]], scale_atoms=True)
-    atoms.rattle(0.05, seed=seed)
-    return atoms
 
 
 def test_the_command_writes_the_potential_and_its_errors(command_run, split):
@@ -107,30 +99,7 @@ def test_the_three_body_fit_is_named_and_counted(uf3, three_body):
 
 @pytest.mark.parametrize("fitted", ["command_run", "three_body"])
 def test_forces_and_stress_are_derivatives_of_the_energy(fitted, request):
-    calculator = load_potential(request.getfixturevalue(fitted)[0]).calculator
-    atoms = rattled_copper()
-    atoms.calc = calculator
-    forces, stress = atoms.get_forces(), atoms.get_stress(voigt=False)
-    h = 1e-5  # central differences: error ~h² E''' ≈ 1e-9 eV/Å, rounding ~1e-16 · 100 eV / h ≈ 1e-9 eV/Å
-
-    def slope(change):
-        energies = []
-        for step in (h, -h):
-            changed = atoms.copy()
-            change(changed, step)
-            changed.calc = calculator
-            energies.append(changed.get_potential_energy())
-        return (energies[0] - energies[1]) / (2 * h)
-
-    for atom, axis in [(0, 0), (5, 1), (17, 2)]:
-        def move(copy, step, atom=atom, axis=axis):
-            copy.positions[atom, axis] += step
-        assert forces[atom, axis] == pytest.approx(-slope(move), abs=1e-6)
-    shear = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]]) / 2  # stress = (1/V) dE/dε for a strain ε_xy = ε_yx
-
-    def strain(copy, step):
-        copy.set_cell(atoms.cell.array @ (np.eye(3) + step * shear), scale_atoms=True)
-    assert stress[0, 1] == pytest.approx(slope(strain) / atoms.get_volume(), abs=1e-7)
+    check_forces_and_stress(load_potential(request.getfixturevalue(fitted)[0]).calculator)
 
 
 def test_reloading_gives_the_errors_the_command_measured(uf3, command_run, split):

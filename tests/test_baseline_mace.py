@@ -1,15 +1,14 @@
 """The MACE baseline (`symbolicpot baseline mace`, mace-torch): a tiny network trained for a few epochs on shipped
-Sutton–Chen data. Without the mace extra only the test of the install message runs."""
+Sutton–Chen data. Without the mace extra they are skipped (test_baseline_command.py checks the install message)."""
 import contextlib
 import io
 import json
 import re
-import sys
 
 import pytest
 
 from energy_derivatives import check_forces_and_stress
-from symbolicpot.baselines import MissingDependency, validation_split
+from symbolicpot.baselines import validation_split
 from symbolicpot.cli import main
 from symbolicpot.data import example_path, load
 from symbolicpot.fitness import error_metrics
@@ -91,21 +90,3 @@ def test_names_in_the_architecture_are_looked_up_only_in_mace_and_torch(command_
     (tmp_path / "hyperparameters.json").write_text(json.dumps({**hyperparameters, **change}))
     with pytest.raises(ValueError, match="not a readable MACE baseline"):
         mace.load(tmp_path)
-
-
-@pytest.mark.parametrize("options, message", [(["--channels", "0"], "channels must be a positive integer"),
-                                              (["--level", "2"], "no option level")])
-def test_bad_options_give_one_line(mace, capsys, tmp_path, options, message):
-    status = main(["baseline", "mace", "--data", *FOLDERS, "--out", str(tmp_path), *options])
-    err = capsys.readouterr().err
-    assert status == 2 and message in err and len(err.splitlines()) == 1
-
-
-def test_without_mace_the_command_gives_the_install_command(capsys, tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "mace", None)  # `import mace` now raises ImportError
-    (tmp_path / "baseline.json").write_text('{"kind": "mace"}')
-    with pytest.raises(MissingDependency, match=r'pip install "symbolicpot\[mace\]"'):
-        load_potential(tmp_path)
-    status = main(["baseline", "mace", "--data", *FOLDERS, "--out", str(tmp_path)])
-    err = capsys.readouterr().err
-    assert status == 2 and len(err.splitlines()) == 1 and 'pip install "symbolicpot[mace]"' in err

@@ -3,7 +3,6 @@ import contextlib
 import dataclasses
 import io
 import json
-import sys
 
 import numpy as np
 import pytest
@@ -11,7 +10,7 @@ from ase.build import bulk
 from scipy.spatial.transform import Rotation
 
 from energy_derivatives import check_forces_and_stress, rattled_copper
-from symbolicpot.baselines import MissingDependency, mtp
+from symbolicpot.baselines import mtp
 from symbolicpot.cli import main
 from symbolicpot.data import example_path, load
 from symbolicpot.fitness import error_metrics
@@ -116,14 +115,6 @@ def test_a_level_10_mtp_is_invariant_under_rotation():
     assert np.allclose(rotated.get_forces(), atoms.get_forces() @ rotation.T, atol=1e-10)
 
 
-@pytest.mark.parametrize("options, message", [(["--level", "3"], "even number from 2 to 24"),
-                                              (["--epochs", "5"], "no option epochs")])
-def test_bad_options_give_one_line(capsys, tmp_path, options, message):
-    status = main(["baseline", "mtp", "--data", DATA, "--out", str(tmp_path), *options])
-    err = capsys.readouterr().err
-    assert status == 2 and message in err and len(err.splitlines()) == 1
-
-
 @pytest.mark.parametrize("broken, message", [("potential.mtp", "potential.mtp: missing"),
                                              ("species.json", "species.json: missing")])
 def test_a_missing_file_is_named(command_run, tmp_path, broken, message):
@@ -141,12 +132,3 @@ def test_an_unreadable_potential_file_is_named(command_run, tmp_path, damage):
     (tmp_path / "potential.mtp").write_text(damage((command_run[0] / "potential.mtp").read_text()))
     with pytest.raises(ValueError, match="potential.mtp: not a"):
         mtp.load(tmp_path)
-
-
-def test_without_motep_the_command_gives_the_install_command(command_run, capsys, tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "motep", None)  # `import motep` now raises ImportError
-    with pytest.raises(MissingDependency, match=r'pip install "symbolicpot\[mtp\]"'):
-        load_potential(command_run[0])
-    status = main(["baseline", "mtp", "--data", DATA, "--out", str(tmp_path)])
-    err = capsys.readouterr().err
-    assert status == 2 and len(err.splitlines()) == 1 and 'pip install "symbolicpot[mtp]"' in err

@@ -19,13 +19,18 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import ase.io
 import numpy as np
 import torch
 
-with contextlib.redirect_stdout(None):  # mace prints a note on GPU acceleration when imported: keep --json clean
+# mace prints a note on GPU acceleration when imported (kept off stdout: --json stays JSON), and e3nn warns that it
+# loads its constants without weights_only (its own file, in the installed package): a user sees neither
+with contextlib.redirect_stdout(None), warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="Environment variable TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD",
+                            category=UserWarning)
     import mace  # before e3nn: it sets TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD, without which e3nn 0.4 does not import
     from e3nn import o3
     from mace.calculators import MACECalculator

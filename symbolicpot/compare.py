@@ -2,10 +2,10 @@
 
 Every model is scored on the test split the run held out (or its separate test data) with the same metrics
 (symbolicpot.fitness.error_metrics). Literature potentials get a per-atom energy shift fitted on the run's training
-data, since the DFT reference energy differs between data sets; fitted models (the front, MTP, NN) get none.
+data, since the DFT reference energy differs between data sets; fitted models (the front, the baselines) get none.
 Speed is measured side by side (symbolicpot.speed): models that run in LAMMPS (the front through compiled pair
-style plugins, EAM, SNAP) in one LAMMPS harness, and every model that has a Python calculator (the front, MTP, NN)
-in one ASE loop, reported as separate rows with `engine` "lammps" or "ase".
+style plugins, UF3, EAM, SNAP) in one LAMMPS harness, and every model that has a Python calculator (the front, MTP,
+NN, MACE) in one ASE loop, reported as separate rows with `engine` "lammps" or "ase".
 """
 import hashlib
 from dataclasses import dataclass, field
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .baselines import BASELINE_FILE, KINDS, fit_baseline, read_summary
+from .baselines import BASELINE_FILE, KINDS, VARIANTS, fit_baseline, read_summary, resolve
 from .calculator import SymbolicCalculator
 from .export.potential import Potential
 from .fitness import ERRORS, error_metrics
@@ -45,7 +45,7 @@ class Row:
 @dataclass(frozen=True, eq=False)
 class Entry:
     """A model to compare: its LoadedPotential, how it was made ("front": a model of the run, with its Potential
-    and complexity; "fitted": MTP/NN; "literature": gets an energy shift fitted on the training data)."""
+    and complexity; "fitted": a baseline; "literature": gets an energy shift fitted on the training data)."""
     loaded: LoadedPotential
     origin: str
     potential: Potential | None = None
@@ -56,9 +56,10 @@ def compare(run_dir, baselines=BASELINE_GROUPS, picks=None, extra_test=(), secon
             progress=print):
     """The comparison rows (list of Row) of the front of `run_dir` and `baselines`.
 
-    `baselines`: items of "mtp", "nn" (RUN_DIR/baselines/<kind>, fitted there with default settings on the run's
-    training split if absent), "mtp=DIR" / "nn=DIR" (a baseline directory), "eam" / "snap" (every literature file of
-    that kind), or anything symbolicpot.potentials.load_potential takes. `picks`: front model indices (default all).
+    `baselines`: items of "mtp", "nn", "uf3", "uf3-3body", "mace" (RUN_DIR/baselines/<name>, fitted there with
+    default settings on the run's training split if absent), "NAME=DIR" (a baseline directory), "eam" / "snap" (every
+    literature file of that kind), or anything symbolicpot.potentials.load_potential takes. `picks`: front model
+    indices (default all).
     `extra_test`: paths of data scored besides the test data, one metrics dict per group (e.g. surfaces).
     `seconds`, `repeats`: the timing budget of symbolicpot.speed.side_by_side. `progress(text)` hears what runs.
     """
@@ -92,7 +93,7 @@ def compare(run_dir, baselines=BASELINE_GROUPS, picks=None, extra_test=(), secon
         commands = _plugin_commands(entry, run_dir) if entry.origin == "front" else entry.loaded.pair_commands
         if commands:
             timers["lammps"][entry.loaded.name] = partial(lammps_step_time, commands, element=element)
-        if entry.origin != "literature":  # literature potentials run in LAMMPS: their ASE timing would be LAMMPSlib's
+        if entry.origin == "front" or not entry.loaded.pair_commands:  # else the ASE timing would be LAMMPSlib's
             timers["ase"][entry.loaded.name] = partial(ase_step_time, entry.loaded.calculator, element=element)
     rows = []
     for engine, engine_timers in timers.items():
@@ -133,20 +134,20 @@ def _baseline_entries(spec, run_dir, train, test, config, progress):
     if spec in LITERATURE:
         return [Entry(load_potential(name), "literature") for name in literature_names()
                 if name.startswith(f"{spec}:")]
-    kind, _, directory = spec.partition("=")
-    if kind in KINDS:
-        directory = Path(directory) if directory else run_dir / "baselines" / kind
-        if not directory.exists() and spec == kind:
-            progress(f"fitting the {kind} baseline on the run's training data into {directory} (default settings; "
+    name, _, directory = spec.partition("=")
+    if name in KINDS or name in VARIANTS:
+        directory = Path(directory) if directory else run_dir / "baselines" / name
+        if not directory.exists() and spec == name:
+            kind, options = resolve(name)
+            progress(f"fitting the {name} baseline on the run's training data into {directory} (default settings; "
                      f"`symbolicpot baseline {kind}` offers more)")
-            fit_baseline(kind, train, test, directory, r_out=config["cutoff"]["r_out"], seed=config["seed"],
+            fit_baseline(kind, train, test, directory, options, r_out=config["cutoff"]["r_out"], seed=config["seed"],
                          provenance={"run": str(run_dir.resolve())})
         summary = read_summary(directory)
         if summary.get("run") != str(run_dir.resolve()):
             progress(f"note: {directory / BASELINE_FILE} was not fitted on this run's split: its training data may "
                      "overlap the test data")
-        loaded = load_potential(directory)
-        return [Entry(LoadedPotential(kind, loaded.calculator, loaded.parameters), "fitted")]
+        return [Entry(load_potential(directory), "fitted")]
     loaded = load_potential(spec)
     return [Entry(loaded, "literature" if loaded.pair_commands else "fitted")]
 

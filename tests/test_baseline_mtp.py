@@ -3,14 +3,14 @@ import contextlib
 import dataclasses
 import io
 import json
-import sys
 
 import numpy as np
 import pytest
 from ase.build import bulk
 from scipy.spatial.transform import Rotation
 
-from symbolicpot.baselines import MissingDependency, mtp
+from energy_derivatives import check_forces_and_stress, rattled_copper
+from symbolicpot.baselines import mtp
 from symbolicpot.cli import main
 from symbolicpot.data import example_path, load
 from symbolicpot.fitness import error_metrics
@@ -34,14 +34,6 @@ def command_run(tmp_path_factory):
         status = main(["baseline", "mtp", "--data", DATA, "--out", str(out), "--level", "2", "--max-iter", "20",
                        "--json"])
     return out, status, printed.getvalue()
-
-
-def rattled_copper(seed=0):
-    """32 Cu atoms in a slightly sheared fcc cell, displaced by ~0.05 Å."""
-    atoms = bulk("Cu", "fcc", a=3.61, cubic=True) * (2, 2, 2)
-    atoms.set_cell(atoms.cell.array + [[0, 0.2, 0], [0, 0, 0], [0.1, 0, 0]], scale_atoms=True)
-    atoms.rattle(0.05, seed=seed)
-    return atoms
 
 
 def test_the_command_writes_the_potential_and_its_errors(command_run, split):
@@ -80,27 +72,7 @@ def test_two_species_get_one_type_each(split, tmp_path):
 
 
 def test_forces_and_stress_are_derivatives_of_the_energy(command_run):
-    calculator = load_potential(command_run[0]).calculator
-    atoms = rattled_copper()
-    atoms.calc = calculator
-    forces, stress = atoms.get_forces(), atoms.get_stress(voigt=False)
-    h = 1e-5
-    for atom, axis in [(0, 0), (5, 1), (17, 2)]:
-        energies = []
-        for step in (h, -h):
-            displaced = atoms.copy()
-            displaced.positions[atom, axis] += step
-            displaced.calc = calculator
-            energies.append(displaced.get_potential_energy())
-        assert forces[atom, axis] == pytest.approx(-(energies[0] - energies[1]) / (2 * h), abs=1e-6)
-    energies = []
-    for step in (h, -h):  # stress = (1/V) dE/dε for a strain ε_xy = ε_yx
-        strained = atoms.copy()
-        strained.set_cell(atoms.cell.array @ (np.eye(3) + step * np.array([[0, 1, 0], [1, 0, 0], [0, 0, 0]]) / 2),
-                          scale_atoms=True)
-        strained.calc = calculator
-        energies.append(strained.get_potential_energy())
-    assert stress[0, 1] == pytest.approx((energies[0] - energies[1]) / (2 * h) / atoms.get_volume(), abs=1e-7)
+    check_forces_and_stress(load_potential(command_run[0]).calculator)
 
 
 def test_reloading_gives_identical_predictions(command_run, split):
@@ -143,14 +115,6 @@ def test_a_level_10_mtp_is_invariant_under_rotation():
     assert np.allclose(rotated.get_forces(), atoms.get_forces() @ rotation.T, atol=1e-10)
 
 
-@pytest.mark.parametrize("options, message", [(["--level", "3"], "even number from 2 to 24"),
-                                              (["--epochs", "5"], "no option epochs")])
-def test_bad_options_give_one_line(capsys, tmp_path, options, message):
-    status = main(["baseline", "mtp", "--data", DATA, "--out", str(tmp_path), *options])
-    err = capsys.readouterr().err
-    assert status == 2 and message in err and len(err.splitlines()) == 1
-
-
 @pytest.mark.parametrize("broken, message", [("potential.mtp", "potential.mtp: missing"),
                                              ("species.json", "species.json: missing")])
 def test_a_missing_file_is_named(command_run, tmp_path, broken, message):
@@ -168,12 +132,3 @@ def test_an_unreadable_potential_file_is_named(command_run, tmp_path, damage):
     (tmp_path / "potential.mtp").write_text(damage((command_run[0] / "potential.mtp").read_text()))
     with pytest.raises(ValueError, match="potential.mtp: not a"):
         mtp.load(tmp_path)
-
-
-def test_without_motep_the_command_gives_the_install_command(command_run, capsys, tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "motep", None)  # `import motep` now raises ImportError
-    with pytest.raises(MissingDependency, match=r'pip install "symbolicpot\[mtp\]"'):
-        load_potential(command_run[0])
-    status = main(["baseline", "mtp", "--data", DATA, "--out", str(tmp_path)])
-    err = capsys.readouterr().err
-    assert status == 2 and len(err.splitlines()) == 1 and 'pip install "symbolicpot[mtp]"' in err

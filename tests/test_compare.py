@@ -125,3 +125,18 @@ def test_a_baseline_directory_is_timed_in_the_ase_loop_with_a_note_on_its_split(
     assert set(rows) == {("gp:0", "lammps"), ("gp:0", "ase"), ("mtp", "ase")}
     assert rows[("mtp", "ase")]["parameters"] == json.loads((mtp / "baseline.json").read_text())["parameters"]
     assert "was not fitted on this run's split" in err
+
+
+def test_a_uf3_baseline_is_timed_in_lammps_only(run_dir, tmp_path, capsys):
+    pytest.importorskip("uf3", reason="the uf3 extra is not installed")
+    uf3 = tmp_path / "uf3"
+    data = example_path("sutton_chen")
+    assert main(["baseline", "uf3", "--data", str(data / "300K"), "--out", str(uf3),
+                 "--degree", "3", "--knots-3b", "4", "--r-3b", "3"]) == 0
+    capsys.readouterr()
+    assert main(["compare", str(run_dir), "--baselines", f"uf3-3body={uf3}", "--pick", "0", "--json", *FAST]) == 0
+    rows = {(row["model"], row["engine"]): row for row in json.loads(capsys.readouterr().out)}
+    assert set(rows) == {("gp:0", "lammps"), ("gp:0", "ase"), ("uf3-3body", "lammps")}
+    summary = json.loads((uf3 / "baseline.json").read_text())
+    assert rows[("uf3-3body", "lammps")]["parameters"] == summary["parameters"]
+    assert rows[("uf3-3body", "lammps")]["energy_shift_ev_per_atom"] is None  # a fitted model: no shift

@@ -27,13 +27,12 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.data import atomic_numbers, chemical_symbols
 
 from ..data.neighbours import structure_neighbours
-from . import with_defaults
+from . import VALIDATION_FRACTION, validation_split, with_defaults
 
 DTYPE = torch.float64
 MODEL_FILE = "model.pt"
 HYPERPARAMETERS_FILE = "hyperparameters.json"
 DEFAULTS = {"epochs": 1000, "hidden": "16,16", "patience": 50, "learning_rate": 3e-3, "batch_size": 4}
-VALIDATION_FRACTION = 0.1
 FORCE_WEIGHT = 0.01  # Å²: loss = MSE of energy per atom (eV²) + FORCE_WEIGHT · MSE of force components (eV²/Å²)
 
 
@@ -117,7 +116,7 @@ class BehlerParrinello(torch.nn.Module):
 
 
 @contextmanager
-def _one_thread():
+def one_thread():
     """Run torch on one thread: the tensors here are small, so more threads cost more than they gain (on a busy
     machine, tens of times more)."""
     threads = torch.get_num_threads()
@@ -171,7 +170,7 @@ class NNCalculator(Calculator):
         n_atoms = len(self.atoms)
         centre, neighbour, vectors = _neighbourhood(self.atoms, self.model.r_out)
         vectors.requires_grad_(True)
-        with _one_thread(), torch.enable_grad():
+        with one_thread(), torch.enable_grad():
             features = self.model.symmetry_functions(vectors, centre, n_atoms)
             energies = self.model(features, self.model.species(self.atoms.numbers))
             (pair_gradient,) = torch.autograd.grad(energies.sum(), vectors)
@@ -193,15 +192,12 @@ def fit(train, out, options, *, r_out, seed):
     """
     start, out = time.perf_counter(), Path(out)
     settings = _settings(options)
-    fitting, validation = train.split(VALIDATION_FRACTION, seed)
-    if validation.n_configs == 0:
-        raise ValueError("the nn baseline needs a validation split for early stopping: "
-                         "at least one data group with 2 or more training configurations")
+    fitting, validation = validation_split("nn", train, seed)
     elements = sorted({symbol for atoms in train.atoms for symbol in atoms.get_chemical_symbols()})
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = BehlerParrinello(elements, r_out, *default_symmetry_functions(r_out), settings["hidden"])
-    with _one_thread():
+    with one_thread():
         fitting = _prepare(model, fitting)
         _standardise(model, _stack(fitting))
         epochs_trained, best_epoch, validation_loss = _train(model, fitting, _stack(_prepare(model, validation)),

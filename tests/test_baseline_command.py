@@ -1,0 +1,44 @@
+"""What every baseline kind promises at the command line: a missing package is one line naming the install
+command, and so is a bad option."""
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from symbolicpot.baselines import KINDS, MissingDependency
+from symbolicpot.cli import main
+from symbolicpot.data import example_path
+from symbolicpot.potentials import load_potential
+
+DATA = str(example_path("sutton_chen") / "300K")
+
+
+@pytest.mark.parametrize("kind, package, install", [
+    ("mtp", "motep", 'pip install "symbolicpot[mtp]"'), ("nn", "torch", "pip install torch==2.13.0"),
+    ("uf3", "uf3", 'pip install "symbolicpot[uf3]"'), ("mace", "mace", 'pip install "symbolicpot[mace]"'),
+])
+def test_without_its_package_the_command_gives_the_install_command(kind, package, install, capsys, tmp_path,
+                                                                   monkeypatch):
+    monkeypatch.setitem(sys.modules, package, None)  # `import <package>` now raises ImportError
+    (tmp_path / "baseline.json").write_text(json.dumps({"kind": kind}))
+    with pytest.raises(MissingDependency, match=re.escape(install)):
+        load_potential(tmp_path)
+    status = main(["baseline", kind, "--data", DATA, "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert status == 2 and len(err.splitlines()) == 1 and install in err
+
+
+@pytest.mark.parametrize("kind, options, message", [
+    ("mtp", ["--level", "3"], "even number from 2 to 24"), ("mtp", ["--epochs", "5"], "no option epochs"),
+    ("uf3", ["--knots", "2"], "knots must be an integer of at least 4"), ("uf3", ["--epochs", "5"], "no option epochs"),
+    ("mace", ["--channels", "0"], "channels must be a positive integer"), ("mace", ["--level", "2"], "no option level"),
+])
+def test_bad_options_give_one_line(kind, options, message, tmp_path):
+    """In a fresh interpreter, as a user runs it: what the baseline's packages say when first imported counts too."""
+    pytest.importorskip(KINDS[kind][0], reason=f"the {kind} extra is not installed")
+    finished = subprocess.run([sys.executable, "-m", "symbolicpot", "baseline", kind, "--data", DATA, "--out",
+                               str(tmp_path), *options], capture_output=True, text=True, check=False)
+    assert finished.returncode == 2 and finished.stdout == ""
+    assert message in finished.stderr and len(finished.stderr.splitlines()) == 1

@@ -11,6 +11,8 @@ import importlib
 import json
 from pathlib import Path
 
+from ..cutoff import DEFAULT
+
 BASELINE_FILE = "baseline.json"
 VALIDATION_FRACTION = 0.1  # of the training data, held out for early stopping by the network baselines
 KINDS = {"mtp": ("motep", 'pip install "symbolicpot[mtp]"'),
@@ -94,7 +96,7 @@ def load_baseline(directory):
                            parameters=summary.get("parameters"), pair_commands=tuple(commands) if commands else None)
 
 
-def fit_baseline(kind, train, test, out, options=None, *, r_out=5.0, seed=0, provenance=None):
+def fit_baseline(kind, train, test, out, options=None, *, r_out=DEFAULT.r_out, seed=0, provenance=None):
     """Fit baseline `kind` on `train` into folder `out`, score it on train and test (Datasets), write and return
     its baseline.json dict. `options`: the kind's settings (defaults when absent); `provenance`: what the data was."""
     from ..fitness import error_metrics

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from ..baselines import KINDS
+from ..cutoff import DEFAULT
 from . import metrics_table
 
 # the arguments below that are a baseline's settings
@@ -29,7 +30,8 @@ def add_parser(commands):
                    help="share of each group held out for testing when there is no --test-data (default 0.2)")
     p.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder to write into (created if needed)")
     p.add_argument("--seed", type=int, default=0, help="seed of the split and of the fit (default 0)")
-    p.add_argument("--r-out", type=float, default=5.0, metavar="Å", help="cutoff radius (default 5, as the search)")
+    p.add_argument("--r-out", type=float, default=DEFAULT.r_out, metavar="Å",
+                   help=f"cutoff radius (default {DEFAULT.r_out:g}, as the search)")
     mtp = p.add_argument_group("mtp")
     mtp.add_argument("--level", type=int, default=None, metavar="N", help="MTP level (default: see README)")
     mtp.add_argument("--max-iter", type=int, default=None, metavar="N", help="optimiser iterations")

@@ -40,7 +40,8 @@ with contextlib.redirect_stdout(None), warnings.catch_warnings():
 from . import validation_split, with_defaults
 from .nn import one_thread
 
-# 60 epochs of the 32-channel network on POET DFT_Cu (108 configurations of 32 atoms) take ~30 minutes on 2 cores
+# 60 epochs of the 32-channel network on POET DFT_Cu (108 configurations of 32 atoms) took 64 minutes on the shared
+# 2-core machine (45-160 s an epoch on one torch thread, as busy as it was; README, MACE)
 DEFAULTS = {"channels": 32, "layers": 2, "max_l": 1, "epochs": 60, "patience": 15, "batch_size": 4,
             "learning_rate": 0.01}
 MODEL_FILE = "model.pt"

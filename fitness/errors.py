@@ -8,11 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data import DataError
-
-
-ERRORS = ("energy_rmse_mev_per_atom", "energy_mae_mev_per_atom", "force_rmse_ev_per_a", "force_mae_ev_per_a",
-          "stress_rmse_gpa")  # the keys of error_metrics that are errors (None without labels); then the counts
-COUNTS = ("n_configs", "n_atoms")
+from ..metrics import COUNTS, ERRORS
 
 
 def error_metrics(prediction, dataset, configs=None):

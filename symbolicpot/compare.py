@@ -17,7 +17,8 @@ import numpy as np
 from .baselines import BASELINE_FILE, KINDS, VARIANTS, fit_baseline, read_summary, resolve
 from .calculator import SymbolicCalculator
 from .export.potential import Potential
-from .fitness import ERRORS, error_metrics
+from .fitness import error_metrics
+from .metrics import ERRORS
 from .potentials import (LITERATURE, LoadedPotential, energy_shift_per_atom, literature_names, load_potential, predict,
                          shifted)
 from .speed import ase_step_time, lammps_step_time, side_by_side

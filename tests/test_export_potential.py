@@ -7,7 +7,7 @@ from hypothesis import given, settings
 
 from strategies import any_finite_float, atom_trees
 from symbolicpot.expr import constants, format_expression, parse_expression
-from symbolicpot.fitness import ERRORS
+from symbolicpot.metrics import ERRORS
 from symbolicpot.export.potential import Potential, PotentialError
 from symbolicpot.run import front
 

@@ -10,7 +10,7 @@
 import json
 from pathlib import Path
 
-from ..fitness import COUNTS, ERRORS
+from ..metrics import COUNTS, ERRORS
 from .files import atomic_write
 
 FRONT = "front.json"

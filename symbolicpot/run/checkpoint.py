@@ -18,7 +18,7 @@ import numpy as np
 from ..expr import format_expression, parse_expression
 from ..search.engine import EngineState
 from ..search.island import Individual, IslandState
-from .files import atomic_write, dumps
+from .files import atomic_write, dumps, is_integer, is_number
 
 FORMAT = "symbolicpot checkpoint"
 VERSION = 1
@@ -206,7 +206,7 @@ def _scalar(cls, f, value):
     cache) as they are."""
     where = f"{cls.__name__}.{f.name}"
     if f.type in (int, "int"):
-        if not isinstance(value, int) or isinstance(value, bool):
+        if not is_integer(value):
             raise TypeError(f"{where} must be an integer")
     elif f.type in (float, "float"):
         if not _finite_numbers([value]):
@@ -221,8 +221,7 @@ def _scalar(cls, f, value):
 
 def _finite_numbers(values):
     """Whether `values` is a list of finite numbers (JSON's: int or float, not bool)."""
-    return isinstance(values, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                            and math.isfinite(v) for v in values)
+    return isinstance(values, list) and all(is_number(v) and math.isfinite(v) for v in values)
 
 
 _NESTED = {"islands": IslandState, "population": Individual, "archive": Individual}

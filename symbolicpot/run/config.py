@@ -20,6 +20,7 @@ from ..fitness import DEFAULT_COST_MODEL, CostModel, ErrorWeights
 from ..operators import OperatorConfig
 from ..search.constants import TuningConfig
 from ..search.engine import SearchConfig
+from .files import is_integer, is_number
 
 
 
@@ -298,7 +299,7 @@ def changed_settings(old, new):
 
 def parse_duration(value, where="time_limit"):
     """Seconds of a duration: a number of seconds or text such as "90s", "30m", "2h", "1d", "1h30m", "5400"."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if is_number(value):
         seconds = float(value)
     elif isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*", value):
         seconds = float(value)
@@ -383,10 +384,10 @@ def _value(table, key, section, base_dir, where):
     expected = KINDS[key.kind]
     wrong = ValueError(f"{label}: expected {expected}, got {_toml_type(value)} {_show(value)}")
     if key.kind == "int":
-        if not _is_int(value):
+        if not is_integer(value):
             raise wrong
     elif key.kind == "number":
-        if not _is_number(value) or not math.isfinite(value):
+        if not is_number(value) or not math.isfinite(value):
             raise wrong
         value = float(value)
     elif key.kind == "bool":
@@ -416,7 +417,7 @@ def _value(table, key, section, base_dir, where):
                 raise ValueError(f"{label}: unknown symbols {unknown} (known: {', '.join(PRIMITIVES)})")
         return list(value)
     elif key.kind in ("int_pair", "number_pair"):
-        check = _is_int if key.kind == "int_pair" else _is_number
+        check = is_integer if key.kind == "int_pair" else is_number
         if not isinstance(value, list) or len(value) != 2 or not all(check(v) for v in value):
             raise wrong
         return [int(v) if key.kind == "int_pair" else float(v) for v in value]
@@ -467,14 +468,6 @@ def _config_names(message):
         section = {"OperatorConfig": "operators", "TuningConfig": "tuning", "CostModel": "cost"}[owner]
         return f"[{section}] {field}"
     return re.sub(r"\b(SearchConfig|OperatorConfig|TuningConfig|CostModel)\.([\w*]+)", replace, message)
-
-
-def _is_int(value):
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _toml_type(value):

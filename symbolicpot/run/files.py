@@ -39,6 +39,16 @@ def dumps(document):
     return json.dumps(document, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
+def is_number(value):
+    """Whether a JSON value is a number (int or float; a bool is none, though Python counts it as an int)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def is_integer(value):
+    """Whether a JSON value is an integer (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def remove_stale_temporaries(folder):
     """Delete the temp files an interrupted atomic_write may have left in `folder`."""
     for leftover in Path(folder).glob(".*.tmp"):

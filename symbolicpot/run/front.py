@@ -1,4 +1,5 @@
-"""front.json: the current Pareto front of a run, rewritten atomically after every generation (always complete JSON).
+"""front.json: the current Pareto front of a run, rewritten atomically after every generation (always complete
+JSON).
 
     {"version": 1, "r_in": 3.0, "r_out": 5.0, "generation": 120,
      "models": [{"index": 0, "formula": "-2.1*sum(...) + 0.3", "constants": [...], "error": ..., "cost": ...,
@@ -11,7 +12,7 @@ import json
 from pathlib import Path
 
 from ..metrics import COUNTS, ERRORS
-from .files import atomic_write
+from .files import atomic_write, is_integer, is_number
 
 FRONT = "front.json"
 VERSION = 1
@@ -57,25 +58,18 @@ def read_front(run_dir):
     return document
 
 
-def _number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _integer(value):
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 # What each field of front.json holds: (test, what the message calls it).
-FRONT_FIELDS = {"r_in": (_number, "a number"), "r_out": (_number, "a number"),
-                "generation": (_integer, "an integer"),
+FRONT_FIELDS = {"r_in": (is_number, "a number"), "r_out": (is_number, "a number"),
+                "generation": (is_integer, "an integer"),
                 "models": (lambda v: isinstance(v, list), "a list")}
-MODEL_FIELDS = {"index": (_integer, "an integer"), "formula": (lambda v: isinstance(v, str), "formula text"),
-                "constants": (lambda v: isinstance(v, list) and all(map(_number, v)), "a list of numbers"),
-                "error": (_number, "a number"), "cost": (_number, "a number"), "complexity": (_integer, "an integer"),
+MODEL_FIELDS = {"index": (is_integer, "an integer"), "formula": (lambda v: isinstance(v, str), "formula text"),
+                "constants": (lambda v: isinstance(v, list) and all(map(is_number, v)), "a list of numbers"),
+                "error": (is_number, "a number"), "cost": (is_number, "a number"),
+                "complexity": (is_integer, "an integer"),
                 "train": (lambda v: isinstance(v, dict), "an object of error metrics"),
                 "test": (lambda v: v is None or isinstance(v, dict), "an object of error metrics, or null")}
-METRIC_FIELDS = {**{name: (lambda v: v is None or _number(v), "a number or null") for name in ERRORS},
-                 **{name: (_integer, "an integer") for name in COUNTS}}
+METRIC_FIELDS = {**{name: (lambda v: v is None or is_number(v), "a number or null") for name in ERRORS},
+                 **{name: (is_integer, "an integer") for name in COUNTS}}
 
 
 def _check(document, fields, path, where):

@@ -57,7 +57,7 @@ def run(data, run_dir, seed, minutes, target_error=None):
     config.write_text(f'[data]\ntrain = ["{data}"]\n\n[stop]\ntime_limit = "{minutes}m"\ngenerations = 1000000\n{stop}',
                       encoding="utf-8")
     subprocess.run([sys.executable, "-m", "symbolicpot", "evolve", str(config), "--out", str(run_dir),
-                    "--seed", str(seed), "--progress", "off"], check=True)
+                    "--seed", str(seed), "--progress", "off"], check=True, stdout=sys.stderr)  # stdout: the JSON
     lines = Path(run_dir, "log.jsonl").read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines]
 

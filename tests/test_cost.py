@@ -1,4 +1,5 @@
-"""The cost model of the speed objective: determinism, sanity of the shipped defaults, (de)serialisation, calibration.
+"""The cost model of the speed objective: determinism, sanity of the shipped defaults, (de)serialisation, calibration,
+for both targets (the tabulated LAMMPS plugin, the search's evaluator).
 
 No test asserts on a timing: calibration is only checked for the shape of what it returns.
 """
@@ -15,12 +16,17 @@ import pytest
 from symbolicpot.cli import main
 from symbolicpot.data import example_path, load
 from symbolicpot.expr import PRIMITIVES, R, call, const, format_expression, parse_expression
-from symbolicpot.fitness import DEFAULT_COST_MODEL, CostModel, calibrate, fit_cost_model, targeted_formulas
+from symbolicpot.calibration import calibrate, targeted_formulas, time_formulas_lammps
+from symbolicpot.evaluate import Cutoff
+from symbolicpot.export.lammps_runtime import lammps_available
+from symbolicpot.fitness import DEFAULT_COST_MODEL, DEFAULT_COST_MODELS, CostModel, fit_cost_model
 from symbolicpot.operators import OperatorConfig, random_formula, replace_at, sites
 from symbolicpot.operators.paths import PAIR
 
 SUTTON_CHEN = parse_expression("sum(644.52*r^-9) - sum(527.62*r^-6)^0.5")
 ALL_PRIMITIVES = OperatorConfig(primitives=tuple(PRIMITIVES))
+EVALUATOR = DEFAULT_COST_MODELS["evaluator"]
+LAMMPS = DEFAULT_COST_MODELS["lammps"]
 
 
 def random_formulas(n, seed=0, config=ALL_PRIMITIVES):
@@ -28,40 +34,55 @@ def random_formulas(n, seed=0, config=ALL_PRIMITIVES):
     return [random_formula(rng, config) for _ in range(n)]
 
 
-def test_cost_is_deterministic_and_depends_only_on_the_formula():
+def test_the_default_prices_the_deployed_lammps_plugin():
+    assert DEFAULT_COST_MODEL is LAMMPS and LAMMPS.target == "lammps" and EVALUATOR.target == "evaluator"
+
+
+@pytest.mark.parametrize("model", [LAMMPS, EVALUATOR], ids=["lammps", "evaluator"])
+def test_cost_is_deterministic_and_depends_only_on_the_formula(model):
     for formula in random_formulas(50):
-        cost = DEFAULT_COST_MODEL.cost(formula)
+        cost = model.cost(formula)
         assert cost > 0.0 and math.isfinite(cost)
-        assert DEFAULT_COST_MODEL.cost(parse_expression(format_expression(formula))) == cost
+        assert model.cost(parse_expression(format_expression(formula))) == cost
 
 
-def test_adding_a_node_never_lowers_the_cost():
+def test_adding_a_node_never_lowers_the_evaluator_cost():
     for formula in random_formulas(20, seed=1):
-        cost = DEFAULT_COST_MODEL.cost(formula)
+        cost = EVALUATOR.cost(formula)
         for site in sites(formula):
             leaves = [const(2.0), R] if site.level == PAIR else [const(2.0)]
             for symbol, primitive in PRIMITIVES.items():
                 wrapped = ([call(symbol, site.node)] if primitive.arity == 1
                            else [call(symbol, site.node, leaf) for leaf in leaves])
                 for node in wrapped:
-                    assert DEFAULT_COST_MODEL.cost(replace_at(formula, site.path, node)) >= cost
+                    assert EVALUATOR.cost(replace_at(formula, site.path, node)) >= cost
 
 
 def test_a_power_costs_more_than_an_addition():
-    assert DEFAULT_COST_MODEL.pair_ns["^"] > DEFAULT_COST_MODEL.pair_ns["+"]
-    assert DEFAULT_COST_MODEL.atom_ns["^"] > DEFAULT_COST_MODEL.atom_ns["+"]
-    cost = DEFAULT_COST_MODEL.cost
-    assert cost(parse_expression("sum(r^2)")) > cost(parse_expression("sum(r+2)"))
-    assert cost(parse_expression("sum(r)^2")) > cost(parse_expression("sum(r)+2"))
+    assert EVALUATOR.pair_ns["^"] > EVALUATOR.pair_ns["+"]
+    for model in (EVALUATOR, LAMMPS):
+        assert model.atom_ns["^"] > model.atom_ns["+"]
+        assert model.cost(parse_expression("sum(r)^2")) > model.cost(parse_expression("sum(r)+2"))
+    assert EVALUATOR.cost(parse_expression("sum(r^2)")) > EVALUATOR.cost(parse_expression("sum(r+2)"))
 
 
-def test_sutton_chen_costs_more_than_a_single_sum_with_as_many_powers():
+@pytest.mark.parametrize("model", [LAMMPS, EVALUATOR], ids=["lammps", "evaluator"])
+def test_sutton_chen_costs_more_than_a_single_sum_with_as_many_powers(model):
     lennard_jones = parse_expression("sum(4*(r^-12 - r^-6))")
-    assert DEFAULT_COST_MODEL.cost(SUTTON_CHEN) > DEFAULT_COST_MODEL.cost(lennard_jones)
+    assert model.cost(SUTTON_CHEN) > model.cost(lennard_jones)
 
 
-def test_round_trips_through_dict_json_and_toml():
-    model = DEFAULT_COST_MODEL
+def test_on_lammps_a_sum_costs_one_table_lookup_whatever_its_pair_function():
+    """The plugin reads every distinct sum's g(r)·f(r) from one table and computes identical sums once."""
+    cost = LAMMPS.cost
+    assert cost(parse_expression("sum(r)")) == cost(parse_expression("sum(tanh(r^-9.5)*exp(-2*r)/log(r))"))
+    one_sum_less = cost(parse_expression("sum(r^2) - sum(r^-6)")) - LAMMPS.neighbours * LAMMPS.sum_ns
+    assert cost(parse_expression("sum(r^2) - sum(r^2)")) == pytest.approx(one_sum_less, rel=1e-12)  # rounding only
+    assert cost(parse_expression("sum(r) + sum(r^2)")) > cost(parse_expression("sum(r)"))
+
+
+@pytest.mark.parametrize("model", [LAMMPS, EVALUATOR], ids=["lammps", "evaluator"])
+def test_round_trips_through_dict_json_and_toml(model):
     assert CostModel.from_dict(model.to_dict()) == model
     assert CostModel.from_dict(json.loads(json.dumps(model.to_dict()))) == model
     read = CostModel.from_dict(tomllib.loads(model.to_toml())["cost"])
@@ -93,6 +114,8 @@ def bad(change):
     (bad(lambda d: d.update(sum_ns=True)), "CostModel.sum_ns"),
     (bad(lambda d: d.update(neighbours=0)), "CostModel.neighbours: must be > 0"),
     (bad(lambda d: d.update(pair_ns=[1.0])), "CostModel.pair_ns: must be a table"),
+    (bad(lambda d: d.update(target="gpu")), "CostModel.target: must be one of lammps, evaluator"),
+    (bad(lambda d: d["pair_ns"].update({"^": 1.0})), 'CostModel.pair_ns: must be 0 for target "lammps"'),
     ([1.0], "CostModel: must be a table"),
 ])
 def test_bad_dicts_give_errors_naming_the_key(d, message):
@@ -100,10 +123,19 @@ def test_bad_dicts_give_errors_naming_the_key(d, message):
         CostModel.from_dict(d)
 
 
-def test_fit_recovers_a_model_from_times_it_predicts():
-    truth = dataclasses.replace(DEFAULT_COST_MODEL, neighbours=40.0)
-    formulas = targeted_formulas() + random_formulas(100, seed=2, config=OperatorConfig())
-    fitted = fit_cost_model(formulas, [truth.cost(f) for f in formulas], truth.neighbours)
+def test_a_table_without_target_is_an_evaluator_model():
+    """Tables written before the LAMMPS target existed (calibrate --out, checkpoints) keep their meaning."""
+    table = EVALUATOR.to_dict()
+    del table["target"]
+    assert CostModel.from_dict(table) == EVALUATOR
+
+
+@pytest.mark.parametrize("model", [LAMMPS, EVALUATOR], ids=["lammps", "evaluator"])
+def test_fit_recovers_a_model_from_times_it_predicts(model):
+    truth = dataclasses.replace(model, neighbours=40.0)
+    formulas = targeted_formulas(model.target) + random_formulas(100, seed=2, config=OperatorConfig())
+    fitted = fit_cost_model(formulas, [truth.cost(f) for f in formulas], truth.neighbours, model.target)
+    assert fitted.target == model.target
     assert np.allclose(list(fitted.pair_ns.values()), list(truth.pair_ns.values()), rtol=1e-6)
     assert np.allclose(list(fitted.atom_ns.values()), list(truth.atom_ns.values()), rtol=1e-6)
     assert fitted.pair_base_ns == pytest.approx(truth.pair_base_ns) and fitted.sum_ns == pytest.approx(truth.sum_ns)
@@ -111,7 +143,7 @@ def test_fit_recovers_a_model_from_times_it_predicts():
 
 def test_calibrate_on_a_tiny_dataset_returns_a_usable_model():
     dataset = load(example_path("sutton_chen") / "300K")
-    model = calibrate(dataset, seed=0, n_formulas=10, repeats=3)
+    model = calibrate(dataset, seed=0, n_formulas=10, repeats=3, target="evaluator")
     coefficients = [model.pair_base_ns, model.sum_ns, *model.pair_ns.values(), *model.atom_ns.values()]
     assert all(c >= 0.0 and math.isfinite(c) for c in coefficients) and model.pair_base_ns > 0.0
     assert model.neighbours == pytest.approx(44.2, abs=0.1)  # the 300 K snapshots at r_c = 5 Å
@@ -120,10 +152,29 @@ def test_calibrate_on_a_tiny_dataset_returns_a_usable_model():
 
 def test_cli_calibrate_writes_a_toml_table_the_config_can_read(capsys, tmp_path):
     out = tmp_path / "cost.toml"
-    status = main(["calibrate", "--data", str(example_path("sutton_chen") / "300K"), "--formulas", "5",
-                   "--out", str(out)])
+    status = main(["calibrate", "--target", "evaluator", "--data", str(example_path("sutton_chen") / "300K"),
+                   "--formulas", "5", "--out", str(out)])
     printed = capsys.readouterr().out
     assert status == 0 and "rank correlation" in printed and "[cost]" in printed
     with open(out, "rb") as file:
         model = CostModel.from_dict(tomllib.load(file)["cost"])
     assert model.pair_ns.keys() == DEFAULT_COST_MODEL.pair_ns.keys()
+
+
+@pytest.mark.skipif(not lammps_available(), reason="LAMMPS is not installed")
+def test_lammps_timer_times_the_tabulated_plugins_and_skips_what_cannot_be_tabulated():
+    """Three plugins compiled and timed (~6 s); a pair function of 1e12 eV cannot meet the tables' 1e-9 eV/atom bound
+    in double precision (rounding alone is ~1e-4 eV), so it gets NaN: it would be exported with --exact."""
+    formulas = [parse_expression(text) for text in ("sum(r^-6)", "sum(1e12*r)", "sum(r) - sum(exp(-r))^0.5")]
+    times = time_formulas_lammps(formulas, Cutoff(3.0, 5.0), "Cu", repeats=2)
+    assert np.isnan(times[1]) and np.all(np.isfinite(times[[0, 2]])) and np.all(times[[0, 2]] > 0.0)
+
+
+def test_calibrate_refuses_an_unknown_target_and_mixed_elements():
+    with pytest.raises(ValueError, match="target must be one of lammps, evaluator"):
+        calibrate(target="gpu")
+    dataset = load(example_path("sutton_chen") / "300K")
+    atoms = dataset.atoms[0]
+    atoms.symbols[0] = "Ni"
+    with pytest.raises(ValueError, match="the LAMMPS cost model handles one element; the data holds Cu, Ni"):
+        calibrate(dataset, target="lammps")

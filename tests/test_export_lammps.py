@@ -24,9 +24,10 @@ import pytest
 
 from symbolicpot.data import Dataset, load
 from symbolicpot.evaluate import Cutoff, Evaluator, EV_PER_A3_IN_GPA, kernels
-from symbolicpot.expr import PRIMITIVES, ExpressionError, call, constants, format_expression, parse_expression, sums
+from symbolicpot.expr import (PRIMITIVES, ExpressionError, call, constants, distinct_sums, format_expression,
+                              parse_expression, sums)
 from symbolicpot.expr.compile import compile_formula
-from symbolicpot.export.cxx_formula import atom_code, distinct_sums, pair_code
+from symbolicpot.export.cxx_formula import atom_code, pair_code
 from symbolicpot.export.lammps import (LammpsBuildError, build_plugin, export_lammps, pair_style_source,
                                        plugin_file_name)
 from symbolicpot.export.lammps_plugins import ENVIRONMENT_VARIABLE

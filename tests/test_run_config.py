@@ -8,7 +8,7 @@ import pytest
 
 from symbolicpot.cli import main
 from symbolicpot.data import example_path
-from symbolicpot.fitness import DEFAULT_COST_MODEL, CostModel
+from symbolicpot.fitness import DEFAULT_COST_MODEL, DEFAULT_COST_MODELS, CostModel
 from symbolicpot.run.config import (DOCS, ENGINE_SECTIONS, SECTIONS, changed_settings, config_toml,
                                     default_config_text, parse_duration, resolve, resolve_file, search_config)
 from run_configs import tiny_config
@@ -141,6 +141,16 @@ def _empty_state():
 def test_example_configs_validate(name):
     config = resolve_file(EXAMPLES / f"{name}.toml")
     assert config["data"]["train"] and search_config(config).islands >= 2
+
+
+@pytest.mark.parametrize("target", ["lammps", "evaluator"])
+def test_cost_target_alone_selects_that_targets_built_in_model(tmp_path, target):
+    config = resolve_file(write(tmp_path, f'[data]\ntrain = ["x"]\n[cost]\ntarget = "{target}"'))
+    assert search_config(config).cost == DEFAULT_COST_MODELS[target]
+    assert resolve(tomllib.loads(config_toml(config)), tmp_path, "again") == config
+    assert search_config(resolve_file(write(tmp_path, '[data]\ntrain = ["x"]'))).cost == DEFAULT_COST_MODEL
+    with pytest.raises(ValueError, match="\\[cost\\]: target must be one of 'lammps', 'evaluator', got 'gpu'"):
+        resolve_file(write(tmp_path, '[data]\ntrain = ["x"]\n[cost]\ntarget = "gpu"'))
 
 
 def test_cost_model_from_a_calibration_file(tmp_path):

@@ -75,6 +75,13 @@ class Dataset:
         """(n_atoms_total, 3) Å, positions as stored in each configuration (not wrapped into the cell)."""
         return _read_only(np.concatenate([atoms.positions for atoms in self.atoms]).reshape(-1, 3), np.float64)
 
+    def single_element(self, who: str) -> str:
+        """The one chemical symbol of every atom; ValueError "`who` handles one element; ..." when there are more."""
+        symbols = {symbol for atoms in self.atoms for symbol in atoms.get_chemical_symbols()}
+        if len(symbols) != 1:
+            raise ValueError(f"{who} handles one element; the data holds {', '.join(sorted(symbols))}")
+        return symbols.pop()
+
     def subset(self, indices) -> Dataset:
         """The configurations picked by `indices` (ints, negative ints, a slice or a boolean mask), in that order."""
         picked = np.arange(self.n_configs)[indices]

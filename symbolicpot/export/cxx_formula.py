@@ -15,15 +15,6 @@ from ..expr import R, ExpressionError, walk
 MAX_INTEGER_EXPONENT = 64  # |n| above this keeps std::pow
 
 
-def distinct_sums(tree):
-    """The distinct pair-level expressions of the sums of `tree`, in postfix order of first appearance."""
-    found = {}
-    for node in walk(tree):
-        if node.op == "sum":
-            found.setdefault(node.children[0], len(found))
-    return list(found)
-
-
 def literal(value):
     """A C++ double literal of `value` (repr, parenthesised when negative); ExpressionError when not finite."""
     value = float(value)

@@ -31,8 +31,8 @@ from string import Template
 import ase.data
 import numpy as np
 
-from ..expr import ExpressionError, check_typed, format_expression, parse_expression
-from .cxx_formula import atom_code, distinct_sums, pair_code
+from ..expr import ExpressionError, check_typed, distinct_sums, format_expression, parse_expression
+from .cxx_formula import atom_code, pair_code
 from .lammps_plugins import plugin_folder
 from .pair_tables import tabulate_pairs
 

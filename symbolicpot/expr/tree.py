@@ -78,6 +78,12 @@ def sums(node):
     return [n.children[0] for n in walk(node) if n.op == "sum"]
 
 
+def distinct_sums(node):
+    """The distinct pair-level expressions of the sums, in postfix order of first appearance (identical sums are
+    computed once by the exported code)."""
+    return list(dict.fromkeys(sums(node)))
+
+
 def structural_hash(node):
     """A hex digest of the tree's shape that ignores constant values (for caches of tuned constants)."""
     text = " ".join(n.op if n.op != "const" else "c" for n in walk(node))

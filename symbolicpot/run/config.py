@@ -16,7 +16,7 @@ import tomllib
 
 from ..cutoff import Cutoff
 from ..expr import PRIMITIVES, parse_expression
-from ..fitness import DEFAULT_COST_MODEL, CostModel, ErrorWeights
+from ..fitness import DEFAULT_COST_MODEL, DEFAULT_COST_MODELS, CostModel, ErrorWeights
 from ..operators import OperatorConfig
 from ..search.constants import TuningConfig
 from ..search.engine import SearchConfig
@@ -170,7 +170,8 @@ SECTIONS = {
     ),
     **{section: _engine_keys(cls) for section, cls in ENGINE_SECTIONS.items()},
 }
-# [cost] is special: a table in the format `symbolicpot calibrate --out` writes, or the path of such a file.
+# [cost] is special: a table in the format `symbolicpot calibrate --out` writes, the path of such a file, or a table
+# holding only `target` ("lammps" or "evaluator": that target's built-in model).
 SECTION_ORDER = ("data", "cutoff", "search", "parallel", "stop", "operators", "weights", "tuning", "cost")
 
 # Where each SearchConfig/OperatorConfig/TuningConfig field lives in a config (for error messages).
@@ -349,8 +350,14 @@ def default_config_text(data=None):
                 out.append(line(f"# {key.name} = {example}", f"{key.doc} (default: none)"))
             else:
                 out.append(line(f"# {key.name} = {_toml_value(key.default)}", key.doc))
-    out += ["", "# The speed objective's cost model: by default the built-in one; for this machine's figures, run",
-            "#   symbolicpot calibrate --out cost.toml",
+    out += ["", "# The speed objective's cost model (ns per atom of one energy + forces + virial evaluation): by default",
+            "# the built-in one of the deployed potential, the exported LAMMPS plugin with tabulated pair functions,",
+            "# where a formula costs by its distinct sums and atom-level nodes. To price the search's evaluator",
+            "# instead (every node of every pair function):",
+            '#   [cost]',
+            '#   target = "evaluator"',
+            "# For this machine's figures, run",
+            "#   symbolicpot calibrate --target lammps --out cost.toml      (or --target evaluator)",
             '# and either paste its [cost] tables here or set  cost = "cost.toml"  at the top of this file.', ""]
     return "\n".join(out)
 
@@ -428,10 +435,16 @@ def _value(table, key, section, base_dir, where):
 
 
 def _cost(value, base_dir, where):
-    """The cost model table of [cost]: absent (built-in model), a table, or the path of a file holding one."""
+    """The cost model table of [cost]: absent (the built-in model of the default target), a table holding only
+    `target` (that target's built-in model), a whole table, or the path of a file holding one."""
     label = f"{where}: [cost]"
     if value is None:
         return DEFAULT_COST_MODEL.to_dict()
+    if isinstance(value, dict) and set(value) == {"target"}:
+        if value["target"] not in DEFAULT_COST_MODELS:
+            raise ValueError(f"{label}: target must be one of {', '.join(map(repr, DEFAULT_COST_MODELS))}, "
+                             f"got {value['target']!r}")
+        return DEFAULT_COST_MODELS[value["target"]].to_dict()
     if isinstance(value, str):
         path = (Path(base_dir) / os.path.expanduser(value)).resolve()
         table = read_config(path).get("cost")

@@ -1,10 +1,14 @@
 """The MACE baseline (`symbolicpot baseline mace`, mace-torch): a tiny network trained for a few epochs on shipped
-Sutton–Chen data. Without the mace extra they are skipped (test_baseline_command.py checks the install message)."""
+Lennard-Jones data (argon; unlike the shipped Sutton–Chen data they carry stresses). Without the mace extra they are
+skipped (test_baseline_command.py checks the install message)."""
 import contextlib
 import io
 import json
 import re
 
+import ase.io
+import ase.units
+import numpy as np
 import pytest
 
 from energy_derivatives import check_forces_and_stress
@@ -14,7 +18,7 @@ from symbolicpot.data import example_path, load
 from symbolicpot.fitness import error_metrics
 from symbolicpot.potentials import load_potential, predict
 
-FOLDERS = [str(example_path("sutton_chen") / t) for t in ("300K", "1600K")]
+FOLDERS = [str(example_path("lennard_jones") / t) for t in ("FCC", "liquid")]
 R_OUT = 4.0  # Å: fewer neighbours than the default 5 Å, so training is quick
 TINY = ["--r-out", str(R_OUT), "--channels", "8", "--layers", "1", "--max-l", "0", "--epochs", "3"]
 
@@ -57,7 +61,8 @@ def test_the_saved_files_hold_no_pickle(command_run, mace):
 
 
 def test_forces_and_stress_are_derivatives_of_the_energy(command_run):
-    check_forces_and_stress(load_potential(command_run[0]).calculator)
+    argon = load(FOLDERS[1]).atoms[0].copy()  # a liquid snapshot: no symmetry hides a wrong derivative
+    check_forces_and_stress(load_potential(command_run[0]).calculator, argon)
 
 
 def test_reloading_gives_the_errors_the_command_measured(command_run, mace):
@@ -90,3 +95,21 @@ def test_names_in_the_architecture_are_looked_up_only_in_mace_and_torch(command_
     (tmp_path / "hyperparameters.json").write_text(json.dumps({**hyperparameters, **change}))
     with pytest.raises(ValueError, match="not a readable MACE baseline"):
         mace.load(tmp_path)
+
+
+def test_training_data_carry_stresses_in_mace_units(mace, tmp_path):
+    """The loss fits stresses: REF_stress in eV/Å³ (ASE's sign, Voigt), the data's GPa times ase.units.GPa."""
+    dataset = load(FOLDERS[0])
+    mace._write_extxyz(dataset, tmp_path / "train.xyz")
+    images = ase.io.read(tmp_path / "train.xyz", index=":")
+    written = np.array([atoms.info["REF_stress"] for atoms in images])
+    assert written.shape == (dataset.n_configs, 6)
+    np.testing.assert_allclose(written, dataset.stress * ase.units.GPa, rtol=1e-12)  # extxyz keeps 16 digits
+
+
+def test_mace_trained_on_the_stresses(command_run):
+    """mace's log names the loss with a stress term and counts the training configurations with stresses."""
+    log = (command_run[0] / "training.log").read_text()
+    assert "WeightedEnergyForcesStressLoss" in log
+    counted = re.search(r"Total Training set \[energy: (\d+), stress: (\d+)", log)
+    assert counted and counted.group(1) == counted.group(2) != "0"

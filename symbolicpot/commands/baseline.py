@@ -1,5 +1,6 @@
 """`symbolicpot baseline mtp|nn|uf3|mace`: fit a Moment Tensor Potential, a Behler–Parrinello network, a UF3 spline
 potential or a MACE network to the same data."""
+import argparse
 import json
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from . import metrics_table
 
 # the arguments below that are a baseline's settings
 OPTIONS = ("level", "max_iter", "epochs", "patience", "hidden", "channels", "layers", "max_l", "degree", "knots",
-           "knots_3b", "r_3b", "ridge_3b", "curvature_2b", "curvature_3b", "energy_weight")
+           "knots_3b", "r_3b", "ridge_3b", "curvature_2b", "curvature_3b", "energy_weight", "loss_weights", "threads")
 
 
 def add_parser(commands):
@@ -44,6 +45,9 @@ def add_parser(commands):
     mace.add_argument("--channels", type=int, default=None, metavar="N", help="features per atom and layer")
     mace.add_argument("--layers", type=int, default=None, metavar="N", help="message-passing layers")
     mace.add_argument("--max-l", type=int, default=None, metavar="L", help="largest angular momentum of the features")
+    mace.add_argument("--loss-weights", type=_three_numbers, default=None, metavar="E,F,S",
+                      help="loss weights of energy per atom, forces and stresses (default 100,10,100)")
+    mace.add_argument("--threads", type=int, default=None, metavar="N", help="torch threads of the training (default 2)")
     uf3 = p.add_argument_group("uf3")
     uf3.add_argument("--degree", type=int, default=None, choices=(2, 3), help="2: pair terms; 3: pair and three-body")
     uf3.add_argument("--knots", type=int, default=None, metavar="N",
@@ -84,3 +88,14 @@ def run(args):
         print(f"{summary['name']} baseline ({summary.get('parameters')} parameters) written to {args.out}")
         print(metrics_table(list(summary["errors"].items()), "data"))
     return 0
+
+
+def _three_numbers(text):
+    """[E, F, S] of "E,F,S"."""
+    try:
+        values = [float(x) for x in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 3:
+        raise argparse.ArgumentTypeError(f"expected three numbers E,F,S, got {text!r}")
+    return values

@@ -45,8 +45,8 @@ from .nn import one_thread
 # Loss weights of energy per atom, forces and stresses: with mace's own (1 : 100 : none) the energies of POET DFT_Cu
 # were off by a constant per data set (test 40 meV/atom, 7.2 GPa); 100 : 1 : 100 gave 2.4 meV/atom, 1.1 GPa but
 # 0.060 eV/Å; 100 : 10 : 100 gives 2.7 meV/atom, 0.033 eV/Å, 1.5 GPa (README, MACE). One epoch of the 32-channel
-# network on DFT_Cu (108 configurations of 32 atoms) takes ~30 s on 2 threads of the quiet 2-core machine (40
-# epochs: 20 minutes, the goal is 30), 1.5x less than on one thread.
+# network on DFT_Cu (108 configurations of 32 atoms) takes 25-30 s on 2 threads of the quiet 2-core machine (40
+# epochs: 16 minutes, the goal is 30), 1.5x less than on one thread.
 DEFAULTS = {"channels": 32, "layers": 2, "max_l": 1, "epochs": 40, "patience": 10, "batch_size": 4,
             "learning_rate": 0.01, "loss_weights": [100.0, 10.0, 100.0], "threads": 2}
 MODEL_FILE = "model.pt"

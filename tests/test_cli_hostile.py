@@ -41,17 +41,8 @@ def base(tmp_path_factory):
     Potential.from_formula(SUTTON_CHEN).to_json(root / "sc.json")
     from ase.io import write
     dataset = load(example_path("sutton_chen") / "300K")
-    write(root / "sc.xyz", [_labelled(atoms, dataset, c) for c, atoms in enumerate(dataset.atoms[:6])],
-          format="extxyz")
+    write(root / "sc.xyz", [dataset.labelled_atoms(c) for c in range(6)], format="extxyz")
     return root
-
-
-def _labelled(atoms, dataset, c):
-    from ase.calculators.singlepoint import SinglePointCalculator
-    atoms = atoms.copy()
-    forces = dataset.forces[dataset.atom_offsets[c]:dataset.atom_offsets[c + 1]]
-    atoms.calc = SinglePointCalculator(atoms, energy=float(dataset.energy[c]), forces=forces)
-    return atoms
 
 
 # ---------------------------------------------------------------------------------------------------- mutations

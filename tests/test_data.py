@@ -6,6 +6,7 @@ from pathlib import Path
 
 import ase
 import ase.io
+import ase.units
 import numpy as np
 import pytest
 from ase import Atoms
@@ -399,3 +400,15 @@ def test_read_ase_rejects_missing_files_and_empty_selections(tmp_path):
     path.write_text(XYZ_NO_FORCES)
     with pytest.raises(DataError, match="no configuration at index 5"):
         read_ase(path, index=5)
+
+
+def test_labelled_atoms_carry_the_labels_in_ase_units_and_leave_absent_ones_out():
+    """What the baselines hand to motep, mace and uf3: energy eV, forces eV/Å, stress eV/Å³ (the Dataset's GPa)."""
+    lennard_jones = load(example_path("lennard_jones") / "FCC")  # energies, forces and stresses
+    atoms = lennard_jones.labelled_atoms(2)
+    rows = slice(lennard_jones.atom_offsets[2], lennard_jones.atom_offsets[3])
+    assert atoms.get_potential_energy() == lennard_jones.energy[2]
+    assert np.array_equal(atoms.get_forces(), lennard_jones.forces[rows])
+    assert np.array_equal(atoms.get_stress(), lennard_jones.stress[2] * ase.units.GPa)
+    sutton_chen = load(example_path("sutton_chen") / "300K")  # no stresses
+    assert sorted(sutton_chen.ase_labels(0)) == ["energy", "forces"]

@@ -24,7 +24,6 @@ import warnings
 from pathlib import Path
 
 import ase.io
-import ase.units
 import numpy as np
 import torch
 
@@ -132,15 +131,11 @@ def _write_extxyz(dataset, path):
     script reads them."""
     images = []
     for c, structure in enumerate(dataset.atoms):
-        atoms = structure.copy()
+        atoms, labels = structure.copy(), dataset.ase_labels(c)
         atoms.calc = None
-        forces = dataset.forces[dataset.atom_offsets[c]:dataset.atom_offsets[c + 1]]
-        if np.isfinite(dataset.energy[c]):
-            atoms.info["REF_energy"] = float(dataset.energy[c])
-        if np.isfinite(dataset.stress[c]).all():
-            atoms.info["REF_stress"] = dataset.stress[c] * ase.units.GPa
-        if np.isfinite(forces).all():
-            atoms.arrays["REF_forces"] = forces.copy()
+        atoms.info.update({f"REF_{name}": labels[name] for name in ("energy", "stress") if name in labels})
+        if "forces" in labels:
+            atoms.arrays["REF_forces"] = labels["forces"]
         images.append(atoms)
     ase.io.write(path, images, format="extxyz")
 

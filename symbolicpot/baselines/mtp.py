@@ -16,9 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from ase.calculators.calculator import all_changes
-from ase.calculators.singlepoint import SinglePointCalculator
 from ase.data import atomic_numbers, chemical_symbols
-from ase.units import GPa
 from motep.calculator import MTP
 from motep.io.mlip.mtp import read_mtp, write_mtp
 from motep.potentials.mtp.data import BasisData, MTPData
@@ -44,7 +42,9 @@ def fit(train, out, options, *, r_out, seed):
     moment coefficients again. `r_out` (Å) is the cutoff; `seed` draws the initial coefficients.
     """
     settings = with_defaults("mtp", options, DEFAULTS)
-    images = _labelled_images(train)
+    images = [train.labelled_atoms(c) for c in np.flatnonzero(np.isfinite(train.energy))]
+    if not images:
+        raise ValueError("no configuration with an energy label to fit the MTP to")
     species = sorted({int(number) for atoms in images for number in atoms.numbers})
     shortest = min(structure_neighbours(atoms, r_out)[2].min(initial=r_out) for atoms in images)
     mtp = untrained_mtp(settings["level"], species, R_MIN_FACTOR * shortest, r_out)
@@ -109,25 +109,6 @@ def _read_species(path, count):
     if len(numbers) != count:
         raise ValueError(f"{path}: {len(numbers)} species for an MTP of {count}")
     return numbers
-
-
-def _labelled_images(dataset):
-    """Copies of the configurations of `dataset` with an energy, carrying their labels as motep reads them
-    (atoms.calc.results: energy eV, forces (n, 3) eV/Å and stress (6,) eV/Å³ where labelled)."""
-    images = []
-    for c in np.flatnonzero(np.isfinite(dataset.energy)):
-        labels = {"energy": dataset.energy[c]}
-        forces = dataset.forces[dataset.atom_offsets[c]:dataset.atom_offsets[c + 1]]
-        if np.isfinite(forces).all():
-            labels["forces"] = forces
-        if np.isfinite(dataset.stress[c]).all():
-            labels["stress"] = dataset.stress[c] * GPa
-        atoms = dataset.atoms[c].copy()
-        atoms.calc = SinglePointCalculator(atoms, **labels)
-        images.append(atoms)
-    if not images:
-        raise ValueError("no configuration with an energy label to fit the MTP to")
-    return images
 
 
 def untrained_mtp(level, species, r_min, r_max):

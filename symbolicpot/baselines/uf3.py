@@ -155,10 +155,10 @@ def _features(featurizer, dataset):
     energy and of the force components (eV/Å) of those whose forces are all labelled."""
     x_e, y_e, x_f, y_f = [], [], [], []
     for c, atoms in enumerate(dataset.atoms):
-        forces = dataset.forces[dataset.atom_offsets[c]:dataset.atom_offsets[c + 1]]
+        given = dataset.ase_labels(c)
         labels = featurizer.evaluate_configuration(
-            atoms, energy=dataset.energy[c] if np.isfinite(dataset.energy[c]) else None,
-            forces=forces.T if np.isfinite(forces).all() else None)
+            atoms, energy=float(given["energy"]) if "energy" in given else None,
+            forces=given["forces"].T if "forces" in given else None)
         for key, row in labels.items():
             if key == "energy":
                 x_e.append(row[1:] / len(atoms))

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Iterable
 
 import ase
+from ase.calculators.singlepoint import SinglePointCalculator
+import ase.units
 import numpy as np
 
 from .neighbours import structure_neighbours
@@ -74,6 +76,19 @@ class Dataset:
     def positions(self) -> np.ndarray:
         """(n_atoms_total, 3) Å, positions as stored in each configuration (not wrapped into the cell)."""
         return _read_only(np.concatenate([atoms.positions for atoms in self.atoms]).reshape(-1, 3), np.float64)
+
+    def ase_labels(self, c: int) -> dict:
+        """The labels of configuration c in ASE's units: energy (eV), forces (n, 3) eV/Å, stress (6,) eV/Å³ (Voigt,
+        ASE's sign); absent labels are left out."""
+        labels = {"energy": float(self.energy[c]), "forces": self.forces[self.atom_offsets[c]:self.atom_offsets[c + 1]],
+                  "stress": self.stress[c] * ase.units.GPa}
+        return {name: np.array(value) for name, value in labels.items() if np.isfinite(value).all()}
+
+    def labelled_atoms(self, c: int) -> ase.Atoms:
+        """A copy of configuration c holding its ase_labels in a SinglePointCalculator (what ase.io writes)."""
+        atoms = self.atoms[c].copy()
+        atoms.calc = SinglePointCalculator(atoms, **self.ase_labels(c))
+        return atoms
 
     def single_element(self, who: str) -> str:
         """The one chemical symbol of every atom; ValueError "`who` handles one element; ..." when there are more."""

@@ -26,7 +26,7 @@ from scipy.stats import spearmanr
 
 from machine import machine
 from symbolicpot.calibration import (calibrate, mean_neighbours, random_valid_formulas, rank_correlation,
-                                     time_formulas, time_formulas_lammps, timed_crystal)
+                                     time_formulas, time_on, timing_evaluator)
 from symbolicpot.data import example_path, load
 from symbolicpot.evaluate import Cutoff, Evaluator
 from symbolicpot.expr import node_count
@@ -59,25 +59,23 @@ def main():
 
 def lammps_ranking(dataset, args):
     """Spearman correlations of costs with LAMMPS times of args.formulas tabulated random formulas."""
-    element = dataset.single_element("bench_cost_model")
-    evaluator, rng = Evaluator(timed_crystal(element), CUTOFF), np.random.default_rng(args.seed)
-    formulas, measured, dropped = [], np.empty(0), 0
+    evaluator, rng = timing_evaluator("lammps", dataset, CUTOFF), np.random.default_rng(args.seed)
+    formulas, measured, drawn = [], np.empty(0), 0
     while len(formulas) < args.formulas:  # draw again for formulas whose tables miss the export's bounds
-        drawn = random_valid_formulas(evaluator, rng, args.formulas - len(formulas))
-        times = time_formulas_lammps(drawn, CUTOFF, element, args.repeats, rng, progress)
-        kept = np.isfinite(times)
-        formulas += [f for f, ok in zip(drawn, kept) if ok]
-        measured, dropped = np.concatenate([measured, times[kept]]), dropped + int((~kept).sum())
+        more = random_valid_formulas(evaluator, rng, args.formulas - len(formulas))
+        kept, times = time_on("lammps", evaluator, more, args.repeats, rng, progress)
+        formulas, measured, drawn = formulas + kept, np.concatenate([measured, times]), drawn + len(more)
     shipped = DEFAULT_COST_MODELS["lammps"]
     recalibrated = calibrate(dataset, seed=args.seed + 1, cutoff=CUTOFF, target="lammps", progress=progress)
     return {"spearman": rank_correlation(shipped, formulas, measured),
             "spearman_recalibrated": rank_correlation(recalibrated, formulas, measured),
             "spearman_evaluator_model": rank_correlation(DEFAULT_COST_MODELS["evaluator"], formulas, measured),
             "spearman_node_count": float(spearmanr([node_count(f) for f in formulas], measured).statistic),
-            "not_tabulated_and_redrawn": dropped,
+            "not_tabulated_and_redrawn": drawn - len(formulas),
             "median_time_over_cost": float(np.median(measured / [shipped.cost(f) for f in formulas])),
             "measured_ns_per_atom_range": [float(measured.min()), float(measured.max())],
-            "element": element, "neighbours": mean_neighbours(evaluator)}
+            "element": evaluator.dataset.single_element("bench_cost_model"),
+            "neighbours": mean_neighbours(evaluator)}
 
 
 def evaluator_ranking(dataset, data, args):

@@ -53,7 +53,8 @@ class CostModel:
             table = _checked_keys(getattr(self, name), f"CostModel.{name}", kinds)
             values = {k: _non_negative(table[k], f"CostModel.{name}[{k!r}]") for k in kinds}
             object.__setattr__(self, name, MappingProxyType(values))  # read-only: the default is shared by every run
-        _require(self.target in TARGETS, "CostModel.target", f"must be one of {', '.join(TARGETS)}, got {self.target!r}")
+        _require(self.target in TARGETS, "CostModel.target",
+                 f"must be one of {', '.join(TARGETS)}, got {self.target!r}")
         _require(self.target != "lammps" or not any(self.pair_ns.values()), "CostModel.pair_ns",
                  'must be 0 for target "lammps" (a tabulated pair function costs one lookup whatever its expression)')
 

@@ -54,18 +54,30 @@ def calibrate(dataset=None, seed=0, n_formulas=None, cutoff=Cutoff(), repeats=7,
     n_formulas = DEFAULT_FORMULAS[target] if n_formulas is None else n_formulas
     if not isinstance(n_formulas, int) or n_formulas < 0:
         raise ValueError("calibrate: n_formulas must be an integer >= 0")
+    evaluator, rng = timing_evaluator(target, dataset, cutoff), np.random.default_rng(seed)
+    formulas = targeted_formulas(target) + random_valid_formulas(evaluator, rng, n_formulas)
+    formulas, times = time_on(target, evaluator, formulas, repeats, rng, progress)
+    return fit_cost_model(formulas, times, mean_neighbours(evaluator), target)
+
+
+def timing_evaluator(target, dataset=None, cutoff=Cutoff()):
+    """The Evaluator on what `target` is timed on at `cutoff`: `dataset` (default: the shipped Sutton–Chen example)
+    for the evaluator, the timed_crystal of its one element for lammps. Random formulas valid on it can be timed."""
     dataset = load(example_path("sutton_chen")) if dataset is None else dataset
     if target == "lammps":
-        element = dataset.single_element("the LAMMPS cost model")
-        dataset = timed_crystal(element)
-    evaluator, rng = Evaluator(dataset, cutoff), np.random.default_rng(seed)
-    formulas = targeted_formulas(target) + random_valid_formulas(evaluator, rng, n_formulas)
+        dataset = timed_crystal(dataset.single_element("the LAMMPS cost model"))
+    return Evaluator(dataset, cutoff)
+
+
+def time_on(target, evaluator, formulas, repeats=7, rng=None, progress=None):
+    """(formulas, ns per atom (n,)): the `formulas` timed on `target` (the module's protocol) on the data of
+    `evaluator` (a timing_evaluator), those that could not be timed (lammps: not tabulated) left out."""
     if target == "evaluator":
-        times = time_formulas(evaluator, formulas, repeats, rng)
-    else:
-        times = time_formulas_lammps(formulas, cutoff, element, repeats, rng, progress)
-        formulas, times = [f for f, t in zip(formulas, times) if np.isfinite(t)], times[np.isfinite(times)]
-    return fit_cost_model(formulas, times, mean_neighbours(evaluator), target)
+        return formulas, time_formulas(evaluator, formulas, repeats, rng)
+    element = evaluator.dataset.single_element("the LAMMPS cost model")
+    times = time_formulas_lammps(formulas, evaluator.cutoff, element, repeats, rng, progress)
+    timed = np.isfinite(times)
+    return [formula for formula, ok in zip(formulas, timed) if ok], times[timed]
 
 
 def targeted_formulas(target="evaluator", lengths=(1, 4, 16)):
@@ -177,7 +189,8 @@ def mean_neighbours(evaluator):
 
 def _interleaved(calls, repeats, rng):
     """Seconds (repeats, n) that each of the `calls` (functions of no argument returning the seconds they timed)
-    returns in `repeats` rounds after a warm-up call each, a fresh random order per round (rng, default seed 0), one numba thread, no garbage collection."""
+    returns in `repeats` rounds after a warm-up call each, a fresh random order per round (rng, default seed 0), one
+    numba thread, no garbage collection."""
     if not isinstance(repeats, int) or repeats < 1:
         raise ValueError("repeats must be an integer >= 1")
     rng = np.random.default_rng(0) if rng is None else rng

@@ -35,7 +35,7 @@ def test_without_its_package_the_command_gives_the_install_command(kind, package
     ("uf3", ["--knots", "2"], "knots must be an integer of at least 4"), ("uf3", ["--epochs", "5"], "no option epochs"),
     ("mace", ["--channels", "0"], "channels must be a positive integer"), ("mace", ["--level", "2"], "no option level"),
     ("mace", ["--threads", "0"], "threads must be a positive integer"),
-    ("mace", ["--loss-weights", "1,0,1"], "loss_weights three numbers > 0"),
+    ("mace", ["--loss-weights", "1,0,1"], "loss_weights must be three numbers > 0"),
 ])
 def test_bad_options_give_one_line(kind, options, message, tmp_path):
     """In a fresh interpreter, as a user runs it: what the baseline's packages say when first imported counts too."""

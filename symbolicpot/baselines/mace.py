@@ -5,8 +5,8 @@ The network has `layers` interactions of `channels` features per atom with messa
 `max_l`, the cutoff r_out, and mace's defaults otherwise (8 Bessel functions, correlation order 3, per-element
 reference energies by least squares, scaled by the RMS force). Loss: mace's "stress" loss, the weighted mean squares of
 energy per atom, force components and stress components (`loss_weights`; data without stresses fit energies and
-forces); Adam with exponential moving average of the weights; early stopping
-on the same seeded 10 % validation split as the NN baseline, keeping the best epoch's weights. Training runs on
+forces); Adam with exponential moving average of the weights; early stopping on the same seeded 10 % validation
+split as the NN baseline, keeping the best epoch's weights. Training runs on
 `threads` torch threads; the calculator on one, as the NN's (one structure at a time is too small to share).
 
 mace saves whole pickled models; a baseline directory holds no pickle: `model.pt` is the state dict (tensors only,
@@ -66,7 +66,8 @@ def fit(train, out, options, *, r_out, seed):
     options (DEFAULTS fills in the rest): channels, layers, max_l (the network), epochs (the most epochs), patience
     (epochs without a better validation loss before stopping), batch_size (configurations per step), learning_rate
     (Adam), loss_weights (of energy per atom, force and stress components: (eV/atom)⁻², (eV/Å)⁻², (eV/Å³)⁻²), threads
-    (torch threads of the training). ValueError names a bad option; RuntimeError ends with mace's last log lines if training fails.
+    (torch threads of the training). ValueError names a bad option; RuntimeError ends with mace's last log lines if
+    training fails.
     """
     settings = _settings(options)
     fitting, validation = validation_split("mace", train, seed)
@@ -117,11 +118,13 @@ def _settings(options):
             raise ValueError(f"{name} must be a positive integer, got {settings[name]!r}")
     if settings["max_l"] not in (0, 1, 2, 3):
         raise ValueError(f"max_l must be 0, 1, 2 or 3, got {settings['max_l']!r}")
+    def positive(x):
+        return isinstance(x, (int, float)) and not isinstance(x, bool) and x > 0
+    if not positive(settings["learning_rate"]):
+        raise ValueError(f"learning_rate must be a number > 0, got {settings['learning_rate']!r}")
     weights = settings["loss_weights"]
-    numbers = [settings["learning_rate"], *weights] if isinstance(weights, (list, tuple)) and len(weights) == 3 else []
-    if not numbers or any(isinstance(x, bool) or not isinstance(x, (int, float)) or not x > 0 for x in numbers):
-        raise ValueError(f"learning_rate must be a number > 0 and loss_weights three numbers > 0 (energy, forces, "
-                         f"stress), got {settings['learning_rate']!r} and {weights!r}")
+    if not (isinstance(weights, (list, tuple)) and len(weights) == 3 and all(map(positive, weights))):
+        raise ValueError(f"loss_weights must be three numbers > 0 (energy, forces, stress), got {weights!r}")
     return settings
 
 
@@ -158,8 +161,8 @@ def _run_mace_training(scratch, settings, r_out, seed, log_path):
                  "--error_table", "PerAtomRMSE"]
     with open(log_path, "w", encoding="utf-8") as log:
         finished = subprocess.run([sys.executable, "-m", "mace.cli.run_train", *arguments], cwd=scratch,
-                                  env={**os.environ, "OMP_NUM_THREADS": str(settings["threads"])}, stdout=log, stderr=subprocess.STDOUT,
-                                  check=False)
+                                  env={**os.environ, "OMP_NUM_THREADS": str(settings["threads"])}, stdout=log,
+                                  stderr=subprocess.STDOUT, check=False)
     if finished.returncode != 0 or not (scratch / f"{NAME}.model").is_file():
         tail = "\n".join(Path(log_path).read_text(encoding="utf-8").splitlines()[-5:])
         raise RuntimeError(f"mace's training failed (exit status {finished.returncode}); the end of {log_path}:\n"

@@ -47,7 +47,8 @@ def add_parser(commands):
     mace.add_argument("--max-l", type=int, default=None, metavar="L", help="largest angular momentum of the features")
     mace.add_argument("--loss-weights", type=_three_numbers, default=None, metavar="E,F,S",
                       help="loss weights of energy per atom, forces and stresses (default 100,10,100)")
-    mace.add_argument("--threads", type=int, default=None, metavar="N", help="torch threads of the training (default 2)")
+    mace.add_argument("--threads", type=int, default=None, metavar="N",
+                      help="torch threads of the training (default 2)")
     uf3 = p.add_argument_group("uf3")
     uf3.add_argument("--degree", type=int, default=None, choices=(2, 3), help="2: pair terms; 3: pair and three-body")
     uf3.add_argument("--knots", type=int, default=None, metavar="N",

@@ -30,10 +30,10 @@ def run(args):
 
     import numpy as np
 
-    from ..calibration import (DEFAULT_FORMULAS, calibrate, random_valid_formulas, rank_correlation, time_formulas,
-                               time_formulas_lammps, timed_crystal)
+    from ..calibration import (DEFAULT_FORMULAS, calibrate, random_valid_formulas, rank_correlation, time_on,
+                               timing_evaluator)
     from ..data import example_path, load
-    from ..evaluate import Cutoff, Evaluator
+    from ..evaluate import Cutoff
 
     def progress(text):
         print(f"calibrate: {text}", file=sys.stderr, flush=True)
@@ -43,16 +43,9 @@ def run(args):
     if args.target == "lammps":
         _require_lammps()
     model = calibrate(dataset, args.seed, n_formulas, cutoff, target=args.target, progress=progress)
-    rng = np.random.default_rng(args.seed + 1)
-    if args.target == "lammps":
-        element = dataset.single_element("calibrate --target lammps")
-        fresh = random_valid_formulas(Evaluator(timed_crystal(element), cutoff), rng, max(10, n_formulas // 2))
-        times = time_formulas_lammps(fresh, cutoff, element, progress=progress)
-        fresh, times = [f for f, t in zip(fresh, times) if np.isfinite(t)], times[np.isfinite(times)]
-    else:
-        evaluator = Evaluator(dataset, cutoff)
-        fresh = random_valid_formulas(evaluator, rng, max(10, n_formulas // 2))
-        times = time_formulas(evaluator, fresh)
+    evaluator = timing_evaluator(args.target, dataset, cutoff)
+    fresh = random_valid_formulas(evaluator, np.random.default_rng(args.seed + 1), max(10, n_formulas // 2))
+    fresh, times = time_on(args.target, evaluator, fresh, progress=progress)
     text = (f"# measured by `symbolicpot calibrate --target {args.target} --seed {args.seed} --formulas {n_formulas}` "
             f"on {datetime.date.today()}: {dataset.n_configs} configurations, {dataset.n_atoms_total} atoms\n"
             f"{model.to_toml()}")

@@ -116,8 +116,8 @@ def _table_fields(table):
         * np.array(table.steps)[segment]
     rows = ["  {" + ", ".join("{" + ", ".join(_number(c) for c in polynomial) + "}" for polynomial in interval)
             + "},  // r^2 from " + _number(s) for interval, s in zip(coefficients, first_node)]
-    data = ["", "#if TABULATED", "namespace {", "alignas(64) const double PAIR_TABLE[INTERVALS][NSUMS][11] = {", *rows, "};", "}",
-            "#endif", ""]
+    data = ["", "#if TABULATED", "namespace {", "alignas(64) const double PAIR_TABLE[INTERVALS][NSUMS][11] = {", *rows,
+            "};", "}", "#endif", ""]
     steps = ", ".join(f"{len(range(a, b))} of {step:.3g}" for a, b, step in zip(table.offsets, table.offsets[1:],
                                                                              table.steps))
     note = (f"quintic Hermite tables in s = r^2 from r = {table.r_start:.4g} A, {len(coefficients)} intervals\n"

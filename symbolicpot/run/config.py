@@ -350,10 +350,10 @@ def default_config_text(data=None):
                 out.append(line(f"# {key.name} = {example}", f"{key.doc} (default: none)"))
             else:
                 out.append(line(f"# {key.name} = {_toml_value(key.default)}", key.doc))
-    out += ["", "# The speed objective's cost model (ns per atom of one energy + forces + virial evaluation): by default",
-            "# the built-in one of the deployed potential, the exported LAMMPS plugin with tabulated pair functions,",
-            "# where a formula costs by its distinct sums and atom-level nodes. To price the search's evaluator",
-            "# instead (every node of every pair function):",
+    out += ["", "# The speed objective's cost model (ns per atom of one energy + forces + virial evaluation): by",
+            "# default the built-in one of the deployed potential, the exported LAMMPS plugin with tabulated pair",
+            "# functions, where a formula costs by its distinct sums and atom-level nodes. To price the evaluator",
+            "# of the search instead (every node of every pair function):",
             '#   [cost]',
             '#   target = "evaluator"',
             "# For this machine's figures, run",

@@ -21,27 +21,38 @@ def fcc_guess(element):
 
 
 def relaxed_crystal(calculator, element, structure, a_fcc):
-    """The relaxed crystal (ase.Atoms, calculator attached) of `structure`, started at the volume per atom of fcc
-    with lattice constant `a_fcc` (Å): "fcc" and "bcc" as conventional cubic cells (4 and 2 atoms) relaxed
-    hydrostatically (their atoms stay put by symmetry); "hcp" as the 2-atom cell from the ideal c/a, with a and c
-    relaxed (all cell degrees of freedom free; the hexagonal symmetry keeps the atoms and the cell's shape)."""
-    if structure == "fcc":
-        atoms = bulk(element, "fcc", a=a_fcc, cubic=True)
-    elif structure == "bcc":
-        atoms = bulk(element, "bcc", a=a_fcc / 2 ** (1 / 3), cubic=True)
-    elif structure == "hcp":
-        atoms = bulk(element, "hcp", a=a_fcc / math.sqrt(2), c=a_fcc / math.sqrt(2) * math.sqrt(8 / 3))
-    else:
-        raise ValueError(f"unknown structure {structure!r} (expected fcc, bcc or hcp)")
+    """The relaxed crystal (ase.Atoms, calculator attached) of `structure` from `start_crystal`: "fcc" and "bcc"
+    relaxed hydrostatically (their atoms stay put by symmetry); "hcp" with a and c relaxed (all cell degrees of
+    freedom free; the hexagonal symmetry keeps the atoms and the cell's shape). RelaxationError unless it binds."""
+    atoms = start_crystal(element, structure, a_fcc)
     atoms.calc = calculator
     relax(atoms, FMAX, cell="full" if structure == "hcp" else "hydrostatic")
+    check_binding(atoms, structure)
+    return atoms
+
+
+def start_crystal(element, structure, a_fcc):
+    """The unrelaxed crystal of `structure` at the volume per atom of fcc with lattice constant `a_fcc` (Å): "fcc"
+    and "bcc" as conventional cubic cells (4 and 2 atoms), "hcp" as the 2-atom cell with the ideal c/a (a along x,
+    c along z)."""
+    if structure == "fcc":
+        return bulk(element, "fcc", a=a_fcc, cubic=True)
+    if structure == "bcc":
+        return bulk(element, "bcc", a=a_fcc / 2 ** (1 / 3), cubic=True)
+    if structure == "hcp":
+        return bulk(element, "hcp", a=a_fcc / math.sqrt(2), c=a_fcc / math.sqrt(2) * math.sqrt(8 / 3))
+    raise ValueError(f"unknown structure {structure!r} (expected fcc, bcc or hcp)")
+
+
+def check_binding(atoms, structure):
+    """RelaxationError unless the relaxed crystal `atoms` (calculator attached) lies at least BINDING eV/atom below
+    its atoms pulled apart (the cell × 4)."""
     apart = atoms.copy()
     apart.set_cell(4 * atoms.cell, scale_atoms=True)
-    apart.calc = calculator
+    apart.calc = atoms.calc
     if not energy_per_atom(atoms) < energy_per_atom(apart) - BINDING:
         raise RelaxationError(f"the {structure} crystal does not bind: it relaxed to a lattice constant of "
                               f"{atoms.cell.lengths()[0]:.3f} Å, no lower in energy than its atoms pulled apart")
-    return atoms
 
 
 def energy_per_atom(atoms):

@@ -9,7 +9,7 @@ import numpy as np
 from ase import Atom
 from ase.build import bulk
 
-from .relax import excess_energy
+from .relax import excess_energy, relax
 
 SUPERCELLS = (3, 4, 5, 6, 7)
 """n of the n×n×n conventional supercells: 108, 256, 500, 864 and 1372 lattice sites."""
@@ -36,8 +36,8 @@ def dumbbell(element, a0, n):
     return atoms
 
 
-def formation_energy(defect_cell, calculator, e_fcc):
+def formation_energy(defect_cell, calculator, e_fcc, minimise=relax):
     """Relaxed formation energy (eV) of the defect in `defect_cell` (ase.Atoms) against the crystal's energy per
-    atom e_fcc (eV)."""
+    atom e_fcc (eV); `minimise` relaxes the positions (relax.excess_energy)."""
     defect_cell.calc = calculator
-    return excess_energy(defect_cell, e_fcc)
+    return excess_energy(defect_cell, e_fcc, minimise)

@@ -2,8 +2,8 @@
 import numpy as np
 from ase.calculators.calculator import CalculationFailed
 from ase.filters import FrechetCellFilter
-from ase.neighborlist import neighbor_list
 from ase.optimize import LBFGS
+from matscipy.neighbours import neighbour_list
 
 FMAX = 1e-3
 """eV/Å: force tolerance of defect and slab relaxations (energy error ~ FMAX²/stiffness per atom, below 1e-6 eV)."""
@@ -40,10 +40,11 @@ def relax(atoms, fmax=FMAX, cell=None, steps=STEPS):
 
 def closest_distance(atoms, reach):
     """The smallest interatomic distance (Å) in `atoms`, or `reach` (Å) if no two atoms are closer than that."""
-    return float(neighbor_list("d", atoms, reach).min(initial=reach))
+    return float(neighbour_list("d", atoms, reach).min(initial=reach))
 
 
-def excess_energy(atoms, e_bulk):
-    """Relaxed energy of `atoms` (positions only, cell fixed) minus that of as many atoms of the bulk crystal whose
-    energy per atom is `e_bulk` (eV): a defect formation energy or twice a slab's surface energy times its area."""
-    return relax(atoms) - len(atoms) * e_bulk
+def excess_energy(atoms, e_bulk, minimise=relax):
+    """Relaxed energy of `atoms` (positions only, cell fixed; `minimise(atoms)` relaxes them in place and returns the
+    energy, eV) minus that of as many atoms of the bulk crystal whose energy per atom is `e_bulk` (eV): a defect
+    formation energy or twice a slab's surface energy times its area."""
+    return minimise(atoms) - len(atoms) * e_bulk

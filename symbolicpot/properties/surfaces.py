@@ -11,7 +11,7 @@ import numpy as np
 from ase.build import bulk, surface
 from ase.geometry import minkowski_reduce
 
-from .relax import excess_energy
+from .relax import excess_energy, relax
 
 THICKNESS = 15.0
 """Å: number of atomic planes × interplanar spacing, at least; three times a 5 Å cutoff."""
@@ -34,12 +34,12 @@ def fcc_slab(element, a0, miller, thickness=THICKNESS, vacuum=VACUUM):
     return slab
 
 
-def surface_energy(calculator, element, a0, e_fcc, miller):
+def surface_energy(calculator, element, a0, e_fcc, miller, minimise=relax):
     """Relaxed surface energy (meV/Å²) of the (h, k, l) surface of fcc `element` with lattice constant a0 (Å) and
-    energy per atom e_fcc (eV)."""
+    energy per atom e_fcc (eV); `minimise` relaxes the slab (relax.excess_energy)."""
     slab = fcc_slab(element, a0, miller)
     slab.calc = calculator
-    return 1000 * excess_energy(slab, e_fcc) / (2 * _area(slab))
+    return 1000 * excess_energy(slab, e_fcc, minimise) / (2 * _area(slab))
 
 
 def _area(slab):

@@ -53,22 +53,27 @@ class ErrorWeights:
 class Residuals:
     """Standardised, weighted residuals r(θ) with error objective Σ r² and its Jacobian, for one Dataset.
 
-    Each kind of label is divided by its spread in the data (its standard deviation; 1 where it has none) and by
-    the square root of its count, so the objective is Σ_kind weight · MSE_kind / var_kind.
+    Each kind of label is divided by its spread in the data (its standard deviation; 1 where it has none), weighted
+    by its group's weight w_g (`group_weights` {group name: weight > 0}, 1 for groups not named) and normalised by
+    the sum of those weights, so the objective is Σ_kind weight · (Σ_labels w_g r²) / (Σ_labels w_g) / var_kind:
+    a weighted mean square per kind (with every w_g = 1, the MSE).
     """
 
-    def __init__(self, dataset, weights=ErrorWeights()):
+    def __init__(self, dataset, weights=ErrorWeights(), group_weights=None):
         self.dataset = dataset
         per_atom = dataset.energy / dataset.n_atoms
         labels = (per_atom, dataset.forces.reshape(-1), dataset.stress.reshape(-1))
         _require_energies(dataset, per_atom)
+        config_weight = group_weight_array(dataset, group_weights)
+        atom_weight = np.repeat(config_weight, dataset.n_atoms)
+        label_weights = (config_weight, np.repeat(atom_weight, 3), np.repeat(config_weight, 6))
         self._masks = [np.isfinite(x) for x in labels]
         self._targets = [x[m] for x, m in zip(labels, self._masks)]
-        self._scales = [np.sqrt(w / max(t.size, 1)) / _spread(t)
-                        for w, t in zip((weights.energy, weights.forces, weights.stress), self._targets)]
+        self._scales = [np.sqrt(w * g[m] / max(g[m].sum(), 1e-300)) / _spread(t)
+                        for w, g, m, t in zip((weights.energy, weights.forces, weights.stress), label_weights,
+                                              self._masks, self._targets)]
         self.target = np.concatenate([s * t for s, t in zip(self._scales, self._targets)])  # labels, residual units
-        n_labels = [t.size for t in self._targets]
-        self._shift_column = np.concatenate([np.full(n_labels[0], self._scales[0]), np.zeros(sum(n_labels[1:]))])
+        self._shift_column = np.concatenate([self._scales[0]] + [np.zeros(t.size) for t in self._targets[1:]])
 
     def __call__(self, prediction):
         """Residual vector (n_labels,) of a Prediction."""
@@ -104,7 +109,15 @@ class Residuals:
         n = self.dataset.n_atoms.reshape((-1,) + (1,) * (energy.ndim - 1))
         p = energy.shape[1:]  # explicit lengths: a Jacobian of no constants has size 0
         values = energy / n, forces.reshape((3 * len(forces),) + p), stress.reshape((6 * len(stress),) + p)
-        return np.concatenate([s * v[m] for s, v, m in zip(self._scales, values, self._masks)])
+        return np.concatenate([s.reshape((-1,) + (1,) * len(p)) * v[m]
+                               for s, v, m in zip(self._scales, values, self._masks)])
+
+
+def group_weight_array(dataset, group_weights):
+    """(n_configs,) weight of each configuration's group: `group_weights` {group name: weight > 0}, 1 for groups not
+    named (names of no group of `dataset` are ignored: a split may leave a group without test data)."""
+    by_group = np.array([float((group_weights or {}).get(name, 1.0)) for name in dataset.group_names] + [1.0])
+    return by_group[dataset.group]
 
 
 def _require_energies(dataset, per_atom):

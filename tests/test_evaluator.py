@@ -306,3 +306,23 @@ def test_fit_constants_recovers_sutton_chen(method):
     assert error_metrics(evaluator(fitted), data)["energy_rmse_mev_per_atom"] < 0.1
     _, pair_exponent, _, density_exponent, outer_exponent = constants(fitted)
     assert abs(pair_exponent + 9) < 0.05 and abs(density_exponent + 6) < 0.05 and abs(outer_exponent - 0.5) < 0.01
+
+
+def test_group_weights_make_the_objective_a_weighted_mean_square_per_kind():
+    """Residuals with group weights: Σ_kind w_kind · Σ_labels w_g r² / Σ_labels w_g / var_kind, computed here by
+    hand from the prediction's errors (with every w_g = 1 the unweighted objective)."""
+    data = load([example_path("sutton_chen") / "300K", example_path("sutton_chen") / "3800K"])
+    prediction = Evaluator(data)(with_constants(SUTTON_CHEN, [650.0, -9.0, 520.0, -6.0, 0.5]))
+    group_weight = {data.group_names[0]: 3.0}
+    w_config = np.where(data.group == 0, 3.0, 1.0)
+    labels = [(data.energy / data.n_atoms, prediction.energy / data.n_atoms, w_config),
+              (data.forces.reshape(-1), prediction.forces.reshape(-1), np.repeat(np.repeat(w_config, data.n_atoms), 3)),
+              (data.stress.reshape(-1), prediction.stress.reshape(-1), np.repeat(w_config, 6))]
+    kind_weights = (1.0, 1.0, 0.1)
+    expected = sum(k * np.sum((w * (p - t) ** 2)[m]) / np.sum(w[m]) / np.var(t[m])
+                   for k, (t, p, w) in zip(kind_weights, labels) if (m := np.isfinite(t)).any())
+    weighted = Residuals(data, group_weights=group_weight)
+    assert weighted.objective(prediction) == pytest.approx(expected, rel=1e-12)  # sums of ~10^4 terms in float64
+    plain = Residuals(data, group_weights={name: 1.0 for name in data.group_names})
+    assert plain.objective(prediction) == Residuals(data).objective(prediction)
+    assert weighted.objective(prediction) != plain.objective(prediction)

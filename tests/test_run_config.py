@@ -42,6 +42,14 @@ def write(tmp_path, text, name="run.toml"):
     ("[cutoff]\nr_out = 1e9", "[cutoff] cutoff radius r_out = 1000000000.0 Å is beyond 20 Å"),
     ("[cost]\npair_base_ns = 1.0", "[cost]: CostModel: missing key"),
     ("[evolution]\nx = 1", "unknown key 'evolution'"),
+    ('[properties]\nuse = ["E_dumbbell"]', "[properties] use: 'E_dumbbell' is not computed in the search"),
+    ('[properties]\nuse = ["C11"]\nweights = {C44 = 1.0}', "[properties] weights: C44 not in [properties] use"),
+    ('[properties]\nuse = ["C11"]\nweights = {C11 = 0}', "[properties] weights: 'C11' must be a number > 0"),
+    ('[properties]\nuse = ["C11"]\nlattice = "bcc"', "[properties] use: 'C11' is computed for fcc crystals only"),
+    ('[properties]\nuse = ["a0_fcc"]\nlattice = "sc"', "[properties] lattice: must be one of fcc, bcc, hcp"),
+    ('[properties]\nuse = ["a0_fcc"]\nscreen = 0.5', "[properties] screen: must be >= 1"),
+    ('[properties]\nuse = ["a0_fcc"]\nreference = "missing.data"', "missing.data"),
+    ('[data]\nweights = {"a/b" = "x"}', "[data] weights: 'a/b' must be a number > 0"),
     ("[search\n", "not valid TOML"),
 ])
 def test_bad_configs_name_the_key_and_the_expected_type(tmp_path, capsys, text, message):
@@ -137,7 +145,18 @@ def _empty_state():
     return EngineState(islands=())
 
 
-@pytest.mark.parametrize("name", ["sutton_chen", "lennard_jones", "dft_copper"])
+def test_properties_resolve_to_targets_with_default_weights(tmp_path):
+    config = resolve_file(write(tmp_path, '[properties]\nuse = ["all"]\nweights = {dE_hcp_fcc = 3.0}'))
+    targets = search_config(config).properties
+    assert "E_dumbbell" not in targets.weights and len(targets.weights) == 22
+    assert targets.weights["dE_hcp_fcc"] == 3.0 and targets.weights["C11"] == 1.0
+    assert targets.reference["C11"] == 176.19 and targets.lattice == "fcc" and targets.screen == 2.0
+    assert search_config(resolve_file(write(tmp_path, tiny_config(), "none.toml"))).properties is None
+    again = resolve(tomllib.loads(config_toml(config)), tmp_path, "again")
+    assert again == config
+
+
+@pytest.mark.parametrize("name", ["sutton_chen", "lennard_jones", "dft_copper", "dft_copper_properties"])
 def test_example_configs_validate(name):
     config = resolve_file(EXAMPLES / f"{name}.toml")
     assert config["data"]["train"] and search_config(config).islands >= 2

@@ -42,7 +42,8 @@ def test_json_is_a_pure_function_of_the_front(capsys, run_dir, tmp_path):
     status, out, _ = front(capsys, run_dir, "--json")
     listed = json.loads(out)
     assert status == 0 and [m["index"] for m in listed] == list(range(len(listed)))
-    assert all(set(m) == {"index", "formula", "complexity", "cost", "train", "test"} for m in listed)
+    assert all(set(m) == {"index", "formula", "complexity", "cost", "train", "test", "property_error", "properties",
+                          "unphysical"} for m in listed)
     assert {"energy_rmse_mev_per_atom", "force_rmse_ev_per_a"} <= set(listed[0]["train"]) & set(listed[0]["test"])
     copy = tmp_path / "elsewhere"
     shutil.copytree(run_dir, copy)

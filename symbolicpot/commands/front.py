@@ -12,11 +12,13 @@ def add_parser(commands):
                     "error first.")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--json", action="store_true",
-                   help="print a JSON list of {index, formula, complexity, cost, train, test} (formula: the exact "
-                        "text; same front, same text)")
+                   help="print a JSON list of {index, formula, complexity, cost, train, test, property_error, "
+                        "properties} (formula: the exact text; same front, same text)")
     p.add_argument("--latex", action="store_true", help="print the front as a LaTeX table (simplified formulas)")
     p.add_argument("--plot", metavar="FILE.png", help="plot train error vs cost, coloured by complexity")
     p.add_argument("--pick", type=int, metavar="N", help="show model N in full (formula, LaTeX, constants, errors)")
+    p.add_argument("--properties", type=int, metavar="N",
+                   help="model N's 0 K properties against the reference (runs with [properties])")
     p.add_argument("--parity", metavar="FILE.png",
                    help="with --pick: energy and force parity plots of model N on the run's train and test data")
     p.set_defaults(run=run)
@@ -29,13 +31,16 @@ def run(args):
     models = document["models"]
     if args.parity and args.pick is None:
         raise ValueError("--parity needs --pick N (the model to plot)")
-    if args.pick is not None and not 0 <= args.pick < len(models):
-        raise ValueError(f"--pick {args.pick}: the front has models 0..{len(models) - 1}" if models
-                         else f"--pick {args.pick}: the front is empty (the first generation has not finished)")
+    for flag, index in (("--pick", args.pick), ("--properties", args.properties)):
+        if index is not None and not 0 <= index < len(models):
+            raise ValueError(f"{flag} {index}: the front has models 0..{len(models) - 1}" if models
+                             else f"{flag} {index}: the front is empty (the first generation has not finished)")
     if args.json:
         print(json.dumps(front_json(document), indent=1, ensure_ascii=False))
     elif args.latex:
         print(latex_table(document))
+    elif args.properties is not None:
+        print(property_table(document, args.properties, args.run_dir))
     elif args.pick is not None:
         print(model_details(models[args.pick]))
     else:
@@ -52,7 +57,8 @@ def run(args):
 
 def front_json(document):
     """The JSON list of `front --json`: a pure function of the front (no paths, no times)."""
-    return [{key: model[key] for key in ("index", "formula", "complexity", "cost", "train", "test")}
+    return [{key: model[key] for key in ("index", "formula", "complexity", "cost", "train", "test",
+                                         "property_error", "properties", "unphysical")}
             for model in document["models"]]
 
 
@@ -85,16 +91,45 @@ def front_table(document):
     head = (f"Pareto front at generation {document['generation']}: {len(models)} models, lowest standardised error "
             f"first (cutoff {document['r_in']}-{document['r_out']} Å)")
     if not models:
-        return head + "\n(empty: the first generation has not finished)"
+        return head + ("\n(empty: the first generation has not finished)" if document["generation"] == 0 else
+                       "\n(empty: no model with the right physics yet: every candidate whose properties were computed "
+                       "had a crystal that does not bind or the wrong ground state)")
     columns = [c for c in COLUMNS if any((m[c[1]] or {}).get(c[2]) is not None for m in models)]
-    lines = [head, "errors: E RMSE meV/atom, F RMSE eV/Å, S RMSE GPa; cost: ns/atom (cost model); size: nodes", ""]
-    lines.append(f"{'#':>3} {'size':>4} {'cost':>7} " + " ".join(f"{title:>8}" for title, _, _ in columns)
+    physics = document.get("property_targets") is not None
+    lines = [head, "errors: E RMSE meV/atom, F RMSE eV/Å, S RMSE GPa; cost: ns/atom (cost model); size: nodes"
+             + ("; prop %: property error (weighted mean relative error of the 0 K properties; unphys: physics "
+                "wrong, -: not computed)" if physics else ""), ""]
+    titles = [title for title, _, _ in columns] + (["prop %"] if physics else [])
+    lines.append(f"{'#':>3} {'size':>4} {'cost':>7} " + " ".join(f"{title:>8}" for title in titles)
                  + "  formula (simplified)")
     for m in models:
         cells = [_number((m[split] or {}).get(key)) for _, split, key in columns]
+        if physics:
+            cells.append("unphys" if m["unphysical"] else _number(m["property_error"] and 100 * m["property_error"]))
         lines.append(f"{m['index']:>3} {m['complexity']:>4} {m['cost']:>7.4g} " + " ".join(f"{c:>8}" for c in cells)
                      + f"  {display_formula(m['formula'])}")
     return "\n".join(lines)
+
+
+def property_table(document, index, run_dir):
+    """Model `index`'s 0 K properties as computed in the search, against the run's reference values (the table of
+    `symbolicpot properties`, for the properties the search computed)."""
+    from ..properties import UNITS, Property, format_table, summary_line
+
+    targets, model = document.get("property_targets"), document["models"][index]
+    if targets is None:
+        raise ValueError("the run fits no 0 K properties (no [properties] use in its config): try "
+                         f"`symbolicpot properties {run_dir}:{index}`")
+    head = f"model {index}: {display_formula(model['formula'])}"
+    if model["unphysical"]:
+        head += f"\nunphysical: {model['unphysical']}"
+    if model["properties"] is None:
+        return head + "\nproperties not computed (its error was outside the screen when it was scored)"
+    rows = [Property(name, model["properties"].get(name), targets["reference"].get(name), unit)
+            for name, unit in UNITS.items() if name in model["properties"] or name in targets["weights"]]
+    error = "-" if model["property_error"] is None else f"{100 * model['property_error']:.2f} %"
+    return "\n".join([head, f"property error {error} over {len(targets['weights'])} weighted properties", "",
+                      format_table(rows), summary_line(rows)])
 
 
 def latex_table(document):

@@ -11,6 +11,7 @@ import hashlib
 from importlib import metadata
 import json
 import math
+import types
 from pathlib import Path
 
 import numpy as np
@@ -205,16 +206,23 @@ def _scalar(cls, f, value):
     """A field's value, checked against its annotation (numbers; tuples: lists of numbers); dicts (RNG state, tuned
     cache) as they are."""
     where = f"{cls.__name__}.{f.name}"
-    if f.type in (int, "int"):
+    kind = f.type
+    if isinstance(kind, types.UnionType):  # X | None: null, or an X
+        if value is None:
+            return None
+        kind = next(arg for arg in kind.__args__ if arg is not type(None))
+    if kind is str and not isinstance(value, str):
+        raise TypeError(f"{where} must be text or null")
+    if kind in (int, "int"):
         if not is_integer(value):
             raise TypeError(f"{where} must be an integer")
-    elif f.type in (float, "float"):
+    elif kind in (float, "float"):
         if not _finite_numbers([value]):
             raise TypeError(f"{where} must be a finite number")  # checkpoints hold no NaN or infinity
         value = float(value)
-    elif f.type in (tuple, "tuple") and not _finite_numbers(value):
+    elif kind in (tuple, "tuple") and not _finite_numbers(value):
         raise TypeError(f"{where} must be a list of finite numbers")
-    elif f.type in (dict, "dict") and not isinstance(value, dict):
+    elif kind in (dict, "dict") and not isinstance(value, dict):
         raise TypeError(f"{where} must be an object")
     return value
 

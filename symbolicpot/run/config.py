@@ -18,6 +18,7 @@ from ..cutoff import Cutoff
 from ..expr import PRIMITIVES, parse_expression
 from ..fitness import DEFAULT_COST_MODEL, DEFAULT_COST_MODELS, CostModel, ErrorWeights
 from ..operators import OperatorConfig
+from ..properties.in_loop import PropertyTargets
 from ..search.constants import TuningConfig
 from ..search.engine import SearchConfig
 from .files import is_integer, is_number
@@ -40,7 +41,8 @@ KINDS = {  # kind -> the expected type, as error messages name it
     "int": "an integer", "number": "a number", "bool": "a boolean (true or false)", "string": "a string",
     "paths": "a list of paths (strings)", "strings": "a list of strings", "formulas": "a list of formulas (strings)",
     "primitives": "a list of primitive symbols (strings)", "int_pair": "a [low, high] pair of integers",
-    "number_pair": "a [low, high] pair of numbers",
+    "number_pair": "a [low, high] pair of numbers", "path": "a path (string)",
+    "weights": "a table of names and numbers > 0, e.g. {a0_fcc = 2.0}",
     "duration": 'a duration such as "90s", "30m", "2h", "1d" or a number of seconds',
 }
 
@@ -131,6 +133,8 @@ SECTIONS = {
         Key("test_fraction", "number", 0.2, "share of each group's configurations held out for testing when "
                                             "there is no test data (0: no test set)", minimum=0.0),
         Key("split_seed", "int", 0, "seed of that train/test split (independent of the search seed)", minimum=0),
+        Key("weights", "weights", {}, 'weights of groups in the error objective, e.g. {"DFT_Cu/lowIndexSurfaces" '
+                                      '= 5.0}; groups not named weigh 1'),
     ),
     "cutoff": (
         Key("r_in", "number", 3.0, "Å, inner radius of the smooth cutoff f (f = 1 below)", minimum=0.0),
@@ -169,10 +173,24 @@ SECTIONS = {
             minimum=0.0),
     ),
     **{section: _engine_keys(cls) for section, cls in ENGINE_SECTIONS.items()},
+    "properties": (
+        Key("use", "strings", [], "0 K properties fitted in the search as a fourth objective (names as in "
+                                  "`symbolicpot properties`, or \"all\": every one the search computes); empty: none"),
+        Key("reference", "path", None, "reference values, POET's TargetProperties_0K.data format (default: the "
+                                       "shipped DFT copper file)"),
+        Key("element", "string", "Cu", "the element of the crystals"),
+        Key("lattice", "string", "fcc", "its ground-state lattice: fcc, bcc or hcp (a model whose ground state is "
+                                        "another is unphysical)"),
+        Key("weights", "weights", {}, "weights of the properties in the property error, e.g. {dE_hcp_fcc = 3.0}; "
+                                      "others weigh 1"),
+        Key("screen", "number", 2.0, "properties are computed for candidates whose error is at most this many "
+                                     "times the best of their island", minimum=1.0),
+    ),
 }
 # [cost] is special: a table in the format `symbolicpot calibrate --out` writes, the path of such a file, or a table
 # holding only `target` ("lammps" or "evaluator": that target's built-in model).
-SECTION_ORDER = ("data", "cutoff", "search", "parallel", "stop", "operators", "weights", "tuning", "cost")
+SECTION_ORDER = ("data", "cutoff", "search", "parallel", "stop", "operators", "weights", "tuning", "properties",
+                 "cost")
 
 # Where each SearchConfig/OperatorConfig/TuningConfig field lives in a config (for error messages).
 _SEARCH_FIELDS = {"seed": "seed", "islands": "[search] islands", "population": "[search] population",
@@ -183,7 +201,7 @@ _SEARCH_FIELDS = {"seed": "seed", "islands": "[search] islands", "population": "
                   "workers": "[search] workers", "screen_fraction": "[search] screen_fraction",
                   "screen_atoms": "[search] screen_atoms",
                   "r_in": "[cutoff] r_in", "r_out": "[cutoff] r_out", "seeds": "[search] seeds",
-                  "scheduler": "[parallel] scheduler"}
+                  "scheduler": "[parallel] scheduler", "group_weights": "[data] weights"}
 
 
 def read_config(path):
@@ -254,9 +272,34 @@ def search_config(resolved, where="config"):
             screen_fraction=float(search["screen_fraction"]), screen_atoms=search["screen_atoms"],
             r_in=float(resolved["cutoff"]["r_in"]), r_out=float(resolved["cutoff"]["r_out"]),
             seeds=tuple(search["seeds"]), cost=CostModel.from_dict(resolved["cost"]),
+            group_weights=dict(resolved["data"]["weights"]) or None, properties=property_targets(resolved),
             **{section: cls(**resolved[section]) for section, cls in ENGINE_SECTIONS.items()})
     except ValueError as error:
         raise ValueError(f"{where}: {_config_names(str(error))}") from None
+
+
+def property_targets(resolved):
+    """The PropertyTargets of a resolved config's [properties], or None when it uses none."""
+    from ..properties import read_reference
+    from ..properties.in_loop import IN_LOOP
+
+    table = resolved["properties"]
+    if not table["use"]:
+        return None
+    try:
+        reference = read_reference(table["reference"])
+    except OSError as error:
+        raise ValueError(f"[properties] reference: cannot read {table['reference']}: {error.strerror}") from None
+    use = [name for name in IN_LOOP if name in reference] if table["use"] == ["all"] else table["use"]
+    unused = sorted(set(table["weights"]) - set(use))
+    if unused:
+        raise ValueError(f"[properties] weights: {', '.join(unused)} not in [properties] use")
+    weights = {name: table["weights"].get(name, 1.0) for name in use}
+    try:
+        return PropertyTargets(reference, weights, table["element"], table["lattice"], table["screen"])
+    except ValueError as error:
+        raise ValueError(str(error).replace("PropertyTargets.weights", "[properties] use")
+                         .replace("PropertyTargets.", "[properties] ")) from None
 
 
 def automatic_workers(islands):
@@ -346,8 +389,9 @@ def default_config_text(data=None):
                 out.append(line(f"train = {_toml_value(list(data or []))}", key.doc))
             elif key.default is None:
                 example = {"time_limit": '"2h"', "evaluations": "1000000", "target_error": "0.001",
-                           "scheduler": '"tcp://HOST:8786"'}[key.name]
-                out.append(line(f"# {key.name} = {example}", f"{key.doc} (default: none)"))
+                           "scheduler": '"tcp://HOST:8786"', "reference": '"TargetProperties_0K.data"'}[key.name]
+                out.append(line(f"# {key.name} = {example}",
+                                key.doc if "(default" in key.doc else f"{key.doc} (default: none)"))
             else:
                 out.append(line(f"# {key.name} = {_toml_value(key.default)}", key.doc))
     out += ["", "# The speed objective's cost model (ns per atom of one energy + forces + virial evaluation): by",
@@ -371,6 +415,8 @@ def _toml_value(value):
         return json.dumps(value, ensure_ascii=False)  # a TOML basic string
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):  # an inline table, keys quoted
+        return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)} = {_toml_value(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"no TOML form for {value!r}")
 
 
@@ -405,6 +451,17 @@ def _value(table, key, section, base_dir, where):
             raise wrong
     elif key.kind == "duration":
         return parse_duration(value, label)
+    elif key.kind == "path":
+        if not isinstance(value, str):
+            raise wrong
+        return str((Path(base_dir) / os.path.expanduser(value)).resolve())
+    elif key.kind == "weights":
+        if not isinstance(value, dict):
+            raise wrong
+        for name, weight in value.items():
+            if not (is_number(weight) and 0 < weight < math.inf):
+                raise ValueError(f"{label}: {name!r} must be a number > 0, got {_show(weight)}")
+        return {name: float(weight) for name, weight in value.items()}
     elif key.kind in ("paths", "strings", "formulas", "primitives"):
         if isinstance(value, str) and key.kind == "paths":
             value = [value]

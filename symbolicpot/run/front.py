@@ -1,12 +1,18 @@
 """front.json: the current Pareto front of a run, rewritten atomically after every generation (always complete
 JSON).
 
-    {"version": 1, "r_in": 3.0, "r_out": 5.0, "generation": 120,
+    {"version": 1, "r_in": 3.0, "r_out": 5.0, "generation": 120, "property_targets": {...} or null,
      "models": [{"index": 0, "formula": "-2.1*sum(...) + 0.3", "constants": [...], "error": ..., "cost": ...,
-                 "complexity": ..., "train": {metrics}, "test": {metrics} or null}, ...]}
+                 "complexity": ..., "train": {metrics}, "test": {metrics} or null,
+                 "property_error": ... or null, "properties": {name: value} or null, "unphysical": "why" or null},
+                ...]}
 
 `formula` is the exact text of the whole model Σ_k c_k·T_k + b (parse_expression reads it back bit for bit); `train` and
-`test` are the metric dicts of `symbolicpot.fitness.error_metrics`; models come lowest error first.
+`test` are the metric dicts of `symbolicpot.fitness.error_metrics`; models come lowest error first. With [properties]
+in the run's config, `property_error` is the model's property error (properties.in_loop.PropertyTargets.error: a
+weighted mean relative error) and `properties` its 0 K properties (units of properties.UNITS), null where they were
+not computed (an error outside the screen); `unphysical` says why a model's physics is wrong (its property error is
+then null). Fronts written before these three keys existed read as null.
 """
 import json
 from pathlib import Path
@@ -18,11 +24,16 @@ FRONT = "front.json"
 VERSION = 1
 
 
-def front_document(models, r_in, r_out, generation):
-    """The front.json dict of a list of FrontModel (symbolicpot.search.engine.Search.front)."""
+def front_document(models, r_in, r_out, generation, targets=None):
+    """The front.json dict of a list of FrontModel (symbolicpot.search.engine.Search.front); `targets`, the run's
+    PropertyTargets (or None), gives `property_targets`: {"reference", "weights", "element", "lattice"}."""
     return {"version": VERSION, "r_in": r_in, "r_out": r_out, "generation": generation,
+            "property_targets": None if targets is None else {
+                "reference": targets.reference, "weights": targets.weights, "element": targets.element,
+                "lattice": targets.lattice},
             "models": [{"index": k, "formula": m.formula, "constants": list(m.constants), "error": m.error,
-                        "cost": m.cost, "complexity": m.complexity, "train": m.train, "test": m.test}
+                        "cost": m.cost, "complexity": m.complexity, "train": m.train, "test": m.test,
+                        "property_error": m.property_error, "properties": m.properties, "unphysical": m.unphysical}
                        for k, m in enumerate(models)]}
 
 
@@ -47,11 +58,14 @@ def read_front(run_dir):
     if document.get("version") != VERSION:
         raise ValueError(f"{path}: front version {document.get('version')!r} unsupported (this symbolicpot reads "
                          f"version {VERSION})")
+    document.setdefault("property_targets", None)
     _check(document, FRONT_FIELDS, path, "")
     for k, model in enumerate(document["models"]):
         if not isinstance(model, dict):
             raise ValueError(f"{path}: models[{k}]: expected an object, got {_kind(model)}")
-        _check(model, MODEL_FIELDS, path, f"models[{k}].")
+        for name in OPTIONAL_MODEL_FIELDS:
+            model.setdefault(name, None)
+        _check(model, MODEL_FIELDS | OPTIONAL_MODEL_FIELDS, path, f"models[{k}].")
         for split in ("train", "test"):
             if model[split] is not None:
                 _check(model[split], METRIC_FIELDS, path, f"models[{k}].{split}.")
@@ -61,13 +75,21 @@ def read_front(run_dir):
 # What each field of front.json holds: (test, what the message calls it).
 FRONT_FIELDS = {"r_in": (is_number, "a number"), "r_out": (is_number, "a number"),
                 "generation": (is_integer, "an integer"),
-                "models": (lambda v: isinstance(v, list), "a list")}
+                "models": (lambda v: isinstance(v, list), "a list"),
+                "property_targets": (lambda v: v is None or (isinstance(v, dict) and isinstance(v.get("reference"), dict)
+                                                             and isinstance(v.get("weights"), dict)),
+                                     "an object with reference and weights, or null")}
 MODEL_FIELDS = {"index": (is_integer, "an integer"), "formula": (lambda v: isinstance(v, str), "formula text"),
                 "constants": (lambda v: isinstance(v, list) and all(map(is_number, v)), "a list of numbers"),
                 "error": (is_number, "a number"), "cost": (is_number, "a number"),
                 "complexity": (is_integer, "an integer"),
                 "train": (lambda v: isinstance(v, dict), "an object of error metrics"),
                 "test": (lambda v: v is None or isinstance(v, dict), "an object of error metrics, or null")}
+OPTIONAL_MODEL_FIELDS = {
+    "property_error": (lambda v: v is None or is_number(v), "a number or null"),
+    "properties": (lambda v: v is None or (isinstance(v, dict) and all(map(is_number, v.values()))),
+                   "an object of numbers, or null"),
+    "unphysical": (lambda v: v is None or isinstance(v, str), "text or null")}
 METRIC_FIELDS = {**{name: (lambda v: v is None or is_number(v), "a number or null") for name in ERRORS},
                  **{name: (is_integer, "an integer") for name in COUNTS}}
 

@@ -2,7 +2,9 @@
 
 Keys: generation, evaluations (all islands so far), evals_per_s (the rate of the generation), best_error
 (standardised training error), best train and test energy/force RMSEs over the front (meV/atom, eV/Å; null without
-labels or test data), front_size (models of the archive after the generation), elapsed (seconds of wall clock since
+labels or test data), best_property_error (the lowest property error of a physical front model, a weighted mean
+relative error; null without [properties] or before one is known), front_size (models of the archive after the
+generation), elapsed (seconds of wall clock since
 the run started, summed over resumed sessions).
 """
 import json
@@ -26,6 +28,8 @@ def generation_entry(state, front_models, evals_per_s):
             "best_train_force_rmse_ev_per_a": best("train", "force_rmse_ev_per_a"),
             "best_test_energy_rmse_mev_per_atom": best("test", "energy_rmse_mev_per_atom"),
             "best_test_force_rmse_ev_per_a": best("test", "force_rmse_ev_per_a"),
+            "best_property_error": min((m.property_error for m in front_models if m.property_error is not None),
+                                       default=None),
             "front_size": len(front_models), "elapsed": state.seconds}
 
 

@@ -40,8 +40,10 @@ class Progress:
         """Show the state after a generation; `entry` is its log line (symbolicpot.run.log.generation_entry)."""
         self.state, self.news = state, ""
         energy, force = entry["best_train_energy_rmse_mev_per_atom"], entry["best_train_force_rmse_ev_per_a"]
+        physics = entry["best_property_error"]
         best = ", ".join(text for text in (energy is not None and f"E {energy:.3g} meV/atom",
-                                           force is not None and f"F {force:.3g} eV/Å") if text)
+                                           force is not None and f"F {force:.3g} eV/Å",
+                                           physics is not None and f"properties {100 * physics:.3g} %") if text)
         self.summary = f"{entry['evals_per_s']:.3g} evals/s · best {best or '-'} · front {entry['front_size']}"
         self._draw(state.seconds)
 

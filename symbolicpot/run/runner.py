@@ -119,7 +119,8 @@ def execute(run_dir, config, checkpoint=None, progress=None):
             # the last checkpoint) or left by a session that died in its first generation: make them the checkpoint's.
             log.rewind(run_dir, state.generation)
             models = engine.front(state) if state.archive else []
-            write_front(run_dir, front_document(models, settings.r_in, settings.r_out, state.generation))
+            write_front(run_dir, front_document(models, settings.r_in, settings.r_out, state.generation,
+                                                settings.properties))
             bar = Progress(engine.stop, settings.generations, state, progress)
             session = _Session(engine, state, run_dir, config, digest, signals, bar, started)
             try:
@@ -181,8 +182,9 @@ class _Session:
         self.state = state
         if time.monotonic() >= self.next_save:
             self.save()
-        write_front(self.run_dir, front_document(models, self.engine.config.r_in, self.engine.config.r_out,
-                                                 state.generation))
+        settings = self.engine.config
+        write_front(self.run_dir, front_document(models, settings.r_in, settings.r_out, state.generation,
+                                                 settings.properties))
         self.bar.generation(state, entry)
 
     def save(self):

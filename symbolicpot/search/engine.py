@@ -16,6 +16,7 @@ from ..evaluate import Evaluator
 from ..expr.tree import constants
 from ..fitness import DEFAULT_COST_MODEL, CostModel, ErrorWeights, error_metrics
 from ..operators import OperatorConfig
+from ..properties.in_loop import PropertyTargets
 from .constants import TuningConfig
 from .executors import local_workers, open_executor
 from .island import IslandState, Problem, non_dominated, survivors
@@ -45,6 +46,8 @@ class SearchConfig:
     r_out: float = DEFAULT.r_out
     seeds: tuple[str, ...] = ()       # formulas (text) placed in every island's initial population
     weights: ErrorWeights = ErrorWeights()
+    group_weights: dict | None = None  # {training group name: weight > 0} of the error objective (fitness.Residuals)
+    properties: PropertyTargets | None = None  # 0 K properties as a fourth objective (properties.in_loop)
     tuning: TuningConfig = TuningConfig()
     operators: OperatorConfig = OperatorConfig()
     cost: CostModel = DEFAULT_COST_MODEL
@@ -63,6 +66,9 @@ class SearchConfig:
         if not 0.0 < self.screen_fraction <= 1.0:
             raise ValueError(f"SearchConfig.screen_fraction: must lie in (0, 1], got {self.screen_fraction!r}")
         Cutoff(self.r_in, self.r_out)  # raises for bad radii
+        for name, weight in (self.group_weights or {}).items():
+            if isinstance(weight, bool) or not (isinstance(weight, (int, float)) and 0 < weight < np.inf):
+                raise ValueError(f"SearchConfig.group_weights: {name!r} must be a number > 0, got {weight!r}")
         if self.scheduler is not None:
             try:
                 local_workers(self.scheduler)
@@ -91,6 +97,9 @@ class FrontModel:
     complexity: int
     train: dict
     test: dict | None = None
+    property_error: float | None = None  # see Individual
+    properties: dict | None = None
+    unphysical: str | None = None
 
 
 class Search:
@@ -101,6 +110,10 @@ class Search:
 
     def __init__(self, train, config, test=None):
         self.train, self.config, self.test = train, config, test
+        unknown = sorted(set(config.group_weights or {}) - set(train.group_names))
+        if unknown:
+            raise ValueError(f"group weights ([data] weights): no training group is named {', '.join(unknown)} "
+                             f"(the groups: {', '.join(train.group_names)})")
         self._problem = Problem(train, config)
         self._test = Evaluator(test, Cutoff(config.r_in, config.r_out)) if test is not None else None
         self._metrics = {}  # model text -> (train, test) error metrics: archived models persist across generations
@@ -121,6 +134,8 @@ class Search:
         self.live.start()
         islands = self._executor.map(state.islands)
         elites = [ind for island in islands for ind in non_dominated(list(island.population))]
+        if self.config.properties is not None:  # every archived model's physics is known, and right
+            elites = [ind for ind in map(self._problem.with_properties, elites) if ind.unphysical is None]
         generation = state.generation + 1
         if generation % self.config.migration_interval == 0:
             islands = migrate(list(islands), self.config.migrants, self.config.population)
@@ -141,7 +156,7 @@ class Search:
                 self._metrics[ind.key] = (valid_metrics(self._problem.train(model), self.train),
                                           valid_metrics(self._test(model), self.test) if self._test else None)
             models.append(FrontModel(ind.key, constants(model), ind.error, ind.cost, ind.complexity,
-                                     *self._metrics[ind.key]))
+                                     *self._metrics[ind.key], ind.property_error, ind.properties, ind.unphysical))
         return models
 
     def close(self):

@@ -11,11 +11,15 @@ import numpy as np
 
 from ..data import Dataset
 from ..evaluate import Cutoff, EvaluationCounter, Evaluator
+from ..evaluate.calculator import FormulaCalculator
 from ..expr import constants, format_expression, node_count, structural_hash, with_constants
 from ..fitness import Residuals
 from ..operators import ramped_half_and_half, seed_formulas, vary
+from ..properties.in_loop import loop_properties
 from .constants import linear_model, tune
 from .pareto import non_dominated_sort, rank_and_crowding, select_survivors
+
+PROPERTY_CACHE = 1024  # models whose 0 K properties a Problem remembers (least recently used forgotten first)
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,9 @@ class Individual:
     cost: float            # estimated evaluation cost, ns per atom (fitness.cost)
     complexity: int        # nodes of T, constants included
     age: int = 0           # generations its oldest material has lived (fresh formulas 0; a child its older parent's)
+    property_error: float | None = None  # PropertyTargets.error of its 0 K properties; None: not computed/unphysical
+    properties: dict | None = None       # {property name: value} when computed (properties.in_loop)
+    unphysical: str | None = None        # why its physics is wrong (a crystal that does not bind, ...), or None
 
     def __post_init__(self):
         object.__setattr__(self, "coefficients", tuple(self.coefficients))  # a checkpoint gives a list
@@ -38,14 +45,24 @@ class Individual:
         return linear_model(self.term, self.coefficients, self.shift)
 
     @property
+    def property_objective(self):
+        """The property error, inf when it is not known (not computed, no [properties], or unphysical): within an
+        island a model without known physics never dominates one with it. (The archive takes in physical models
+        only: Search.step.)"""
+        return np.inf if self.property_error is None else self.property_error
+
+    @property
     def objectives(self):
-        return (self.error, self.cost, float(self.complexity))
+        """(error, cost, complexity, property objective): the archive's Pareto objectives (the last is inf for
+        every model of a search without properties, and then changes nothing)."""
+        return (self.error, self.cost, float(self.complexity), self.property_objective)
 
     @property
     def selection_objectives(self):
-        """Objectives of survival within an island: age joins error and complexity (age-fitness Pareto,
-        Schmidt & Lipson 2011), so young formulas are not eliminated by old, well-tuned ones before they mature."""
-        return (self.error, float(self.complexity), float(self.age))
+        """Objectives of survival within an island: age joins error, complexity and the property objective
+        (age-fitness Pareto, Schmidt & Lipson 2011), so young formulas are not eliminated by old, well-tuned ones
+        before they mature."""
+        return (self.error, float(self.complexity), float(self.age), self.property_objective)
 
     @cached_property
     def key(self):
@@ -68,18 +85,22 @@ class Problem:
 
     def __init__(self, train: Dataset, config):
         self.config = config
-        cutoff, self.counter = Cutoff(config.r_in, config.r_out), EvaluationCounter()
+        self.cutoff, self.counter = Cutoff(config.r_in, config.r_out), EvaluationCounter()
         screen = train.subset(screening_configs(train, config.screen_fraction, config.screen_atoms))
-        self.train, self.screen = Evaluator(train, cutoff, self.counter), Evaluator(screen, cutoff, self.counter)
-        self.train_residuals, self.screen_residuals = Residuals(train, config.weights), Residuals(screen, config.weights)
+        self.train = Evaluator(train, self.cutoff, self.counter)
+        self.screen = Evaluator(screen, self.cutoff, self.counter)
+        self.train_residuals = Residuals(train, config.weights, config.group_weights)
+        self.screen_residuals = Residuals(screen, config.weights, config.group_weights)
+        self._properties = {}  # model text -> LoopProperties, the PROPERTY_CACHE used last (a pure function's cache)
 
     @property
     def evaluations(self):
         """Formula evaluations so far (a batched call of M constant vectors counts M)."""
         return self.counter.count
 
-    def score(self, term, rng, tuned, age=0):
-        """The Individual of `term` after constant tuning, or None.
+    def score(self, term, rng, tuned, age=0, property_screen=np.inf):
+        """The Individual of `term` after constant tuning, or None; with [properties], its 0 K properties when its
+        error is at most `property_screen`.
 
         `tuned` keeps the best tuning of each structure. A term with the constants of its structure's best tuning
         reuses it; a term of a known structure with other constants (after a constant mutation, say) is tuned again
@@ -102,7 +123,21 @@ class Problem:
         error = np.sqrt(self.train_residuals.objective(self.train(linear_model(term, coefficients, shift))))
         if not np.isfinite(error):  # invalid on the training data, or so far off that Σ r² overflows
             return None
-        return Individual(term, coefficients, shift, float(error), self.config.cost.cost(term), node_count(term), age)
+        individual = Individual(term, coefficients, shift, float(error), self.config.cost.cost(term),
+                                node_count(term), age)
+        return self.with_properties(individual) if error <= property_screen else individual
+
+    def with_properties(self, individual):
+        """The Individual with its 0 K properties ([properties]; cached by model text), as it is without them."""
+        if self.config.properties is None or individual.properties is not None:
+            return individual
+        found = self._properties.pop(individual.key, None)
+        if found is None:
+            found = loop_properties(FormulaCalculator(individual.model, self.cutoff), self.config.properties)
+        self._properties[individual.key] = found
+        if len(self._properties) > PROPERTY_CACHE:
+            del self._properties[next(iter(self._properties))]
+        return replace(individual, property_error=found.error, properties=found.values, unphysical=found.unphysical)
 
 
 def screening_configs(train, fraction, max_atoms):
@@ -132,8 +167,12 @@ def evolve(state, problem, watch=None):
     def evaluations():
         return state.evaluations + problem.evaluations - start
 
+    # [properties]: computed for candidates within `screen` × the population's best error (all of a first population)
+    best = min((ind.error for ind in state.population), default=np.inf)
+    property_screen = np.inf if config.properties is None else config.properties.screen * best
+
     def score(term, age=0):
-        individual = problem.score(term, rng, tuned, age)
+        individual = problem.score(term, rng, tuned, age, property_screen)
         if watch is not None:
             watch(evaluations(), None if individual is None else individual.error)
         return individual

@@ -24,17 +24,21 @@ def non_dominated_sort(objectives):
 
 
 def crowding_distance(objectives):
-    """NSGA-II crowding distance of each row of one front ((n, k)); boundary points get inf."""
+    """NSGA-II crowding distance of each row of one front ((n, k)); boundary points get inf. An objective may be
+    inf (unknown) in some rows: spans are measured over its finite values."""
     objectives = np.asarray(objectives, dtype=float)
     n, k = objectives.shape
     distance = np.zeros(n)
     for m in range(k):
         order = np.argsort(objectives[:, m], kind="stable")
         values = objectives[order, m]
-        span = values[-1] - values[0]
+        finite = values[np.isfinite(values)]
+        span = finite[-1] - finite[0] if finite.size else 0.0
         distance[order[[0, -1]]] = np.inf
-        if n > 2 and span > 0:
-            distance[order[1:-1]] += (values[2:] - values[:-2]) / span
+        if n > 2 and span > 0:  # an infinite objective (unknown) spans the finite ones; two infinite ones nothing
+            with np.errstate(invalid="ignore"):
+                gaps = np.nan_to_num(values[2:] - values[:-2], nan=0.0, posinf=span)
+            distance[order[1:-1]] += gaps / span
     return distance
 
 

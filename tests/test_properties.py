@@ -120,7 +120,7 @@ def test_slabs_have_the_smallest_surface_cell_and_the_stated_thickness(surface):
 
 def test_reference_parser_reads_the_shipped_file():
     reference = read_reference()
-    assert set(reference) == set(UNITS)
+    assert set(reference) == set(UNITS) - {"gamma_isf", "E_mig"}  # POET publishes no row for these two
     assert reference["a0_fcc"] == 3.63244675155019 and reference["E_dumbbell"] == 3.54885070499999
     assert reference["E_surf_332"] == 89.476072582533 and reference["dE_hcp_fcc"] == 0.0046109425
     assert reference["B_vrh"] == pytest.approx((reference["C11"] + 2 * reference["C12"]) / 3, abs=1e-9)
@@ -169,7 +169,8 @@ def test_cli_table_of_sutton_chen_with_errors_and_summary(capsys):
     assert lines[1].split() == ["property", "potential", "reference", "error", "error", "%", "unit"]
     rows = [line.split() for line in lines[2:2 + len(UNITS)]]
     assert [row[0] for row in rows] == list(UNITS) and [row[5] for row in rows] == list(UNITS.values())
-    assert {row[0]: float(row[2]) for row in rows} == pytest.approx(read_reference(), rel=1e-3, abs=5e-5)
+    assert {row[0]: float(row[2]) for row in rows if row[2] != "-"} == pytest.approx(read_reference(), rel=1e-3,
+                                                                                      abs=5e-5)
     values = {row[0]: float(row[1]) for row in rows}
     assert values["a0_fcc"] == 3.6069 and values["C11"] == 167.3 and values["C44"] == 54.6
     assert 0 < values["E_vac"] < values["E_dumbbell"] and values["dE_bcc_fcc"] > values["dE_hcp_fcc"] > 0
@@ -195,8 +196,8 @@ def test_cli_json_of_a_potential_that_collapses_in_md_fails_loudly(tmp_path, cap
     assert all(set(row) == {"name", "value", "reference", "unit"} for row in rows)
     assert {row["name"]: row["unit"] for row in rows} == {**UNITS, "md_min_distance": "Å",
                                                            "md_energy_drift": "meV/atom/ps"}
-    assert {row["name"]: row["reference"] for row in rows} == {**read_reference(), "md_min_distance": None,
-                                                                "md_energy_drift": None}
+    assert {row["name"]: row["reference"] for row in rows} == {**read_reference(), "gamma_isf": None, "E_mig": None,
+                                                                "md_min_distance": None, "md_energy_drift": None}
     values = {row["name"]: row["value"] for row in rows}
     assert values["a0_fcc"] == pytest.approx(3.603, abs=1e-3)
     assert values["E_dumbbell"] is None and values["md_energy_drift"] is None  # both collapse
@@ -230,3 +231,17 @@ def test_a_crystal_that_does_not_bind_is_a_failed_property_not_a_number():
     table = compute_properties(attractive, "Cu", read_reference())
     assert all(row.value is None for row in table.rows)
     assert any("fcc crystal does not bind" in note for note in table.notes)
+
+
+@needs_lammps
+def test_mishins_stacking_fault_and_migration_barrier_match_the_published_values():
+    """Mishin et al. (2001), Cu1: γ_isf 44.4 mJ/m², vacancy migration 0.69 eV. Tolerances: the last digit given
+    (±0.1 mJ/m², ±0.01 eV)."""
+    from symbolicpot.potentials import load_potential
+    from symbolicpot.properties.defects import migration_barrier
+    from symbolicpot.properties.stacking import stacking_fault_energy
+    calculator = load_potential("eam:Cu_mishin1").calculator
+    fcc = relaxed_crystal(calculator, "Cu", "fcc", 3.6)
+    a0, e_fcc = fcc.cell[0, 0], energy_per_atom(fcc)
+    assert stacking_fault_energy(calculator, "Cu", a0, e_fcc) == pytest.approx(44.4, abs=0.1)
+    assert migration_barrier(calculator, "Cu", a0) == pytest.approx(0.69, abs=0.01)

@@ -1,7 +1,8 @@
 """Physical properties of any potential (an ASE calculator) against reference values, and an MD stability check.
 
 Plain functions over ase.Atoms: `relax` (L-BFGS, optionally the cell), `crystal` (relaxed fcc/bcc/hcp), `elastic`
-(finite-strain elastic tensor, VRH bulk modulus), `defects` (vacancy, ⟨100⟩ dumbbell), `surfaces` (relaxed slabs),
+(finite-strain elastic tensor, VRH bulk modulus), `defects` (vacancy, its migration barrier by NEB, ⟨100⟩ dumbbell),
+`surfaces` (relaxed slabs), `stacking` (intrinsic stacking fault), `in_loop` (the fast subset the search fits),
 `md` (NVT + NVE stability check), `reference` (the property catalogue, POET's TargetProperties format) and `table`
 (all of them as one table, as `symbolicpot properties` prints it).
 """

@@ -4,12 +4,13 @@ from dataclasses import asdict, dataclass
 from ase.calculators.calculator import CalculationFailed
 
 from .crystal import energy_per_atom, fcc_guess, relaxed_crystal
-from .defects import SUPERCELLS, dumbbell, formation_energy, vacancy
+from .defects import SUPERCELLS, dumbbell, formation_energy, migration_barrier, vacancy
 from .elastic import cubic_constants, elastic_tensor, hill_bulk_modulus
 from .reference import SURFACES, UNITS
+from .stacking import stacking_fault_energy
 from .surfaces import surface_energy
 
-FORMATS = {"Å": ".4f", "GPa": ".1f", "eV/atom": ".4f", "eV": ".3f", "meV/Å²": ".1f"}
+FORMATS = {"Å": ".4f", "GPa": ".1f", "eV/atom": ".4f", "eV": ".3f", "meV/Å²": ".1f", "mJ/m²": ".1f"}
 """Number format of each unit in the text table."""
 
 
@@ -39,7 +40,7 @@ class PropertyTable:
 
 def compute_properties(calculator, element="Cu", reference=None, progress=lambda message: None):
     """Compute every property of `element` with the ASE `calculator` (see the README's "Physical properties" and
-    the docstrings of crystal, elastic, defects, surfaces) and pair it with `reference` ({name: value}).
+    the docstrings of crystal, elastic, defects, surfaces, stacking) and pair it with `reference` ({name: value}).
     `progress(message)` announces each computation. A computation that fails (a relaxation that does not converge,
     non-finite energies) leaves its properties None and adds a note; without a relaxed fcc crystal nothing else is
     computed."""
@@ -79,6 +80,8 @@ def compute_properties(calculator, element="Cu", reference=None, progress=lambda
         for hkl in SURFACES:
             values[f"E_surf_{hkl}"] = attempt(f"({hkl}) surface", lambda: surface_energy(
                 calculator, element, a0, e_fcc, tuple(int(digit) for digit in hkl)))
+        values["gamma_isf"] = attempt("stacking fault", lambda: stacking_fault_energy(calculator, element, a0, e_fcc))
+        values["E_mig"] = attempt("vacancy migration (NEB)", lambda: migration_barrier(calculator, element, a0))
     reference = reference or {}
     return PropertyTable([Property(name, values.get(name), reference.get(name), unit) for name, unit in UNITS.items()],
                          notes)

@@ -173,6 +173,9 @@ def test_the_front_carries_property_errors_and_values(capsys, properties_run):
     log = [json.loads(line) for line in (properties_run / "log.jsonl").read_text().splitlines()]
     assert log[-1]["best_property_error"] == min(m["property_error"] for m in document["models"])
     assert cli(capsys, "front", properties_run, "--properties", 99)[0] == 2
+    plot = properties_run.parent / "properties.png"
+    status, _, err = cli(capsys, "front", properties_run, "--properties", 0, "--plot", plot)
+    assert status == 0 and plot.stat().st_size > 10_000 and "wrote" in err
 
 
 def test_a_state_with_properties_round_trips_exactly_and_continues_identically():

@@ -15,7 +15,8 @@ def add_parser(commands):
                    help="print a JSON list of {index, formula, complexity, cost, train, test, property_error, "
                         "properties} (formula: the exact text; same front, same text)")
     p.add_argument("--latex", action="store_true", help="print the front as a LaTeX table (simplified formulas)")
-    p.add_argument("--plot", metavar="FILE.png", help="plot train error vs cost, coloured by complexity")
+    p.add_argument("--plot", metavar="FILE.png", help="plot train error vs cost, coloured by complexity (with "
+                                                       "--properties N: model N's property errors)")
     p.add_argument("--pick", type=int, metavar="N", help="show model N in full (formula, LaTeX, constants, errors)")
     p.add_argument("--properties", type=int, metavar="N",
                    help="model N's 0 K properties against the reference (runs with [properties])")
@@ -35,17 +36,26 @@ def run(args):
         if index is not None and not 0 <= index < len(models):
             raise ValueError(f"{flag} {index}: the front has models 0..{len(models) - 1}" if models
                              else f"{flag} {index}: the front is empty (the first generation has not finished)")
+    if args.properties is not None and document["property_targets"] is None:
+        raise ValueError(f"--properties: the run fits no 0 K properties (no [properties] use in its config): try "
+                         f"`symbolicpot properties {args.run_dir}:{args.properties}`")
     if args.json:
         print(json.dumps(front_json(document), indent=1, ensure_ascii=False))
     elif args.latex:
         print(latex_table(document))
     elif args.properties is not None:
-        print(property_table(document, args.properties, args.run_dir))
+        print(property_table(document, args.properties))
     elif args.pick is not None:
         print(model_details(models[args.pick]))
     else:
         print(front_table(document))
-    if args.plot:
+    if args.plot and args.properties is not None:
+        from ..run.plots import plot_property_errors
+        model = models[args.properties]
+        plot_property_errors(f"model {args.properties}: {display_formula(model['formula'])}",
+                             property_rows(document, args.properties), args.plot)
+        print(f"wrote {args.plot}", file=sys.stderr)
+    elif args.plot:
         from ..run.plots import plot_front
         plot_front(document, args.plot)
         print(f"wrote {args.plot}", file=sys.stderr)
@@ -111,25 +121,30 @@ def front_table(document):
     return "\n".join(lines)
 
 
-def property_table(document, index, run_dir):
+def property_table(document, index):
     """Model `index`'s 0 K properties as computed in the search, against the run's reference values (the table of
     `symbolicpot properties`, for the properties the search computed)."""
-    from ..properties import UNITS, Property, format_table, summary_line
+    from ..properties import format_table, summary_line
 
-    targets, model = document.get("property_targets"), document["models"][index]
-    if targets is None:
-        raise ValueError("the run fits no 0 K properties (no [properties] use in its config): try "
-                         f"`symbolicpot properties {run_dir}:{index}`")
+    targets, model = document["property_targets"], document["models"][index]
     head = f"model {index}: {display_formula(model['formula'])}"
     if model["unphysical"]:
         head += f"\nunphysical: {model['unphysical']}"
     if model["properties"] is None:
         return head + "\nproperties not computed (its error was outside the screen when it was scored)"
-    rows = [Property(name, model["properties"].get(name), targets["reference"].get(name), unit)
-            for name, unit in UNITS.items() if name in model["properties"] or name in targets["weights"]]
+    rows = property_rows(document, index)
     error = "-" if model["property_error"] is None else f"{100 * model['property_error']:.2f} %"
     return "\n".join([head, f"property error {error} over {len(targets['weights'])} weighted properties", "",
                       format_table(rows), summary_line(rows)])
+
+
+def property_rows(document, index):
+    """properties.Property rows of model `index`: the properties the search computed, with the run's references."""
+    from ..properties import UNITS, Property
+
+    targets, found = document["property_targets"], document["models"][index]["properties"] or {}
+    return [Property(name, found.get(name), targets["reference"].get(name), unit)
+            for name, unit in UNITS.items() if name in found or name in targets["weights"]]
 
 
 def latex_table(document):

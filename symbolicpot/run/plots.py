@@ -1,4 +1,6 @@
 """Plots of a run (matplotlib, Agg backend: no display needed): the front, and parity plots of one model."""
+import textwrap
+
 import numpy as np
 
 
@@ -103,5 +105,31 @@ def plot_parity(title, prediction_sets, path):
         axis.legend(loc="upper left", fontsize=8, markerscale=2)
         axis.grid(True, alpha=0.3)
     figure.suptitle(title, fontsize=10)
+    figure.savefig(path, dpi=150)
+    plt.close(figure)
+
+
+def plot_property_errors(title, rows, path):
+    """Relative error (%) of each property with a reference (rows: properties.Property), as horizontal bars with
+    the ±5 % and ±10 % bands shaded; a property that failed is marked "failed"."""
+    plt = pyplot()
+    rows = [row for row in rows if row.reference is not None]
+    figure, axis = plt.subplots(figsize=(6.4, 0.28 * len(rows) + 1.4), layout="constrained")
+    errors = [np.nan if row.value is None else 100 * (row.value - row.reference) / abs(row.reference) for row in rows]
+    position = np.arange(len(rows))[::-1]
+    colours = ["tab:green" if abs(e) <= 5 else "tab:orange" if abs(e) <= 10 else "tab:red" for e in errors]
+    axis.axvspan(-10, 10, color="0.93", zorder=0)
+    axis.axvspan(-5, 5, color="0.85", zorder=0)
+    axis.barh(position, np.nan_to_num(errors), color=colours, zorder=2)
+    for y, error in zip(position, errors):
+        label = " failed" if np.isnan(error) else f" {error:+.1f} "
+        axis.text(0 if np.isnan(error) else error, y, label, va="center", fontsize=7,
+                  ha="left" if np.isnan(error) or error >= 0 else "right")
+    axis.axvline(0, color="0.3", linewidth=0.8, zorder=3)
+    axis.set_yticks(position, [row.name for row in rows], fontsize=8)
+    axis.set_xlabel("error against the reference (%); shaded: within 5 % and 10 %")
+    axis.set_title(textwrap.fill(title, 80), fontsize=8)
+    axis.margins(x=0.12)
+    axis.grid(True, axis="x", alpha=0.3)
     figure.savefig(path, dpi=150)
     plt.close(figure)

@@ -211,7 +211,7 @@ def comparison_table(rows):
 def plot_comparison(rows, path):
     """Test force RMSE vs µs per atom per step, one panel per engine: the front's models as points joined by the
     line of the best force error at each speed, baselines as labelled points (log axes). PNG/SVG/PDF by the name."""
-    from .run.plots import plain_log_labels, pyplot
+    from .plotting import plain_log_labels, pyplot
 
     plt = pyplot()
     engines = [engine for engine in ENGINE_TITLES if any(r.engine == engine and r.force_rmse_ev_per_a for r in rows)]

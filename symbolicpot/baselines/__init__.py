@@ -88,7 +88,7 @@ def name_of(kind, options):
 def load_baseline(directory):
     """A fitted baseline as a symbolicpot.potentials.LoadedPotential named as in its baseline.json (e.g. "mtp",
     "uf3-3body"), with the LAMMPS commands that run it natively for kinds that run in LAMMPS."""
-    from ..potentials import LoadedPotential
+    from ..loaded import LoadedPotential
     summary = read_summary(directory)
     module = baseline_module(summary["kind"])
     commands = module.lammps_commands(Path(directory)) if hasattr(module, "lammps_commands") else None
@@ -100,7 +100,7 @@ def fit_baseline(kind, train, test, out, options=None, *, r_out=DEFAULT.r_out, s
     """Fit baseline `kind` on `train` into folder `out`, score it on train and test (Datasets), write and return
     its baseline.json dict. `options`: the kind's settings (defaults when absent); `provenance`: what the data was."""
     from ..fitness import error_metrics
-    from ..potentials import predict
+    from ..loaded import predict
 
     module = baseline_module(kind)
     out = Path(out)

@@ -25,7 +25,7 @@ from uf3.representation.bspline import BSplineBasis
 from uf3.representation.process import BasisFeaturizer
 
 from ..data.neighbours import structure_neighbours
-from ..potentials import lammps_calculator
+from ..loaded import lammps_calculator
 from . import with_defaults
 
 # knot intervals of V2 on [0, r_out]; of V3 along r_ij and r_ik (twice as many along r_jk); r_3b Å; regularisation

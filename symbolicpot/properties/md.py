@@ -112,7 +112,7 @@ def md_check(calculator, element, a0, temperature=TEMPERATURE, nvt_time=NVT_TIME
 
 def plot_rdf(result, path, title):
     """Plot the radial distribution function of an MDResult to `path` (PNG/SVG/PDF)."""
-    from ..run.plots import pyplot
+    from ..plotting import pyplot
     plt = pyplot()
     figure, axis = plt.subplots(figsize=(6, 4), layout="constrained")
     axis.plot(result.r, result.rdf, color="C0")

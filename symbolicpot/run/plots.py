@@ -1,14 +1,9 @@
-"""Plots of a run (matplotlib, Agg backend: no display needed): the front, and parity plots of one model."""
+"""Plots of a run (matplotlib, Agg backend: no display needed): the front, parity plots and property errors of a model."""
 import textwrap
 
 import numpy as np
 
-
-def pyplot():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
+from ..plotting import plain_log_labels, pyplot
 
 
 def plot_front(document, path):
@@ -54,17 +49,6 @@ def _spread_out(x, y, gap=0.035):
         if all(np.hypot(*(point - other)) > gap for other in labelled):
             labelled.append(point)
             yield int(k)
-
-
-def plain_log_labels(axis, values):
-    """Tick labels such as 40 and 0.02 instead of 4×10¹ on a log `axis` (a matplotlib Axis: axes.xaxis or .yaxis)
-    showing `values`; minor ones only within one decade."""
-    from matplotlib.ticker import FuncFormatter, NullFormatter
-
-    plain = FuncFormatter(lambda value, _: f"{value:g}")
-    axis.set_major_formatter(plain)
-    within_a_decade = values.max() < 10 * values.min()
-    axis.set_minor_formatter(plain if within_a_decade else NullFormatter())
 
 
 def plot_parity(title, prediction_sets, path):

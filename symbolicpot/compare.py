@@ -66,17 +66,18 @@ def compare(run_dir, baselines=BASELINE_GROUPS, picks=None, extra_test=(), secon
     """
     from .data import load
     from .run.config import load_data, resolve_file
-    from .run.front import read_front
-    from .run.runner import CONFIG
+    from .run.front import front_potential, read_front
+    from .run.directory import RunDirectory
 
     run_dir = Path(run_dir)
-    config = resolve_file(run_dir / CONFIG)
+    config_file = RunDirectory(run_dir).config
+    config = resolve_file(config_file)
     progress(f"reading the data of {run_dir}")
     train, test = load_data(config)
     if test is None:
-        raise ValueError(f"{run_dir / CONFIG}: the run has no test data ([data] test or test_fraction): "
+        raise ValueError(f"{config_file}: the run has no test data ([data] test or test_fraction): "
                          "nothing to compare on")
-    element = train.single_element(f"{run_dir / CONFIG}: compare")
+    element = train.single_element(f"{config_file}: compare")
     extra = dict(group for path in extra_test for group in _groups(load(path)))
     entries = _front_entries(run_dir, read_front(run_dir), picks, element)
     for spec in baselines:
@@ -117,7 +118,7 @@ def _front_entries(run_dir, front, picks, element):
         raise ValueError(f"{run_dir}: the front has no model {missing[0]} (indices {sorted(models)})")
     entries = []
     for index in picks or sorted(models):
-        potential = Potential.from_run(run_dir, index, element)
+        potential = front_potential(run_dir, index, element)
         loaded = LoadedPotential(f"gp:{index}", SymbolicCalculator(potential), len(models[index]["constants"]))
         entries.append(Entry(loaded, "front", potential, models[index]["complexity"]))
     return entries

@@ -20,6 +20,7 @@ from .loaded import LoadedPotential, energy_shift_per_atom, lammps_calculator, p
 from .cutoff import DEFAULT
 from .export.potential import Potential, PotentialError
 from .expr import constants
+from .run.front import front_potential
 
 __all__ = ["LITERATURE", "LoadedPotential", "energy_shift_per_atom", "lammps_calculator", "lammps_pair_commands",
            "literature_names", "literature_path", "load_potential", "predict", "shifted"]
@@ -50,7 +51,7 @@ def load_potential(spec, element="Cu", cutoff=None):
     if not exists and ":" in spec:
         run_dir, _, pick = spec.rpartition(":")
         if os.path.isdir(run_dir) and pick.isdigit():
-            potential = Potential.from_run(run_dir, int(pick), element)
+            potential = front_potential(run_dir, int(pick), element)
             return _symbolic(potential, f"{Path(run_dir).name}:{pick}")
     if not exists:
         raise ValueError(f"{spec}: no such file or directory (expected a potential JSON, RUN_DIR:N, a formula, an EAM "

@@ -1,6 +1,5 @@
 """The potential as data: JSON that round-trips to the last bit, clear errors for bad files, models from a run."""
 import json
-from types import SimpleNamespace
 
 import pytest
 from hypothesis import given, settings
@@ -10,6 +9,8 @@ from symbolicpot.expr import constants, format_expression, parse_expression
 from symbolicpot.metrics import ERRORS
 from symbolicpot.export.potential import Potential, PotentialError
 from symbolicpot.run import front
+from symbolicpot.run.front import front_potential
+from symbolicpot.search.engine import FrontModel
 
 SUTTON_CHEN = "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"
 
@@ -22,9 +23,8 @@ def metrics(energy_rmse):
 def write_front(run_dir, formulas, r_in=3.0, r_out=5.0):
     """A run's front.json as `symbolicpot evolve` writes it, model k with error 0.1 / (k + 1)."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    models = [SimpleNamespace(formula=text, constants=constants(parse_expression(text)), error=0.1 / (k + 1),
-                              cost=10.0 * (k + 1), complexity=5 * (k + 1), train=metrics(1.0 + k), test=metrics(1.5 + k))
-              for k, text in enumerate(formulas)]
+    models = [FrontModel(text, constants(parse_expression(text)), 0.1 / (k + 1), 10.0 * (k + 1), 5 * (k + 1),
+                         metrics(1.0 + k), metrics(1.5 + k)) for k, text in enumerate(formulas)]
     front.write_front(run_dir, front.front_document(models, r_in, r_out, generation=40))
     return run_dir
 
@@ -87,23 +87,23 @@ def test_optional_keys_take_their_defaults(tmp_path):
     assert Potential.from_json(path) == Potential.from_formula(SUTTON_CHEN)
 
 
-def test_from_run_picks_a_model_of_the_front_with_its_provenance(tmp_path):
+def test_front_potential_picks_a_model_of_the_front_with_its_provenance(tmp_path):
     run = write_front(tmp_path / "run", ["sum(r^-6)", SUTTON_CHEN], r_in=2.5, r_out=5.5)
-    potential = Potential.from_run(run, 1, element="Ag")
+    potential = front_potential(run, 1, element="Ag")
     assert potential == Potential(SUTTON_CHEN, 2.5, 5.5, "Ag")
     assert potential.provenance == {"source": "run", "run": str(run.resolve()), "index": 1, "generation": 40,
                                     "error": 0.05, "cost": 20.0, "complexity": 10,
-                                    "train": metrics(2.0), "test": metrics(2.5)}
+                                    "train": metrics(2.0), "test": metrics(2.5), "property_error": None}
 
 
-def test_from_run_lists_the_front_when_the_pick_is_not_on_it(tmp_path):
+def test_front_potential_lists_the_front_when_the_pick_is_not_on_it(tmp_path):
     run = write_front(tmp_path / "run", ["sum(r^-6)", SUTTON_CHEN])
-    with pytest.raises(PotentialError) as raised:
-        Potential.from_run(run, 7)
+    with pytest.raises(ValueError) as raised:
+        front_potential(run, 7)
     assert "no model with index 7" in str(raised.value) and f"1: error 0.05, complexity 10: {SUTTON_CHEN}" in str(
         raised.value)
 
 
-def test_from_run_without_a_front_names_the_file(tmp_path):
+def test_front_potential_without_a_front_names_the_file(tmp_path):
     with pytest.raises(ValueError, match="front.json"):
-        Potential.from_run(tmp_path, 0)
+        front_potential(tmp_path, 0)

@@ -61,14 +61,15 @@ def overrides(args):
 def run(args):
     from ..run.checkpoint import has_checkpoint
     from ..run.config import resolve, resolve_file
-    from ..run.runner import CONFIG, announce as warn, execute, prepare_new, prepare_resume
+    from ..run.directory import RunDirectory
+    from ..run.runner import announce as warn, execute, prepare_new, prepare_resume
 
     flags = overrides(args)
     run_dir = Path(args.out or Path("runs") / (Path(args.config).stem if args.config else "evolve"))
     if args.config:
         config = resolve_file(args.config, flags)
-    elif args.resume and (run_dir / CONFIG).exists():
-        config = resolve_file(run_dir / CONFIG, flags) if flags else None  # None: the run's own
+    elif args.resume and RunDirectory(run_dir).config.exists():
+        config = resolve_file(RunDirectory(run_dir).config, flags) if flags else None  # None: the run's own
     else:
         config = resolve({}, Path.cwd(), "defaults", flags) if flags or not args.resume else None
     if config is not None and not config["data"]["train"]:

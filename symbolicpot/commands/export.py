@@ -82,7 +82,8 @@ def _potential(args):
                              f"(the front lists them: symbolicpot front {source})")
         if cutoff is not None:
             raise ValueError("--r-in/--r-out apply to formulas; a run's models keep the run's cutoff")
-        return Potential.from_run(source, args.pick, args.element or "Cu"), f"model{args.pick}"
+        from ..run.front import front_potential
+        return front_potential(source, args.pick, args.element or "Cu"), f"model{args.pick}"
     if args.pick is not None:
         raise ValueError(f"--pick needs a run directory, and {source} is none")
     if os.path.isfile(source):

@@ -189,9 +189,9 @@ def parity(run_dir, document, index, path):
     from ..expr import parse_expression
     from ..run.config import load_data, resolve_file
     from ..run.plots import plot_parity
-    from ..run.runner import CONFIG
+    from ..run.directory import RunDirectory
 
-    config = resolve_file(Path(run_dir) / CONFIG)
+    config = resolve_file(RunDirectory(run_dir).config)
     train, test = load_data(config)
     cutoff = Cutoff(document["r_in"], document["r_out"])
     formula = document["models"][index]["formula"]

@@ -13,7 +13,6 @@ from ase.data import atomic_masses, atomic_numbers, chemical_symbols
 
 from ..cutoff import DEFAULT, Cutoff
 from ..expr import constants, format_expression, parse_expression
-from ..run.front import FRONT, read_front
 
 FORMAT = "symbolicpot-potential"
 VERSION = 1
@@ -23,7 +22,7 @@ CONVENTION = ("E = sum_i T_i (eV); in T_i, sum(g) = sum over all neighbours j !=
 
 
 class PotentialError(ValueError):
-    """A potential file or run front that cannot be read; the message names the file and the key."""
+    """A potential file that cannot be read; the message names the file and the key."""
 
 
 @dataclass(frozen=True)
@@ -60,23 +59,6 @@ class Potential:
     def from_formula(cls, text, r_in=DEFAULT.r_in, r_out=DEFAULT.r_out, element="Cu"):
         """A potential typed in by hand, e.g. "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"."""
         return cls(text, float(r_in), float(r_out), element, provenance={"source": "formula"})
-
-    @classmethod
-    def from_run(cls, run_dir, pick, element="Cu"):
-        """Model `pick` (its "index") of the Pareto front in RUN_DIR/front.json."""
-        front = read_front(run_dir)
-        path = Path(run_dir) / FRONT
-        by_index = {model["index"]: model for model in front["models"]}
-        if pick not in by_index:
-            listing = "\n".join(f"  {i}: error {m['error']}, complexity {m['complexity']}: {m['formula']}"
-                                for i, m in by_index.items())
-            raise PotentialError(f"{path}: no model with index {pick!r}; the front holds:\n{listing}")
-        model = by_index[pick]
-        provenance = {"source": "run", "run": str(Path(run_dir).resolve()), "index": pick,
-                      "generation": front.get("generation"),
-                      **{key: model[key] for key in ("error", "cost", "complexity", "train", "test")}}
-        return cls(_formula(model, path, f"models[index={pick}]"), _number(front, "r_in", path),
-                   _number(front, "r_out", path), element, provenance=provenance)
 
     def to_dict(self):
         return {"format": FORMAT, "version": VERSION, "convention": CONVENTION, "formula": self.formula,

@@ -19,11 +19,11 @@ import numpy as np
 from ..expr import format_expression, parse_expression
 from ..search.engine import EngineState
 from ..search.island import Individual, IslandState
+from .directory import RunDirectory
 from .files import atomic_write, dumps, is_integer, is_number
 
 FORMAT = "symbolicpot checkpoint"
 VERSION = 1
-NEWEST, PREVIOUS = "checkpoint.json", "checkpoint.prev.json"
 _PREFIX = f'{{"format":"{FORMAT}",'
 
 
@@ -52,14 +52,14 @@ def library_versions():
 
 def write_checkpoint(run_dir, state, config, data_digest):
     """Write RUN_DIR/checkpoint.json atomically, keeping the one it replaces as checkpoint.prev.json."""
-    run_dir = Path(run_dir)
+    files = RunDirectory(run_dir)
     state_text = dumps(state_to_dict(state))
     header = dumps({"format": FORMAT, "version": VERSION, "generation": state.generation,
                     "evaluations": state.evaluations, "versions": library_versions(), "data_digest": data_digest,
                     "sha256": state_digest(state_text), "config": config})
     # One document, the state last: {"format": ..., ..., "state": {...}}
     text = header[:-1] + ',"state":' + state_text + "}\n"
-    atomic_write(run_dir / NEWEST, text, keep_previous=run_dir / PREVIOUS)
+    atomic_write(files.checkpoint, text, keep_previous=files.previous_checkpoint)
 
 
 def state_digest(state):
@@ -121,14 +121,14 @@ def read_checkpoint(path):
 def latest_checkpoint(run_dir, warn=None):
     """The newest readable checkpoint of a run directory: checkpoint.json, else (with a warning through `warn`)
     checkpoint.prev.json. CheckpointError when neither can be read, naming both problems."""
-    run_dir = Path(run_dir)
+    files = RunDirectory(run_dir)
     try:
-        return read_checkpoint(run_dir / NEWEST)
+        return read_checkpoint(files.checkpoint)
     except CheckpointError as newest_error:
         try:
-            checkpoint = read_checkpoint(run_dir / PREVIOUS)
+            checkpoint = read_checkpoint(files.previous_checkpoint)
         except CheckpointError as previous_error:
-            if not (run_dir / NEWEST).exists() and not (run_dir / PREVIOUS).exists():
+            if not has_checkpoint(run_dir):
                 raise CheckpointError(f"{run_dir}: no checkpoint (not a run directory, or its first "
                                       f"generation has not finished)") from None
             raise CheckpointError(f"{newest_error}; {previous_error}") from None
@@ -139,8 +139,8 @@ def latest_checkpoint(run_dir, warn=None):
 
 
 def has_checkpoint(run_dir):
-    run_dir = Path(run_dir)
-    return (run_dir / NEWEST).exists() or (run_dir / PREVIOUS).exists()
+    files = RunDirectory(run_dir)
+    return files.checkpoint.exists() or files.previous_checkpoint.exists()
 
 
 # ------------------------------------------------------------------------------------------ state <-> JSON

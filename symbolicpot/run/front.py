@@ -18,9 +18,9 @@ import json
 from pathlib import Path
 
 from ..metrics import COUNTS, ERRORS
+from .directory import RunDirectory
 from .files import atomic_write, is_integer, is_number
 
-FRONT = "front.json"
 VERSION = 1
 
 
@@ -37,14 +37,36 @@ def front_document(models, r_in, r_out, generation, targets=None):
                        for k, m in enumerate(models)]}
 
 
+def front_potential(run_dir, pick, element="Cu"):
+    """Model `pick` (its "index") of the Pareto front in RUN_DIR/front.json as an export.Potential, with its
+    provenance (run, index, generation, objectives, errors); ValueError naming the file lists the front when `pick`
+    is not on it."""
+    from ..export.potential import Potential
+
+    front, path = read_front(run_dir), RunDirectory(run_dir).front
+    by_index = {model["index"]: model for model in front["models"]}
+    if pick not in by_index:
+        listing = "\n".join(f"  {i}: error {m['error']}, complexity {m['complexity']}: {m['formula']}"
+                            for i, m in by_index.items())
+        raise ValueError(f"{path}: no model with index {pick!r}; the front holds:\n{listing}")
+    model = by_index[pick]
+    provenance = {"source": "run", "run": str(Path(run_dir).resolve()), "index": pick,
+                  "generation": front["generation"],
+                  **{key: model[key] for key in ("error", "cost", "complexity", "train", "test", "property_error")}}
+    try:
+        return Potential(model["formula"], front["r_in"], front["r_out"], element, provenance=provenance)
+    except ValueError as error:
+        raise ValueError(f"{path}: models[index={pick}]: {error}") from None
+
+
 def write_front(run_dir, document):
     """Replace RUN_DIR/front.json atomically (readers never see a partial file)."""
-    atomic_write(Path(run_dir) / FRONT, json.dumps(document, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
+    atomic_write(RunDirectory(run_dir).front, json.dumps(document, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
 
 
 def read_front(run_dir):
     """The front.json dict of a run directory; ValueError naming the file when it is absent or not a front."""
-    path = Path(run_dir) / FRONT
+    path = RunDirectory(run_dir).front
     if not Path(run_dir).is_dir():
         raise ValueError(f"{run_dir}: no such run directory")
     try:

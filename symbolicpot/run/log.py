@@ -10,9 +10,8 @@ the run started, summed over resumed sessions).
 import json
 from pathlib import Path
 
+from .directory import RunDirectory
 from .files import atomic_write
-
-LOG = "log.jsonl"
 
 
 def generation_entry(state, front_models, evals_per_s):
@@ -35,13 +34,13 @@ def generation_entry(state, front_models, evals_per_s):
 
 def append(run_dir, entries):
     """Append a line per entry to RUN_DIR/log.jsonl."""
-    with open(Path(run_dir) / LOG, "a", encoding="utf-8") as file:
+    with open(RunDirectory(run_dir).log, "a", encoding="utf-8") as file:
         file.write(_lines(entries))
 
 
 def read_log(run_dir):
     """The entries of RUN_DIR/log.jsonl (a torn last line, left by a crash, is skipped)."""
-    path = Path(run_dir) / LOG
+    path = RunDirectory(run_dir).log
     if not path.exists():
         return []
     entries = []
@@ -56,7 +55,7 @@ def read_log(run_dir):
 def rewind(run_dir, generation):
     """Keep only the entries up to `generation` (a resume from a checkpoint older than the log's end)."""
     kept = [entry for entry in read_log(run_dir) if entry["generation"] <= generation]
-    atomic_write(Path(run_dir) / LOG, _lines(kept))
+    atomic_write(RunDirectory(run_dir).log, _lines(kept))
 
 
 def _lines(entries):

@@ -1,10 +1,6 @@
-"""Driving a run: the run directory, the generation loop with checkpoints, front.json, log and progress, and resume.
+"""Driving a run: the run directory (its files: run.directory), the generation loop with checkpoints, front.json,
+log and progress, and resume.
 
-A run directory holds
-    config.toml            the resolved config (rerunnable: `symbolicpot evolve RUN_DIR/config.toml`)
-    checkpoint.json        the complete search state after a generation (+ checkpoint.prev.json, the one before)
-    front.json             the current Pareto front (symbolicpot.run.front)
-    log.jsonl              one line per generation (symbolicpot.run.log)
 After every generation the log is appended and front.json rewritten; the checkpoint is rewritten at least every
 CHECKPOINT_SECONDS and whenever the session ends (a stopping rule, a time limit in the middle of a generation,
 SIGINT/SIGTERM), so a stop keeps every completed generation and a SIGKILL costs at most the last few seconds of
@@ -24,13 +20,13 @@ from ..search.executors import SchedulerLost
 from ..search.live import Cancelled
 from . import log
 from .checkpoint import has_checkpoint, latest_checkpoint, write_checkpoint
+from .directory import RunDirectory
 from .config import changed_settings, config_toml, load_data, resolve, resolve_file, search_config
 from .files import atomic_write, remove_stale_temporaries
 from .front import front_document, write_front
 from .progress import Progress
 from .signals import StopSignals, Stopped
 
-CONFIG = "config.toml"
 CHECKPOINT_SECONDS = 10.0  # the longest wall-clock time between checkpoints while generations complete
 
 
@@ -72,9 +68,9 @@ def prepare_resume(run_dir, config=None, warn=print):
         if changes:
             warn(f"warning: {checkpoint.path} was computed with other library versions ({'; '.join(changes)}): "
                  f"the resumed run goes on, but its front may differ in the last digits from an uninterrupted run's")
-    elif (run_dir / CONFIG).exists():
+    elif RunDirectory(run_dir).config.exists():
         warn(f"{run_dir} has no checkpoint yet (stopped during its first generation): starting it from the beginning")
-        checkpoint, saved = None, resolve_file(run_dir / CONFIG)
+        checkpoint, saved = None, resolve_file(RunDirectory(run_dir).config)
     elif config is not None:
         warn(f"{run_dir} holds no run yet: starting it")
         prepare_new(run_dir, config)
@@ -92,7 +88,7 @@ def prepare_resume(run_dir, config=None, warn=print):
 
 
 def write_config(run_dir, config):
-    atomic_write(Path(run_dir) / CONFIG, config_toml(
+    atomic_write(RunDirectory(run_dir).config, config_toml(
         config, "The resolved config of this run (defaults filled in, paths absolute), written by symbolicpot "
                 "evolve.\nResume with: symbolicpot evolve --resume --out RUN_DIR"))
 

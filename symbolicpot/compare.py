@@ -18,7 +18,8 @@ from .baselines import BASELINE_FILE, KINDS, VARIANTS, fit_baseline, read_summar
 from .calculator import SymbolicCalculator
 from .export.potential import Potential
 from .fitness import error_metrics
-from .metrics import ERRORS
+from .metrics import ERROR_COLUMNS, ERRORS
+from .run.front import front_potential, read_front
 from .potentials import (LITERATURE, LoadedPotential, energy_shift_per_atom, literature_names, load_potential, predict,
                          shifted)
 from .speed import ase_step_time, lammps_step_time, side_by_side
@@ -66,7 +67,6 @@ def compare(run_dir, baselines=BASELINE_GROUPS, picks=None, extra_test=(), secon
     """
     from .data import load
     from .run.config import load_data, resolve_file
-    from .run.front import front_potential, read_front
     from .run.directory import RunDirectory
 
     run_dir = Path(run_dir)
@@ -172,9 +172,7 @@ def _plugin_commands(entry, run_dir):
 
 ENGINE_TITLES = {"lammps": "in LAMMPS (4000-atom fcc crystal, 1 MPI rank)",
                  "ase": "in an ASE VelocityVerlet loop (256-atom fcc crystal)"}
-TABLE_COLUMNS = (("E RMSE meV/at", "energy_rmse_mev_per_atom", ".4g"), ("E MAE meV/at", "energy_mae_mev_per_atom", ".4g"),
-                 ("F RMSE eV/Å", "force_rmse_ev_per_a", ".4g"), ("F MAE eV/Å", "force_mae_ev_per_a", ".4g"),
-                 ("S RMSE GPa", "stress_rmse_gpa", ".4g"), ("µs/atom/step", "us_per_atom_step", ".3g"),
+TABLE_COLUMNS = (*ERROR_COLUMNS, ("µs/atom/step", "us_per_atom_step", ".3g"),
                  ("params", "parameters", "d"), ("E shift eV/at", "energy_shift_ev_per_atom", ".4f"))
 
 

@@ -1,5 +1,6 @@
 """The subcommands of `symbolicpot`: one module each, with `add_parser(subparsers)` and `run(args) -> status`."""
 from ..cutoff import DEFAULT, Cutoff
+from ..metrics import ERROR_COLUMNS
 
 
 def add_cutoff(p, of_formula=False):
@@ -17,11 +18,7 @@ def cutoff_of(args):
     return Cutoff(DEFAULT.r_in if args.r_in is None else args.r_in, DEFAULT.r_out if args.r_out is None else args.r_out)
 
 
-METRIC_COLUMNS = (("configs", "n_configs", "d"), ("atoms", "n_atoms", "d"),
-                  ("E RMSE meV/at", "energy_rmse_mev_per_atom", ".4g"),
-                  ("E MAE meV/at", "energy_mae_mev_per_atom", ".4g"),
-                  ("F RMSE eV/Å", "force_rmse_ev_per_a", ".4g"), ("F MAE eV/Å", "force_mae_ev_per_a", ".4g"),
-                  ("S RMSE GPa", "stress_rmse_gpa", ".4g"))
+METRIC_COLUMNS = (("configs", "n_configs", "d"), ("atoms", "n_atoms", "d"), *ERROR_COLUMNS)
 
 
 def metrics_table(rows, first="group"):

@@ -19,9 +19,9 @@ from .calculator import SymbolicCalculator
 from .export.potential import Potential
 from .fitness import error_metrics
 from .metrics import ERROR_COLUMNS, ERRORS
-from .run.front import front_potential, read_front
 from .potentials import (LITERATURE, LoadedPotential, energy_shift_per_atom, literature_names, load_potential, predict,
                          shifted)
+from .run.front import front_potential, read_front
 from .speed import ase_step_time, lammps_step_time, side_by_side
 
 BASELINE_GROUPS = ("mtp", "nn", "eam", "snap")

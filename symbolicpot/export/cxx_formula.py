@@ -10,7 +10,7 @@ name is chosen here.
 """
 import math
 
-from ..expr import R, ExpressionError, walk
+from ..expr import PRIMITIVES, R, ExpressionError, walk
 
 MAX_INTEGER_EXPONENT = 64  # |n| above this keeps std::pow
 
@@ -27,10 +27,7 @@ def literal(value):
 def fold(op, a, b=None):
     """The value of a primitive on constants, as the evaluator computes it; ExpressionError outside its domain."""
     try:
-        value = {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b, "/": lambda: a * (1.0 / b),
-                 "^": lambda: math.pow(a, b), "exp": lambda: math.exp(a),
-                 "log": lambda: math.log(a) if a > 0.0 else math.nan,
-                 "sqrt": lambda: math.sqrt(a) if a >= 0.0 else math.nan, "tanh": lambda: math.tanh(a)}[op]()
+        value = PRIMITIVES[op].fold(*((a,) if b is None else (a, b)))
     except (ArithmeticError, ValueError):
         value = math.nan
     if not math.isfinite(value):
@@ -78,8 +75,8 @@ class _Writer:
         if all(arg.constant is not None for arg in args):
             value = fold(node.op, *(arg.constant for arg in args))
             return _Value(literal(value), constant=value)
-        rule = {"+": "add", "-": "sub", "*": "mul", "/": "div", "^": "pow"}.get(node.op, node.op)
-        return getattr(self, "_" + rule)(*args)
+        binary = {"+": self._add, "-": self._sub, "*": self._mul, "/": self._div, "^": self._pow}
+        return binary[node.op](*args) if node.op in binary else self._unary(node.op, *args)
 
     # Each rule returns the result value and, through `chain`, its derivatives from the local partials.
     def chain(self, name, a, partial_a, b=None, partial_b=None):
@@ -168,20 +165,12 @@ class _Writer:
             self.powers[key] = self.temporary(square if m % 2 == 0 else f"{square} * {base}")
         return self.powers[key]
 
-    def _exp(self, a):
-        value = self.temporary(f"std::exp({a.text})")
-        return self.chain(value, a, value)
-
-    def _log(self, a):
-        return self.chain(self.temporary(f"std::log({a.text})"), a, self.temporary(f"1.0 / {a.text}"))
-
-    def _sqrt(self, a):
-        value = self.temporary(f"std::sqrt({a.text})")
-        return self.chain(value, a, self.temporary(f"0.5 / {value}"))
-
-    def _tanh(self, a):
-        value = self.temporary(f"std::tanh({a.text})")
-        return self.chain(value, a, self.temporary(f"1.0 - {value} * {value}"))
+    def _unary(self, op, a):
+        """A unary primitive by its record's C++ function and derivative (the value itself: no new temporary)."""
+        function, derivative = PRIMITIVES[op].cxx
+        value = self.temporary(f"{function}({a.text})")
+        partial = derivative.format(a=a.text, v=value)
+        return self.chain(value, a, partial if partial == value else self.temporary(partial))
 
 
 def _negate(text):

@@ -26,7 +26,7 @@ import numpy as np
 import sympy
 
 from ..data.neighbours import structure_neighbours
-from ..expr import format_expression, sums
+from ..expr import PRIMITIVES, format_expression, sums
 from ..expr.symbolic import Sum_j, to_sympy
 
 TOLERANCE = 1e-8      # eV/atom, tabulation error allowed
@@ -36,8 +36,6 @@ FIRST_POINTS = 1025   # points of the coarsest grid tried; then 2049, 4097, ...
 MAX_POINTS = 2 ** 20 + 1
 CUTOFFS = (1.0, 7.0)  # r_out in nearest-neighbour distances (2.55–17.9 Å for Cu; EAM cutoffs are 1.5–3): below,
                       # the crystal has no neighbours; above, over 2000 per atom (the probes' lists would take GBs)
-_NUMPY = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "^": np.power, "exp": np.exp,
-          "log": np.log, "sqrt": np.sqrt, "tanh": np.tanh}
 
 
 class NotEamError(ValueError):
@@ -240,7 +238,7 @@ def _values(node, r=None, sum_values=None):
     if node.op == "sum":
         return next(sum_values)
     with np.errstate(all="ignore"):
-        return _NUMPY[node.op](*(_values(child, r, sum_values) for child in node.children))
+        return PRIMITIVES[node.op].numpy(*(_values(child, r, sum_values) for child in node.children))
 
 
 def _refine(error, what):

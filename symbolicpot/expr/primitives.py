@@ -1,8 +1,11 @@
 """The primitive table: every operation a formula may use, with its derivatives.
 
-One table serves the parser (names, infix symbols, precedence), SymPy conversion, the random generators of
-`symbolicpot.operators` (which primitives are on by default) and the compiled evaluator (opcodes). The
-derivatives live in `local_partials`, the only place the evaluator learns what an opcode computes.
+One record per primitive serves the parser (names, infix symbols, precedence), SymPy conversion, the random
+generators of `symbolicpot.operators` (which primitives are on by default), the compiled evaluator (opcodes), the
+exporters (the value on constants as the evaluator computes it, NumPy for tables, C++ for the plugin's unary
+functions) and the cost model (its tables are keyed by `symbol`; tests/test_primitives.py checks every record is
+complete everywhere). The evaluator's value and derivatives live in `local_partials`, the one numba function that
+says what an opcode computes (the kernels dispatch on opcodes with one specialised loop each).
 """
 from dataclasses import dataclass
 import math
@@ -23,20 +26,25 @@ class Primitive:
     arity: int
     opcode: int
     default: bool          # in the default primitive set of the search
-    precedence: int = 4    # infix binding strength; unary functions bind as calls
-    sympy_fn: object = None
+    precedence: int        # infix binding strength; unary functions bind as calls (4)
+    sympy_fn: object       # the SymPy form
+    fold: object           # the value on Python floats as the evaluator computes it (NaN outside the domain)
+    numpy: object          # the vectorised value (eam/fs tables)
+    cxx: tuple = ()        # unary: (C++ function, C++ derivative in terms of {a} and the value {v})
 
 
 PRIMITIVES = {p.symbol: p for p in (
-    Primitive("+", 2, ADD, True, 1, sympy.Add),
-    Primitive("-", 2, SUB, True, 1, lambda a, b: a - b),
-    Primitive("*", 2, MUL, True, 2, sympy.Mul),
-    Primitive("/", 2, DIV, True, 2, lambda a, b: a / b),
-    Primitive("^", 2, POW, True, 3, sympy.Pow),
-    Primitive("exp", 1, EXP, False, sympy_fn=sympy.exp),
-    Primitive("log", 1, LOG, False, sympy_fn=sympy.log),
-    Primitive("sqrt", 1, SQRT, False, sympy_fn=sympy.sqrt),
-    Primitive("tanh", 1, TANH, False, sympy_fn=sympy.tanh),
+    Primitive("+", 2, ADD, True, 1, sympy.Add, lambda a, b: a + b, np.add),
+    Primitive("-", 2, SUB, True, 1, lambda a, b: a - b, lambda a, b: a - b, np.subtract),
+    Primitive("*", 2, MUL, True, 2, sympy.Mul, lambda a, b: a * b, np.multiply),
+    Primitive("/", 2, DIV, True, 2, lambda a, b: a / b, lambda a, b: a * (1.0 / b), np.divide),
+    Primitive("^", 2, POW, True, 3, sympy.Pow, math.pow, np.power),
+    Primitive("exp", 1, EXP, False, 4, sympy.exp, math.exp, np.exp, ("std::exp", "{v}")),
+    Primitive("log", 1, LOG, False, 4, sympy.log, lambda a: math.log(a) if a > 0.0 else math.nan, np.log,
+              ("std::log", "1.0 / {a}")),
+    Primitive("sqrt", 1, SQRT, False, 4, sympy.sqrt, lambda a: math.sqrt(a) if a >= 0.0 else math.nan, np.sqrt,
+              ("std::sqrt", "0.5 / {v}")),
+    Primitive("tanh", 1, TANH, False, 4, sympy.tanh, math.tanh, np.tanh, ("std::tanh", "1.0 - {v} * {v}")),
 )}
 BINARY = tuple(s for s, p in PRIMITIVES.items() if p.arity == 2)
 UNARY = tuple(s for s, p in PRIMITIVES.items() if p.arity == 1)

@@ -1,5 +1,6 @@
 """Evaluate formulas on a Dataset: energies (eV), forces (eV/Å), stresses (GPa) and their constant gradients."""
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from ase.units import GPa
@@ -30,6 +31,19 @@ class Prediction:
     atom_energy: np.ndarray | None = None  # (N,) eV, the atom terms T_i (their sum per configuration is energy)
 
 
+class PairArrays(NamedTuple):
+    """The neighbour arrays as the kernels take them (one numba tuple): atom i's pairs are first[i]:first[i+1] of the
+    centre-sorted list."""
+    first: np.ndarray        # (N + 1,) int64
+    neighbour: np.ndarray    # (n_pairs,) int64, global index of j
+    distance: np.ndarray     # (n_pairs,) Å
+    vector: np.ndarray       # (n_pairs, 3) Å, R_j + shift − R_i
+    fc: np.ndarray           # (n_pairs,) the smooth cutoff f(r)
+    dfc: np.ndarray          # (n_pairs,) df/dr, 1/Å
+    atom_config: np.ndarray  # (N,) int64, configuration of each atom
+    n_configs: int
+
+
 class EvaluationCounter:
     """Formula evaluations so far (a batched call of M constant vectors counts M), shared by the evaluators that
     count together; `hook(count)`, when set, is called after every evaluator call (live progress, cancellation)."""
@@ -51,8 +65,9 @@ class Evaluator:
         self.counter = EvaluationCounter() if counter is None else counter
         self.neighbours = build_neighbours(dataset, cutoff.r_out)
         self.fc, self.dfc = cutoff(self.neighbours.distance)
-        # The kernels address atom i's pairs as first[i]:first[i+1] of the centre-sorted list.
-        self._first_pair = np.searchsorted(self.neighbours.centre, np.arange(dataset.n_atoms_total + 1))
+        nl = self.neighbours
+        self._pairs = PairArrays(np.searchsorted(nl.centre, np.arange(dataset.n_atoms_total + 1)), nl.neighbour,
+                                 nl.distance, nl.vector, self.fc, self.dfc, nl.atom_config, dataset.n_configs)
         self._scratch = [np.empty((2, 0, self.neighbours.distance.size)), np.empty((2, self.neighbours.distance.size, 0))]
         self._batch_work = np.empty(0)  # the batched kernel's scratch, grown and handed back by it
         volume = np.array([a.get_volume() if a.pbc.all() else np.nan for a in dataset.atoms])
@@ -62,7 +77,7 @@ class Evaluator:
         """Evaluate `formula` (a typed Node) with its own constants or `theta` ((P,)) instead."""
         program = compile_formula(formula)
         theta = self._theta(formula, theta)
-        ok, e, ea, f, w, de, df, dw = kernels.evaluate(*_program_args(program), theta, gradients, *self._data_args(),
+        ok, e, ea, f, w, de, df, dw = kernels.evaluate(program.kernel, theta, gradients, self._pairs,
                                                    *self._work(program.n_sums, theta.size if gradients else 0))
         self.counter.add(1)
         stress = w * self._virial_to_stress
@@ -80,8 +95,7 @@ class Evaluator:
         thetas = np.ascontiguousarray(np.atleast_2d(thetas), dtype=float)
         if thetas.ndim != 2 or thetas.shape[1] != program.n_constants:
             raise ValueError(f"thetas must be (M, {program.n_constants}) for this formula, got {thetas.shape}")
-        ok, e, f, w, self._batch_work = kernels.evaluate_many(*_program_args(program), thetas, *self._data_args(),
-                                                              self._batch_work)
+        ok, e, f, w, self._batch_work = kernels.evaluate_many(program.kernel, thetas, self._pairs, self._batch_work)
         self.counter.add(len(thetas))
         return ok, e, f, w * self._virial_to_stress
 
@@ -99,11 +113,6 @@ class Evaluator:
         values = constants(formula) if theta is None else theta
         return np.ascontiguousarray(values, dtype=float).reshape(-1)
 
-    def _data_args(self):
-        nl = self.neighbours
-        return (self._first_pair, nl.neighbour, nl.distance, nl.vector, self.fc, self.dfc, nl.atom_config,
-                self.dataset.n_configs)
-
 
 def evaluate_structure(formula, atoms, cutoff=Cutoff()):
     """`formula` on one ase.Atoms (any cell, any pbc) without a Dataset: ok, energy (eV), atom energies T_i (N,) eV,
@@ -113,13 +122,8 @@ def evaluate_structure(formula, atoms, cutoff=Cutoff()):
     fc, dfc = cutoff(distance)
     first = np.searchsorted(centre, np.arange(len(atoms) + 1))
     work = (np.empty((2, program.n_sums, distance.size)), np.empty((2, distance.size, 0)))
-    ok, e, ea, f, w, *_ = kernels.evaluate(
-        *_program_args(program), np.asarray(constants(formula), dtype=float), False, first,
-        neighbour.astype(np.int64), distance, np.ascontiguousarray(vector), fc, dfc, np.zeros(len(atoms), np.int64), 1,
-        *work)
+    pairs = PairArrays(first, neighbour.astype(np.int64), distance, np.ascontiguousarray(vector), fc, dfc,
+                       np.zeros(len(atoms), np.int64), 1)
+    ok, e, ea, f, w, *_ = kernels.evaluate(program.kernel, np.asarray(constants(formula), dtype=float), False, pairs,
+                                           *work)
     return bool(ok), float(e[0]), ea, f, w[0]
-
-
-def _program_args(p):
-    return (p.atom.code, p.atom.arg, p.atom.const_ids, p.pair_code, p.pair_arg, p.pair_offsets,
-            p.pair_const_ids, p.pair_const_offsets, p.depth)

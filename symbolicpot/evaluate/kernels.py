@@ -116,9 +116,10 @@ def run_program(code, arg, consts, n_const_dirs, inputs, n, sv, sg, sh, part, li
 
 
 @numba.njit(cache=True, error_model="numpy")
-def evaluate(atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offsets, pair_cids, pair_coffsets, depth,
-             theta, with_gradients, first, neighbour, distance, vector, fc, dfc, atom_config, n_configs, work, work_t):
-    """Energies, forces and virials of every configuration, optionally with their constant gradients.
+def evaluate(program, theta, with_gradients, pairs, work, work_t):
+    """Energies, forces and virials of every configuration, optionally with their constant gradients, of the formula
+    `program` (expr.compile.KernelProgram) with constants `theta` (P,) on the neighbour arrays `pairs`
+    (evaluate.evaluator.PairArrays).
 
     Two passes over the full neighbour list (pairs p = (i, j) sorted by i, atom i's pairs first[i]:first[i+1],
     r_p in Å, cutoff fc(r), dfc = dfc/dr):
@@ -127,6 +128,8 @@ def evaluate(atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offsets, 
     cost a page fault per 4 kB). Returns ok, energy (C,) eV, atom energies T_i (N,) eV, forces (N, 3) eV/Å, virial (C, 6) eV as Σ_p dE/dr_p · v_a v_b / r_p in Voigt
     order (xx yy zz yz xz xy), and d(energy, forces, virial)/dθ with a last axis of length P (0 without gradients).
     """
+    atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offsets, pair_cids, pair_coffsets, depth = program
+    first, neighbour, distance, vector, fc, dfc, atom_config, n_configs = pairs
     n_pairs, n_atoms, K = distance.shape[0], atom_config.shape[0], pair_offsets.shape[0] - 1
     P = theta.shape[0] if with_gradients else 0
     owner = np.full(theta.shape[0], -1)  # the sum whose pair expression holds constant m; -1 at atom level
@@ -503,8 +506,7 @@ def _blocks(first, cap):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def evaluate_many(atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offsets, pair_cids, pair_coffsets, depth,
-                  thetas, first, neighbour, distance, vector, fc, dfc, atom_config, n_configs, work):
+def evaluate_many(program, thetas, pairs, work):
     """`evaluate` without gradients for each row of thetas (M, P), in one pass over the pairs for all of them.
 
     Atoms are taken in blocks (whole atoms, about ROWS / M pairs): pair terms and sums, atom terms, then forces and
@@ -513,6 +515,8 @@ def evaluate_many(atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offs
     (1-D) is scratch, grown when too small and returned for the next call (a large fresh array costs a page fault
     per 4 kB). Returns ok (M,), energy (M, C) eV, forces (M, N, 3) eV/Å, virial (M, C, 6) eV (as `evaluate`), work.
     """
+    atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offsets, pair_cids, pair_coffsets, depth = program
+    first, neighbour, distance, vector, fc, dfc, atom_config, n_configs = pairs
     M, n_atoms, K = thetas.shape[0], atom_config.shape[0], pair_offsets.shape[0] - 1
     most_pairs = 0
     for i in range(n_atoms):

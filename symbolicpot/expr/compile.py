@@ -6,6 +6,7 @@ Constants stay apart from the structure: every program refers to its constants b
 `tree.constants`). An optimizer moves the constant vector; the programs never change.
 """
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -20,6 +21,20 @@ class Program:
     arg: np.ndarray        # (n_nodes,) int64
     const_ids: np.ndarray  # (n_local_constants,) int64, positions in the formula's constant vector
     depth: int             # stack depth needed
+
+
+class KernelProgram(NamedTuple):
+    """A CompiledFormula as the kernels take it (one numba tuple): the atom program, the concatenated pair programs
+    with their offsets and constant ids, and the largest stack depth (see CompiledFormula)."""
+    atom_code: np.ndarray
+    atom_arg: np.ndarray
+    atom_const_ids: np.ndarray
+    pair_code: np.ndarray
+    pair_arg: np.ndarray
+    pair_offsets: np.ndarray
+    pair_const_ids: np.ndarray
+    pair_const_offsets: np.ndarray
+    depth: int
 
 
 @dataclass(frozen=True)
@@ -41,6 +56,12 @@ class CompiledFormula:
     @property
     def n_sums(self):
         return len(self.pair_offsets) - 1
+
+    @property
+    def kernel(self):
+        """The KernelProgram of this formula."""
+        return KernelProgram(self.atom.code, self.atom.arg, self.atom.const_ids, self.pair_code, self.pair_arg,
+                             self.pair_offsets, self.pair_const_ids, self.pair_const_offsets, self.depth)
 
 
 def _program(items):

@@ -89,6 +89,14 @@ def test_every_setting_of_the_engine_is_configurable_and_documented():
             assert f"# {f.name} = " in text and f.name in DOCS
 
 
+def test_every_search_setting_comes_from_one_key():
+    from symbolicpot.run.config import TOP_LEVEL
+    from symbolicpot.search.engine import SearchConfig
+    by_keys = [key.field for keys in (TOP_LEVEL, *SECTIONS.values()) for key in keys if key.field]
+    assert len(by_keys) == len(set(by_keys))
+    assert {*by_keys, "cost", "properties", *ENGINE_SECTIONS} == {f.name for f in fields(SearchConfig)}
+
+
 def test_init_config_writes_a_config_that_parses_and_validates(tmp_path, capsys):
     out = tmp_path / "configs" / "mine.toml"
     out.parent.mkdir()

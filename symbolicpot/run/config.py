@@ -24,17 +24,17 @@ from ..search.engine import SearchConfig
 from .files import is_integer, is_number
 
 
-
-
 @dataclass(frozen=True)
 class Key:
-    """One setting: its TOML type (`kind`), default (None: absent unless given) and one line of documentation."""
+    """One setting: its TOML type (`kind`), default (None: absent unless given), one line of documentation, and the
+    SearchConfig field it sets (`field`; None for settings read elsewhere)."""
     name: str
     kind: str
     default: object
     doc: str
     minimum: float | None = None  # ints and numbers: smallest allowed value
     exclusive: bool = False       # the minimum itself is not allowed
+    field: str | None = None
 
 
 KINDS = {  # kind -> the expected type, as error messages name it
@@ -122,7 +122,7 @@ def _engine_keys(cls):
 
 
 TOP_LEVEL = (Key("seed", "int", 0, "seed of the search: the same config and seed give the same front, bit for bit",
-                 minimum=0),)
+                 minimum=0, field="seed"),)
 
 SECTIONS = {
     "data": (
@@ -134,43 +134,43 @@ SECTIONS = {
                                             "there is no test data (0: no test set)", minimum=0.0),
         Key("split_seed", "int", 0, "seed of that train/test split (independent of the search seed)", minimum=0),
         Key("weights", "weights", {}, 'weights of groups in the error objective, e.g. {"DFT_Cu/lowIndexSurfaces" '
-                                      '= 5.0}; groups not named weigh 1'),
+                                      '= 5.0}; groups not named weigh 1', field="group_weights"),
     ),
     "cutoff": (
-        Key("r_in", "number", 3.0, "Å, inner radius of the smooth cutoff f (f = 1 below)", minimum=0.0),
-        Key("r_out", "number", 5.0, "Å, outer radius (f = 0 from here)", minimum=0.0, exclusive=True),
+        Key("r_in", "number", 3.0, "Å, inner radius of the smooth cutoff f (f = 1 below)", minimum=0.0, field="r_in"),
+        Key("r_out", "number", 5.0, "Å, outer radius (f = 0 from here)", minimum=0.0, exclusive=True, field="r_out"),
     ),
     "search": (
         Key("islands", "int", _SEARCH_DEFAULTS.islands, "independent populations, ring migration between them",
-            minimum=1),
-        Key("population", "int", _SEARCH_DEFAULTS.population, "individuals per island", minimum=1),
+            minimum=1, field="islands"),
+        Key("population", "int", _SEARCH_DEFAULTS.population, "individuals per island", minimum=1, field="population"),
         Key("immigrants", "int", _SEARCH_DEFAULTS.immigrants, "fresh random formulas per island and generation",
-            minimum=0),
-        Key("tournament", "int", _SEARCH_DEFAULTS.tournament, "tournament size of parent selection", minimum=1),
+            minimum=0, field="immigrants"),
+        Key("tournament", "int", _SEARCH_DEFAULTS.tournament, "tournament size of parent selection", minimum=1, field="tournament"),
         Key("migration_interval", "int", _SEARCH_DEFAULTS.migration_interval,
             "generations between migrations (checkpoints, front.json and log.jsonl do not wait for them)",
-            minimum=1),
+            minimum=1, field="migration_interval"),
         Key("migrants", "int", _SEARCH_DEFAULTS.migrants, "best individuals sent to the next island at a migration",
-            minimum=0),
+            minimum=0, field="migrants"),
         Key("workers", "int", 0, "local processes running islands without a [parallel] scheduler; 0: one per "
-                                 "island up to the CPU cores (the front depends on neither)", minimum=0),
+                                 "island up to the CPU cores (the front depends on neither)", minimum=0, field="workers"),
         Key("screen_fraction", "number", _SEARCH_DEFAULTS.screen_fraction,
-            "share of the training configurations constants are tuned on", minimum=0.0, exclusive=True),
+            "share of the training configurations constants are tuned on", minimum=0.0, exclusive=True, field="screen_fraction"),
         Key("screen_atoms", "int", _SEARCH_DEFAULTS.screen_atoms,
-            "at most this many atoms of them (tuning then costs the same however large the data)", minimum=1),
-        Key("seeds", "formulas", [], 'formulas placed in every initial population, e.g. ["sum(r^-6)"]'),
+            "at most this many atoms of them (tuning then costs the same however large the data)", minimum=1, field="screen_atoms"),
+        Key("seeds", "formulas", [], 'formulas placed in every initial population, e.g. ["sum(r^-6)"]', field="seeds"),
     ),
     "parallel": (
         Key("scheduler", "string", None, 'Dask scheduler running the islands: "local:N" (a local cluster of N '
-                                         'worker processes) or "tcp://HOST:PORT"; none: [search] workers'),
+                                         'worker processes) or "tcp://HOST:PORT"; none: [search] workers', field="scheduler"),
     ),
     "stop": (
-        Key("generations", "int", _SEARCH_DEFAULTS.generations, "generations per island", minimum=1),
+        Key("generations", "int", _SEARCH_DEFAULTS.generations, "generations per island", minimum=1, field="generations"),
         Key("time_limit", "duration", None, 'wall clock, e.g. "90s", "30m", "2h", "1d" or seconds; a generation '
-                                            'under way at the limit is abandoned'),
-        Key("evaluations", "int", None, "formula evaluations (all islands)", minimum=1),
+                                            'under way at the limit is abandoned', field="time_limit"),
+        Key("evaluations", "int", None, "formula evaluations (all islands)", minimum=1, field="max_evaluations"),
         Key("target_error", "number", None, "standardised training error (the error objective's square root)",
-            minimum=0.0),
+            minimum=0.0, field="target_error"),
     ),
     **{section: _engine_keys(cls) for section, cls in ENGINE_SECTIONS.items()},
     "properties": (
@@ -192,16 +192,9 @@ SECTIONS = {
 SECTION_ORDER = ("data", "cutoff", "search", "parallel", "stop", "operators", "weights", "tuning", "properties",
                  "cost")
 
-# Where each SearchConfig/OperatorConfig/TuningConfig field lives in a config (for error messages).
-_SEARCH_FIELDS = {"seed": "seed", "islands": "[search] islands", "population": "[search] population",
-                  "immigrants": "[search] immigrants", "tournament": "[search] tournament",
-                  "generations": "[stop] generations", "time_limit": "[stop] time_limit",
-                  "max_evaluations": "[stop] evaluations", "target_error": "[stop] target_error",
-                  "migration_interval": "[search] migration_interval", "migrants": "[search] migrants",
-                  "workers": "[search] workers", "screen_fraction": "[search] screen_fraction",
-                  "screen_atoms": "[search] screen_atoms",
-                  "r_in": "[cutoff] r_in", "r_out": "[cutoff] r_out", "seeds": "[search] seeds",
-                  "scheduler": "[parallel] scheduler", "group_weights": "[data] weights"}
+# Where each SearchConfig field lives in a config (for error messages): from the keys' `field`.
+_SEARCH_FIELDS = {key.field: f"[{section}] {key.name}" if section else key.name
+                  for section, keys in ((None, TOP_LEVEL), *SECTIONS.items()) for key in keys if key.field}
 
 
 def read_config(path):
@@ -260,20 +253,14 @@ def resolve_file(path, overrides=None):
 
 def search_config(resolved, where="config"):
     """The SearchConfig of a resolved config ([search] workers 0: automatic_workers)."""
-    search, stop = resolved["search"], resolved["stop"]
+    settings = {key.field: resolved[section][key.name] if section else resolved[key.name]
+                for section, keys in ((None, TOP_LEVEL), *SECTIONS.items()) for key in keys if key.field}
+    settings["workers"] = settings["workers"] or automatic_workers(settings["islands"])
+    settings["group_weights"] = dict(settings["group_weights"]) or None
     try:
-        return SearchConfig(
-            seed=resolved["seed"], islands=search["islands"], population=search["population"],
-            immigrants=search["immigrants"], tournament=search["tournament"], generations=stop["generations"],
-            time_limit=stop["time_limit"], max_evaluations=stop["evaluations"], target_error=stop["target_error"],
-            migration_interval=search["migration_interval"], migrants=search["migrants"],
-            workers=search["workers"] or automatic_workers(search["islands"]),
-            scheduler=resolved["parallel"]["scheduler"],
-            screen_fraction=float(search["screen_fraction"]), screen_atoms=search["screen_atoms"],
-            r_in=float(resolved["cutoff"]["r_in"]), r_out=float(resolved["cutoff"]["r_out"]),
-            seeds=tuple(search["seeds"]), cost=CostModel.from_dict(resolved["cost"]),
-            group_weights=dict(resolved["data"]["weights"]) or None, properties=property_targets(resolved),
-            **{section: cls(**resolved[section]) for section, cls in ENGINE_SECTIONS.items()})
+        return SearchConfig(**settings, cost=CostModel.from_dict(resolved["cost"]),
+                            properties=property_targets(resolved),
+                            **{section: cls(**resolved[section]) for section, cls in ENGINE_SECTIONS.items()})
     except ValueError as error:
         raise ValueError(f"{where}: {_config_names(str(error))}") from None
 

@@ -42,9 +42,11 @@ class Potential:
         if not (math.isfinite(mass) and mass > 0.0):
             raise PotentialError(f"mass must be a positive number (u), got {mass!r}")
         Cutoff(self.r_in, self.r_out)  # validates the radii
-        for name, value in (("formula", format_expression(parse_expression(self.formula))), ("mass", float(mass)),
+        tree = parse_expression(self.formula)
+        for name, value in (("formula", format_expression(tree)), ("mass", float(mass)),
                             ("r_in", float(self.r_in)), ("r_out", float(self.r_out))):
             object.__setattr__(self, name, value)
+        self.__dict__["tree"] = tree  # parsed once (the canonical text reads back to the same tree)
 
     @cached_property
     def tree(self):

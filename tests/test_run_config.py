@@ -9,8 +9,8 @@ import pytest
 from symbolicpot.cli import main
 from symbolicpot.data import example_path
 from symbolicpot.fitness import DEFAULT_COST_MODEL, DEFAULT_COST_MODELS, CostModel
-from symbolicpot.run.config import (DOCS, ENGINE_SECTIONS, SECTIONS, changed_settings, config_toml,
-                                    default_config_text, parse_duration, resolve, resolve_file, search_config)
+from symbolicpot.run.config import changed_settings, config_toml, parse_duration, resolve, resolve_file, search_config
+from symbolicpot.run.schema import DOCS, ENGINE_SECTIONS, SECTIONS, TOP_LEVEL, default_config_text
 from run_configs import tiny_config
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -90,7 +90,6 @@ def test_every_setting_of_the_engine_is_configurable_and_documented():
 
 
 def test_every_search_setting_comes_from_one_key():
-    from symbolicpot.run.config import TOP_LEVEL
     from symbolicpot.search.engine import SearchConfig
     by_keys = [key.field for keys in (TOP_LEVEL, *SECTIONS.values()) for key in keys if key.field]
     assert len(by_keys) == len(set(by_keys))

@@ -16,7 +16,7 @@ def add_parser(commands):
 
 
 def run(args):
-    from ..run.config import default_config_text
+    from ..run.schema import default_config_text
 
     out = None if args.out is None else Path(args.out)
     data = args.data or []

@@ -72,3 +72,13 @@ def test_the_archive_keeps_one_model_per_error_to_four_digits():
     better = individual("sum(r^-6) + sum(r^-12)", 0.12, 20.0, 9)
     archive = pareto_archive([larger_same_error, same_objectives, better, small])
     assert [ind.key for ind in archive] == [better.key, min(small.key, same_objectives.key)]
+
+
+def test_a_column_unknown_for_every_row_changes_no_crowding_distance():
+    """A search without [properties] has a property objective of inf everywhere: selection must be as without it
+    (same seed, same front as before the fourth objective existed)."""
+    rng = np.random.default_rng(3)
+    objectives = rng.integers(0, 5, size=(12, 3)).astype(float)
+    with_unknown = np.column_stack([objectives, np.full(12, np.inf)])
+    assert np.array_equal(crowding_distance(with_unknown), crowding_distance(objectives))
+    assert [list(f) for f in non_dominated_sort(with_unknown)] == [list(f) for f in non_dominated_sort(objectives)]

@@ -25,7 +25,7 @@ def non_dominated_sort(objectives):
 
 def crowding_distance(objectives):
     """NSGA-II crowding distance of each row of one front ((n, k)); boundary points get inf. An objective may be
-    inf (unknown) in some rows: spans are measured over its finite values."""
+    inf (unknown) in some rows: spans are measured over its finite values; one inf in every row counts for nothing."""
     objectives = np.asarray(objectives, dtype=float)
     n, k = objectives.shape
     distance = np.zeros(n)
@@ -33,7 +33,9 @@ def crowding_distance(objectives):
         order = np.argsort(objectives[:, m], kind="stable")
         values = objectives[order, m]
         finite = values[np.isfinite(values)]
-        span = finite[-1] - finite[0] if finite.size else 0.0
+        if not finite.size:  # unknown for all (a property error without [properties]): no information
+            continue
+        span = finite[-1] - finite[0]
         distance[order[[0, -1]]] = np.inf
         if n > 2 and span > 0:  # an infinite objective (unknown) spans the finite ones; two infinite ones nothing
             with np.errstate(invalid="ignore"):

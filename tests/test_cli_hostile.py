@@ -34,9 +34,11 @@ def fuzz(examples):
 
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
-    """A finished tiny run (front.json, checkpoint, config), a potential JSON and a small extended XYZ file."""
+    """A finished tiny run with properties in the loop (front.json, checkpoint, config), a potential JSON and a small
+    extended XYZ file."""
     root = tmp_path_factory.mktemp("hostile")
-    (root / "run.toml").write_text(tiny_config(generations=1))
+    (root / "run.toml").write_text(tiny_config(generations=1).replace("[search]\n", f'[search]\nseeds = ["{SUTTON_CHEN}"]\n')
+                                   + '[properties]\nuse = ["a0_fcc", "E_surf_111"]\n')
     assert main(["evolve", str(root / "run.toml"), "--out", str(root / "run"), "--progress", "off"]) == 0
     Potential.from_formula(SUTTON_CHEN).to_json(root / "sc.json")
     from ase.io import write
@@ -186,7 +188,7 @@ def test_eval_on_a_mutated_poet_folder(capsys, tmp_path, data, name):
 
 
 @fuzz(80)
-@given(data=st.data(), view=st.sampled_from([(), ("--json",), ("--latex",), ("--pick", "0")]))
+@given(data=st.data(), view=st.sampled_from([(), ("--json",), ("--latex",), ("--pick", "0"), ("--properties", "0")]))
 def test_front_on_a_mutated_front_json(capsys, base, tmp_path, data, view):
     run_dir = fresh_copy(base / "run", tmp_path, "run")
     document = json.loads((run_dir / "front.json").read_text())

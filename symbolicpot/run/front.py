@@ -98,9 +98,10 @@ def read_front(run_dir):
 FRONT_FIELDS = {"r_in": (is_number, "a number"), "r_out": (is_number, "a number"),
                 "generation": (is_integer, "an integer"),
                 "models": (lambda v: isinstance(v, list), "a list"),
-                "property_targets": (lambda v: v is None or (isinstance(v, dict) and isinstance(v.get("reference"), dict)
-                                                             and isinstance(v.get("weights"), dict)),
-                                     "an object with reference and weights, or null")}
+                "property_targets": (lambda v: v is None or (isinstance(v, dict) and all(
+                    isinstance(v.get(key), dict) and all(map(is_number, v[key].values()))
+                    for key in ("reference", "weights"))),
+                                     "an object with reference and weights (numbers), or null")}
 MODEL_FIELDS = {"index": (is_integer, "an integer"), "formula": (lambda v: isinstance(v, str), "formula text"),
                 "constants": (lambda v: isinstance(v, list) and all(map(is_number, v)), "a list of numbers"),
                 "error": (is_number, "a number"), "cost": (is_number, "a number"),

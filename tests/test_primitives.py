@@ -59,3 +59,15 @@ def test_outside_its_domain_a_primitive_is_not_finite(symbol, argument):
         assert not np.isfinite(PRIMITIVES[symbol].numpy(np.float64(argument)))
     with pytest.raises(Exception, match="not finite"):
         fold(symbol, argument)
+
+
+@pytest.mark.parametrize("symbol", [s for s, p in PRIMITIVES.items() if p.arity == 1])
+def test_unary_jets_are_the_derivatives(symbol):
+    """The pair tables' first and second derivatives against central differences of the NumPy form (h = 1e-4:
+    truncation ~h² and rounding ~1e-16/h² for the second: bound 1e-6 relative)."""
+    p, h = PRIMITIVES[symbol], 1e-4
+    for a in ARGUMENTS:
+        v = p.numpy(a)
+        first, second = (rule(a, v) for rule in p.jet)
+        assert first == pytest.approx((p.numpy(a + h) - p.numpy(a - h)) / (2 * h), rel=1e-6)
+        assert second == pytest.approx((p.numpy(a + h) - 2 * v + p.numpy(a - h)) / h ** 2, rel=1e-6)

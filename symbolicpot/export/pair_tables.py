@@ -29,7 +29,7 @@ import math
 import numpy as np
 
 from ..data.neighbours import structure_neighbours
-from ..expr import R, ExpressionError, walk
+from ..expr import PRIMITIVES, R, ExpressionError, walk
 from .eam_fs import CLOSEST, nearest_neighbour_distance, probe_structures
 
 ENERGY_BOUND = 1e-9   # eV/atom
@@ -218,10 +218,7 @@ _RULES = {
     "+": lambda a, b: tuple(x + y for x, y in zip(a, b)),
     "-": lambda a, b: tuple(x - y for x, y in zip(a, b)),
     "*": _product, "/": _quotient, "^": _power,
-    "exp": _unary(np.exp, lambda a, v: v, lambda a, v: v),
-    "log": _unary(np.log, lambda a, v: 1.0 / a, lambda a, v: -1.0 / (a * a)),
-    "sqrt": _unary(np.sqrt, lambda a, v: 0.5 / v, lambda a, v: -0.25 / (v * a)),
-    "tanh": _unary(np.tanh, lambda a, v: 1.0 - v * v, lambda a, v: -2.0 * v * (1.0 - v * v)),
+    **{symbol: _unary(p.numpy, *p.jet) for symbol, p in PRIMITIVES.items() if p.arity == 1},
 }
 
 

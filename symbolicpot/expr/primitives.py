@@ -2,8 +2,8 @@
 
 One record per primitive serves the parser (names, infix symbols, precedence), SymPy conversion, the random
 generators of `symbolicpot.operators` (which primitives are on by default), the compiled evaluator (opcodes), the
-exporters (the value on constants as the evaluator computes it, NumPy for tables, C++ for the plugin's unary
-functions) and the cost model (its tables are keyed by `symbol`; tests/test_primitives.py checks every record is
+exporters (the value on constants as the evaluator computes it, NumPy for tables, C++ and second-order jets for
+the plugin's unary functions and pair tables) and the cost model (its tables are keyed by `symbol`; tests/test_primitives.py checks every record is
 complete everywhere). The evaluator's value and derivatives live in `local_partials`, the one numba function that
 says what an opcode computes (the kernels dispatch on opcodes with one specialised loop each).
 """
@@ -31,6 +31,7 @@ class Primitive:
     fold: object           # the value on Python floats as the evaluator computes it (NaN outside the domain)
     numpy: object          # the vectorised value (eam/fs tables)
     cxx: tuple = ()        # unary: (C++ function, C++ derivative in terms of {a} and the value {v})
+    jet: tuple = ()        # unary: (v', v'') as NumPy functions of (a, v), for the plugin's pair tables
 
 
 PRIMITIVES = {p.symbol: p for p in (
@@ -39,12 +40,14 @@ PRIMITIVES = {p.symbol: p for p in (
     Primitive("*", 2, MUL, True, 2, sympy.Mul, lambda a, b: a * b, np.multiply),
     Primitive("/", 2, DIV, True, 2, lambda a, b: a / b, lambda a, b: a * (1.0 / b), np.divide),
     Primitive("^", 2, POW, True, 3, sympy.Pow, math.pow, np.power),
-    Primitive("exp", 1, EXP, False, 4, sympy.exp, math.exp, np.exp, ("std::exp", "{v}")),
+    Primitive("exp", 1, EXP, False, 4, sympy.exp, math.exp, np.exp, ("std::exp", "{v}"),
+              (lambda a, v: v, lambda a, v: v)),
     Primitive("log", 1, LOG, False, 4, sympy.log, lambda a: math.log(a) if a > 0.0 else math.nan, np.log,
-              ("std::log", "1.0 / {a}")),
+              ("std::log", "1.0 / {a}"), (lambda a, v: 1.0 / a, lambda a, v: -1.0 / (a * a))),
     Primitive("sqrt", 1, SQRT, False, 4, sympy.sqrt, lambda a: math.sqrt(a) if a >= 0.0 else math.nan, np.sqrt,
-              ("std::sqrt", "0.5 / {v}")),
-    Primitive("tanh", 1, TANH, False, 4, sympy.tanh, math.tanh, np.tanh, ("std::tanh", "1.0 - {v} * {v}")),
+              ("std::sqrt", "0.5 / {v}"), (lambda a, v: 0.5 / v, lambda a, v: -0.25 / (v * a))),
+    Primitive("tanh", 1, TANH, False, 4, sympy.tanh, math.tanh, np.tanh, ("std::tanh", "1.0 - {v} * {v}"),
+              (lambda a, v: 1.0 - v * v, lambda a, v: -2.0 * v * (1.0 - v * v))),
 )}
 BINARY = tuple(s for s, p in PRIMITIVES.items() if p.arity == 2)
 UNARY = tuple(s for s, p in PRIMITIVES.items() if p.arity == 1)

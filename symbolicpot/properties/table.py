@@ -22,6 +22,13 @@ class Property:
     reference: float | None
     unit: str
 
+    @property
+    def percent(self):
+        """The error in % of |reference| (None without a value or a reference)."""
+        if self.value is None or self.reference is None:
+            return None
+        return 100 * (self.value - self.reference) / abs(self.reference)
+
     def as_dict(self):
         """{"name", "value", "reference", "unit"}: one object of `symbolicpot properties --json`."""
         return asdict(self)
@@ -94,7 +101,7 @@ def format_table(rows):
         fmt = FORMATS[row.unit]
         cells = [_cell(row.value, fmt), _cell(row.reference, fmt), "-", "-"]
         if row.value is not None and row.reference is not None:
-            cells[2:] = [format(row.value - row.reference, "+" + fmt), f"{_percent(row):+.1f}"]
+            cells[2:] = [format(row.value - row.reference, "+" + fmt), f"{row.percent:+.1f}"]
         lines.append(f"{row.name:<12} {cells[0]:>10} {cells[1]:>10} {cells[2]:>9} {cells[3]:>8}  {row.unit}")
     return "\n".join(lines)
 
@@ -103,13 +110,9 @@ def summary_line(rows):
     """E.g. "within 5 % of the reference: 9 of 23 properties; within 10 %: 15 of 23", over the rows with a reference
     (|value − reference| ≤ 5 % of |reference|; a property that failed counts as outside)."""
     compared = [row for row in rows if row.reference is not None]
-    within = [sum(row.value is not None and abs(_percent(row)) <= bound for row in compared) for bound in (5, 10)]
+    within = [sum(row.value is not None and abs(row.percent) <= bound for row in compared) for bound in (5, 10)]
     return (f"within 5 % of the reference: {within[0]} of {len(compared)} properties; "
             f"within 10 %: {within[1]} of {len(compared)}")
-
-
-def _percent(row):
-    return 100 * (row.value - row.reference) / abs(row.reference)
 
 
 def _cell(number, fmt):

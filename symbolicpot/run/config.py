@@ -107,11 +107,7 @@ def property_targets(resolved):
     if unused:
         raise ValueError(f"[properties] weights: {', '.join(unused)} not in [properties] use")
     weights = {name: table["weights"].get(name, 1.0) for name in use}
-    try:
-        return PropertyTargets(reference, weights, table["element"], table["lattice"], table["screen"])
-    except ValueError as error:
-        raise ValueError(str(error).replace("PropertyTargets.weights", "[properties] use")
-                         .replace("PropertyTargets.", "[properties] ")) from None
+    return PropertyTargets(reference, weights, table["element"], table["lattice"], table["screen"])
 
 
 def automatic_workers(islands):
@@ -299,9 +295,13 @@ def _config_names(message):
         owner, field = match.group(1), match.group(2)
         if owner == "SearchConfig":
             return SEARCH_FIELDS.get(field, f"[search] {field}")
-        section = {"OperatorConfig": "operators", "TuningConfig": "tuning", "CostModel": "cost"}[owner]
+        if owner == "PropertyTargets" and field == "weights":
+            return "[properties] use"  # the properties taking part; the weights' values are checked as read
+        section = {"OperatorConfig": "operators", "TuningConfig": "tuning", "CostModel": "cost",
+                   "PropertyTargets": "properties"}[owner]
         return f"[{section}] {field}"
-    return re.sub(r"\b(SearchConfig|OperatorConfig|TuningConfig|CostModel)\.([\w*]+)", replace, message)
+    return re.sub(r"\b(SearchConfig|OperatorConfig|TuningConfig|CostModel|PropertyTargets)\.([\w*]+)", replace,
+                  message)
 
 
 def _toml_type(value):

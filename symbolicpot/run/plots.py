@@ -99,7 +99,7 @@ def plot_property_errors(title, rows, path):
     plt = pyplot()
     rows = [row for row in rows if row.reference is not None]
     figure, axis = plt.subplots(figsize=(6.4, 0.28 * len(rows) + 1.4), layout="constrained")
-    errors = [np.nan if row.value is None else 100 * (row.value - row.reference) / abs(row.reference) for row in rows]
+    errors = [np.nan if row.percent is None else row.percent for row in rows]
     position = np.arange(len(rows))[::-1]
     colours = ["tab:green" if abs(e) <= 5 else "tab:orange" if abs(e) <= 10 else "tab:red" for e in errors]
     axis.axvspan(-10, 10, color="0.93", zorder=0)

@@ -11,17 +11,18 @@ the coefficients on this machine.
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-import json
 import math
 from types import MappingProxyType
 
 import numpy as np
 from scipy.optimize import nnls
+import tomlkit
 
 from ..expr import PRIMITIVES, distinct_sums, sums, walk
 
-PAIR_KINDS = ("r", *PRIMITIVES)  # priced node kinds inside a sum
-ATOM_KINDS = tuple(PRIMITIVES)   # priced node kinds outside sums
+PRICED = tuple(dict.fromkeys(p.priced_as for p in PRIMITIVES.values()))  # primitives' kinds (Primitive.priced_as)
+PAIR_KINDS = ("r", *PRICED)  # priced node kinds inside a sum
+ATOM_KINDS = PRICED          # priced node kinds outside sums
 TARGETS = ("lammps", "evaluator")  # where a priced formula runs; the first is the default
 
 
@@ -84,13 +85,10 @@ class CostModel:
 
     def to_toml(self):
         """A TOML fragment: the [cost] table holding to_dict() (tomllib reads it back into an equal model)."""
-        values = self.to_dict()
-        tables = {name: table for name, table in values.items() if isinstance(table, dict)}
-        lines = ["# symbolicpot.fitness.CostModel: ns per pair (atom_ns: per atom); neighbours per atom", "[cost]"]
-        lines += [f"{name} = {json.dumps(value)}" for name, value in values.items() if name not in tables]
-        for name, table in tables.items():
-            lines += ["", f"[cost.{name}]"] + [f"{json.dumps(kind)} = {value!r}" for kind, value in table.items()]
-        return "\n".join(lines) + "\n"
+        document = tomlkit.document()
+        document.add(tomlkit.comment("symbolicpot.fitness.CostModel: ns per pair (atom_ns: per atom); neighbours per atom"))
+        document["cost"] = self.to_dict()
+        return tomlkit.dumps(document)
 
 
 def _features(formula, neighbours, target):
@@ -98,8 +96,8 @@ def _features(formula, neighbours, target):
     if target == "lammps":
         return ([neighbours, neighbours * len(distinct_sums(formula))] + [0.0] * len(PAIR_KINDS)
                 + [_computed_atom_nodes(formula)[k] for k in ATOM_KINDS])
-    pair = Counter(node.op for g in sums(formula) for node in walk(g))
-    atom = Counter(node.op for node in walk(formula))
+    pair = Counter(_kind(node) for g in sums(formula) for node in walk(g))
+    atom = Counter(_kind(node) for node in walk(formula))
     atom.subtract(pair)
     n_sums = atom.pop("sum", 0)
     return ([neighbours, neighbours * n_sums] + [neighbours * pair[k] for k in PAIR_KINDS]
@@ -119,7 +117,12 @@ def _computed_atom_nodes(formula):
             computed.add(node)
         return any(depends)
     visit(formula)
-    return Counter(node.op for node in computed)
+    return Counter(_kind(node) for node in computed)
+
+
+def _kind(node):
+    """The priced kind of a node: its primitive's `priced_as`, or the leaf's or sum's op."""
+    return PRIMITIVES[node.op].priced_as if node.op in PRIMITIVES else node.op
 
 
 def _coefficients(model):

@@ -309,7 +309,11 @@ def test_tables_refuse_pair_functions_they_cannot_hold():
 
 
 def test_pair_jets_match_sympy_derivatives():
-    """The exact h, h', h'' the tables are built from agree with SymPy's derivatives of g·f (every primitive)."""
+    """The exact h, h', h'' the tables are built from agree with SymPy's derivatives of g·f (every primitive).
+
+    Bound 1e-6 relative: a wrong rule is off by order 1, while float64 rounding of these random expressions stays
+    below it but not always below 1e-9 (e.g. (-tanh(r - 11))^exp(exp(r)), whose h' is the small difference of two
+    larger terms: measured 8e-9)."""
     import sympy
     from symbolicpot.expr.symbolic import to_sympy
     rng, config = np.random.default_rng(8), OperatorConfig(primitives=tuple(PRIMITIVES))
@@ -330,7 +334,7 @@ def test_pair_jets_match_sympy_derivatives():
         usable = np.isfinite(ours).all(axis=0) & (np.abs(exact.imag) == 0).all(axis=0)
         if usable.any():
             compared += 1
-            np.testing.assert_allclose(ours[:, usable], exact.real[:, usable], rtol=1e-9,
+            np.testing.assert_allclose(ours[:, usable], exact.real[:, usable], rtol=1e-6,
                                        atol=1e-12 * np.abs(exact.real[:, usable]).max(), err_msg=str(expression))
 
 

@@ -6,13 +6,20 @@ on a batch of rows (pairs or atoms) that stays in cache, node by node, in forwar
 its value, first derivatives along the tangent directions (the inputs, then optionally the constants) and, when
 constant gradients are wanted, the mixed second derivatives d²/d(input) d(direction) that analytic forces need.
 """
+import warnings
+
 import numba
+from numba import literal_unroll
+from numba.core.errors import NumbaExperimentalFeatureWarning
 import numpy as np
 
-from ..expr.primitives import (ADD, ARITY, CONST, DIV, EXP, INPUT, LOG, MUL, POW, SQRT, SUB, TANH,
-                               local_partials)
+from ..expr.primitives import ARITY, CONST, EXP, INPUT, PARTIALS, POW, PRIMITIVES
 from . import vector_math
 
+_pow_partials = PRIMITIVES["^"].partials
+# Typing the table PARTIALS, numba tries to unify its functions' types and warns that first-class function types are
+# experimental; the dispatch below calls each function directly and never uses such a type.
+warnings.filterwarnings("ignore", "First-class function type feature is experimental", NumbaExperimentalFeatureWarning)
 BATCH = 128  # rows per interpreter call
 ROWS = 16384  # entries (constant vectors × rows) per interpreter call in the batched path
 
@@ -27,14 +34,54 @@ def _all_finite(values, n):
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
-def _op_values_and_partials(op, x, y, n, need_y, second, part):
-    """x[:n] = op(x, y)[:n]; partials into part (5, BATCH): ∂x, ∂y and, with `second`, ∂xx, ∂xy, ∂yy."""
+def _op_values_and_partials(partials, x, y, n, need_y, second, part):
+    """x[:n] = op(x, y)[:n] for the primitive whose `partials` (expr.primitives) are given; partials into part
+    (5, BATCH): ∂x, ∂y and, with `second`, ∂xx, ∂xy, ∂yy."""
     if second:
         for b in range(n):
-            x[b], part[0, b], part[1, b], part[2, b], part[3, b], part[4, b] = local_partials(op, x[b], y[b], need_y)
+            x[b], part[0, b], part[1, b], part[2, b], part[3, b], part[4, b] = partials(x[b], y[b], need_y)
     else:  # the second partials are not stored, so the compiler drops their arithmetic
         for b in range(n):
-            x[b], part[0, b], part[1, b], _, _, _ = local_partials(op, x[b], y[b], need_y)
+            x[b], part[0, b], part[1, b], _, _, _ = partials(x[b], y[b], need_y)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _apply(op, x, y, n, need_y, second, part):
+    """_op_values_and_partials for opcode `op`: the dispatch over the primitive table, unrolled by numba into one
+    loop compiled (and vectorised) for each primitive; an unknown opcode raises."""
+    found = False
+    for opcode_partials in literal_unroll(PARTIALS):
+        if op == opcode_partials[0]:
+            _op_values_and_partials(opcode_partials[1], x, y, n, need_y, second, part)
+            found = True
+    if not found:
+        raise ValueError("unknown opcode")
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _arity(op):
+    """The number of operands of primitive opcode `op`; an opcode past the table raises (never read past ARITY)."""
+    if op >= ARITY.shape[0]:
+        raise ValueError("unknown opcode")
+    return ARITY[op]
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _value(partials, a, b):
+    return partials(a, b, False)[0]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _scalar(op, a, b):
+    """The value of opcode `op` on two numbers (b unused by unary ones), dispatched as in `_apply`."""
+    found, value = False, 0.0
+    for opcode_partials in literal_unroll(PARTIALS):
+        if op == opcode_partials[0]:
+            value = _value(opcode_partials[1], a, b)
+            found = True
+    if not found:
+        raise ValueError("unknown opcode")
+    return value
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -65,31 +112,11 @@ def run_program(code, arg, consts, n_const_dirs, inputs, n, sv, sg, sh, part, li
                     sg[top, direction, :n] = 1.0
             top += 1
             continue
-        a = top - ARITY[op]  # first operand, overwritten by the result
-        c = top - 1          # second operand (the first again for unary ops, whose partials along it are 0)
-        live_a, live_c = live[a], live[c] and ARITY[op] == 2
-        # One loop per opcode, so that each loop is compiled for a known operation and can be vectorised.
-        x, y, second = sv[a], sv[c], n_hess > 0
-        if op == ADD:
-            _op_values_and_partials(ADD, x, y, n, live_c, second, part)
-        elif op == SUB:
-            _op_values_and_partials(SUB, x, y, n, live_c, second, part)
-        elif op == MUL:
-            _op_values_and_partials(MUL, x, y, n, live_c, second, part)
-        elif op == DIV:
-            _op_values_and_partials(DIV, x, y, n, live_c, second, part)
-        elif op == POW:
-            _op_values_and_partials(POW, x, y, n, live_c, second, part)
-        elif op == EXP:
-            _op_values_and_partials(EXP, x, y, n, live_c, second, part)
-        elif op == LOG:
-            _op_values_and_partials(LOG, x, y, n, live_c, second, part)
-        elif op == SQRT:
-            _op_values_and_partials(SQRT, x, y, n, live_c, second, part)
-        elif op == TANH:
-            _op_values_and_partials(TANH, x, y, n, live_c, second, part)
-        else:
-            raise ValueError("unknown opcode")  # compile.py emits only the opcodes above
+        arity = _arity(op)
+        a = top - arity  # first operand, overwritten by the result
+        c = top - 1       # second operand (the first again for unary ops, whose partials along it are 0)
+        live_a, live_c = live[a], live[c] and arity == 2
+        _apply(op, sv[a], sv[c], n, live_c, n_hess > 0, part)
         for i in range(n_hess):
             for j in range(n_dir):
                 for b in range(n):
@@ -261,42 +288,28 @@ BY_ROW, BY_VECTOR, BY_BOTH = np.int64(1), np.int64(2), np.int64(3)
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
-def _dual_op(op, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y):
-    """x, dx = op(x, y), ∂x·dx + ∂y·dy on (rows, n) entries; an operand held once per row's vector (held_x, held_y)
-    is read from x_held, y_held (rows,) instead. A tangent that is not live counts as 0 (never as 0·∂, which is NaN
-    where a partial does not exist)."""
+def _dual_op(partials, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y):
+    """x, dx = op(x, y), ∂x·dx + ∂y·dy on (rows, n) entries for the primitive whose `partials` are given; an operand
+    held once per row's vector (held_x, held_y) is read from x_held, y_held (rows,) instead. A tangent that is not
+    live counts as 0 (never as 0·∂, which is NaN where a partial does not exist)."""
     for m in range(x.shape[0]):
         x_m, y_m = x_held[m], y_held[m]
         for b in range(x.shape[1]):
-            v, v_x, v_y, _, _, _ = local_partials(op, x_m if held_x else x[m, b], y_m if held_y else y[m, b], live_y)
+            v, v_x, v_y, _, _, _ = partials(x_m if held_x else x[m, b], y_m if held_y else y[m, b], live_y)
             dx[m, b] = (v_x * dx[m, b] if live_x else 0.0) + (v_y * dy[m, b] if live_y else 0.0)
             x[m, b] = v
 
 
-@numba.njit(cache=True, inline="always", error_model="numpy")
+@numba.njit(cache=True, error_model="numpy")
 def _dual_apply(op, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y):
-    """_dual_op with the opcode as a compile-time constant in each branch, so that every loop is specialised (as in
-    run_program: one dispatcher taking the loop as an argument would not be cached by numba)."""
-    if op == ADD:
-        _dual_op(ADD, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
-    elif op == SUB:
-        _dual_op(SUB, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
-    elif op == MUL:
-        _dual_op(MUL, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
-    elif op == DIV:
-        _dual_op(DIV, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
-    elif op == POW:
-        _dual_op(POW, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
-    elif op == EXP:
-        _dual_op(EXP, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
-    elif op == LOG:
-        _dual_op(LOG, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
-    elif op == SQRT:
-        _dual_op(SQRT, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
-    elif op == TANH:
-        _dual_op(TANH, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
-    else:
-        raise ValueError("unknown opcode")  # compile.py emits only the opcodes above
+    """_dual_op for opcode `op`, dispatched as in `_apply`; an unknown opcode raises."""
+    found = False
+    for opcode_partials in literal_unroll(PARTIALS):
+        if op == opcode_partials[0]:
+            _dual_op(opcode_partials[1], x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
+            found = True
+    if not found:
+        raise ValueError("unknown opcode")
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -325,7 +338,7 @@ def _dual_pow(x, dx, rows, y, dy, y_held, held_y, live_x, live_y, work):
                 for m in range(M):
                     if rows == 1 or m == h:
                         exponent = y_held[m] if held_y else y[m, b]
-                        v, v_x, v_y, _, _, _ = local_partials(POW, base[h, b], exponent, live_y)
+                        v, v_x, v_y, _, _, _ = _pow_partials(base[h, b], exponent, live_y)
                         dx[m, b] = (v_x * d_base[h, b] if live_x else 0.0) + (v_y * dy[m, b] if live_y else 0.0)
                         x[m, b] = v
 
@@ -385,12 +398,13 @@ def run_program_many(code, arg, consts, inputs, d_inputs, input_kind, n, sv, sd,
             kind[top] = input_kind
             top += 1
             continue
-        a, c = top - ARITY[op], top - 1
+        arity = _arity(op)
+        a, c = top - arity, top - 1
         result = kind[a] | kind[c]
-        live_a, live_c = kind[a] & BY_ROW != 0, kind[c] & BY_ROW != 0 and ARITY[op] == 2
+        live_a, live_c = kind[a] & BY_ROW != 0, kind[c] & BY_ROW != 0 and arity == 2
         if result == BY_VECTOR:
             for m in range(M):
-                sc[a, m] = local_partials(op, sc[a, m], sc[c, m], False)[0]
+                sc[a, m] = _scalar(op, sc[a, m], sc[c, m])
             _column_faults(sc[a].reshape((M, 1)), fault)
             kind[a] = result
             top = a + 1

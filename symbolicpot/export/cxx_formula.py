@@ -1,12 +1,12 @@
 """C++ statements for a formula: values and first derivatives in forward mode, constants folded.
 
 `pair_code` writes g_k(r) and dg_k/dr of every distinct sum; `atom_code` writes T(S) and dT/dS_k. Each node becomes
-one `const double` temporary that mirrors what `symbolicpot.expr.primitives.local_partials` computes, so the plugin
-rounds like the Python evaluator (a ÷ b is a·(1/b), derivatives combine ∂a·da + ∂b·db in that order). Derivatives are
-carried only along the inputs a node depends on. Identical subtrees share one temporary. A subtree without input is
-folded to one literal; an integer constant exponent becomes multiplications (square and multiply, with 1/a for
-negative exponents), 0.5 a square root. Every number in the output is `repr(float)` of a value computed here; every
-name is chosen here.
+one `const double` temporary that mirrors what the primitives' `partials` (symbolicpot.expr.primitives) compute, so
+the plugin rounds like the Python evaluator (a ÷ b is a·(1/b), derivatives combine ∂a·da + ∂b·db in that order).
+Derivatives are carried only along the inputs a node depends on. Identical subtrees share one temporary. A subtree
+without input is folded to one literal; an integer constant exponent becomes multiplications (square and multiply,
+with 1/a for negative exponents), 0.5 a square root. Every number in the output is `repr(float)` of a value
+computed here; every name is chosen here.
 """
 import math
 
@@ -166,9 +166,9 @@ class _Writer:
         return self.powers[key]
 
     def _unary(self, op, a):
-        """A unary primitive by its record's C++ function and derivative (the value itself: no new temporary)."""
-        function, derivative = PRIMITIVES[op].cxx
-        value = self.temporary(f"{function}({a.text})")
+        """A unary primitive by its record's C++ value and derivative (the value itself: no new temporary)."""
+        value_text, derivative = PRIMITIVES[op].cxx
+        value = self.temporary(value_text.format(a=a.text))
         partial = derivative.format(a=a.text, v=value)
         return self.chain(value, a, partial if partial == value else self.temporary(partial))
 

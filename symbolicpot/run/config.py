@@ -13,13 +13,15 @@ from pathlib import Path
 import re
 import tomllib
 
+import tomlkit
+
 from ..cutoff import Cutoff
 from ..expr import PRIMITIVES, parse_expression
 from ..fitness import DEFAULT_COST_MODEL, DEFAULT_COST_MODELS, CostModel
 from ..properties.in_loop import PropertyTargets
 from ..search.engine import SearchConfig
 from .files import is_integer, is_number
-from .schema import ENGINE_SECTIONS, KINDS, SEARCH_FIELDS, SECTION_ORDER, SECTIONS, TOP_LEVEL, toml_value
+from .schema import ENGINE_SECTIONS, KINDS, SEARCH_FIELDS, SECTION_ORDER, SECTIONS, TOP_LEVEL
 
 
 def read_config(path):
@@ -169,15 +171,15 @@ def parse_duration(value, where="time_limit"):
 
 def config_toml(resolved, header=""):
     """TOML text of a resolved config (tomllib reads it back to an equal dict; absent optional keys are left out)."""
-    lines = [f"# {line}" for line in header.splitlines()]
-    lines += [f"{key.name} = {toml_value(resolved[key.name])}" for key in TOP_LEVEL]
+    document = tomlkit.document()
+    for line in header.splitlines():
+        document.add(tomlkit.comment(line))
+    for key in TOP_LEVEL:
+        document[key.name] = resolved[key.name]
     for section in SECTION_ORDER:
-        if section == "cost":
-            continue
-        lines += ["", f"[{section}]"]
-        lines += [f"{name} = {toml_value(value)}" for name, value in resolved[section].items() if value is not None]
-    lines += ["", CostModel.from_dict(resolved["cost"]).to_toml().rstrip("\n")]
-    return "\n".join(lines) + "\n"
+        document[section] = {name: value for name, value in resolved[section].items() if value is not None}
+    document["cost"] = CostModel.from_dict(resolved["cost"]).to_dict()
+    return tomlkit.dumps(document)
 
 
 # ----------------------------------------------------------------------------------------------- validation

@@ -2,7 +2,8 @@
 the SearchConfig field it sets, and the text `symbolicpot init-config` writes from it. Validation and resolution:
 run.config."""
 from dataclasses import dataclass, fields
-import json
+
+import tomlkit
 
 from ..expr import PRIMITIVES
 from ..fitness import ErrorWeights
@@ -219,15 +220,9 @@ def default_config_text(data=None):
 
 
 def toml_value(value):
-    """TOML text of a value of a config (numbers read back exactly; dicts as inline tables)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)  # repr of a float is valid TOML (1e-05, inf) and reads back exactly
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)  # a TOML basic string
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):  # an inline table, keys quoted
-        return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)} = {toml_value(v)}" for k, v in value.items()) + "}"
-    raise TypeError(f"no TOML form for {value!r}")
+    """TOML text of one config value (a dict as an inline table)."""
+    if isinstance(value, dict):
+        table = tomlkit.inline_table()
+        table.update(value)
+        return table.as_string()
+    return tomlkit.item(value).as_string()

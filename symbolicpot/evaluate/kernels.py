@@ -6,20 +6,13 @@ on a batch of rows (pairs or atoms) that stays in cache, node by node, in forwar
 its value, first derivatives along the tangent directions (the inputs, then optionally the constants) and, when
 constant gradients are wanted, the mixed second derivatives d²/d(input) d(direction) that analytic forces need.
 """
-import warnings
-
 import numba
-from numba import literal_unroll
-from numba.core.errors import NumbaExperimentalFeatureWarning
 import numpy as np
 
 from ..expr.primitives import ARITY, CONST, EXP, INPUT, PARTIALS, POW, PRIMITIVES
 from . import vector_math
 
 _pow_partials = PRIMITIVES["^"].partials
-# Typing the table PARTIALS, numba tries to unify its functions' types and warns that first-class function types are
-# experimental; the dispatch below calls each function directly and never uses such a type.
-warnings.filterwarnings("ignore", "First-class function type feature is experimental", NumbaExperimentalFeatureWarning)
 BATCH = 128  # rows per interpreter call
 ROWS = 16384  # entries (constant vectors × rows) per interpreter call in the batched path
 
@@ -45,17 +38,22 @@ def _op_values_and_partials(partials, x, y, n, need_y, second, part):
             x[b], part[0, b], part[1, b], _, _, _ = partials(x[b], y[b], need_y)
 
 
-@numba.njit(cache=True, error_model="numpy")
-def _apply(op, x, y, n, need_y, second, part):
-    """_op_values_and_partials for opcode `op`: the dispatch over the primitive table, unrolled by numba into one
-    loop compiled (and vectorised) for each primitive; an unknown opcode raises."""
-    found = False
-    for opcode_partials in literal_unroll(PARTIALS):
-        if op == opcode_partials[0]:
-            _op_values_and_partials(opcode_partials[1], x, y, n, need_y, second, part)
-            found = True
-    if not found:
-        raise ValueError("unknown opcode")
+def _dispatch(loop, arguments):
+    """The numba function f(op, ARGUMENTS) returning loop(partials, ARGUMENTS) for the primitive of opcode `op`
+    (expr.primitives.PARTIALS) and raising for an unknown one: an if-chain generated from the table, every branch a
+    call with a known primitive, which numba compiles (and vectorises) for it. Inlined into the kernels that call
+    it, whose numba cache holds it (generated code has no source file of its own to cache)."""
+    namespace = {"loop": loop, **{f"partials_{opcode}": partials for opcode, partials in PARTIALS}}
+    lines = [f"def dispatch(op, {arguments}):"]
+    for k, (opcode, _) in enumerate(PARTIALS):
+        lines += [f"    {'elif' if k else 'if'} op == {opcode}:",
+                  f"        return loop(partials_{opcode}, {arguments})"]
+    lines += ["    raise ValueError('unknown opcode')"]
+    exec("\n".join(lines), namespace)
+    return numba.njit(inline="always", error_model="numpy")(namespace["dispatch"])
+
+
+_apply = _dispatch(_op_values_and_partials, "x, y, n, need_y, second, part")
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -71,17 +69,7 @@ def _value(partials, a, b):
     return partials(a, b, False)[0]
 
 
-@numba.njit(cache=True, error_model="numpy")
-def _scalar(op, a, b):
-    """The value of opcode `op` on two numbers (b unused by unary ones), dispatched as in `_apply`."""
-    found, value = False, 0.0
-    for opcode_partials in literal_unroll(PARTIALS):
-        if op == opcode_partials[0]:
-            value = _value(opcode_partials[1], a, b)
-            found = True
-    if not found:
-        raise ValueError("unknown opcode")
-    return value
+_scalar = _dispatch(_value, "a, b")  # the value of opcode op on two numbers (b unused by unary ones)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -300,16 +288,7 @@ def _dual_op(partials, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, liv
             x[m, b] = v
 
 
-@numba.njit(cache=True, error_model="numpy")
-def _dual_apply(op, x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y):
-    """_dual_op for opcode `op`, dispatched as in `_apply`; an unknown opcode raises."""
-    found = False
-    for opcode_partials in literal_unroll(PARTIALS):
-        if op == opcode_partials[0]:
-            _dual_op(opcode_partials[1], x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y)
-            found = True
-    if not found:
-        raise ValueError("unknown opcode")
+_dual_apply = _dispatch(_dual_op, "x, dx, y, dy, x_held, y_held, held_x, held_y, live_x, live_y")
 
 
 @numba.njit(cache=True, error_model="numpy")

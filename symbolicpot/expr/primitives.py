@@ -144,6 +144,6 @@ UNARY = tuple(s for s, p in PRIMITIVES.items() if p.arity == 1)
 DEFAULT_PRIMITIVES = tuple(s for s, p in PRIMITIVES.items() if p.default)
 ARITY = np.zeros(INPUT + 1 + len(PRIMITIVES), np.int64)  # by opcode; leaves have arity 0
 ARITY[[p.opcode for p in PRIMITIVES.values()]] = [p.arity for p in PRIMITIVES.values()]
-# (opcode, partials) of every primitive: the kernels' generated dispatch (numba.literal_unroll over this tuple)
+# (opcode, partials) of every primitive: the kernels' dispatch is generated from it (evaluate.kernels._dispatch)
 PARTIALS = tuple((p.opcode, p.partials) for p in PRIMITIVES.values())
 POW, EXP = PRIMITIVES["^"].opcode, PRIMITIVES["exp"].opcode  # the batched kernels' vectorised special cases

@@ -8,7 +8,7 @@ import operator
 
 from hypothesis import strategies as st
 
-from symbolicpot.expr import BINARY, R, call, const
+from symbolicpot.expr import BINARY, Node, R, by_species, call, const, species_sum
 
 SPECIAL_CONSTANTS = (0.0, -0.0, 1.0, -1.0, 0.5, -9.0, 1e-7, -1e-7, 1e5, -1e5, 0.1, 644.52)
 
@@ -66,3 +66,16 @@ def _trees(leaf, depth, unary):
     if unary:
         branches.append(st.builds(call, st.sampled_from(unary), child))
     return st.one_of(leaf, *branches)
+
+
+@st.composite
+def alloy_trees(draw, species=("Ni", "Al"), **atom_tree_options):
+    """Formulas for data of `species`: each sum over all neighbours or those of one species, and either one term
+    for every atom or one per species (atom_trees' options)."""
+    def tagged(tree):
+        if tree.op == "sum":
+            return species_sum(tree.children[0], draw(st.sampled_from(("",) + species)))
+        return Node(tree.op, tuple(tagged(child) for child in tree.children), tree.value)
+    if draw(st.booleans()):
+        return tagged(draw(atom_trees(**atom_tree_options)))
+    return by_species({name: tagged(draw(atom_trees(**atom_tree_options))) for name in species})

@@ -291,9 +291,10 @@ def test_compiled_programs_keep_constants_in_postfix_order():
     formula = parse_expression("2*sum(3*r^4) + sum(5/r)^6")
     program = compile_formula(formula)
     assert program.n_constants == 5 and program.n_sums == 2
-    assert list(program.atom.const_ids) == [0, 4]
-    assert list(program.pair_const_ids) == [1, 2, 3]
-    assert list(program.pair_const_offsets) == [0, 2, 3]
+    kernel = program.kernel(("Cu",))
+    assert list(kernel.atom_const_ids) == [0, 4]
+    assert list(kernel.pair_const_ids) == [1, 2, 3]
+    assert list(kernel.pair_const_offsets) == [0, 2, 3]
 
 
 @pytest.mark.parametrize("method", ["lm", "cg"])

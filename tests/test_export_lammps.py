@@ -534,10 +534,8 @@ def interpret(tree, inputs, pair_level=False):
     """(value, derivatives along the inputs) of the evaluator's interpreter at one point, for the atom program of
     `tree` or (pair_level) the pair program of its only sum; None when not finite."""
     program = compile_formula(tree)
-    if pair_level:
-        code, arg, const_ids = program.pair_code, program.pair_arg, program.pair_const_ids
-    else:
-        code, arg, const_ids = program.atom.code, program.atom.arg, program.atom.const_ids
+    chosen = program.pairs[0] if pair_level else program.atoms[0]
+    code, arg, const_ids = chosen.code, chosen.arg, chosen.const_ids
     theta = np.array(constants(tree), dtype=float)[const_ids]
     depth, n, batch = program.depth, len(inputs), kernels.BATCH
     sv, sg = np.zeros((depth, batch)), np.zeros((depth, n, batch))

@@ -106,7 +106,7 @@ def test_the_batched_kernels_compute_every_primitive(symbol):
 def test_an_unknown_opcode_is_an_error_in_both_kernels():
     """No default branch: an opcode past the table's raises, in the single and the batched kernels."""
     evaluator = two_copper_atoms()
-    program = compile_formula(parse_expression("sum(exp(r))")).kernel
+    program = compile_formula(parse_expression("sum(exp(r))")).kernel(("Cu",))
     code = program.pair_code.copy()
     code[code == PRIMITIVES["exp"].opcode] = ARITY.size  # one past the last primitive's opcode
     broken = program._replace(pair_code=code)

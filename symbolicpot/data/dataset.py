@@ -90,12 +90,22 @@ class Dataset:
         atoms.calc = SinglePointCalculator(atoms, **self.ase_labels(c))
         return atoms
 
+    @cached_property
+    def species(self) -> tuple[str, ...]:
+        """The chemical symbols of the atoms, sorted."""
+        return tuple(sorted({symbol for atoms in self.atoms for symbol in atoms.get_chemical_symbols()}))
+
+    @cached_property
+    def atom_species(self) -> np.ndarray:
+        """(n_atoms_total,) int64: each atom's index in `species`."""
+        symbols = [symbol for atoms in self.atoms for symbol in atoms.get_chemical_symbols()]
+        return _read_only([self.species.index(symbol) for symbol in symbols], np.int64)
+
     def single_element(self, who: str) -> str:
         """The one chemical symbol of every atom; ValueError "`who` handles one element; ..." when there are more."""
-        symbols = {symbol for atoms in self.atoms for symbol in atoms.get_chemical_symbols()}
-        if len(symbols) != 1:
-            raise ValueError(f"{who} handles one element; the data holds {', '.join(sorted(symbols))}")
-        return symbols.pop()
+        if len(self.species) != 1:
+            raise ValueError(f"{who} handles one element; the data holds {', '.join(self.species)}")
+        return self.species[0]
 
     def subset(self, indices) -> Dataset:
         """The configurations picked by `indices` (ints, negative ints, a slice or a boolean mask), in that order."""

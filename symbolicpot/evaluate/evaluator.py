@@ -33,7 +33,7 @@ class Prediction:
 
 class PairArrays(NamedTuple):
     """The neighbour arrays as the kernels take them (one numba tuple): atom i's pairs are first[i]:first[i+1] of the
-    centre-sorted list."""
+    centre-sorted list; species are indices into the data's sorted chemical symbols."""
     first: np.ndarray        # (N + 1,) int64
     neighbour: np.ndarray    # (n_pairs,) int64, global index of j
     distance: np.ndarray     # (n_pairs,) Å
@@ -42,6 +42,8 @@ class PairArrays(NamedTuple):
     dfc: np.ndarray          # (n_pairs,) df/dr, 1/Å
     atom_config: np.ndarray  # (N,) int64, configuration of each atom
     n_configs: int
+    atom_species: np.ndarray       # (N,) int64
+    neighbour_species: np.ndarray  # (n_pairs,) int64, species of j
 
 
 class EvaluationCounter:
@@ -67,7 +69,8 @@ class Evaluator:
         self.fc, self.dfc = cutoff(self.neighbours.distance)
         nl = self.neighbours
         self._pairs = PairArrays(np.searchsorted(nl.centre, np.arange(dataset.n_atoms_total + 1)), nl.neighbour,
-                                 nl.distance, nl.vector, self.fc, self.dfc, nl.atom_config, dataset.n_configs)
+                                 nl.distance, nl.vector, self.fc, self.dfc, nl.atom_config, dataset.n_configs,
+                                 np.asarray(dataset.atom_species), dataset.atom_species[nl.neighbour])
         self._scratch = [np.empty((2, 0, self.neighbours.distance.size)), np.empty((2, self.neighbours.distance.size, 0))]
         self._batch_work = np.empty(0)  # the batched kernel's scratch, grown and handed back by it
         volume = np.array([a.get_volume() if a.pbc.all() else np.nan for a in dataset.atoms])
@@ -75,10 +78,11 @@ class Evaluator:
 
     def __call__(self, formula, theta=None, gradients=False):
         """Evaluate `formula` (a typed Node) with its own constants or `theta` ((P,)) instead."""
-        program = compile_formula(formula)
+        program = compiled_for(formula, self.dataset.species)
         theta = self._theta(formula, theta)
-        ok, e, ea, f, w, de, df, dw = kernels.evaluate(program.kernel, theta, gradients, self._pairs,
-                                                   *self._work(program.n_sums, theta.size if gradients else 0))
+        work = self._work(program.n_sums, theta.size if gradients else 0)
+        ok, e, ea, f, w, de, df, dw = kernels.evaluate(program.kernel(self.dataset.species), theta, gradients,
+                                                       self._pairs, *work)
         self.counter.add(1)
         stress = w * self._virial_to_stress
         if not gradients:
@@ -91,11 +95,16 @@ class Evaluator:
         Returns ok (M,), energy (M, C), forces (M, N, 3), stress (M, C, 6) in the units of Prediction; row m is what
         `self(formula, thetas[m])` gives, up to rounding (see kernels.evaluate_many), and the same ok.
         """
-        program = compile_formula(formula)
+        program = compiled_for(formula, self.dataset.species)
         thetas = np.ascontiguousarray(np.atleast_2d(thetas), dtype=float)
         if thetas.ndim != 2 or thetas.shape[1] != program.n_constants:
             raise ValueError(f"thetas must be (M, {program.n_constants}) for this formula, got {thetas.shape}")
-        ok, e, f, w, self._batch_work = kernels.evaluate_many(program.kernel, thetas, self._pairs, self._batch_work)
+        if not program.species_blind:  # the batched kernel takes one term for all atoms: one call per vector
+            predictions = [self(formula, theta) for theta in thetas]
+            return (np.array([p.ok for p in predictions]), *(np.array([getattr(p, name) for p in predictions])
+                                                            for name in ("energy", "forces", "stress")))
+        ok, e, f, w, self._batch_work = kernels.evaluate_many(program.kernel(self.dataset.species), thetas,
+                                                              self._pairs, self._batch_work)
         self.counter.add(len(thetas))
         return ok, e, f, w * self._virial_to_stress
 
@@ -114,16 +123,29 @@ class Evaluator:
         return np.ascontiguousarray(values, dtype=float).reshape(-1)
 
 
+def compiled_for(formula, species):
+    """The CompiledFormula of `formula` for data of `species`; ValueError when the data hold atoms of a species the
+    formula has no term for."""
+    program = compile_formula(formula)
+    missing = program.terms_missing(species)
+    if missing:
+        raise ValueError(f"the data hold atoms of species {', '.join(missing)}, for which the formula has no term "
+                         f"(its terms: {', '.join(program.atom_species)})")
+    return program
+
+
 def evaluate_structure(formula, atoms, cutoff=Cutoff()):
     """`formula` on one ase.Atoms (any cell, any pbc) without a Dataset: ok, energy (eV), atom energies T_i (N,) eV,
     forces (N, 3) eV/Å and virial (6,) eV, Voigt xx yy zz yz xz xy (stress = virial / volume, positive = tensile)."""
-    program = compile_formula(formula)
+    species = tuple(sorted(set(atoms.get_chemical_symbols())))
+    program = compiled_for(formula, species)
     centre, neighbour, distance, vector = structure_neighbours(atoms, cutoff.r_out)
     fc, dfc = cutoff(distance)
     first = np.searchsorted(centre, np.arange(len(atoms) + 1))
     work = (np.empty((2, program.n_sums, distance.size)), np.empty((2, distance.size, 0)))
+    atom_species = np.array([species.index(symbol) for symbol in atoms.get_chemical_symbols()], np.int64)
     pairs = PairArrays(first, neighbour.astype(np.int64), distance, np.ascontiguousarray(vector), fc, dfc,
-                       np.zeros(len(atoms), np.int64), 1)
-    ok, e, ea, f, w, *_ = kernels.evaluate(program.kernel, np.asarray(constants(formula), dtype=float), False, pairs,
-                                           *work)
+                       np.zeros(len(atoms), np.int64), 1, atom_species, atom_species[neighbour])
+    ok, e, ea, f, w, *_ = kernels.evaluate(program.kernel(species), np.asarray(constants(formula), dtype=float), False,
+                                           pairs, *work)
     return bool(ok), float(e[0]), ea, f, w[0]

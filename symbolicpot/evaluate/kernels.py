@@ -143,8 +143,9 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
     cost a page fault per 4 kB). Returns ok, energy (C,) eV, atom energies T_i (N,) eV, forces (N, 3) eV/Å, virial (C, 6) eV as Σ_p dE/dr_p · v_a v_b / r_p in Voigt
     order (xx yy zz yz xz xy), and d(energy, forces, virial)/dθ with a last axis of length P (0 without gradients).
     """
-    atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offsets, pair_cids, pair_coffsets, depth = program
-    first, neighbour, distance, vector, fc, dfc, atom_config, n_configs = pairs
+    (atom_code, atom_arg, atom_offsets, atom_cids_all, atom_coffsets, program_of_species, pair_code, pair_arg,
+     pair_offsets, pair_cids, pair_coffsets, pair_centre, pair_neighbour, depth) = program
+    first, neighbour, distance, vector, fc, dfc, atom_config, n_configs, atom_species, neighbour_species = pairs
     n_pairs, n_atoms, K = distance.shape[0], atom_config.shape[0], pair_offsets.shape[0] - 1
     P = theta.shape[0] if with_gradients else 0
     owner = np.full(theta.shape[0], -1)  # the sum whose pair expression holds constant m; -1 at atom level
@@ -156,12 +157,13 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
     d_energy, d_forces, d_virial = np.zeros((n_configs, P)), np.zeros((n_atoms, 3, P)), np.zeros((n_configs, 6, P))
     failed = (False, energy, atom_energy, forces, virial, d_energy, d_forces, d_virial)
 
-    # Pass 1: pair terms g_k(r) with dg/dr (and dg/dθ, d²g/drdθ), sums S_k(i).
+    # Pass 1: pair terms g_k(r) with dg/dr (and dg/dθ, d²g/drdθ) on the pairs of sum k's species (0 on the others),
+    # sums S_k(i).
     g, dg, g_t, dg_t = work[0], work[1], work_t[0], work_t[1]
     if with_gradients:
         work_t[:, :, :P] = 0.0
     s, s_t = np.zeros((K, n_atoms)), np.zeros((n_atoms, P))
-    rows = np.empty((1, BATCH))
+    rows, chosen = np.empty((1, BATCH)), np.empty(n_pairs, np.int64)
     for k in range(K):
         cids = pair_cids[pair_coffsets[k]:pair_coffsets[k + 1]]
         n_c = cids.shape[0] if with_gradients else 0
@@ -169,14 +171,29 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
         sh = np.empty((depth, 1 if with_gradients else 0, 1 + n_c, BATCH))
         code, arg = pair_code[pair_offsets[k]:pair_offsets[k + 1]], pair_arg[pair_offsets[k]:pair_offsets[k + 1]]
         consts = theta[cids]
-        for p0 in range(0, n_pairs, BATCH):
-            n = min(BATCH, n_pairs - p0)
-            rows[0, :n] = distance[p0:p0 + n]
+        every = pair_centre[k] < 0 and pair_neighbour[k] < 0  # all pairs, in order: no index array
+        n_chosen = n_pairs if every else _pairs_of_species(pairs, pair_centre[k], pair_neighbour[k], chosen)
+        if not every:
+            g[k], dg[k] = 0.0, 0.0
+        for q0 in range(0, n_chosen, BATCH):
+            n = min(BATCH, n_chosen - q0)
+            if every:
+                rows[0, :n] = distance[q0:q0 + n]
+            else:
+                for b in range(n):
+                    rows[0, b] = distance[chosen[q0 + b]]
             if not run_program(code, arg, consts, n_c, rows, n, sv, sg, sh, part, live):
                 return failed
-            g[k, p0:p0 + n], dg[k, p0:p0 + n] = sv[0, :n], sg[0, 0, :n]
-            for m in range(n_c):
-                g_t[p0:p0 + n, cids[m]], dg_t[p0:p0 + n, cids[m]] = sg[0, 1 + m, :n], sh[0, 0, 1 + m, :n]
+            if every:
+                g[k, q0:q0 + n], dg[k, q0:q0 + n] = sv[0, :n], sg[0, 0, :n]
+                for m in range(n_c):
+                    g_t[q0:q0 + n, cids[m]], dg_t[q0:q0 + n, cids[m]] = sg[0, 1 + m, :n], sh[0, 0, 1 + m, :n]
+            else:
+                for b in range(n):
+                    p = chosen[q0 + b]
+                    g[k, p], dg[k, p] = sv[0, b], sg[0, 0, b]
+                    for m in range(n_c):
+                        g_t[p, cids[m]], dg_t[p, cids[m]] = sg[0, 1 + m, b], sh[0, 0, 1 + m, b]
     for i in range(n_atoms):  # the pairs of atom i are first[i]:first[i+1] (the list is sorted by centre)
         for p in range(first[i], first[i + 1]):
             for k in range(K):
@@ -184,31 +201,42 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
             for m in range(P):
                 s_t[i, m] += g_t[p, m] * fc[p]
 
-    # Pass 2: atom terms T(S), dT/dS_k, and d(dT/dS_k)/dθ (through S and through T's own constants).
-    n_c = atom_cids.shape[0] if with_gradients else 0
-    sv, sg = np.empty((depth, BATCH)), np.empty((depth, K + n_c, BATCH))
-    sh = np.empty((depth, K if with_gradients else 0, K + n_c, BATCH))
-    t_s, d_t_s = np.empty((K, n_atoms)), np.zeros((n_atoms, K, P))
-    rows, consts = np.empty((K, BATCH)), theta[atom_cids]
-    for a0 in range(0, n_atoms, BATCH):
-        n = min(BATCH, n_atoms - a0)
-        rows[:, :n] = s[:, a0:a0 + n]
-        if not run_program(atom_code, atom_arg, consts, n_c, rows, n, sv, sg, sh, part, live):
-            return failed
-        for b in range(n):
-            i = a0 + b
-            c = atom_config[i]
-            energy[c] += sv[0, b]
-            atom_energy[i] = sv[0, b]
-            t_s[:, i] = sg[0, :K, b]
-            for m in range(n_c):
-                d_energy[c, atom_cids[m]] += sg[0, K + m, b]
-                d_t_s[i, :, atom_cids[m]] = sh[0, :, K + m, b]
-            for m in range(P):
-                if owner[m] >= 0:
-                    d_energy[c, m] += sg[0, owner[m], b] * s_t[i, m]
-                    for k in range(K):
-                        d_t_s[i, k, m] += sh[0, k, owner[m], b] * s_t[i, m]
+    # Pass 2: atom terms T(S), dT/dS_k, and d(dT/dS_k)/dθ (through S and through T's own constants), each atom by
+    # the program of its species.
+    t_s, d_t_s = np.zeros((K, n_atoms)), np.zeros((n_atoms, K, P))
+    rows, members = np.empty((K, BATCH)), np.empty(n_atoms, np.int64)
+    for a in range(atom_offsets.shape[0] - 1):
+        code, arg = atom_code[atom_offsets[a]:atom_offsets[a + 1]], atom_arg[atom_offsets[a]:atom_offsets[a + 1]]
+        atom_cids = atom_cids_all[atom_coffsets[a]:atom_coffsets[a + 1]]
+        n_c = atom_cids.shape[0] if with_gradients else 0
+        sv, sg = np.empty((depth, BATCH)), np.empty((depth, K + n_c, BATCH))
+        sh = np.empty((depth, K if with_gradients else 0, K + n_c, BATCH))
+        consts = theta[atom_cids]
+        n_members = 0
+        for i in range(n_atoms):
+            if program_of_species[atom_species[i]] == a:
+                members[n_members] = i
+                n_members += 1
+        for a0 in range(0, n_members, BATCH):
+            n = min(BATCH, n_members - a0)
+            for b in range(n):
+                rows[:, b] = s[:, members[a0 + b]]
+            if not run_program(code, arg, consts, n_c, rows, n, sv, sg, sh, part, live):
+                return failed
+            for b in range(n):
+                i = members[a0 + b]
+                c = atom_config[i]
+                energy[c] += sv[0, b]
+                atom_energy[i] = sv[0, b]
+                t_s[:, i] = sg[0, :K, b]
+                for m in range(n_c):
+                    d_energy[c, atom_cids[m]] += sg[0, K + m, b]
+                    d_t_s[i, :, atom_cids[m]] = sh[0, :, K + m, b]
+                for m in range(P):
+                    if owner[m] >= 0:
+                        d_energy[c, m] += sg[0, owner[m], b] * s_t[i, m]
+                        for k in range(K):
+                            d_t_s[i, k, m] += sh[0, k, owner[m], b] * s_t[i, m]
 
     # Pass 3: dE/dr_p into forces and virials; atom i's own force and its virial share stay in registers.
     slope = np.empty(K)
@@ -247,6 +275,21 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
     ok = (np.isfinite(energy).all() and np.isfinite(forces).all() and np.isfinite(virial).all()
           and np.isfinite(d_energy).all() and np.isfinite(d_forces).all() and np.isfinite(d_virial).all())
     return ok, energy, atom_energy, forces, virial, d_energy, d_forces, d_virial
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _pairs_of_species(pairs, centre, neighbour, chosen):
+    """Writes into `chosen` the pairs whose centre is of species `centre` and neighbour of species `neighbour` (-1:
+    any), in order; returns how many."""
+    first, atom_species, neighbour_species = pairs.first, pairs.atom_species, pairs.neighbour_species
+    n = 0
+    for i in range(first.shape[0] - 1):
+        if centre < 0 or atom_species[i] == centre:
+            for p in range(first[i], first[i + 1]):
+                if neighbour < 0 or neighbour_species[p] == neighbour:
+                    chosen[n] = p
+                    n += 1
+    return n
 
 
 @numba.njit(cache=True, inline="always", error_model="numpy")
@@ -508,9 +551,12 @@ def evaluate_many(program, thetas, pairs, work):
     (1-D) is scratch, grown when too small and returned for the next call (a large fresh array costs a page fault
     per 4 kB). Returns ok (M,), energy (M, C) eV, forces (M, N, 3) eV/Å, virial (M, C, 6) eV (as `evaluate`), work.
     """
-    atom_code, atom_arg, atom_cids, pair_code, pair_arg, pair_offsets, pair_cids, pair_coffsets, depth = program
-    first, neighbour, distance, vector, fc, dfc, atom_config, n_configs = pairs
+    (atom_code, atom_arg, atom_offsets, atom_cids, _, _, pair_code, pair_arg, pair_offsets, pair_cids, pair_coffsets,
+     pair_centre, pair_neighbour, depth) = program
+    first, neighbour, distance, vector, fc, dfc, atom_config, n_configs, _, _ = pairs
     M, n_atoms, K = thetas.shape[0], atom_config.shape[0], pair_offsets.shape[0] - 1
+    if atom_offsets.shape[0] != 2 or (pair_centre >= 0).any() or (pair_neighbour >= 0).any():
+        raise ValueError("evaluate_many takes formulas with one term for every atom and sums over all neighbours")
     most_pairs = 0
     for i in range(n_atoms):
         most_pairs = max(most_pairs, first[i + 1] - first[i])

@@ -35,6 +35,7 @@ from ..expr import ExpressionError, check_typed, distinct_sums, format_expressio
 from .cxx_formula import atom_code, pair_code
 from .lammps_plugins import plugin_folder
 from .pair_tables import tabulate_pairs
+from .potential import require_species_blind
 
 TEMPLATE = Path(__file__).with_name("pair_symbolic.cpp.in")
 NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
@@ -82,6 +83,7 @@ def pair_style_source(potential, name, exact=False):
     docstring for what it may contain); pair_tables.TableError when no table is accurate enough."""
     name = _style_name(name)
     tree = check_typed(parse_expression(str(potential.formula)))
+    require_species_blind(tree, "the LAMMPS plugin")
     r_in, r_out = _cutoff(potential)
     element, mass = _element(potential)
     pairs = distinct_sums(tree)

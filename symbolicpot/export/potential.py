@@ -12,7 +12,7 @@ from pathlib import Path
 from ase.data import atomic_masses, atomic_numbers, chemical_symbols
 
 from ..cutoff import DEFAULT, Cutoff
-from ..expr import constants, format_expression, parse_expression
+from ..expr import constants, format_expression, parse_expression, species_named
 
 FORMAT = "symbolicpot-potential"
 VERSION = 1
@@ -133,3 +133,12 @@ def _formula(data, path, where=""):
     if "constants" in data and data["constants"] != constants(tree):
         raise PotentialError(f"{path}: key '{label}': its constants differ from the list under 'constants'")
     return text
+
+
+def require_species_blind(tree, what):
+    """PotentialError unless the formula `tree` names no species: `what` (an export format) does not take alloy
+    formulas (species-filtered sums, per-species terms) yet; the ASE calculator evaluates them."""
+    named = species_named(tree)
+    if named:
+        raise PotentialError(f"{what} does not take alloy formulas yet (this one names {', '.join(named)}); "
+                             "the ASE calculator evaluates them")

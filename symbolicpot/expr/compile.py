@@ -1,6 +1,7 @@
 """Flat postfix programs for the compiled evaluator.
 
-A formula compiles to one atom-level program (inputs: the sums S_1..S_K) and K pair-level programs (input: r).
+A formula compiles to one atom-level program per species it has a term for, or one for every atom (inputs: the
+sums S_1..S_K of the whole formula) and K pair-level programs (input: r).
 Constants stay apart from the structure: every program refers to its constants by a local index, and
 `const_ids` maps local indices to positions in the formula's constant vector (postfix order, as
 `tree.constants`). An optimizer moves the constant vector; the programs never change.
@@ -11,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .primitives import CONST, INPUT, PRIMITIVES
-from .tree import check_typed
+from .tree import check_typed, species_terms
 
 
 @dataclass(frozen=True)
@@ -24,58 +25,96 @@ class Program:
 
 
 class KernelProgram(NamedTuple):
-    """A CompiledFormula as the kernels take it (one numba tuple): the atom program, the concatenated pair programs
-    with their offsets and constant ids, and the largest stack depth (see CompiledFormula)."""
+    """A CompiledFormula as the kernels take it (one numba tuple), for data whose atoms have species 0..n_s-1: the
+    atom programs concatenated (program a: atom_code[atom_offsets[a]:atom_offsets[a+1]], its constants
+    atom_const_ids[atom_const_offsets[a]:...]) and the one each species' atoms run (`program_of_species`, (n_s,),
+    -1: none), the pair programs likewise, each sum's centre and neighbour species (-1: all; n_s: a species the
+    data lack), and the largest stack depth."""
     atom_code: np.ndarray
     atom_arg: np.ndarray
+    atom_offsets: np.ndarray
     atom_const_ids: np.ndarray
+    atom_const_offsets: np.ndarray
+    program_of_species: np.ndarray
     pair_code: np.ndarray
     pair_arg: np.ndarray
     pair_offsets: np.ndarray
     pair_const_ids: np.ndarray
     pair_const_offsets: np.ndarray
+    pair_centre: np.ndarray
+    pair_neighbour: np.ndarray
     depth: int
 
 
 @dataclass(frozen=True)
 class CompiledFormula:
-    """The atom-level program and one pair-level program per sum, concatenated for numba.
+    """The atom-level programs (one per species of a per-species formula, else one for every atom) and one
+    pair-level program per sum (postfix order; sum k is input S_k of the atom programs).
 
-    Pair program k occupies `pair_code[pair_offsets[k]:pair_offsets[k+1]]`; its constants are
-    `pair_const_ids[pair_const_offsets[k]:pair_const_offsets[k+1]]`.
+    `atom_species[a]` is the species of atom program a ("" for every species); `pair_centre[k]` the species of the
+    atoms whose term holds sum k ("" for every species) and `pair_neighbour[k]` its neighbours' species ("": all).
     """
-    atom: Program
-    pair_code: np.ndarray
-    pair_arg: np.ndarray
-    pair_offsets: np.ndarray        # (K+1,)
-    pair_const_ids: np.ndarray
-    pair_const_offsets: np.ndarray  # (K+1,)
+    atoms: tuple
+    atom_species: tuple
+    pairs: tuple
+    pair_centre: tuple
+    pair_neighbour: tuple
     depth: int                      # largest stack depth of all programs
     n_constants: int
 
     @property
     def n_sums(self):
-        return len(self.pair_offsets) - 1
+        return len(self.pairs)
 
     @property
-    def kernel(self):
-        """The KernelProgram of this formula."""
-        return KernelProgram(self.atom.code, self.atom.arg, self.atom.const_ids, self.pair_code, self.pair_arg,
-                             self.pair_offsets, self.pair_const_ids, self.pair_const_offsets, self.depth)
+    def species_blind(self):
+        """True when every atom runs one term and every sum runs over all neighbours (a single-element form)."""
+        return self.atom_species == ("",) and not any(self.pair_neighbour)
+
+    def kernel(self, species=()):
+        """The KernelProgram for data of these species (chemical symbols; atoms have species 0..len-1). A species
+        the data lack selects no atoms and no neighbours; atoms of a species without a term (`terms_missing`)
+        contribute nothing."""
+        index = {name: s for s, name in enumerate(species)}
+        absent = len(species)  # the index of a species no atom has
+        every = self.atom_species.index("") if "" in self.atom_species else -1
+        program_of_species = np.array([self.atom_species.index(name) if name in self.atom_species else every
+                                       for name in species], np.int64)
+        return KernelProgram(
+            _joined(p.code for p in self.atoms), _joined(p.arg for p in self.atoms),
+            _offsets([len(p.code) for p in self.atoms]), _joined(p.const_ids for p in self.atoms),
+            _offsets([len(p.const_ids) for p in self.atoms]), program_of_species,
+            _joined(p.code for p in self.pairs), _joined(p.arg for p in self.pairs),
+            _offsets([len(p.code) for p in self.pairs]), _joined(p.const_ids for p in self.pairs),
+            _offsets([len(p.const_ids) for p in self.pairs]),
+            np.array([index.get(name, absent) if name else -1 for name in self.pair_centre], np.int64),
+            np.array([index.get(name, absent) if name else -1 for name in self.pair_neighbour], np.int64), self.depth)
+
+    def terms_missing(self, species):
+        """The species among `species` whose atoms the formula has no term for."""
+        return [name for name in species if name not in self.atom_species and "" not in self.atom_species]
+
+
+def _offsets(sizes):
+    return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
+
+def _joined(arrays):
+    return np.concatenate([np.zeros(0, np.int64), *arrays]).astype(np.int64)
 
 
 def _program(items):
-    """Compile postfix (node, constant id) pairs into a Program; a sum node is a leaf reading input S_k."""
+    """Compile postfix (node, id) pairs into a Program: a constant's id is its position in the formula's constant
+    vector, a sum's is its index k over the whole formula (the sum is a leaf reading input S_k)."""
     code, arg, const_ids = [], [], []
-    depth = max_depth = n_sums = 0
+    depth = max_depth = 0
     for node, const_id in items:
         if node.op == "const":
             code.append(CONST), arg.append(len(const_ids)), const_ids.append(const_id)
         elif node.op == "r":
             code.append(INPUT), arg.append(0)
         elif node.op == "sum":
-            code.append(INPUT), arg.append(n_sums)
-            n_sums += 1
+            code.append(INPUT), arg.append(const_id)
         else:
             code.append(PRIMITIVES[node.op].opcode), arg.append(0)
             depth -= PRIMITIVES[node.op].arity
@@ -87,33 +126,27 @@ def _program(items):
 def compile_formula(tree):
     """Compile a typed atom-level formula (see symbolicpot.expr.tree) into a CompiledFormula."""
     check_typed(tree)
-    atom_items, pair_items = [], []
     n_constants = 0
+    pairs, pair_centre, pair_neighbour = [], [], []
 
-    def visit(node, out):
+    def visit(node, out, centre):
         nonlocal n_constants
         if node.op == "sum":
-            pair_items.append([])
-            visit(node.children[0], pair_items[-1])
-        else:
-            for child in node.children:
-                visit(child, out)
+            items = []
+            visit(node.children[0], items, centre)
+            out.append((node, len(pairs)))  # the sum's leaf: input S_k
+            pairs.append(_program(items)), pair_centre.append(centre), pair_neighbour.append(node.species)
+            return
+        for child in node.children:
+            visit(child, out, centre)
         out.append((node, n_constants))
         n_constants += node.op == "const"
-    visit(tree, atom_items)
-    atom = _program(atom_items)
-    pairs = [_program(items) for items in pair_items]
 
-    def offsets(sizes):
-        return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-
-    def joined(arrays):
-        return np.concatenate([np.zeros(0, np.int64), *arrays]).astype(np.int64)
-    return CompiledFormula(
-        atom=atom,
-        pair_code=joined(p.code for p in pairs), pair_arg=joined(p.arg for p in pairs),
-        pair_offsets=offsets([len(p.code) for p in pairs]),
-        pair_const_ids=joined(p.const_ids for p in pairs),
-        pair_const_offsets=offsets([len(p.const_ids) for p in pairs]),
-        depth=max([atom.depth] + [p.depth for p in pairs]),
-        n_constants=n_constants)
+    atoms = []
+    for species, term in species_terms(tree).items():
+        items = []
+        visit(term, items, species)
+        atoms.append(_program(items))
+    return CompiledFormula(atoms=tuple(atoms), atom_species=tuple(species_terms(tree)), pairs=tuple(pairs),
+                           pair_centre=tuple(pair_centre), pair_neighbour=tuple(pair_neighbour),
+                           depth=max(p.depth for p in (*atoms, *pairs)), n_constants=n_constants)

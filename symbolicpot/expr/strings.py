@@ -1,9 +1,10 @@
 """Infix text of formulas: `format_expression` and `parse_expression`, exact inverses of each other.
 
-Sutton–Chen reads `sum(644.52*r^-9) - sum(527.62*r^-6)^0.5`. Binary `+ -` and `* /` associate to the left, `^` to
-the right and binds tighter than unary minus (`-2^2` is -(2^2)). There is no negation node: a minus directly before a
-number that is not a base of `^` makes a negative constant (`r^-9`), any other `-X` is `-1*X`. Constants print with
-`repr(float)`, so `parse_expression(format_expression(e)) == e` holds to the last bit.
+Sutton–Chen reads `sum(644.52*r^-9) - sum(527.62*r^-6)^0.5`; an alloy formula may filter a sum by its neighbours'
+species, `sum[Al](r^-6)`, and give each species its own term: `Ni: T_Ni; Al: T_Al`. Binary `+ -` and `* /` associate
+to the left, `^` to the right and binds tighter than unary minus (`-2^2` is -(2^2)). There is no negation node: a
+minus directly before a number that is not a base of `^` makes a negative constant (`r^-9`), any other `-X` is
+`-1*X`. Constants print with `repr(float)`, so `parse_expression(format_expression(e)) == e` holds to the last bit.
 
 Text is read within MAX_LENGTH characters, MAX_NODES nodes and MAX_DEPTH levels (of parentheses and calls in the
 text, and of the tree: a chain a + b + c + ... nests one level per operator), so that no pass that recurses over a
@@ -14,7 +15,7 @@ import math
 import re
 
 from .primitives import BINARY, PRIMITIVES, UNARY
-from .tree import R, ExpressionError, call, check_typed, const
+from .tree import R, ExpressionError, by_species, call, check_typed, const, species_sum, species_terms
 
 FUNCTIONS = ("sum",) + UNARY
 ATOM_PRECEDENCE = 4  # leaves and calls never need parentheses
@@ -43,6 +44,8 @@ class ParseError(ExpressionError):
 
 def format_expression(node):
     """The infix text of `node` (a formula or a pair-level expression), with the fewest parentheses."""
+    if node.op == "species":
+        return "; ".join(f"{name}: {_format(term)[0]}" for name, term in species_terms(node).items())
     return _format(node)[0]
 
 
@@ -60,7 +63,8 @@ def _format(node):
     if node.op == "r":
         return "r", ATOM_PRECEDENCE
     if node.op in FUNCTIONS:
-        return f"{node.op}({', '.join(_format(c)[0] for c in node.children)})", ATOM_PRECEDENCE
+        tag = f"[{node.species}]" if node.species else ""
+        return f"{node.op}{tag}({', '.join(_format(c)[0] for c in node.children)})", ATOM_PRECEDENCE
     if node.op not in BINARY:
         raise ExpressionError(f"unknown operation {node.op!r}")
     left, right = node.children
@@ -87,7 +91,7 @@ _TOKEN = re.compile(r"""
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<name>[A-Za-z_]\w*)
   | (?P<power>\*\*)
-  | (?P<symbol>[-+*/^(),])
+  | (?P<symbol>[-+*/^(),\[\]:;])
 """, re.VERBOSE)
 
 
@@ -152,9 +156,38 @@ class _Parser:
     def parse(self):
         if self.peek()[0] == "end":
             raise self.error("empty expression")
+        if self.peek()[0] == "name" and self.peek(1)[:2] == ("symbol", ":"):
+            return self.per_species()
         node = self.expression()
         self.expect("end")
         return node
+
+    def per_species(self):
+        """`A: T_A; B: T_B; ...`: one term per species of centre atom."""
+        terms = {}
+        while True:
+            name, position = self.species()
+            if name in terms:
+                raise self.error(f"species {name} has two terms", position)
+            self.expect("symbol", ":")
+            terms[name] = self.expression()
+            if not self.at(";"):
+                break
+            self.take()
+        self.expect("end")
+        return by_species(terms)
+
+    def species(self):
+        """A chemical symbol and its position."""
+        kind, token, position = self.peek()
+        if kind != "name":
+            raise self.error("expected a species (a chemical symbol such as Ni)")
+        self.take()
+        try:
+            check_typed(species_sum(const(1.0), token))
+        except ExpressionError as error:
+            raise self.error(str(error), position) from None
+        return token, position
 
     # token helpers
     def peek(self, ahead=0):
@@ -246,6 +279,11 @@ class _Parser:
             raise self.error(f"unknown name {token!r} (known: r, {', '.join(FUNCTIONS)})", position)
         if token == "sum" and self.inside_sum:
             raise self.error("sum(...) cannot stand inside another sum", position)
+        neighbours = ""
+        if token == "sum" and self.at("["):
+            self.take()
+            neighbours = self.species()[0]
+            self.expect("symbol", "]")
         self.expect("symbol", "(")
         outer = self.inside_sum
         self.inside_sum = outer or token == "sum"
@@ -258,4 +296,4 @@ class _Parser:
         self.expect("symbol", ")")
         if len(arguments) != 1:
             raise self.error(f"{token} takes 1 argument, got {len(arguments)}", position)
-        return call(token, *arguments)
+        return species_sum(arguments[0], neighbours) if token == "sum" else call(token, *arguments)

@@ -88,6 +88,9 @@ def _convert(node, number, exponent=False):
         return number(node.value, exponent)
     if node.op == "r":
         return DISTANCE
+    if node.species or node.op not in PRIMITIVES and node.op != "sum":
+        raise ExpressionError("SymPy forms of alloy formulas (species-filtered sums, per-species terms) are not "
+                              "written yet")
     children = [_convert(c, number, node.op == "^" and k == 1) for k, c in enumerate(node.children)]
     return Sum_j(*children) if node.op == "sum" else PRIMITIVES[node.op].sympy_fn(*children)
 

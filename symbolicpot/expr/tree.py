@@ -4,14 +4,22 @@ A formula is the atom-level term T_i; the energy of a configuration is E = Σ_i 
 pair-level expression g(r) of the interatomic distance r (Å); `sum(g)` at atom i stands for Σ_{j≠i} g(r_ij)·f(r_ij)
 with the smooth cutoff f. Typing rules: `r` only inside a sum, no sum inside a sum.
 
+Alloys (README "Alloys"): `sum[Al](g)` sums over the neighbours of species Al only (the node's `species`), and a
+formula may give each species of centre atom its own term: a root "species" node whose children are "on" nodes, one
+per species (`species` names it; its child is that species' term T). A formula without that root applies to every
+atom. Species are chemical symbols; renaming them changes nothing but the names.
+
 Nodes are immutable and compare structurally (constants by value), so `parse(format(e)) == e` is a plain `==`.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import hashlib
+
+from ase.data import chemical_symbols
 
 from .primitives import PRIMITIVES
 
 LEAVES = ("const", "r")
+STRUCTURE = ("species", "on")  # the nodes of a per-species formula that hold terms but compute nothing
 
 
 class ExpressionError(ValueError):
@@ -20,10 +28,12 @@ class ExpressionError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Node:
-    """One node: `op` is "const" (with `value`), "r", "sum" (one child) or a symbol of PRIMITIVES."""
+    """One node: `op` is "const" (with `value`), "r", "sum" (one child; `species`: its neighbours' species, "" for
+    all), a symbol of PRIMITIVES, or one of STRUCTURE ("on": `species` is its centre atoms' species)."""
     op: str
     children: tuple["Node", ...] = ()
     value: float = 0.0
+    species: str = ""
 
     def __str__(self):
         from .strings import format_expression
@@ -42,6 +52,30 @@ def call(op, *children):
     return Node(op, tuple(children))
 
 
+def species_sum(g, species=""):
+    """sum[species](g): the sum of the pair expression g over the neighbours of `species` ("": all)."""
+    return Node("sum", (g,), species=species)
+
+
+def by_species(terms):
+    """The per-species formula of {species: its term} (in that order); one term for "" is that plain formula."""
+    if list(terms) == [""]:
+        return terms[""]
+    return Node("species", tuple(Node("on", (term,), species=name) for name, term in terms.items()))
+
+
+def species_terms(node):
+    """{species: term} of a per-species formula, {"": node} for one that applies to every atom."""
+    if node.op == "species":
+        return {on.species: on.children[0] for on in node.children}
+    return {"": node}
+
+
+def species_named(node):
+    """The species a formula names (its per-species terms' and its sums'), sorted."""
+    return sorted({n.species for n in walk(node) if n.species})
+
+
 def walk(node):
     """Nodes in postfix order (children before parents)."""
     for child in node.children:
@@ -50,8 +84,8 @@ def walk(node):
 
 
 def node_count(node):
-    """Complexity: every node counts, constants included."""
-    return sum(1 for _ in walk(node))
+    """Complexity: every node counts, constants included, but not the STRUCTURE of a per-species formula."""
+    return sum(1 for n in walk(node) if n.op not in STRUCTURE)
 
 
 def constants(node):
@@ -66,7 +100,7 @@ def with_constants(node, values):
     def rebuild(n):
         if n.op == "const":
             return const(next(values))
-        return Node(n.op, tuple(rebuild(c) for c in n.children)) if n.children else n
+        return replace(n, children=tuple(rebuild(c) for c in n.children)) if n.children else n
     out = rebuild(node)
     if next(values, None) is not None:
         raise ValueError("more values than constants in the expression")
@@ -86,20 +120,37 @@ def distinct_sums(node):
 
 def structural_hash(node):
     """A hex digest of the tree's shape that ignores constant values (for caches of tuned constants)."""
-    text = " ".join(n.op if n.op != "const" else "c" for n in walk(node))
+    text = " ".join((n.op if n.op != "const" else "c") + (f"[{n.species}]" if n.species else "") for n in walk(node))
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 def check_typed(node):
     """Raise ExpressionError unless `node` is a valid atom-level formula; return it otherwise."""
+    if node.op == "species":
+        names = [on.species for on in node.children]
+        if not names or any(on.op != "on" or len(on.children) != 1 for on in node.children):
+            raise ExpressionError("a per-species formula holds one term per species")
+        if len(set(names)) != len(names):
+            raise ExpressionError(f"a per-species formula gives species {_duplicate(names)} two terms")
+        for on in node.children:
+            _check_species(on.species)
+            check_typed(on.children[0])
+        return node
+
     def visit(n, inside_sum):
+        if n.op in STRUCTURE:
+            raise ExpressionError(f"{n.op!r} stands only at the top of a per-species formula")
         if n.op == "r" and not inside_sum:
             raise ExpressionError("'r' must stand inside sum(...)")
+        if n.species and n.op != "sum":
+            raise ExpressionError(f"{n.op!r} takes no species")
         if n.op == "sum":
             if inside_sum:
                 raise ExpressionError("sum(...) cannot stand inside another sum")
             if len(n.children) != 1:
                 raise ExpressionError("sum takes one argument")
+            if n.species:
+                _check_species(n.species)
         elif n.op not in LEAVES:
             prim = PRIMITIVES.get(n.op)
             if prim is None:
@@ -112,3 +163,12 @@ def check_typed(node):
             visit(c, inside_sum or n.op == "sum")
     visit(node, False)
     return node
+
+
+def _check_species(name):
+    if name not in chemical_symbols[1:]:
+        raise ExpressionError(f"unknown species {name!r} (species are chemical symbols: Ni, Al, ...)")
+
+
+def _duplicate(names):
+    return next(name for name in names if names.count(name) > 1)

@@ -1,0 +1,202 @@
+"""Alloy formulas: species-filtered sums and per-species terms, from text to energies, forces, virials and
+constant gradients (README "Alloys")."""
+import re
+
+import ase
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+
+from strategies import alloy_trees
+from symbolicpot.evaluate import Cutoff, Evaluator
+from symbolicpot.evaluate.evaluator import evaluate_structure
+from symbolicpot.expr import (constants, format_expression, node_count, parse_expression,
+                              species_named)
+from symbolicpot.expr.strings import ParseError
+from test_evaluator import (COARSER, FINITE_DIFFERENCE_CONSTANTS, SMALL_CUTOFF, assert_close, assume_reliable,
+                            central_difference, finite_difference_forces, finite_strain_stress, moderate,
+                            rattled_copper, unlabelled)
+from symbolicpot.evaluate import EV_PER_A3_IN_GPA
+
+FINNIS_SINCLAIR_NIAL = ("Ni: sum[Ni](2*r^-9) + sum[Al](1.5*r^-8) - (sum[Ni](3*r^-6) + sum[Al](2*r^-5))^0.5; "
+                        "Al: sum[Ni](1.5*r^-8) + sum[Al](r^-7) - (sum[Ni](2.5*r^-6) + sum[Al](1.2*r^-5))^0.5")
+
+
+def mixed_cell(seed=3, species=("Ni", "Al")):
+    """A rattled, sheared 4-atom fcc cell of two species (every other atom), as the evaluator tests' SMALL_CELL."""
+    atoms = rattled_copper(seed=seed, cell=(1, 1, 1))
+    atoms.symbols[:] = [species[i % 2] for i in range(len(atoms))]
+    return atoms
+
+
+MIXED_CELL = mixed_cell()
+
+
+def swapped(text):
+    """The text with the names Ni and Al exchanged."""
+    return text.replace("Ni", "@").replace("Al", "Ni").replace("@", "Al")
+
+
+def test_text_round_trips_and_counts_what_a_reader_reads():
+    tree = parse_expression(FINNIS_SINCLAIR_NIAL)
+    assert format_expression(tree) == FINNIS_SINCLAIR_NIAL
+    assert species_named(tree) == ["Al", "Ni"]
+    # the two terms' nodes, not the structure that holds them
+    terms = [part.split(": ", 1)[1] for part in FINNIS_SINCLAIR_NIAL.split("; ")]
+    assert node_count(tree) == sum(node_count(parse_expression(term)) for term in terms)
+    assert format_expression(parse_expression("sum[Al](r) - sum(r)^0.5")) == "sum[Al](r) - sum(r)^0.5"
+
+
+@pytest.mark.parametrize("text, message, position", [
+    ("Ni: sum(r); Ni: sum(r)", "species Ni has two terms", 12),
+    ("Xx: sum(r)", "unknown species 'Xx'", 0),
+    ("sum[Qq](r)", "unknown species 'Qq'", 4),
+    ("Ni: sum(r);", "expected a species", 11),
+    ("exp[Al](sum(r))", "expected '('", 3),
+    ("Ni: sum(r); 3", "expected a species", 12),
+])
+def test_bad_alloy_text_is_an_error_at_its_position(text, message, position):
+    with pytest.raises(ParseError, match=re.escape(message)) as error:
+        parse_expression(text)
+    assert error.value.position == position
+
+
+def test_per_species_terms_and_filtered_sums_compute_what_they_say():
+    """A Ni–Al dimer 2.5 Å apart (inside r_in = 3 Å, f = 1): Ni's term sees one Al neighbour, Al's one Ni."""
+    dimer = ase.Atoms("NiAl", positions=[[0, 0, 0], [2.5, 0, 0]])
+    for text, expected in [("Ni: sum[Al](r); Al: 2*sum[Ni](r^2)", 2.5 + 2 * 2.5 ** 2),
+                           ("Ni: sum[Ni](r) + 1; Al: sum(r)", 1 + 2.5),
+                           ("sum[Ni](r) + sum[Al](r^2)", 2.5 + 2.5 ** 2)]:
+        ok, energy, atom_energy, _, _ = evaluate_structure(parse_expression(text), dimer, Cutoff(3.0, 4.0))
+        assert ok and energy == pytest.approx(expected, rel=1e-15)
+
+
+def test_a_finnis_sinclair_alloy_matches_a_direct_computation():
+    """T_i = Σ_j φ_{s_i s_j}(r) − (Σ_j ρ_{s_i s_j}(r))^0.5 with the smooth cutoff, summed with NumPy over every
+    neighbour of a random mixed cell; bound 1e-12 relative (the evaluator and NumPy add in another order)."""
+    cell = mixed_cell(seed=5) * (2, 1, 1)
+    cutoff = Cutoff(3.0, 4.0)
+    tree = parse_expression(FINNIS_SINCLAIR_NIAL)
+    phi = {("Ni", "Ni"): lambda r: 2 * r ** -9, ("Ni", "Al"): lambda r: 1.5 * r ** -8,
+           ("Al", "Ni"): lambda r: 1.5 * r ** -8, ("Al", "Al"): lambda r: r ** -7}
+    rho = {("Ni", "Ni"): lambda r: 3 * r ** -6, ("Ni", "Al"): lambda r: 2 * r ** -5,
+           ("Al", "Ni"): lambda r: 2.5 * r ** -6, ("Al", "Al"): lambda r: 1.2 * r ** -5}
+    from symbolicpot.data.neighbours import structure_neighbours
+    centre, neighbour, distance, _ = structure_neighbours(cell, cutoff.r_out)
+    fc, _ = cutoff(distance)
+    symbols = cell.get_chemical_symbols()
+    expected = 0.0
+    for i in range(len(cell)):
+        mine = centre == i
+        pair, density = 0.0, 0.0
+        for j, r, f in zip(neighbour[mine], distance[mine], fc[mine]):
+            pair += phi[symbols[i], symbols[j]](r) * f
+            density += rho[symbols[i], symbols[j]](r) * f
+        expected += pair - density ** 0.5
+    ok, energy, *_ = evaluate_structure(tree, cell, cutoff)
+    assert ok and energy == pytest.approx(expected, rel=1e-12)
+
+
+def test_renaming_the_species_changes_nothing_but_names():
+    """The formula with Ni and Al exchanged, on the cell with them exchanged: the same numbers, bit for bit."""
+    text = FINNIS_SINCLAIR_NIAL.replace("Al: sum[Ni](1.5", "Al: sum[Ni](1.7")  # not symmetric under the swap
+    one = Evaluator(unlabelled([MIXED_CELL]), SMALL_CUTOFF)(parse_expression(text))
+    other = Evaluator(unlabelled([mixed_cell(species=("Al", "Ni"))]), SMALL_CUTOFF)(parse_expression(swapped(text)))
+    assert one.ok and other.ok
+    for name in ("energy", "forces", "stress", "atom_energy"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(other, name))
+
+
+def test_a_species_the_data_lack_selects_nothing_and_one_without_a_term_is_an_error():
+    """The search tunes on subsets that may lack a species: sum[Cu] over no Cu neighbour is 0. Atoms of a species the
+    formula has no term for are an error naming it."""
+    evaluator = Evaluator(unlabelled([MIXED_CELL]), SMALL_CUTOFF)
+    assert evaluator(parse_expression("sum[Cu](r) + 1")).energy[0] == len(MIXED_CELL)
+    assert evaluator(parse_expression("Ni: 2; Al: sum[Cu](r) + 3; Cu: sum(r)")).energy[0] == 2 * 2 + 2 * 3
+    with pytest.raises(ValueError, match=r"species Al, for which the formula has no term \(its terms: Ni, Cu\)"):
+        evaluator(parse_expression("Ni: 2; Cu: sum(r)"))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(formula=alloy_trees(max_depth=3, pair_depth=3, constants=FINITE_DIFFERENCE_CONSTANTS))
+def test_random_alloy_formulas_forces_and_stress_match_finite_differences(formula):
+    """As the single-element test in test_evaluator (the same tolerances, derived there)."""
+    prediction = Evaluator(unlabelled([MIXED_CELL]), SMALL_CUTOFF)(formula)
+    assume(moderate(prediction))
+    energy_rounding = 1e-15 * abs(prediction.energy[0])
+    to_gpa = EV_PER_A3_IN_GPA / MIXED_CELL.get_volume()
+    for analytic, difference, step, unit in ((prediction.forces, finite_difference_forces, 1e-5, 1.0),
+                                             (prediction.stress[0], finite_strain_stress, 1e-6, to_gpa)):
+        numeric, coarser = (difference(formula, MIXED_CELL, SMALL_CUTOFF, h) for h in (step, COARSER * step))
+        assume_reliable(numeric, coarser)
+        assert_close(analytic, numeric, rtol=1e-6, atol=energy_rounding / step * unit)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(formula=alloy_trees(max_depth=3, pair_depth=3, constants=FINITE_DIFFERENCE_CONSTANTS))
+def test_random_alloy_formulas_constant_gradients_match_finite_differences(formula):
+    """As the single-element test in test_evaluator, on two mixed cells."""
+    evaluator = Evaluator(unlabelled([MIXED_CELL, mixed_cell(seed=4)]), SMALL_CUTOFF)
+    theta = np.array(constants(formula))
+    prediction = evaluator(formula, gradients=True)
+    assume(moderate(prediction) and theta.size > 0)
+    for m in range(theta.size):
+        step = 1e-4 * max(abs(theta[m]), 1e-2)
+        differences = [central_difference(evaluator, formula, theta, m, h) for h in (step, COARSER * step)]
+        for name in ("energy", "forces", "stress"):
+            numeric, coarser = (d[name] for d in differences)
+            assume_reliable(numeric, coarser)
+            rounding = 1e-15 * np.abs(getattr(prediction, name)).max() / step
+            assert_close(getattr(prediction, "d_" + name)[..., m], numeric, rtol=1e-6, atol=rounding)
+
+
+def test_batched_constants_of_an_alloy_formula_equal_single_calls():
+    """Alloy formulas take one evaluation per constant vector in `batch`: exactly the single calls."""
+    evaluator = Evaluator(unlabelled([MIXED_CELL]), SMALL_CUTOFF)
+    tree = parse_expression(FINNIS_SINCLAIR_NIAL)
+    thetas = np.array(constants(tree)) * np.array([[1.0], [1.02]])
+    ok, energy, forces, stress = evaluator.batch(tree, thetas)
+    for m, theta in enumerate(thetas):
+        single = evaluator(tree, theta)
+        assert ok[m] == single.ok
+        np.testing.assert_array_equal(energy[m], single.energy)
+        np.testing.assert_array_equal(forces[m], single.forces)
+
+
+def test_a_plain_formula_on_alloy_data_is_blind_to_species():
+    """sum(g) over every neighbour: the same energy whatever the species are called."""
+    tree = parse_expression("sum(2*r^-9) - sum(3*r^-6)^0.5")
+    one = Evaluator(unlabelled([MIXED_CELL]), SMALL_CUTOFF)(tree)
+    copper = Evaluator(unlabelled([rattled_copper(seed=3, cell=(1, 1, 1))]), SMALL_CUTOFF)(tree)
+    np.testing.assert_array_equal(one.energy, copper.energy)
+    np.testing.assert_array_equal(one.forces, copper.forces)
+
+
+def test_exports_that_do_not_take_alloy_formulas_yet_say_so():
+    from symbolicpot.export.eam_fs import tabulate
+    from symbolicpot.export.lammps import pair_style_source
+    from symbolicpot.export.potential import Potential, PotentialError
+    from symbolicpot.expr import ExpressionError
+    from symbolicpot.expr.symbolic import latex
+    potential = Potential.from_formula("Ni: sum[Al](r^-6) - sum(r^-5)^0.5; Al: sum(r^-5)", element="Ni")
+    for export in (lambda: pair_style_source(potential, "alloy"), lambda: tabulate(potential)):
+        with pytest.raises(PotentialError, match="does not take alloy formulas yet"):
+            export()
+    with pytest.raises(ExpressionError, match="alloy formulas"):
+        latex(potential.tree)
+
+
+def test_the_ase_calculator_takes_alloy_formulas():
+    """Forces and stress of a per-species formula through FormulaCalculator are its energy's derivatives (the
+    baselines' check, tolerances derived in energy_derivatives.py), on 32 atoms of two species."""
+    from energy_derivatives import check_forces_and_stress, rattled_copper as rattled_32
+    from symbolicpot.evaluate.calculator import FormulaCalculator
+    atoms = rattled_32(seed=2)
+    atoms.symbols[::3] = "Al"
+    atoms.symbols[1::3] = "Ni"
+    tree = parse_expression("Ni: sum[Al](3*r^-8) - sum(r^-6)^0.5; Al: sum[Ni](2*r^-7) - sum[Al](r^-6)^0.5; "
+                            "Cu: sum(r^-9) - sum(r^-6)^0.5")
+    check_forces_and_stress(FormulaCalculator(tree, Cutoff(3.0, 5.0)), atoms)
+    atoms.calc = FormulaCalculator(parse_expression("Ni: sum(r^-6); Al: sum(r^-5)"), Cutoff(3.0, 5.0))
+    with pytest.raises(ValueError, match="species Cu, for which the formula has no term"):
+        atoms.get_potential_energy()

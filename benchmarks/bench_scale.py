@@ -18,7 +18,7 @@ runs, numba's compilation excluded: it is done before the first run), plus the m
 16× the atoms costs ≤ 3× the time, and the 80k set reaches the target within 30 minutes on 2 cores.
 
 Usage: python benchmarks/bench_scale.py [--quick] [--seed 0] [--reference-minutes 60] [--cap-minutes 60]
-                                        [--target-error X] [--keep DIR]
+                                        [--target-error X] [--keep DIR] [--screen-atoms N]
 --quick: 5k and 20k only, an 8-minute reference and a 10-minute cap (≤ 20 minutes in all).
 """
 import argparse
@@ -50,12 +50,14 @@ def n_atoms_of(path):
     return sum(len(atoms) for atoms in ase.io.iread(path, index=":"))
 
 
-def run(data, run_dir, seed, minutes, target_error=None):
-    """One evolve run on `data`; returns its log lines (dicts of log.jsonl)."""
+def run(data, run_dir, seed, minutes, target_error=None, screen_atoms=None):
+    """One evolve run on `data` (default settings, or `screen_atoms` for [search] screen_atoms); returns its log lines
+    (dicts of log.jsonl)."""
     config = Path(run_dir).with_suffix(".toml")
     stop = f"target_error = {target_error!r}\n" if target_error is not None else ""
-    config.write_text(f'[data]\ntrain = ["{data}"]\n\n[stop]\ntime_limit = "{minutes}m"\ngenerations = 1000000\n{stop}',
-                      encoding="utf-8")
+    search = f"\n[search]\nscreen_atoms = {screen_atoms}\n" if screen_atoms is not None else ""
+    config.write_text(f'[data]\ntrain = ["{data}"]\n\n[stop]\ntime_limit = "{minutes}m"\ngenerations = 1000000\n{stop}'
+                      + search, encoding="utf-8")
     subprocess.run([sys.executable, "-m", "symbolicpot", "evolve", str(config), "--out", str(run_dir),
                     "--seed", str(seed), "--progress", "off"], check=True, stdout=sys.stderr)  # stdout: the JSON
     lines = Path(run_dir, "log.jsonl").read_text(encoding="utf-8").splitlines()
@@ -82,6 +84,7 @@ def main(argv=None):
     parser.add_argument("--cap-minutes", type=float, help="time limit of the other runs")
     parser.add_argument("--target-error", type=float, help="skip the reference: use this standardised error")
     parser.add_argument("--keep", type=Path, help="keep the run directories here (default: a temporary folder)")
+    parser.add_argument("--screen-atoms", type=int, help="[search] screen_atoms of every run (default: the default)")
     args = parser.parse_args(argv)
     sizes = QUICK_SIZES if args.quick else SIZES
     reference_minutes = args.reference_minutes or (8 if args.quick else 60)
@@ -96,18 +99,19 @@ def main(argv=None):
         root.mkdir(parents=True, exist_ok=True)
         logs = []
         if args.target_error is None:
-            logs.append(run(paths[0], root / "atoms_0", args.seed, reference_minutes))
+            logs.append(run(paths[0], root / "atoms_0", args.seed, reference_minutes, screen_atoms=args.screen_atoms))
             target = TARGET_FACTOR * min(entry["best_error"] for entry in logs[0] if entry["best_error"] is not None)
         else:
             target = args.target_error
         for k in range(len(logs), len(paths)):
-            logs.append(run(paths[k], root / f"atoms_{k}", args.seed, cap_minutes, target))
+            logs.append(run(paths[k], root / f"atoms_{k}", args.seed, cap_minutes, target, args.screen_atoms))
     seconds = [seconds_to(log, target) for log in logs]
     ratio = seconds[-1] / seconds[0] if None not in (seconds[0], seconds[-1]) else None
     print(json.dumps({"atoms": [n_atoms_of(path) for path in paths], "seconds_to_target": seconds,
                       "time_ratio_largest_vs_smallest": ratio, "target_error": target,
                       "target_factor": TARGET_FACTOR, "reference_minutes": reference_minutes,
-                      "cap_minutes": cap_minutes, "runs": [rates(log) for log in logs], "machine": machine()}))
+                      "cap_minutes": cap_minutes, "screen_atoms": args.screen_atoms,
+                      "runs": [rates(log) for log in logs], "machine": machine()}))
 
 
 if __name__ == "__main__":

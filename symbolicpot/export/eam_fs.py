@@ -26,7 +26,7 @@ import numpy as np
 import sympy
 
 from ..data.neighbours import structure_neighbours
-from ..expr import PRIMITIVES, format_expression, parse_expression, sums
+from ..expr import PRIMITIVES, format_expression, sums
 from ..expr.symbolic import Sum_j, to_sympy
 from .potential import require_species_blind
 
@@ -131,7 +131,7 @@ def tabulate(potential, tolerance=TOLERANCE):
 
 
 def _tabulate(potential, tolerance):
-    require_species_blind(parse_expression(potential.formula), "eam/fs export")
+    require_species_blind(potential.tree, "eam/fs export")
     shape = EamShape(potential)
     d, r_out = nearest_neighbour_distance(potential.element), potential.r_out
     low, high = (k * d for k in CUTOFFS)

@@ -31,7 +31,7 @@ from string import Template
 import ase.data
 import numpy as np
 
-from ..expr import ExpressionError, check_typed, distinct_sums, format_expression, parse_expression
+from ..expr import ExpressionError, distinct_sums, format_expression
 from .cxx_formula import atom_code, pair_code
 from .lammps_plugins import plugin_folder
 from .pair_tables import tabulate_pairs
@@ -51,8 +51,8 @@ def export_lammps(potential, out_dir, name, register=True, exact=False):
     """Write, compile and (with `register`) register the pair style `name` for `potential`; return the files written.
     Pair functions are tabulated unless `exact` (see the module docstring).
 
-    `potential` has `formula` (text of the atom-level formula), `r_in`, `r_out` (Å), `element` (symbol) and `mass`
-    (g/mol, None for ASE's standard mass). Returns [source, plugin, input script] in out_dir, then the registered
+    `potential` is an export.Potential (its parsed formula `tree`, `r_in`, `r_out` (Å), `element`, `mass` (g/mol)).
+    Returns [source, plugin, input script] in out_dir, then the registered
     copy of the plugin when `register`.
     """
     name = _style_name(name)
@@ -82,7 +82,7 @@ def pair_style_source(potential, name, exact=False):
     """The C++ source of pair style `name` for `potential`, pair functions tabulated unless `exact` (see the module
     docstring for what it may contain); pair_tables.TableError when no table is accurate enough."""
     name = _style_name(name)
-    tree = check_typed(parse_expression(str(potential.formula)))
+    tree = potential.tree
     require_species_blind(tree, "the LAMMPS plugin")
     r_in, r_out = _cutoff(potential)
     element, mass = _element(potential)
@@ -184,7 +184,7 @@ def input_script(potential, name, temperature=300.0, steps=1000):
     name = _style_name(name)
     element, _ = _element(potential)
     structure, a = _crystal(element)
-    tree = check_typed(parse_expression(str(potential.formula)))
+    tree = potential.tree
     r_in, r_out = _cutoff(potential)
     return "\n".join([
         f"# symbolicpot potential {name} for {element}: E = sum_i T_i with",

@@ -5,7 +5,7 @@ import re
 import ase
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 
 from strategies import alloy_trees
 from symbolicpot.evaluate import Cutoff, Evaluator
@@ -13,10 +13,8 @@ from symbolicpot.evaluate.evaluator import evaluate_structure
 from symbolicpot.expr import (constants, format_expression, node_count, parse_expression,
                               species_named)
 from symbolicpot.expr.strings import ParseError
-from test_evaluator import (COARSER, FINITE_DIFFERENCE_CONSTANTS, SMALL_CUTOFF, assert_close, assume_reliable,
-                            central_difference, finite_difference_forces, finite_strain_stress, moderate,
-                            rattled_copper, unlabelled)
-from symbolicpot.evaluate import EV_PER_A3_IN_GPA
+from test_evaluator import (FINITE_DIFFERENCE_CONSTANTS, SMALL_CUTOFF, check_constant_gradients_by_differences,
+                            check_forces_and_stress_by_differences, rattled_copper, unlabelled)
 
 FINNIS_SINCLAIR_NIAL = ("Ni: sum[Ni](2*r^-9) + sum[Al](1.5*r^-8) - (sum[Ni](3*r^-6) + sum[Al](2*r^-5))^0.5; "
                         "Al: sum[Ni](1.5*r^-8) + sum[Al](r^-7) - (sum[Ni](2.5*r^-6) + sum[Al](1.2*r^-5))^0.5")
@@ -121,33 +119,14 @@ def test_a_species_the_data_lack_selects_nothing_and_one_without_a_term_is_an_er
 @given(formula=alloy_trees(max_depth=3, pair_depth=3, constants=FINITE_DIFFERENCE_CONSTANTS))
 def test_random_alloy_formulas_forces_and_stress_match_finite_differences(formula):
     """As the single-element test in test_evaluator (the same tolerances, derived there)."""
-    prediction = Evaluator(unlabelled([MIXED_CELL]), SMALL_CUTOFF)(formula)
-    assume(moderate(prediction))
-    energy_rounding = 1e-15 * abs(prediction.energy[0])
-    to_gpa = EV_PER_A3_IN_GPA / MIXED_CELL.get_volume()
-    for analytic, difference, step, unit in ((prediction.forces, finite_difference_forces, 1e-5, 1.0),
-                                             (prediction.stress[0], finite_strain_stress, 1e-6, to_gpa)):
-        numeric, coarser = (difference(formula, MIXED_CELL, SMALL_CUTOFF, h) for h in (step, COARSER * step))
-        assume_reliable(numeric, coarser)
-        assert_close(analytic, numeric, rtol=1e-6, atol=energy_rounding / step * unit)
+    check_forces_and_stress_by_differences(formula, MIXED_CELL)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(formula=alloy_trees(max_depth=3, pair_depth=3, constants=FINITE_DIFFERENCE_CONSTANTS))
 def test_random_alloy_formulas_constant_gradients_match_finite_differences(formula):
     """As the single-element test in test_evaluator, on two mixed cells."""
-    evaluator = Evaluator(unlabelled([MIXED_CELL, mixed_cell(seed=4)]), SMALL_CUTOFF)
-    theta = np.array(constants(formula))
-    prediction = evaluator(formula, gradients=True)
-    assume(moderate(prediction) and theta.size > 0)
-    for m in range(theta.size):
-        step = 1e-4 * max(abs(theta[m]), 1e-2)
-        differences = [central_difference(evaluator, formula, theta, m, h) for h in (step, COARSER * step)]
-        for name in ("energy", "forces", "stress"):
-            numeric, coarser = (d[name] for d in differences)
-            assume_reliable(numeric, coarser)
-            rounding = 1e-15 * np.abs(getattr(prediction, name)).max() / step
-            assert_close(getattr(prediction, "d_" + name)[..., m], numeric, rtol=1e-6, atol=rounding)
+    check_constant_gradients_by_differences(formula, [MIXED_CELL, mixed_cell(seed=4)])
 
 
 def test_batched_constants_of_an_alloy_formula_equal_single_calls():

@@ -121,13 +121,19 @@ def moderate(prediction):
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(formula=atom_trees(max_depth=3, pair_depth=3, constants=FINITE_DIFFERENCE_CONSTANTS))
 def test_random_formulas_forces_and_stress_match_finite_differences(formula):
-    prediction = Evaluator(unlabelled([SMALL_CELL]), SMALL_CUTOFF)(formula)
+    check_forces_and_stress_by_differences(formula, SMALL_CELL)
+
+
+def check_forces_and_stress_by_differences(formula, cell):
+    """The formula's forces and stress on `cell` (SMALL_CUTOFF) against central differences of its energy, where
+    they can judge (assume_reliable)."""
+    prediction = Evaluator(unlabelled([cell]), SMALL_CUTOFF)(formula)
     assume(moderate(prediction))
     energy_rounding = 1e-15 * abs(prediction.energy[0])  # eV, the resolution of an energy difference
-    to_gpa = EV_PER_A3_IN_GPA / SMALL_CELL.get_volume()
+    to_gpa = EV_PER_A3_IN_GPA / cell.get_volume()
     for analytic, difference, step, unit in ((prediction.forces, finite_difference_forces, 1e-5, 1.0),
                                              (prediction.stress[0], finite_strain_stress, 1e-6, to_gpa)):
-        numeric, coarser = (difference(formula, SMALL_CELL, SMALL_CUTOFF, h) for h in (step, COARSER * step))
+        numeric, coarser = (difference(formula, cell, SMALL_CUTOFF, h) for h in (step, COARSER * step))
         assume_reliable(numeric, coarser)
         assert_close(analytic, numeric, rtol=1e-6, atol=energy_rounding / step * unit)
 
@@ -150,7 +156,12 @@ def assume_reliable(numeric, coarser):
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(formula=atom_trees(max_depth=3, pair_depth=3, constants=FINITE_DIFFERENCE_CONSTANTS))
 def test_random_formulas_constant_gradients_match_finite_differences(formula):
-    evaluator = Evaluator(unlabelled([SMALL_CELL, rattled_copper(seed=4, cell=(1, 1, 1))]), SMALL_CUTOFF)
+    check_constant_gradients_by_differences(formula, [SMALL_CELL, rattled_copper(seed=4, cell=(1, 1, 1))])
+
+
+def check_constant_gradients_by_differences(formula, cells):
+    """The formula's constant gradients on `cells` (SMALL_CUTOFF) against central differences, where they can judge."""
+    evaluator = Evaluator(unlabelled(cells), SMALL_CUTOFF)
     theta = np.array(constants(formula))
     prediction = evaluator(formula, gradients=True)
     assume(moderate(prediction) and theta.size > 0)

@@ -171,7 +171,9 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
         sh = np.empty((depth, 1 if with_gradients else 0, 1 + n_c, BATCH))
         code, arg = pair_code[pair_offsets[k]:pair_offsets[k + 1]], pair_arg[pair_offsets[k]:pair_offsets[k + 1]]
         consts = theta[cids]
-        every = pair_centre[k] < 0 and pair_neighbour[k] < 0  # all pairs, in order: no index array
+        # A sum over all pairs reads and writes them in order; gathering through an index array for it too cost 8 %
+        # of bench_evaluator's node-pair rate.
+        every = pair_centre[k] < 0 and pair_neighbour[k] < 0
         n_chosen = n_pairs if every else _pairs_of_species(pairs, pair_centre[k], pair_neighbour[k], chosen)
         if not every:
             g[k], dg[k] = 0.0, 0.0

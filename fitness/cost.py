@@ -19,6 +19,7 @@ from scipy.optimize import nnls
 import tomlkit
 
 from ..expr import PRIMITIVES, distinct_sums, sums, walk
+from ..settings import SettingError
 
 PRICED = tuple(dict.fromkeys(p.priced_as for p in PRIMITIVES.values()))  # primitives' kinds (Primitive.priced_as)
 PAIR_KINDS = ("r", *PRICED)  # priced node kinds inside a sum
@@ -48,15 +49,15 @@ class CostModel:
 
     def __post_init__(self):
         for name in ("pair_base_ns", "sum_ns", "neighbours"):
-            object.__setattr__(self, name, _non_negative(getattr(self, name), f"CostModel.{name}"))
-        _require(self.neighbours > 0.0, "CostModel.neighbours", "must be > 0")
+            object.__setattr__(self, name, _non_negative(getattr(self, name), name))
+        _require(self.neighbours > 0.0, "neighbours", "must be > 0")
         for name, kinds in (("pair_ns", PAIR_KINDS), ("atom_ns", ATOM_KINDS)):
-            table = _checked_keys(getattr(self, name), f"CostModel.{name}", kinds)
-            values = {k: _non_negative(table[k], f"CostModel.{name}[{k!r}]") for k in kinds}
+            table = _checked_keys(getattr(self, name), name, kinds)
+            values = {k: _non_negative(table[k], f"{name}[{k!r}]") for k in kinds}
             object.__setattr__(self, name, MappingProxyType(values))  # read-only: the default is shared by every run
-        _require(self.target in TARGETS, "CostModel.target",
+        _require(self.target in TARGETS, "target",
                  f"must be one of {', '.join(TARGETS)}, got {self.target!r}")
-        _require(self.target != "lammps" or not any(self.pair_ns.values()), "CostModel.pair_ns",
+        _require(self.target != "lammps" or not any(self.pair_ns.values()), "pair_ns",
                  'must be 0 for target "lammps" (a tabulated pair function costs one lookup whatever its expression)')
 
     def __hash__(self):
@@ -78,9 +79,9 @@ class CostModel:
     def from_dict(cls, d):
         """The model of a to_dict() dict or a config's [cost] table (`target` may be absent: "evaluator", as tables
         written before it existed); ValueError naming a missing, unknown or bad key."""
-        _require(isinstance(d, Mapping), "CostModel", f"must be a table, got {d!r}")
+        _require(isinstance(d, Mapping), "", f"must be a table, got {d!r}")
         d = {"target": "evaluator", **d}
-        _checked_keys(d, "CostModel", [f.name for f in fields(cls)])
+        _checked_keys(d, "", [f.name for f in fields(cls)])
         return cls(**d)
 
     def to_toml(self):
@@ -131,23 +132,24 @@ def _coefficients(model):
             + [model.atom_ns[k] for k in ATOM_KINDS])
 
 
-def _require(condition, where, message):
+def _require(condition, field, message):
+    """SettingError of CostModel's `field` ("": the whole table) unless `condition`."""
     if not condition:
-        raise ValueError(f"{where}: {message}")
+        raise SettingError("CostModel", field, message)
 
 
-def _non_negative(value, where):
-    _require(isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value < math.inf, where,
+def _non_negative(value, field):
+    _require(isinstance(value, (int, float)) and not isinstance(value, bool) and 0.0 <= value < math.inf, field,
              f"must be a finite number >= 0, got {value!r}")
     return float(value)
 
 
-def _checked_keys(table, where, keys):
-    _require(isinstance(table, Mapping), where, f"must be a table, got {table!r}")
+def _checked_keys(table, field, keys):
+    _require(isinstance(table, Mapping), field, f"must be a table, got {table!r}")
     for key in table:
-        _require(key in keys, where, f"unknown key {key!r} (known: {', '.join(keys)})")
+        _require(key in keys, field, f"unknown key {key!r} (known: {', '.join(keys)})")
     for key in keys:
-        _require(key in table, where, f"missing key {key!r}")
+        _require(key in table, field, f"missing key {key!r}")
     return table
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import math
 
 from ..expr import BINARY, PRIMITIVES, DEFAULT_PRIMITIVES
+from ..settings import SettingError
 
 MUTATIONS = ("point", "subtree", "hoist", "shrink", "insert", "constant", "wrap_in_sum", "unwrap", "embed")
 
@@ -89,7 +90,7 @@ class OperatorConfig:
 
 def _require(condition, field, message):
     if not condition:
-        raise ValueError(f"OperatorConfig.{field}: {message}")
+        raise SettingError("OperatorConfig", field, message)
 
 
 def _is_int(value):

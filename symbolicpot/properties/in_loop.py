@@ -22,6 +22,7 @@ import numpy as np
 from ase.calculators.calculator import CalculationFailed
 from scipy.optimize import minimize
 
+from ..settings import SettingError
 from .crystal import check_binding, energy_per_atom, fcc_guess, start_crystal
 from .defects import formation_energy, vacancy
 from .elastic import cubic_constants, elastic_tensor, hill_bulk_modulus
@@ -65,23 +66,23 @@ class PropertyTargets:
 
     def __post_init__(self):
         if self.lattice not in LATTICES:
-            raise ValueError(f"PropertyTargets.lattice: must be one of {', '.join(LATTICES)}, got {self.lattice!r}")
+            raise SettingError("PropertyTargets", "lattice", f"must be one of {', '.join(LATTICES)}, got {self.lattice!r}")
         if not self.weights:
-            raise ValueError("PropertyTargets.weights: no property takes part")
+            raise SettingError("PropertyTargets", "weights", "no property takes part")
         for name, weight in self.weights.items():
             if name not in IN_LOOP:
-                raise ValueError(f"PropertyTargets.weights: {name!r} is not computed in the search (in the search: "
-                                 f"{', '.join(IN_LOOP)})")
+                raise SettingError("PropertyTargets", "weights", f"{name!r} is not computed in the search (in the "
+                                   f"search: {', '.join(IN_LOOP)})")
             if not self.reference.get(name):
-                raise ValueError(f"PropertyTargets.weights: {name!r} has no reference value (or 0: a relative error "
-                                 f"needs another)")
+                raise SettingError("PropertyTargets", "weights", f"{name!r} has no reference value (or 0: a relative "
+                                   "error needs another)")
             if not (isinstance(weight, (int, float)) and weight > 0 and math.isfinite(weight)):
-                raise ValueError(f"PropertyTargets.weights: {name!r} must be a number > 0, got {weight!r}")
+                raise SettingError("PropertyTargets", "weights", f"{name!r} must be a number > 0, got {weight!r}")
             if name in FCC_ONLY and self.lattice != "fcc":
-                raise ValueError(f"PropertyTargets.weights: {name!r} is computed for fcc crystals only "
-                                 f"(the lattice is {self.lattice})")
+                raise SettingError("PropertyTargets", "weights", f"{name!r} is computed for fcc crystals only (the "
+                                   f"lattice is {self.lattice})")
         if not (isinstance(self.screen, (int, float)) and self.screen >= 1):
-            raise ValueError(f"PropertyTargets.screen: must be a number >= 1, got {self.screen!r}")
+            raise SettingError("PropertyTargets", "screen", f"must be a number >= 1, got {self.screen!r}")
 
     def error(self, values):
         """The property error: Σ_p w_p |value_p − reference_p| / |reference_p| / Σ_p w_p over the weighted

@@ -20,6 +20,7 @@ from ..expr import PRIMITIVES, parse_expression
 from ..fitness import DEFAULT_COST_MODEL, DEFAULT_COST_MODELS, CostModel
 from ..properties.in_loop import PropertyTargets
 from ..search.engine import SearchConfig
+from ..settings import SettingError
 from .files import is_integer, is_number
 from .schema import ENGINE_SECTIONS, KINDS, SEARCH_FIELDS, SECTION_ORDER, SECTIONS, TOP_LEVEL
 
@@ -89,7 +90,7 @@ def search_config(resolved, where="config"):
                             properties=property_targets(resolved),
                             **{section: cls(**resolved[section]) for section, cls in ENGINE_SECTIONS.items()})
     except ValueError as error:
-        raise ValueError(f"{where}: {_config_names(str(error))}") from None
+        raise ValueError(f"{where}: {_named(error)}") from None
 
 
 def property_targets(resolved):
@@ -276,7 +277,7 @@ def _cost(value, base_dir, where):
     try:
         return CostModel.from_dict(value).to_dict()
     except (ValueError, TypeError) as error:
-        raise ValueError(f"{label}: {_config_names(str(error))}") from None
+        raise ValueError(f"{label}: {_named(error)}") from None
 
 
 def _check_consistency(resolved, where):
@@ -291,19 +292,20 @@ def _check_consistency(resolved, where):
         raise ValueError(f"{where}: [cutoff] {error}") from None
 
 
-def _config_names(message):
-    """An engine dataclass's error message with its field names replaced by config keys."""
-    def replace(match):
-        owner, field = match.group(1), match.group(2)
-        if owner == "SearchConfig":
-            return SEARCH_FIELDS.get(field, f"[search] {field}")
-        if owner == "PropertyTargets" and field == "weights":
-            return "[properties] use"  # the properties taking part; the weights' values are checked as read
+def _named(error):
+    """The message of an engine's error, a SettingError naming the config key it is about ("[operators] max_size:
+    must be ..."); other errors as they are."""
+    if not isinstance(error, SettingError) or not error.field:
+        return str(error)
+    if error.owner == "SearchConfig":
+        key = SEARCH_FIELDS.get(error.field, f"[search] {error.field}")
+    elif error.owner == "PropertyTargets" and error.field == "weights":
+        key = "[properties] use"  # the properties taking part; the weights' values are checked as read
+    else:
         section = {"OperatorConfig": "operators", "TuningConfig": "tuning", "CostModel": "cost",
-                   "PropertyTargets": "properties"}[owner]
-        return f"[{section}] {field}"
-    return re.sub(r"\b(SearchConfig|OperatorConfig|TuningConfig|CostModel|PropertyTargets)\.([\w*]+)", replace,
-                  message)
+                   "PropertyTargets": "properties"}[error.owner]
+        key = f"[{section}] {error.field}"
+    return f"{key}: {error.reason}"
 
 
 def _toml_type(value):

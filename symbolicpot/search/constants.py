@@ -19,6 +19,7 @@ from scipy.optimize import least_squares, minimize
 
 from ..evaluate import Prediction
 from ..expr.tree import call, const, constants, sums, walk, with_constants
+from ..settings import SettingError
 
 INVALID = 1e300  # objective CMA-ES sees for an invalid constant vector (it wants finite numbers)
 
@@ -38,15 +39,15 @@ class TuningConfig:
 
     def __post_init__(self):
         if self.polish not in ("lm", "cg"):
-            raise ValueError(f"TuningConfig.polish: must be 'lm' or 'cg', got {self.polish!r}")
+            raise SettingError("TuningConfig", "polish", f"must be 'lm' or 'cg', got {self.polish!r}")
         if not isinstance(self.cache_size, int) or isinstance(self.cache_size, bool) or self.cache_size < 1:
-            raise ValueError(f"TuningConfig.cache_size: must be an integer >= 1, got {self.cache_size!r}")
+            raise SettingError("TuningConfig", "cache_size", f"must be an integer >= 1, got {self.cache_size!r}")
         for name, least in (("polish_evaluations", 0), ("cma_evaluations", 0), ("cma_popsize", 2)):  # CMA-ES: μ ≥ 1
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
-                raise ValueError(f"TuningConfig.{name}: must be an integer >= {least}, got {value!r}")
+                raise SettingError("TuningConfig", name, f"must be an integer >= {least}, got {value!r}")
         if not self.cma_sigma > 0:
-            raise ValueError(f"TuningConfig.cma_sigma: must be > 0, got {self.cma_sigma!r}")
+            raise SettingError("TuningConfig", "cma_sigma", f"must be > 0, got {self.cma_sigma!r}")
 
 
 def additive_parts(term):

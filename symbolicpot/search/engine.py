@@ -17,6 +17,7 @@ from ..expr.tree import constants
 from ..fitness import DEFAULT_COST_MODEL, CostModel, ErrorWeights, error_metrics
 from ..operators import OperatorConfig
 from ..properties.in_loop import PropertyTargets
+from ..settings import SettingError
 from .constants import TuningConfig
 from .executors import local_workers, open_executor
 from .island import IslandState, Problem, non_dominated, survivors
@@ -56,24 +57,24 @@ class SearchConfig:
         for name in ("islands", "population", "generations", "migration_interval", "workers", "tournament"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"SearchConfig.{name}: must be an integer >= 1, got {value!r}")
+                raise SettingError("SearchConfig", name, f"must be an integer >= 1, got {value!r}")
         for name in ("immigrants", "migrants"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"SearchConfig.{name}: must be an integer >= 0, got {value!r}")
+                raise SettingError("SearchConfig", name, f"must be an integer >= 0, got {value!r}")
         if not isinstance(self.screen_atoms, int) or isinstance(self.screen_atoms, bool) or self.screen_atoms < 1:
-            raise ValueError(f"SearchConfig.screen_atoms: must be an integer >= 1, got {self.screen_atoms!r}")
+            raise SettingError("SearchConfig", "screen_atoms", f"must be an integer >= 1, got {self.screen_atoms!r}")
         if not 0.0 < self.screen_fraction <= 1.0:
-            raise ValueError(f"SearchConfig.screen_fraction: must lie in (0, 1], got {self.screen_fraction!r}")
+            raise SettingError("SearchConfig", "screen_fraction", f"must lie in (0, 1], got {self.screen_fraction!r}")
         Cutoff(self.r_in, self.r_out)  # raises for bad radii
         for name, weight in (self.group_weights or {}).items():
             if isinstance(weight, bool) or not (isinstance(weight, (int, float)) and 0 < weight < np.inf):
-                raise ValueError(f"SearchConfig.group_weights: {name!r} must be a number > 0, got {weight!r}")
+                raise SettingError("SearchConfig", "group_weights", f"{name!r} must be a number > 0, got {weight!r}")
         if self.scheduler is not None:
             try:
                 local_workers(self.scheduler)
             except ValueError as error:
-                raise ValueError(f"SearchConfig.scheduler: {error}") from None
+                raise SettingError("SearchConfig", "scheduler", str(error)) from None
         object.__setattr__(self, "seeds", tuple(self.seeds))
 
 

@@ -25,6 +25,13 @@ def path_label(path: str | Path, n_parts: int = 2) -> str:
     return "/".join(Path(path).resolve().parts[-n_parts:])
 
 
+def species_of(symbols) -> tuple[tuple[str, ...], np.ndarray]:
+    """(the distinct chemical symbols, sorted; (len(symbols),) int64 index of each symbol among them, read-only)."""
+    species = tuple(sorted(set(symbols)))
+    index = {name: s for s, name in enumerate(species)}
+    return species, _read_only([index[symbol] for symbol in symbols], np.int64)
+
+
 def _read_only(values, dtype) -> np.ndarray:
     array = np.array(values, dtype=dtype, order="C")
     array.flags.writeable = False
@@ -91,15 +98,18 @@ class Dataset:
         return atoms
 
     @cached_property
+    def _species(self) -> tuple[tuple[str, ...], np.ndarray]:
+        return species_of([symbol for atoms in self.atoms for symbol in atoms.get_chemical_symbols()])
+
+    @property
     def species(self) -> tuple[str, ...]:
         """The chemical symbols of the atoms, sorted."""
-        return tuple(sorted({symbol for atoms in self.atoms for symbol in atoms.get_chemical_symbols()}))
+        return self._species[0]
 
-    @cached_property
+    @property
     def atom_species(self) -> np.ndarray:
-        """(n_atoms_total,) int64: each atom's index in `species`."""
-        symbols = [symbol for atoms in self.atoms for symbol in atoms.get_chemical_symbols()]
-        return _read_only([self.species.index(symbol) for symbol in symbols], np.int64)
+        """(n_atoms_total,) int64: each atom's index in `species` (read-only)."""
+        return self._species[1]
 
     def single_element(self, who: str) -> str:
         """The one chemical symbol of every atom; ValueError "`who` handles one element; ..." when there are more."""

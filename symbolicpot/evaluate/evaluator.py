@@ -6,6 +6,7 @@ import numpy as np
 from ase.units import GPa
 
 from ..data import build_neighbours
+from ..data.dataset import species_of
 from ..data.neighbours import structure_neighbours
 from ..expr.compile import compile_formula
 from ..expr.tree import constants
@@ -70,7 +71,7 @@ class Evaluator:
         nl = self.neighbours
         self._pairs = PairArrays(np.searchsorted(nl.centre, np.arange(dataset.n_atoms_total + 1)), nl.neighbour,
                                  nl.distance, nl.vector, self.fc, self.dfc, nl.atom_config, dataset.n_configs,
-                                 np.asarray(dataset.atom_species), dataset.atom_species[nl.neighbour])
+                                 *_species_arrays(dataset.atom_species, nl.neighbour))
         self._scratch = [np.empty((2, 0, self.neighbours.distance.size)), np.empty((2, self.neighbours.distance.size, 0))]
         self._batch_work = np.empty(0)  # the batched kernel's scratch, grown and handed back by it
         volume = np.array([a.get_volume() if a.pbc.all() else np.nan for a in dataset.atoms])
@@ -123,6 +124,12 @@ class Evaluator:
         return np.ascontiguousarray(values, dtype=float).reshape(-1)
 
 
+def _species_arrays(atom_species, neighbour):
+    """PairArrays' atom_species (N,) and neighbour_species (n_pairs,), writable: a read-only array is another numba
+    type, and the kernels would be compiled once more for it."""
+    return np.array(atom_species, np.int64), np.array(atom_species[neighbour], np.int64)
+
+
 def compiled_for(formula, species):
     """The CompiledFormula of `formula` for data of `species`; ValueError when the data hold atoms of a species the
     formula has no term for."""
@@ -137,15 +144,14 @@ def compiled_for(formula, species):
 def evaluate_structure(formula, atoms, cutoff=Cutoff()):
     """`formula` on one ase.Atoms (any cell, any pbc) without a Dataset: ok, energy (eV), atom energies T_i (N,) eV,
     forces (N, 3) eV/Å and virial (6,) eV, Voigt xx yy zz yz xz xy (stress = virial / volume, positive = tensile)."""
-    species = tuple(sorted(set(atoms.get_chemical_symbols())))
+    species, atom_species = species_of(atoms.get_chemical_symbols())
     program = compiled_for(formula, species)
     centre, neighbour, distance, vector = structure_neighbours(atoms, cutoff.r_out)
     fc, dfc = cutoff(distance)
     first = np.searchsorted(centre, np.arange(len(atoms) + 1))
     work = (np.empty((2, program.n_sums, distance.size)), np.empty((2, distance.size, 0)))
-    atom_species = np.array([species.index(symbol) for symbol in atoms.get_chemical_symbols()], np.int64)
     pairs = PairArrays(first, neighbour.astype(np.int64), distance, np.ascontiguousarray(vector), fc, dfc,
-                       np.zeros(len(atoms), np.int64), 1, atom_species, atom_species[neighbour])
+                       np.zeros(len(atoms), np.int64), 1, *_species_arrays(atom_species, neighbour))
     ok, e, ea, f, w, *_ = kernels.evaluate(program.kernel(species), np.asarray(constants(formula), dtype=float), False,
                                            pairs, *work)
     return bool(ok), float(e[0]), ea, f, w[0]

@@ -1,5 +1,6 @@
 """Evaluate formulas on a Dataset: energies (eV), forces (eV/Å), stresses (GPa) and their constant gradients."""
 from dataclasses import dataclass
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -79,11 +80,10 @@ class Evaluator:
 
     def __call__(self, formula, theta=None, gradients=False):
         """Evaluate `formula` (a typed Node) with its own constants or `theta` ((P,)) instead."""
-        program = compiled_for(formula, self.dataset.species)
+        program, kernel = compiled_for(formula, self.dataset.species)
         theta = self._theta(formula, theta)
         work = self._work(program.n_sums, theta.size if gradients else 0)
-        ok, e, ea, f, w, de, df, dw = kernels.evaluate(program.kernel(self.dataset.species), theta, gradients,
-                                                       self._pairs, *work)
+        ok, e, ea, f, w, de, df, dw = kernels.evaluate(kernel, theta, gradients, self._pairs, *work)
         self.counter.add(1)
         stress = w * self._virial_to_stress
         if not gradients:
@@ -96,7 +96,7 @@ class Evaluator:
         Returns ok (M,), energy (M, C), forces (M, N, 3), stress (M, C, 6) in the units of Prediction; row m is what
         `self(formula, thetas[m])` gives, up to rounding (see kernels.evaluate_many), and the same ok.
         """
-        program = compiled_for(formula, self.dataset.species)
+        program, kernel = compiled_for(formula, self.dataset.species)
         thetas = np.ascontiguousarray(np.atleast_2d(thetas), dtype=float)
         if thetas.ndim != 2 or thetas.shape[1] != program.n_constants:
             raise ValueError(f"thetas must be (M, {program.n_constants}) for this formula, got {thetas.shape}")
@@ -104,8 +104,7 @@ class Evaluator:
             predictions = [self(formula, theta) for theta in thetas]
             return (np.array([p.ok for p in predictions]), *(np.array([getattr(p, name) for p in predictions])
                                                             for name in ("energy", "forces", "stress")))
-        ok, e, f, w, self._batch_work = kernels.evaluate_many(program.kernel(self.dataset.species), thetas,
-                                                              self._pairs, self._batch_work)
+        ok, e, f, w, self._batch_work = kernels.evaluate_many(kernel, thetas, self._pairs, self._batch_work)
         self.counter.add(len(thetas))
         return ok, e, f, w * self._virial_to_stress
 
@@ -130,28 +129,29 @@ def _species_arrays(atom_species, neighbour):
     return np.array(atom_species, np.int64), np.array(atom_species[neighbour], np.int64)
 
 
+@functools.lru_cache(maxsize=256)
 def compiled_for(formula, species):
-    """The CompiledFormula of `formula` for data of `species`; ValueError when the data hold atoms of a species the
-    formula has no term for."""
+    """(CompiledFormula, KernelProgram) of `formula` for data of `species` (a tuple of chemical symbols); ValueError
+    when the data hold atoms of a species the formula has no term for. Cached (the 256 used last): the search
+    evaluates one formula with many constant vectors, and compiling costs ~8 times looking it up."""
     program = compile_formula(formula)
     missing = program.terms_missing(species)
     if missing:
         raise ValueError(f"the data hold atoms of species {', '.join(missing)}, for which the formula has no term "
                          f"(its terms: {', '.join(program.atom_species)})")
-    return program
+    return program, program.kernel(species)
 
 
 def evaluate_structure(formula, atoms, cutoff=Cutoff()):
     """`formula` on one ase.Atoms (any cell, any pbc) without a Dataset: ok, energy (eV), atom energies T_i (N,) eV,
     forces (N, 3) eV/Å and virial (6,) eV, Voigt xx yy zz yz xz xy (stress = virial / volume, positive = tensile)."""
     species, atom_species = species_of(atoms.get_chemical_symbols())
-    program = compiled_for(formula, species)
+    program, kernel = compiled_for(formula, species)
     centre, neighbour, distance, vector = structure_neighbours(atoms, cutoff.r_out)
     fc, dfc = cutoff(distance)
     first = np.searchsorted(centre, np.arange(len(atoms) + 1))
     work = (np.empty((2, program.n_sums, distance.size)), np.empty((2, distance.size, 0)))
     pairs = PairArrays(first, neighbour.astype(np.int64), distance, np.ascontiguousarray(vector), fc, dfc,
                        np.zeros(len(atoms), np.int64), 1, *_species_arrays(atom_species, neighbour))
-    ok, e, ea, f, w, *_ = kernels.evaluate(program.kernel(species), np.asarray(constants(formula), dtype=float), False,
-                                           pairs, *work)
+    ok, e, ea, f, w, *_ = kernels.evaluate(kernel, np.asarray(constants(formula), dtype=float), False, pairs, *work)
     return bool(ok), float(e[0]), ea, f, w[0]

@@ -15,7 +15,8 @@ import math
 import re
 
 from .primitives import BINARY, PRIMITIVES, UNARY
-from .tree import R, ExpressionError, by_species, call, check_typed, const, species_sum, species_terms
+from .tree import (R, ExpressionError, by_species, call, check_species, check_typed, const, species_sum,
+                   species_terms)
 
 FUNCTIONS = ("sum",) + UNARY
 ATOM_PRECEDENCE = 4  # leaves and calls never need parentheses
@@ -184,7 +185,7 @@ class _Parser:
             raise self.error("expected a species (a chemical symbol such as Ni)")
         self.take()
         try:
-            check_typed(species_sum(const(1.0), token))
+            check_species(token)
         except ExpressionError as error:
             raise self.error(str(error), position) from None
         return token, position

@@ -133,7 +133,7 @@ def check_typed(node):
         if len(set(names)) != len(names):
             raise ExpressionError(f"a per-species formula gives species {_duplicate(names)} two terms")
         for on in node.children:
-            _check_species(on.species)
+            check_species(on.species)
             check_typed(on.children[0])
         return node
 
@@ -150,7 +150,7 @@ def check_typed(node):
             if len(n.children) != 1:
                 raise ExpressionError("sum takes one argument")
             if n.species:
-                _check_species(n.species)
+                check_species(n.species)
         elif n.op not in LEAVES:
             prim = PRIMITIVES.get(n.op)
             if prim is None:
@@ -165,7 +165,8 @@ def check_typed(node):
     return node
 
 
-def _check_species(name):
+def check_species(name):
+    """Raise ExpressionError unless `name` is a chemical symbol."""
     if name not in chemical_symbols[1:]:
         raise ExpressionError(f"unknown species {name!r} (species are chemical symbols: Ni, Al, ...)")
 

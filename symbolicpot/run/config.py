@@ -302,7 +302,7 @@ def _named(error):
     elif error.owner == "PropertyTargets" and error.field == "weights":
         key = "[properties] use"  # the properties taking part; the weights' values are checked as read
     else:
-        section = {"OperatorConfig": "operators", "TuningConfig": "tuning", "CostModel": "cost",
+        section = {**{cls.__name__: name for name, cls in ENGINE_SECTIONS.items()}, "CostModel": "cost",
                    "PropertyTargets": "properties"}[error.owner]
         key = f"[{section}] {error.field}"
     return f"{key}: {error.reason}"

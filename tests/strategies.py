@@ -70,12 +70,17 @@ def _trees(leaf, depth, unary):
 
 @st.composite
 def alloy_trees(draw, species=("Ni", "Al"), **atom_tree_options):
-    """Formulas for data of `species`: each sum over all neighbours or those of one species, and either one term
-    for every atom or one per species (atom_trees' options)."""
+    """Formulas for data of `species`: each sum over all neighbours or those of one species, and one term for every
+    atom, one per species, or one for every atom plus a species block (a per-species part, its branches holding
+    sums or not) (atom_trees' options)."""
     def tagged(tree):
         if tree.op == "sum":
             return species_sum(tree.children[0], draw(st.sampled_from(("",) + species)))
         return Node(tree.op, tuple(tagged(child) for child in tree.children), tree.value)
-    if draw(st.booleans()):
+    shape = draw(st.sampled_from(("one", "per species", "block")))
+    if shape == "one":
         return tagged(draw(atom_trees(**atom_tree_options)))
-    return by_species({name: tagged(draw(atom_trees(**atom_tree_options))) for name in species})
+    block = by_species({name: tagged(draw(atom_trees(**atom_tree_options))) for name in species})
+    if shape == "per species":
+        return block
+    return call(draw(st.sampled_from(("+", "*"))), tagged(draw(atom_trees(**atom_tree_options))), block)

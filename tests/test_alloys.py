@@ -46,7 +46,7 @@ def test_text_round_trips_and_counts_what_a_reader_reads():
 
 
 @pytest.mark.parametrize("text, message, position", [
-    ("Ni: sum(r); Ni: sum(r)", "species Ni has two terms", 12),
+    ("Ni: sum(r); Ni: sum(r)", "species Ni has two expressions", 12),
     ("Xx: sum(r)", "unknown species 'Xx'", 0),
     ("sum[Qq](r)", "unknown species 'Qq'", 4),
     ("Ni: sum(r);", "expected a species", 11),
@@ -113,6 +113,34 @@ def test_a_species_the_data_lack_selects_nothing_and_one_without_a_term_is_an_er
     assert evaluator(parse_expression("Ni: 2; Al: sum[Cu](r) + 3; Cu: sum(r)")).energy[0] == 2 * 2 + 2 * 3
     with pytest.raises(ValueError, match=r"species Al, for which the formula has no term \(its terms: Ni, Cu\)"):
         evaluator(parse_expression("Ni: 2; Cu: sum(r)"))
+
+
+def test_a_species_block_is_each_species_own_part_of_the_term():
+    """`T + {Ni: a; Al: b}` is `Ni: T + a; Al: T + b` bit for bit (the kernels run the same programs), reads and
+    prints back, and counts T once: what a reader reads."""
+    inner = parse_expression("sum[Al](2*r^-8) - sum(r^-6)^0.5 + {Ni: -4.25; Al: -3.5*sum[Ni](r^-5)}")
+    spelled = parse_expression("Ni: sum[Al](2*r^-8) - sum(r^-6)^0.5 + -4.25; "
+                               "Al: sum[Al](2*r^-8) - sum(r^-6)^0.5 + -3.5*sum[Ni](r^-5)")
+    assert parse_expression(format_expression(inner)) == inner
+    term, branch = parse_expression("sum[Al](2*r^-8) - sum(r^-6)^0.5"), parse_expression("-3.5*sum[Ni](r^-5)")
+    assert node_count(inner) == node_count(term) + 1 + 1 + node_count(branch)  # T, its "+", -4.25, Al's branch
+    evaluator = Evaluator(unlabelled([MIXED_CELL, mixed_cell(seed=4)]), SMALL_CUTOFF)
+    one, other = evaluator(inner, gradients=True), evaluator(spelled)
+    assert one.ok and other.ok
+    for name in ("energy", "forces", "stress", "atom_energy"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(other, name))
+    # the constant -4.25 of the Ni branch moves only the Ni atoms' energy: 2 Ni atoms per cell
+    np.testing.assert_array_equal(one.d_energy[:, constants(inner).index(-4.25)], [2.0, 2.0])
+
+
+@pytest.mark.parametrize("text, message", [
+    ("Ni: {Ni: 1; Al: 2} + sum(r)", "species blocks do not nest"),
+    ("sum({Ni: 1; Al: 2}*r)", "a species block cannot stand inside sum(...)"),
+    ("sum(r) + {Ni: 1; Al: 2} + {Ni: 3}", "every species block of a formula names the same species"),
+])
+def test_species_blocks_are_typed(text, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_expression(text)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])

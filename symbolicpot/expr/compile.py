@@ -1,6 +1,6 @@
 """Flat postfix programs for the compiled evaluator.
 
-A formula compiles to one atom-level program per species it has a term for, or one for every atom (inputs: the
+A formula compiles to one atom-level program per species its blocks name, or one for every atom (inputs: the
 sums S_1..S_K of the whole formula) and K pair-level programs (input: r).
 Constants stay apart from the structure: every program refers to its constants by a local index, and
 `const_ids` maps local indices to positions in the formula's constant vector (postfix order, as
@@ -12,7 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .primitives import CONST, INPUT, PRIMITIVES
-from .tree import check_typed, species_terms
+from .tree import block_species, check_typed, constants, species_terms, sums
 
 
 @dataclass(frozen=True)
@@ -124,29 +124,41 @@ def _program(items):
 
 
 def compile_formula(tree):
-    """Compile a typed atom-level formula (see symbolicpot.expr.tree) into a CompiledFormula."""
+    """Compile a typed atom-level formula (see symbolicpot.expr.tree) into a CompiledFormula: one atom program per
+    species its blocks name (each block replaced by that species' expression), or one for every atom."""
     check_typed(tree)
-    n_constants = 0
-    pairs, pair_centre, pair_neighbour = [], [], []
+    atom_species = block_species(tree) or ("",)
+    pairs = {}  # sum index k -> (Program, centre species, neighbour species)
 
-    def visit(node, out, centre):
-        nonlocal n_constants
+    def visit(node, out, species, centre, counts):
+        """Append the postfix items of `node` for atoms of `species` to `out`; `counts` = [constants, sums] seen
+        so far in the whole formula (a block's branches for other species are skipped, their counts added)."""
+        if node.op == "species":
+            for name, branch in species_terms(node).items():
+                if name == species:
+                    visit(branch, out, species, name, counts)
+                else:
+                    counts[0] += len(constants(branch))
+                    counts[1] += len(sums(branch))
+            return
         if node.op == "sum":
             items = []
-            visit(node.children[0], items, centre)
-            out.append((node, len(pairs)))  # the sum's leaf: input S_k
-            pairs.append(_program(items)), pair_centre.append(centre), pair_neighbour.append(node.species)
+            visit(node.children[0], items, species, centre, counts)
+            k, counts[1] = counts[1], counts[1] + 1
+            pairs.setdefault(k, (_program(items), centre, node.species))
+            out.append((node, k))  # the sum's leaf: input S_k
             return
         for child in node.children:
-            visit(child, out, centre)
-        out.append((node, n_constants))
-        n_constants += node.op == "const"
+            visit(child, out, species, centre, counts)
+        out.append((node, counts[0]))
+        counts[0] += node.op == "const"
 
     atoms = []
-    for species, term in species_terms(tree).items():
+    for species in atom_species:
         items = []
-        visit(term, items, species)
+        visit(tree, items, species, "", [0, 0])
         atoms.append(_program(items))
-    return CompiledFormula(atoms=tuple(atoms), atom_species=tuple(species_terms(tree)), pairs=tuple(pairs),
-                           pair_centre=tuple(pair_centre), pair_neighbour=tuple(pair_neighbour),
-                           depth=max(p.depth for p in (*atoms, *pairs)), n_constants=n_constants)
+    programs, centres, neighbours = zip(*(pairs[k] for k in range(len(pairs))))
+    return CompiledFormula(atoms=tuple(atoms), atom_species=atom_species, pairs=programs, pair_centre=centres,
+                           pair_neighbour=neighbours, depth=max(p.depth for p in (*atoms, *programs)),
+                           n_constants=len(constants(tree)))

@@ -1,7 +1,8 @@
 """Infix text of formulas: `format_expression` and `parse_expression`, exact inverses of each other.
 
 Sutton–Chen reads `sum(644.52*r^-9) - sum(527.62*r^-6)^0.5`; an alloy formula may filter a sum by its neighbours'
-species, `sum[Al](r^-6)`, and give each species its own term: `Ni: T_Ni; Al: T_Al`. Binary `+ -` and `* /` associate
+species, `sum[Al](r^-6)`, give each species its own term, `Ni: T_Ni; Al: T_Al`, or its own part of a term in a
+block, `sum(r^-6)^0.5 + {Ni: -4.2; Al: -3.1}`. Binary `+ -` and `* /` associate
 to the left, `^` to the right and binds tighter than unary minus (`-2^2` is -(2^2)). There is no negation node: a
 minus directly before a number that is not a base of `^` makes a negative constant (`r^-9`), any other `-X` is
 `-1*X`. Constants print with `repr(float)`, so `parse_expression(format_expression(e)) == e` holds to the last bit.
@@ -46,8 +47,12 @@ class ParseError(ExpressionError):
 def format_expression(node):
     """The infix text of `node` (a formula or a pair-level expression), with the fewest parentheses."""
     if node.op == "species":
-        return "; ".join(f"{name}: {_format(term)[0]}" for name, term in species_terms(node).items())
+        return _format_block(node)
     return _format(node)[0]
+
+
+def _format_block(node):
+    return "; ".join(f"{name}: {_format(term)[0]}" for name, term in species_terms(node).items())
 
 
 def _format_number(value):
@@ -63,6 +68,8 @@ def _format(node):
         return _format_number(node.value), ATOM_PRECEDENCE
     if node.op == "r":
         return "r", ATOM_PRECEDENCE
+    if node.op == "species":
+        return f"{{{_format_block(node)}}}", ATOM_PRECEDENCE
     if node.op in FUNCTIONS:
         tag = f"[{node.species}]" if node.species else ""
         return f"{node.op}{tag}({', '.join(_format(c)[0] for c in node.children)})", ATOM_PRECEDENCE
@@ -92,7 +99,7 @@ _TOKEN = re.compile(r"""
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<name>[A-Za-z_]\w*)
   | (?P<power>\*\*)
-  | (?P<symbol>[-+*/^(),\[\]:;])
+  | (?P<symbol>[-+*/^(),\[\]{}:;])
 """, re.VERBOSE)
 
 
@@ -158,24 +165,24 @@ class _Parser:
         if self.peek()[0] == "end":
             raise self.error("empty expression")
         if self.peek()[0] == "name" and self.peek(1)[:2] == ("symbol", ":"):
-            return self.per_species()
-        node = self.expression()
+            node = self.block()
+        else:
+            node = self.expression()
         self.expect("end")
         return node
 
-    def per_species(self):
-        """`A: T_A; B: T_B; ...`: one term per species of centre atom."""
+    def block(self):
+        """`A: X_A; B: X_B; ...`: one expression per species of centre atom (a whole formula, or inside braces)."""
         terms = {}
         while True:
             name, position = self.species()
             if name in terms:
-                raise self.error(f"species {name} has two terms", position)
+                raise self.error(f"species {name} has two expressions", position)
             self.expect("symbol", ":")
             terms[name] = self.expression()
             if not self.at(";"):
                 break
             self.take()
-        self.expect("end")
         return by_species(terms)
 
     def species(self):
@@ -255,11 +262,11 @@ class _Parser:
             return const(self.number())
         if kind == "name":
             return self.name()
-        if self.at("("):
-            self.take()
+        if self.at("(", "{"):
+            opening = self.take()[1]
             with self.nested():
-                node = self.expression()
-            self.expect("symbol", ")")
+                node = self.expression() if opening == "(" else self.block()
+            self.expect("symbol", ")" if opening == "(" else "}")
             return node
         raise self.unexpected()
 

@@ -5,9 +5,12 @@ pair-level expression g(r) of the interatomic distance r (Å); `sum(g)` at atom 
 with the smooth cutoff f. Typing rules: `r` only inside a sum, no sum inside a sum.
 
 Alloys (README "Alloys"): `sum[Al](g)` sums over the neighbours of species Al only (the node's `species`), and a
-formula may give each species of centre atom its own term: a root "species" node whose children are "on" nodes, one
-per species (`species` names it; its child is that species' term T). A formula without that root applies to every
-atom. Species are chemical symbols; renaming them changes nothing but the names.
+species block gives each species of centre atom its own atom-level expression: a "species" node whose children are
+"on" nodes, one per species (`species` names it; its child is that species' expression). At the root a block gives
+each species its own term (`Ni: T_Ni; Al: T_Al`); anywhere else at atom level it is a species-dependent part
+(`F(sum(g)) + {Ni: -4.2; Al: -3.1}`). Blocks do not nest, and every block of a formula names the same species. A
+formula without blocks applies to every atom. Species are chemical symbols; renaming them changes nothing but the
+names.
 
 Nodes are immutable and compare structurally (constants by value), so `parse(format(e)) == e` is a plain `==`.
 """
@@ -19,7 +22,7 @@ from ase.data import chemical_symbols
 from .primitives import PRIMITIVES
 
 LEAVES = ("const", "r")
-STRUCTURE = ("species", "on")  # the nodes of a per-species formula that hold terms but compute nothing
+STRUCTURE = ("species", "on")  # the nodes of a species block: they hold expressions but compute nothing
 
 
 class ExpressionError(ValueError):
@@ -58,17 +61,31 @@ def species_sum(g, species=""):
 
 
 def by_species(terms):
-    """The per-species formula of {species: its term} (in that order); one term for "" is that plain formula."""
+    """The species block of {species: its expression} (in that order); one expression for "" is that expression."""
     if list(terms) == [""]:
         return terms[""]
     return Node("species", tuple(Node("on", (term,), species=name) for name, term in terms.items()))
 
 
 def species_terms(node):
-    """{species: term} of a per-species formula, {"": node} for one that applies to every atom."""
+    """{species: expression} of a species block, {"": node} for any other node."""
     if node.op == "species":
         return {on.species: on.children[0] for on in node.children}
     return {"": node}
+
+
+def block_species(node):
+    """The species the formula's blocks name (in the order of its first block), () for a formula without blocks."""
+    first = next((n for n in walk(node) if n.op == "species"), None)
+    return () if first is None else tuple(species_terms(first))
+
+
+def term_for(node, species):
+    """The formula the atoms of `species` run: every block replaced by its expression for `species` (a formula
+    without blocks is returned as it is; KeyError when a block names other species only)."""
+    if node.op == "species":
+        return species_terms(node)[species]
+    return replace(node, children=tuple(term_for(c, species) for c in node.children)) if node.children else node
 
 
 def species_named(node):
@@ -126,20 +143,20 @@ def structural_hash(node):
 
 def check_typed(node):
     """Raise ExpressionError unless `node` is a valid atom-level formula; return it otherwise."""
-    if node.op == "species":
-        names = [on.species for on in node.children]
-        if not names or any(on.op != "on" or len(on.children) != 1 for on in node.children):
-            raise ExpressionError("a per-species formula holds one term per species")
-        if len(set(names)) != len(names):
-            raise ExpressionError(f"a per-species formula gives species {_duplicate(names)} two terms")
-        for on in node.children:
-            check_species(on.species)
-            check_typed(on.children[0])
-        return node
+    blocks = []
 
-    def visit(n, inside_sum):
-        if n.op in STRUCTURE:
-            raise ExpressionError(f"{n.op!r} stands only at the top of a per-species formula")
+    def visit(n, inside_sum, in_block):
+        if n.op == "species":
+            if inside_sum:
+                raise ExpressionError("a species block cannot stand inside sum(...)")
+            if in_block:
+                raise ExpressionError("species blocks do not nest")
+            blocks.append(_check_block(n))
+            for on in n.children:
+                visit(on.children[0], False, True)
+            return
+        if n.op == "on":
+            raise ExpressionError("'on' stands only in a species block")
         if n.op == "r" and not inside_sum:
             raise ExpressionError("'r' must stand inside sum(...)")
         if n.species and n.op != "sum":
@@ -160,9 +177,24 @@ def check_typed(node):
         elif n.children:
             raise ExpressionError(f"leaf {n.op!r} cannot have children")
         for c in n.children:
-            visit(c, inside_sum or n.op == "sum")
-    visit(node, False)
+            visit(c, inside_sum or n.op == "sum", in_block)
+    visit(node, False, False)
+    if any(set(names) != set(blocks[0]) for names in blocks):
+        raise ExpressionError("every species block of a formula names the same species "
+                              f"(found {' and '.join(sorted({', '.join(sorted(b)) for b in blocks}))})")
     return node
+
+
+def _check_block(block):
+    """The species a block names, after checking its shape: one expression per species, each species once."""
+    names = [on.species for on in block.children]
+    if not names or any(on.op != "on" or len(on.children) != 1 for on in block.children):
+        raise ExpressionError("a species block holds one expression per species")
+    if len(set(names)) != len(names):
+        raise ExpressionError(f"a species block gives species {_duplicate(names)} two expressions")
+    for name in names:
+        check_species(name)
+    return names
 
 
 def check_species(name):

@@ -1,31 +1,52 @@
 """SymPy forms of formulas, for reporting: `to_sympy`, `simplify`, `latex`, and `from_sympy` back to a tree.
 
 A formula becomes a SymPy expression in the distance `DISTANCE` (the symbol r, Å, positive); each `sum(g)` becomes
-`Sum_j(g)`, an opaque function that prints as `sum(g)` and as \\sum_{j} in LaTeX.
+`Sum_j(g)`, an opaque function that prints as `sum(g)` and as \\sum_{j} in LaTeX (`sum[Al](g)`: `Sum_j(g, Al)`, the
+species a symbol), and a species block `{Ni: a; Al: b}` an opaque `Block(Ni, a, Al, b)`, each species' expression
+simplified on its own.
 """
 import functools
 
 import sympy
 
 from .primitives import PRIMITIVES, UNARY
-from .tree import R, ExpressionError, call, const
+from .tree import R, ExpressionError, by_species, call, const, species_sum, species_terms
 
 DISTANCE = sympy.Symbol("r", positive=True)
 
 
 class Sum_j(sympy.Function):
-    """Σ_{j≠i} g(r_ij)·f(r_ij) over the neighbours j of atom i; non-negative when its terms g are."""
-    nargs = 1
+    """Σ_{j≠i} g(r_ij)·f(r_ij) over the neighbours j of atom i (of one species: a second argument, its symbol);
+    non-negative when its terms g are."""
+    nargs = (1, 2)
 
     def _eval_is_nonnegative(self):
         return self.args[0].is_nonnegative
 
     def _sympystr(self, printer):
-        return f"sum({printer._print(self.args[0])})"
+        tag = f"[{self.args[1]}]" if len(self.args) > 1 else ""
+        return f"sum{tag}({printer._print(self.args[0])})"
 
     def _latex(self, printer, exp=None):
-        text = rf"\sum_{{j}} \left({printer._print(self.args[0])}\right)"
+        over = rf"j \in \mathrm{{{self.args[1]}}}" if len(self.args) > 1 else "j"
+        text = rf"\sum_{{{over}}} \left({printer._print(self.args[0])}\right)"
         return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+
+
+class Block(sympy.Function):
+    """A species block: arguments (species symbol, its expression) in turn."""
+
+    def _sympystr(self, printer):
+        return "{" + "; ".join(f"{name}: {printer._print(value)}" for name, value in _pairs(self)) + "}"
+
+    def _latex(self, printer, exp=None):
+        rows = r" \\ ".join(rf"{printer._print(value)} & \mathrm{{{name}}}" for name, value in _pairs(self))
+        text = rf"\begin{{cases}} {rows} \end{{cases}}"
+        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+
+
+def _pairs(block):
+    return list(zip(block.args[::2], block.args[1::2]))
 
 
 def to_sympy(node):
@@ -43,8 +64,10 @@ def simplify(node, snap=1e-3):
         nearest = round(value)
         near = abs(value - nearest) < snap if exponent else value == nearest
         return sympy.Integer(nearest) if near and abs(nearest) < 1e6 else sympy.Float(value)
-    expr = _convert(node, number)
-    return sympy.simplify(expr.replace(lambda e: isinstance(e, Sum_j), _split_sum))
+    expr = _convert(node, number).replace(lambda e: isinstance(e, Sum_j), _split_sum)
+    expr = expr.replace(lambda e: isinstance(e, Block), lambda block: Block(
+        *(x for name, value in _pairs(block) for x in (name, sympy.simplify(value)))))
+    return expr if isinstance(expr, Block) else sympy.simplify(expr)
 
 
 def latex(node, snap=1e-3, digits=6):
@@ -61,7 +84,9 @@ def from_sympy(expr):
     becomes a subtraction, a factor x^-1 a division); numeric subexpressions become constants.
     """
     if isinstance(expr, Sum_j):
-        return call("sum", from_sympy(expr.args[0]))
+        return species_sum(from_sympy(expr.args[0]), str(expr.args[1]) if len(expr.args) > 1 else "")
+    if isinstance(expr, Block):
+        return by_species({str(name): from_sympy(value) for name, value in _pairs(expr)})
     if expr.is_Symbol:
         if expr.name != DISTANCE.name:
             raise ExpressionError(f"unknown symbol {expr.name!r} (only r)")
@@ -88,18 +113,20 @@ def _convert(node, number, exponent=False):
         return number(node.value, exponent)
     if node.op == "r":
         return DISTANCE
-    if node.species or node.op not in PRIMITIVES and node.op != "sum":
-        raise ExpressionError("SymPy forms of alloy formulas (species-filtered sums, per-species terms) are not "
-                              "written yet")
+    if node.op == "species":
+        return Block(*(x for name, term in species_terms(node).items()
+                       for x in (sympy.Symbol(name), _convert(term, number))))
     children = [_convert(c, number, node.op == "^" and k == 1) for k, c in enumerate(node.children)]
-    return Sum_j(*children) if node.op == "sum" else PRIMITIVES[node.op].sympy_fn(*children)
+    if node.op == "sum":
+        return Sum_j(*children, *([sympy.Symbol(node.species)] if node.species else []))
+    return PRIMITIVES[node.op].sympy_fn(*children)
 
 
 def _split_sum(total):
     """Σ g as a linear combination of sums of r-dependent terms, g simplified first."""
     pair = sympy.expand_mul(sympy.simplify(total.args[0]))
     parts = (term.as_independent(DISTANCE, as_Add=False) for term in sympy.Add.make_args(pair))
-    return sympy.Add(*(coefficient * Sum_j(term) for coefficient, term in parts))
+    return sympy.Add(*(coefficient * Sum_j(term, *total.args[1:]) for coefficient, term in parts))
 
 
 def _from_terms(terms):

@@ -18,7 +18,7 @@ import numpy as np
 from scipy.optimize import nnls
 import tomlkit
 
-from ..expr import PRIMITIVES, distinct_sums, sums, walk
+from ..expr import PRIMITIVES, block_species, distinct_sums, sums, term_for, walk
 from ..settings import SettingError
 
 PRICED = tuple(dict.fromkeys(p.priced_as for p in PRIMITIVES.values()))  # primitives' kinds (Primitive.priced_as)
@@ -67,7 +67,13 @@ class CostModel:
         return CostModel.from_dict, (self.to_dict(),)
 
     def cost(self, formula):
-        """Estimated evaluation time of `formula` (a typed Node), ns per atom; exactly reproducible."""
+        """Estimated evaluation time of `formula` (a typed Node), ns per atom; exactly reproducible. A formula with
+        species blocks costs the mean over its species of what their atoms run (tree.term_for: each atom runs its
+        species' formula); a sum over the neighbours of one species costs as one over all (every pair is visited to
+        select them)."""
+        species = block_species(formula)
+        if species:
+            return math.fsum(self.cost(term_for(formula, name)) for name in species) / len(species)
         return math.fsum(f * c for f, c in zip(_features(formula, self.neighbours, self.target), _coefficients(self)))
 
     def to_dict(self):

@@ -57,10 +57,13 @@ class Residuals:
     by its group's weight w_g (`group_weights` {group name: weight > 0}, 1 for groups not named) and normalised by
     the sum of those weights, so the objective is Σ_kind weight · (Σ_labels w_g r²) / (Σ_labels w_g) / var_kind:
     a weighted mean square per kind (with every w_g = 1, the MSE).
+
+    `species` (default the data's) orders the per-atom energy references of `design`, one per species.
     """
 
-    def __init__(self, dataset, weights=ErrorWeights(), group_weights=None):
+    def __init__(self, dataset, weights=ErrorWeights(), group_weights=None, species=None):
         self.dataset = dataset
+        self.species = dataset.species if species is None else tuple(species)
         per_atom = dataset.energy / dataset.n_atoms
         labels = (per_atom, dataset.forces.reshape(-1), dataset.stress.reshape(-1))
         _require_energies(dataset, per_atom)
@@ -73,7 +76,9 @@ class Residuals:
                         for w, g, m, t in zip((weights.energy, weights.forces, weights.stress), label_weights,
                                               self._masks, self._targets)]
         self.target = np.concatenate([s * t for s, t in zip(self._scales, self._targets)])  # labels, residual units
-        self._shift_column = np.concatenate([self._scales[0]] + [np.zeros(t.size) for t in self._targets[1:]])
+        self._shift_columns = np.concatenate([self._scales[0][:, None] * _composition(dataset, self.species)
+                                              [self._masks[0]]] + [np.zeros((t.size, len(self.species)))
+                                                                   for t in self._targets[1:]])
 
     def __call__(self, prediction):
         """Residual vector (n_labels,) of a Prediction."""
@@ -88,13 +93,14 @@ class Residuals:
         return self._scaled(prediction.d_energy, prediction.d_forces, prediction.d_stress)
 
     def design(self, predictions):
-        """(n_labels, K + 1): the K predictions in residual units and, last, the column of a per-atom energy
-        reference b (1 eV/atom); None when a value is not finite. The model Σ_k c_k·P_k + b·n_atoms has the residuals
-        design @ (c, b) − target: linear coefficients can be solved by least squares instead of searched (linear
-        scaling, Keijzer 2003), and DFT energies carry an arbitrary per-atom reference.
+        """(n_labels, K + n_species): the K predictions in residual units and, last, the columns of a per-atom
+        energy reference b_s of each species (1 eV per atom of s); None when a value is not finite. The model
+        Σ_k c_k·P_k + Σ_s b_s·n_s has the residuals design @ (c, b) − target: linear coefficients can be solved by
+        least squares instead of searched (linear scaling, Keijzer 2003), and DFT energies carry an arbitrary
+        reference energy per atom of each element.
         """
         with np.errstate(over="ignore", invalid="ignore"):
-            design = np.column_stack([self.values(p) for p in predictions] + [self._shift_column])
+            design = np.column_stack([self.values(p) for p in predictions] + [self._shift_columns])
         return design if np.isfinite(design).all() else None
 
     def objective(self, prediction):
@@ -111,6 +117,17 @@ class Residuals:
         values = energy / n, forces.reshape((3 * len(forces),) + p), stress.reshape((6 * len(stress),) + p)
         return np.concatenate([s.reshape((-1,) + (1,) * len(p)) * v[m]
                                for s, v, m in zip(self._scales, values, self._masks)])
+
+
+def _composition(dataset, species):
+    """(n_configs, len(species)): the share of each configuration's atoms that are of each species."""
+    unknown = sorted(set(dataset.species) - set(species))
+    if unknown:
+        raise ValueError(f"the data hold species {', '.join(unknown)}, not one of {', '.join(species)}")
+    index = np.array([species.index(name) for name in dataset.species], np.int64)[dataset.atom_species]
+    counts = np.zeros((dataset.n_configs, len(species)))
+    np.add.at(counts, (np.repeat(np.arange(dataset.n_configs), dataset.n_atoms), index), 1.0)
+    return counts / dataset.n_atoms[:, None]
 
 
 def group_weight_array(dataset, group_weights):

@@ -3,10 +3,11 @@
 Depth counts edges: a lone leaf has depth 0, Sutton–Chen `sum(644.52*r^-9) - sum(527.62*r^-6)^0.5` has depth 5 and
 15 nodes.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import math
 
-from ..expr import BINARY, PRIMITIVES, DEFAULT_PRIMITIVES
+from ..expr import BINARY, PRIMITIVES, DEFAULT_PRIMITIVES, ExpressionError
+from ..expr.tree import check_species
 from ..settings import SettingError
 
 MUTATIONS = ("point", "subtree", "hoist", "shrink", "insert", "constant", "wrap_in_sum", "unwrap", "embed")
@@ -22,7 +23,14 @@ class OperatorConfig:
     from `integer_constant_range` inside a sum (r^-12, r^-6), a real number from `atom_exponent_range` outside
     (the square root of Finnis–Sinclair). Zero is never drawn: it makes a term vanish and cannot be perturbed
     relatively.
+
+    On data of several `species` (the search sets them from the data: no config key), every new sum runs over all
+    neighbours or those of one species (drawn uniformly), a point mutation may retag a sum, and with `per_species`
+    every species gets its own term (`Ni: T_Ni; Al: T_Al`; the limits hold for each term, and a variation changes
+    one term). On one species nothing of this draws a random number: single-element searches are unchanged.
     """
+    species: tuple[str, ...] = field(default=(), metadata={"config_key": False})
+    per_species: bool = False            # on data of several species: one term per species
     primitives: tuple[str, ...] = DEFAULT_PRIMITIVES  # enabled symbols of expr.PRIMITIVES; at least one binary
     max_size: int = 30                 # nodes of a formula, constants included
     max_depth: int = 8                 # edges from the root to the deepest leaf
@@ -48,6 +56,15 @@ class OperatorConfig:
     perturb_all_probability: float = 0.5  # constant perturbation: all constants at once rather than one
 
     def __post_init__(self):
+        _require(isinstance(self.species, (tuple, list)), "species", "must be a sequence of chemical symbols")
+        object.__setattr__(self, "species", tuple(self.species))
+        _require(len(set(self.species)) == len(self.species), "species", f"has duplicates: {self.species}")
+        for name in self.species:
+            try:
+                check_species(name)
+            except ExpressionError as error:
+                _require(False, "species", str(error))
+        _require(isinstance(self.per_species, bool), "per_species", f"must be true or false, got {self.per_species!r}")
         _require(isinstance(self.primitives, (tuple, list)), "primitives", "must be a sequence of symbols")
         object.__setattr__(self, "primitives", tuple(self.primitives))
         for name in ("init_depth", "integer_constant_range", "constant_magnitude_range", "atom_exponent_range"):
@@ -82,6 +99,11 @@ class OperatorConfig:
         _require(sum(self.mutation_weights()) > 0, "*_weight", "(the mutation weights) must not all be 0")
         _require(_is_real(self.constant_sigma) and 0.0 < self.constant_sigma < math.inf, "constant_sigma",
                  f"must be finite and > 0, got {self.constant_sigma!r}")
+
+    @property
+    def alloy(self):
+        """Whether formulas are drawn for several species (species tags, per-species terms)."""
+        return len(self.species) > 1
 
     def mutation_weights(self):
         """The weights of MUTATIONS, in that order."""

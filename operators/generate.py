@@ -6,7 +6,7 @@ depth after a few tries.
 """
 import math
 
-from ..expr import PRIMITIVES, R, call, const, parse_expression, walk
+from ..expr import PRIMITIVES, R, by_species, call, const, parse_expression, species_sum, species_terms, walk
 from .limits import limit_violations, within_limits
 from .paths import ATOM, PAIR
 
@@ -51,6 +51,13 @@ def random_leaf(rng, config, level, exponent=False):
     return random_constant(rng, config)
 
 
+def random_sum(rng, config, pair_tree):
+    """sum(pair_tree), over all neighbours or, on data of several species, those of one (each choice alike)."""
+    if not config.alloy:
+        return call("sum", pair_tree)
+    return species_sum(pair_tree, pick(rng, ("",) + config.species))
+
+
 def random_pair_tree(rng, config, depth, full, exponent=False):
     """A pair-level expression (over r) of depth at most `depth`, exactly `depth` along every branch with `full`;
     a leaf that is the `exponent` of a power is drawn as one."""
@@ -75,7 +82,7 @@ def random_atom_tree(rng, config, depth, full, n_sums, exponent=False):
     if n_sums == 0:
         return random_leaf(rng, config, ATOM, exponent)
     if n_sums == 1 and (depth == 1 or full or rng.random() < config.grow_leaf_probability):
-        return call("sum", random_pair_tree(rng, config, depth - 1, full))
+        return random_sum(rng, config, random_pair_tree(rng, config, depth - 1, full))
     room = sum_capacity(depth - 1)  # the most sums one child can hold
     op = pick(rng, [p for p in config.primitives if PRIMITIVES[p].arity == 2 or room >= n_sums])
     if PRIMITIVES[op].arity == 1:
@@ -89,13 +96,20 @@ def random_atom_tree(rng, config, depth, full, n_sums, exponent=False):
 
 
 def random_formula(rng, config, depth=None, full=None):
-    """A formula with 1..max_sums sums and depth at most `depth` (>= 1; default drawn from config.init_depth).
+    """A formula with 1..max_sums sums and depth at most `depth` (>= 1; default drawn from config.init_depth);
+    with config.per_species on several species, one such term per species.
 
     `full` (default: a coin flip) chooses the full method over grow.
     """
     low, high = config.init_depth
     depth = min(config.max_depth, int(rng.integers(low, high + 1)) if depth is None else depth)
     full = bool(rng.random() < 0.5) if full is None else full
+    if per_species(config):
+        return by_species({name: _random_term(rng, config, depth, full) for name in config.species})
+    return _random_term(rng, config, depth, full)
+
+
+def _random_term(rng, config, depth, full):
     for depth in range(depth, 1, -1):
         for _ in range(ATTEMPTS):
             n_sums = int(rng.integers(1, min(config.max_sums, sum_capacity(depth)) + 1))
@@ -103,6 +117,11 @@ def random_formula(rng, config, depth=None, full=None):
             if within_limits(tree, config):
                 return tree
     return random_atom_tree(rng, config, 1, full, 1)  # sum(leaf) keeps every limit
+
+
+def per_species(config):
+    """Whether the formulas of `config` give each species its own term."""
+    return config.per_species and config.alloy
 
 
 def ramped_half_and_half(rng, config, n):
@@ -114,14 +133,25 @@ def ramped_half_and_half(rng, config, n):
 def seed_formulas(texts, config):
     """The formulas written in `texts` (known forms, a previous front), checked against the limits of `config`.
 
-    Raises expr.ParseError for text that is not a formula, ValueError naming the formula and the broken limit
-    or the primitive that `config` does not enable.
+    With per-species terms, a formula for every atom becomes that term for each species. Raises expr.ParseError for
+    text that is not a formula, ValueError naming the formula and the broken limit, the primitive that `config`
+    does not enable, or the species blocks the search does not evolve.
     """
     seeds = []
     for text in texts:
         tree = parse_expression(text)
+        terms = species_terms(tree)
+        if per_species(config) and list(terms) == [""]:
+            tree = by_species(dict.fromkeys(config.species, tree))
         disabled = sorted({node.op for node in walk(tree) if node.op in PRIMITIVES} - set(config.primitives))
         problems = limit_violations(tree, config) + [f"primitive {op!r} is not enabled" for op in disabled]
+        if any(node.op == "species" for term in terms.values() for node in walk(term)):
+            problems.append("the search evolves no species block inside a term")
+        elif per_species(config) and list(terms) != [""] and set(terms) != set(config.species):
+            problems.append(f"its terms are for {', '.join(terms)}, the data's species are "
+                            f"{', '.join(config.species)}")
+        elif not per_species(config) and list(terms) != [""]:
+            problems.append("per-species terms need [operators] per_species = true (and data of several species)")
         if problems:
             raise ValueError(f"seed formula {text!r} does not fit the operator config: {'; '.join(problems)}")
         seeds.append(tree)

@@ -1,4 +1,6 @@
-"""The limits every formula of the search keeps: node count, depth and number of sums (see OperatorConfig)."""
+"""The limits every formula of the search keeps: node count, depth and number of sums (see OperatorConfig); a
+per-species formula keeps them in each species' term."""
+from ..expr import species_terms
 
 
 def measure(node):
@@ -12,14 +14,16 @@ def measure(node):
 
 def limit_violations(tree, config):
     """The limits of `config` that `tree` breaks, as readable sentences (empty when it keeps them all)."""
-    size, depth, n_sums = measure(tree)
     problems = []
-    if size > config.max_size:
-        problems.append(f"{size} nodes > max_size {config.max_size}")
-    if depth > config.max_depth:
-        problems.append(f"depth {depth} > max_depth {config.max_depth}")
-    if not 1 <= n_sums <= config.max_sums:
-        problems.append(f"{n_sums} sums, not within 1..max_sums {config.max_sums}")
+    for species, term in species_terms(tree).items():
+        size, depth, n_sums = measure(term)
+        where = f"{species}'s term: " if species else ""
+        if size > config.max_size:
+            problems.append(f"{where}{size} nodes > max_size {config.max_size}")
+        if depth > config.max_depth:
+            problems.append(f"{where}depth {depth} > max_depth {config.max_depth}")
+        if not 1 <= n_sums <= config.max_sums:
+            problems.append(f"{where}{n_sums} sums, not within 1..max_sums {config.max_sums}")
     return problems
 
 

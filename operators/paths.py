@@ -2,6 +2,7 @@
 
 Atom-level nodes are outside every sum (`sum` nodes included), pair-level nodes inside one (what a sum sums).
 """
+from dataclasses import replace
 from typing import NamedTuple
 
 from ..expr import Node
@@ -36,7 +37,7 @@ def replace_at(tree, path, subtree):
         return subtree
     children = list(tree.children)
     children[path[0]] = replace_at(children[path[0]], path[1:], subtree)
-    return Node(tree.op, tuple(children), tree.value)
+    return replace(tree, children=tuple(children))
 
 
 def pair_root(tree, path):

@@ -6,10 +6,11 @@ from the `numpy.random.Generator` passed in.
 """
 import functools
 
-from ..expr import BINARY, PRIMITIVES, Node, call, constants, sums, walk, with_constants
+from ..expr import (BINARY, PRIMITIVES, Node, by_species, call, constants, species_sum, species_terms, sums, walk,
+                    with_constants)
 from .config import MUTATIONS
-from .generate import (pick, random_atom_tree, random_constant, random_exponent, random_leaf, random_pair_tree,
-                       sum_capacity)
+from .generate import (per_species, pick, random_atom_tree, random_constant, random_exponent, random_leaf,
+                       random_pair_tree, random_sum, sum_capacity)
 from .limits import within_limits
 from .paths import ATOM, PAIR, pair_root, replace_at, sites
 
@@ -48,9 +49,14 @@ def crossover(rng, a, b, config):
 
 @_retried
 def point_mutation(rng, tree, config):
-    """Swap one operator for another enabled one of the same arity, or one leaf for a fresh leaf of its level."""
-    site = pick(rng, [site for site in sites(tree) if site.node.op != "sum"])
+    """Swap one operator for another enabled one of the same arity, or one leaf for a fresh leaf of its level; on
+    data of several species, or a sum's neighbours for other ones."""
+    site = pick(rng, [site for site in sites(tree) if site.node.op != "sum" or config.alloy])
     node = site.node
+    if node.op == "sum":
+        return replace_at(tree, site.path, species_sum(node.children[0],
+                                                       pick(rng, [s for s in ("",) + config.species
+                                                                  if s != node.species])))
     if not node.children:
         return replace_at(tree, site.path, random_leaf(rng, config, site.level, site.exponent))
     others = [p for p in config.primitives if PRIMITIVES[p].arity == len(node.children) and p != node.op]
@@ -127,7 +133,7 @@ def wrap_in_sum_mutation(rng, tree, config):
     site = pick(rng, candidates)
     join = "*" if "*" in config.primitives else pick(rng, [p for p in config.primitives if p in BINARY])
     pair_tree = random_pair_tree(rng, config, _fresh_depth(rng, config, site.path, reserved=2), full=False)
-    return replace_at(tree, site.path, call("sum", call(join, site.node, pair_tree)))
+    return replace_at(tree, site.path, random_sum(rng, config, call(join, site.node, pair_tree)))
 
 
 @_retried
@@ -164,11 +170,21 @@ assert tuple(MUTATION_OPERATORS) == MUTATIONS
 
 def vary(rng, parents, config):
     """A child of `parents` (a sequence of one or two formulas): with config.crossover_probability, when there are
-    two, their crossover; else a mutation of the first, chosen by the mutation weights of `config`.
+    two, their crossover; else a mutation of the first, chosen by the mutation weights of `config`. With per-species
+    terms, one species' term of the first parent varies (a crossover takes its donor from any term of the second).
 
     When the chosen operator finds nothing to change (no atom-level constant to wrap in a sum, say), the choice is
     drawn again, up to ATTEMPTS times; then the first parent itself is returned.
     """
+    if not per_species(config):
+        return _vary_term(rng, parents, config)
+    terms = species_terms(parents[0])
+    name = pick(rng, list(terms))
+    donors = [pick(rng, list(species_terms(parents[1]).values()))] if len(parents) > 1 else []
+    return by_species({**terms, name: _vary_term(rng, [terms[name], *donors], config)})
+
+
+def _vary_term(rng, parents, config):
     weights = config.mutation_weights()
     probabilities = [weight / sum(weights) for weight in weights]
     for _ in range(ATTEMPTS):

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from symbolicpot.expr import (ParseError, R, check_typed, const, constants, format_expression, node_count,
-                              parse_expression, structural_hash, sums, walk)
+                              parse_expression, species_terms, structural_hash, sums, walk)
 from symbolicpot.operators import (ATOM, MUTATION_OPERATORS, PAIR, OperatorConfig, crossover, limit_violations,
                                    measure, random_formula, ramped_half_and_half, replace_at, seed_formulas, sites,
                                    vary)
@@ -22,15 +22,21 @@ CONFIGS = {
     "tight": OperatorConfig(max_size=8, max_depth=4, max_sums=1, init_depth=(1, 3)),
     "roomy": OperatorConfig(max_size=60, max_depth=12, max_sums=5, init_depth=(3, 6)),
     "minus only": OperatorConfig(primitives=("-",), crossover_probability=0.9),
+    "alloy": OperatorConfig(species=("Ni", "Al"), max_sums=4),
 }
+PER_SPECIES = OperatorConfig(species=("Ni", "Al", "Cu"), per_species=True, max_size=20)
 OPERATORS = {**MUTATION_OPERATORS, "crossover": None, "vary": None}
 
 
 def assert_valid(tree, config):
     check_typed(tree)
     assert limit_violations(tree, config) == [], format_expression(tree)
-    assert {n.op for n in walk(tree)} <= {"const", "r", "sum", *config.primitives}
+    structure = ("species", "on") if config.per_species else ()
+    assert {n.op for n in walk(tree)} <= {"const", "r", "sum", *structure, *config.primitives}
     assert parse_expression(format_expression(tree)) == tree
+    assert {n.species for n in walk(tree) if n.op == "sum"} <= {"", *config.species}
+    if config.per_species:
+        assert list(species_terms(tree)) == list(config.species)
 
 
 def apply(name, rng, tree, partner, config):
@@ -321,3 +327,53 @@ def test_config_rejects_all_zero_mutation_weights():
 def test_config_accepts_lists_from_toml():
     config = OperatorConfig(primitives=["+", "*"], init_depth=[2, 3])
     assert config.primitives == ("+", "*") and config.init_depth == (2, 3)
+
+
+# ------------------------------------------------------------------------------------------------ alloys
+
+def test_one_species_draws_what_no_species_draws():
+    """Single-element searches keep their random streams: the data's one species changes no formula."""
+    for name in ("default", "unary"):
+        one = OperatorConfig(**{**CONFIGS[name].__dict__, "species": ("Cu",), "per_species": True})
+        assert sample(one, 100, seed=4) == sample(CONFIGS[name], 100, seed=4)
+        rng_a, rng_b = np.random.default_rng(5), np.random.default_rng(5)
+        trees = sample(CONFIGS[name], 50, seed=6)
+        assert ([vary(rng_a, [a, b], one) for a, b in zip(trees, trees[1:])]
+                == [vary(rng_b, [a, b], CONFIGS[name]) for a, b in zip(trees, trees[1:])])
+
+
+def test_alloy_sums_run_over_every_choice_of_neighbours_and_point_mutation_retags_them():
+    config = CONFIGS["alloy"]
+    tags = [n.species for tree in sample(config, 200) for n in walk(tree) if n.op == "sum"]
+    counts = {tag: tags.count(tag) for tag in ("", "Ni", "Al")}
+    # drawn uniformly from 3 choices: each share is 1/3 ± 5 standard deviations of a binomial over len(tags) draws
+    assert all(abs(count / len(tags) - 1 / 3) < 5 * (2 / 9 / len(tags)) ** 0.5 for count in counts.values()), counts
+    tree = parse_expression("sum[Ni](r^-6)")
+    retagged = {MUTATION_OPERATORS["point"](np.random.default_rng(seed), tree, config) for seed in range(40)}
+    assert {parse_expression("sum(r^-6)"), parse_expression("sum[Al](r^-6)")} <= retagged
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=SEEDS)
+def test_per_species_terms_vary_one_term_at_a_time_and_stay_valid(seed):
+    rng = np.random.default_rng(seed)
+    tree = random_formula(rng, PER_SPECIES)
+    assert_valid(tree, PER_SPECIES)
+    for _ in range(30):
+        child = vary(rng, [tree, random_formula(rng, PER_SPECIES)], PER_SPECIES)
+        assert_valid(child, PER_SPECIES)
+        changed = [name for name, term in species_terms(child).items() if term != species_terms(tree)[name]]
+        assert len(changed) <= 1
+        tree = child
+
+
+def test_seeds_fit_the_species_shape_of_the_search():
+    blind = seed_formulas([SUTTON_CHEN], PER_SPECIES)[0]
+    assert species_terms(blind) == dict.fromkeys(("Ni", "Al", "Cu"), parse_expression(SUTTON_CHEN))
+    for text, config, message in [
+            ("Ni: sum(r); Al: sum(r)", PER_SPECIES, "its terms are for Ni, Al, the data's species are Ni, Al, Cu"),
+            ("Ni: sum(r); Al: sum(r)", CONFIGS["alloy"], "need [operators] per_species = true"),
+            ("sum(r) + {Ni: 1; Al: 2}", CONFIGS["alloy"], "the search evolves no species block inside a term"),
+            ("Ni: sum(r); Al: sum(r) + 3; Cu: " + "+".join(["sum(r)"] * 7), PER_SPECIES, "Cu's term: 7 sums")]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            seed_formulas([text], config)

@@ -62,10 +62,14 @@ class EvaluationCounter:
 
 
 class Evaluator:
-    """Scores formulas on one Dataset; the neighbour list and cutoff values are built once, here."""
+    """Scores formulas on one Dataset; the neighbour list and cutoff values are built once, here.
 
-    def __init__(self, dataset, cutoff=Cutoff(), counter=None):
-        self.dataset, self.cutoff = dataset, cutoff
+    A formula must have a term for every atom of the data (ValueError naming the species otherwise); with `partial`,
+    atoms of a species the formula has no term for contribute nothing (variable projection evaluates one species'
+    part of a per-species formula so)."""
+
+    def __init__(self, dataset, cutoff=Cutoff(), counter=None, partial=False):
+        self.dataset, self.cutoff, self.partial = dataset, cutoff, partial
         self.counter = EvaluationCounter() if counter is None else counter
         self.neighbours = build_neighbours(dataset, cutoff.r_out)
         self.fc, self.dfc = cutoff(self.neighbours.distance)
@@ -80,7 +84,7 @@ class Evaluator:
 
     def __call__(self, formula, theta=None, gradients=False):
         """Evaluate `formula` (a typed Node) with its own constants or `theta` ((P,)) instead."""
-        program, kernel = compiled_for(formula, self.dataset.species)
+        program, kernel = compiled_for(formula, self.dataset.species, self.partial)
         theta = self._theta(formula, theta)
         work = self._work(program.n_sums, theta.size if gradients else 0)
         ok, e, ea, f, w, de, df, dw = kernels.evaluate(kernel, theta, gradients, self._pairs, *work)
@@ -96,7 +100,7 @@ class Evaluator:
         Returns ok (M,), energy (M, C), forces (M, N, 3), stress (M, C, 6) in the units of Prediction; row m is what
         `self(formula, thetas[m])` gives, up to rounding (see kernels.evaluate_many), and the same ok.
         """
-        program, kernel = compiled_for(formula, self.dataset.species)
+        program, kernel = compiled_for(formula, self.dataset.species, self.partial)
         thetas = np.ascontiguousarray(np.atleast_2d(thetas), dtype=float)
         if thetas.ndim != 2 or thetas.shape[1] != program.n_constants:
             raise ValueError(f"thetas must be (M, {program.n_constants}) for this formula, got {thetas.shape}")
@@ -130,13 +134,14 @@ def _species_arrays(atom_species, neighbour):
 
 
 @functools.lru_cache(maxsize=256)
-def compiled_for(formula, species):
+def compiled_for(formula, species, partial=False):
     """(CompiledFormula, KernelProgram) of `formula` for data of `species` (a tuple of chemical symbols); ValueError
-    when the data hold atoms of a species the formula has no term for. Cached (the 256 used last): the search
-    evaluates one formula with many constant vectors, and compiling costs ~8 times looking it up."""
+    when the data hold atoms of a species the formula has no term for, unless `partial` (those atoms contribute
+    nothing). Cached (the 256 used last): the search evaluates one formula with many constant vectors, and
+    compiling costs ~8 times looking it up."""
     program = compile_formula(formula)
     missing = program.terms_missing(species)
-    if missing:
+    if missing and not partial:
         raise ValueError(f"the data hold atoms of species {', '.join(missing)}, for which the formula has no term "
                          f"(its terms: {', '.join(program.atom_species)})")
     return program, program.kernel(species)

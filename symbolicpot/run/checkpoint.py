@@ -195,7 +195,7 @@ def _decode(cls, d):
 
 def _check_island(island):
     """TypeError/ValueError unless the island's RNG state is numpy's and its tuned cache {hash: [objective,
-    constants..., coefficients..., shift]} (at least one coefficient: every formula has a sum)."""
+    constants..., coefficients..., shift per species]} (at least one coefficient: every formula has a sum)."""
     np.random.default_rng().bit_generator.state = island.rng_state
     for key, values in island.tuned.items():
         if not _finite_numbers(values) or len(values) < 3:
@@ -207,10 +207,15 @@ def _scalar(cls, f, value):
     cache) as they are."""
     where = f"{cls.__name__}.{f.name}"
     kind = f.type
-    if isinstance(kind, types.UnionType):  # X | None: null, or an X
-        if value is None:
+    if isinstance(kind, types.UnionType):  # X | None: null, or an X; float | dict: a number or {name: number}
+        if value is None and type(None) in kind.__args__:
             return None
-        kind = next(arg for arg in kind.__args__ if arg is not type(None))
+        options = [arg for arg in kind.__args__ if arg is not type(None)]
+        if float in options and dict in options and isinstance(value, dict):
+            if not (all(isinstance(k, str) for k in value) and _finite_numbers(list(value.values()))):
+                raise TypeError(f"{where} must be a finite number or an object of finite numbers")
+            return {k: float(v) for k, v in value.items()}
+        kind = options[0]
     if kind is str and not isinstance(value, str):
         raise TypeError(f"{where} must be text or null")
     if kind in (int, "int"):

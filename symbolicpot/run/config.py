@@ -86,9 +86,11 @@ def search_config(resolved, where="config"):
     settings["workers"] = settings["workers"] or automatic_workers(settings["islands"])
     settings["group_weights"] = dict(settings["group_weights"]) or None
     try:
+        from_data = {"operators": {"species": tuple(resolved["data"]["species"])}}  # OperatorConfig.species
         return SearchConfig(**settings, cost=CostModel.from_dict(resolved["cost"]),
                             properties=property_targets(resolved),
-                            **{section: cls(**resolved[section]) for section, cls in ENGINE_SECTIONS.items()})
+                            **{section: cls(**resolved[section], **from_data.get(section, {}))
+                               for section, cls in ENGINE_SECTIONS.items()})
     except ValueError as error:
         raise ValueError(f"{where}: {_named(error)}") from None
 
@@ -299,6 +301,8 @@ def _named(error):
         return str(error)
     if error.owner == "SearchConfig":
         key = SEARCH_FIELDS.get(error.field, f"[search] {error.field}")
+    elif (error.owner, error.field) == ("OperatorConfig", "species"):
+        key = "[data] species"
     elif error.owner == "PropertyTargets" and error.field == "weights":
         key = "[properties] use"  # the properties taking part; the weights' values are checked as read
     else:

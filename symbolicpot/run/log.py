@@ -8,7 +8,6 @@ generation), elapsed (seconds of wall clock since
 the run started, summed over resumed sessions).
 """
 import json
-from pathlib import Path
 
 from .directory import RunDirectory
 from .files import atomic_write

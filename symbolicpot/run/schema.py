@@ -58,6 +58,7 @@ DOCS = {
     "wrap_in_sum_weight": "mutation: turn an atom-level constant c into sum(c*g)",
     "unwrap_weight": "mutation: replace a sum by one of its r-free parts",
     "embed_weight": "mutation: embed a part holding a sum, S -> S^q or S + S^q",
+    "per_species": "on data of several species: each species gets its own term (Ni: T_Ni; Al: T_Al)",
     "constant_sigma": "relative step of constant perturbation",
     "perturb_all_probability": "constant perturbation: chance to move all constants at once rather than one",
     "energy": "weight of the standardised energy error (per atom)",
@@ -101,6 +102,8 @@ def _engine_keys(cls):
     defaults = cls()
     keys = []
     for f in fields(cls):
+        if not f.metadata.get("config_key", True):  # set from the data, not by a user
+            continue
         default = getattr(defaults, f.name)
         kind = _kind(f.name, default)
         minimum = 0.0 if cls is ErrorWeights else None
@@ -123,6 +126,8 @@ SECTIONS = {
         Key("split_seed", "int", 0, "seed of that train/test split (independent of the search seed)", minimum=0),
         Key("weights", "weights", {}, 'weights of groups in the error objective, e.g. {"DFT_Cu/lowIndexSurfaces" '
                                       '= 5.0}; groups not named weigh 1', field="group_weights"),
+        Key("species", "strings", [], 'the species of the data in the order formulas name them, e.g. ["Ni", "Al"] '
+                                      '(default: the data\'s, alphabetical); must name exactly the data\'s species'),
     ),
     "cutoff": (
         Key("r_in", "number", 3.0, "Å, inner radius of the smooth cutoff f (f = 1 below)", minimum=0.0, field="r_in"),

@@ -7,6 +7,10 @@ move θ alone. This matters: with c free, a move of an exponent must be matched 
 magnitude away along a curved valley, and from Sutton–Chen-shaped starts the local methods rarely reached the
 optimum; on the projected error they do. Sum-free parts of T are constant per atom: b absorbs them.
 
+On alloy data b is one reference per species (b_s per atom of species s: DFT's reference energies differ per
+element), written as a block `+ {Ni: b_Ni; Al: b_Al}`; a per-species T (`Ni: T_Ni; Al: T_Al`) gets each species'
+own model Σ_k c_{s,k}·T_{s,k} + b_s, each part evaluated on its species' atoms only.
+
 The optimizers work in relative coordinates θ = θ0 + s·x with s = |θ0| (1 where θ0 = 0), so that prefactors of
 hundreds and exponents near 1 move on the same scale.
 """
@@ -18,7 +22,7 @@ import numpy as np
 from scipy.optimize import least_squares, minimize
 
 from ..evaluate import Prediction
-from ..expr.tree import call, const, constants, sums, walk, with_constants
+from ..expr.tree import by_species, call, const, constants, species_terms, sums, walk, with_constants
 from ..settings import SettingError
 
 INVALID = 1e300  # objective CMA-ES sees for an invalid constant vector (it wants finite numbers)
@@ -57,38 +61,56 @@ def additive_parts(term):
     return [term]
 
 
+def species_parts(term):
+    """[(species, T_k)]: the additive parts of each species' term that hold a sum (species "" for a term of every
+    atom): the parts the model weighs."""
+    return [(species, part) for species, t in species_terms(term).items() for part in additive_parts(t) if sums(part)]
+
+
 def linear_parts(term):
-    """The additive parts T_k of `term` that hold a sum: the parts the model Σ_k c_k·T_k + b weighs."""
-    return [part for part in additive_parts(term) if sums(part)]
+    """The parts T_k of species_parts, in that order."""
+    return [part for _, part in species_parts(term)]
 
 
 def linear_model(term, coefficients, shift):
-    """The model Σ_k c_k·T_k + b of an evolved term T: coefficients c_k (one per linear part, unitless) and
-    per-atom energy reference b (eV)."""
-    model = None
-    for coefficient, part in zip(coefficients, linear_parts(term), strict=True):
+    """The model of an evolved term T: Σ_k c_k·T_k + b, or for a per-species T each species' Σ_k c_{s,k}·T_{s,k} +
+    b_s. Coefficients c_k: one per linear part (unitless); `shift` b: the per-atom energy reference (eV), a number
+    or {species: eV} on alloy data (after the sums of a term for every atom as a block {Ni: b_Ni; ...})."""
+    coefficients, models = list(coefficients), dict.fromkeys(species_terms(term))
+    if len(coefficients) != len(linear_parts(term)):
+        raise ValueError(f"{len(coefficients)} coefficients for {len(linear_parts(term))} linear parts")
+    for (species, part), coefficient in zip(species_parts(term), coefficients):
         product = call("*", const(coefficient), part)
-        model = product if model is None else call("+", model, product)
-    return call("+", model, const(shift))
+        models[species] = product if models[species] is None else call("+", models[species], product)
+    if "" in models:
+        return call("+", models[""], by_species({name: const(b) for name, b in shift.items()})
+                    if isinstance(shift, dict) else const(shift))
+
+    def with_reference(model, b):  # a species' term without a sum is its reference alone
+        return const(b) if model is None else call("+", model, const(b))
+    return by_species({name: with_reference(model, shift[name] if isinstance(shift, dict) else shift)
+                      for name, model in models.items()})
 
 
 class Tuned(NamedTuple):
     """A tuned term: T with its tuned constants, the coefficients c_k and b of its model, and the error objective."""
     term: object
     coefficients: tuple
-    shift: float
+    shift: float | dict  # eV/atom; {species: eV/atom} for data of several species (linear_model)
     objective: float
 
 
 class Projection:
     """The residuals of the model Σ_k c_k·T_k + b as a function of the linear parts' constants θ (postfix order),
-    with c and b solved by least squares at every θ."""
+    with c and b solved by least squares at every θ. `evaluator` must be `partial` for per-species terms (a part
+    of one species' term leaves the other atoms out)."""
 
     def __init__(self, evaluator, residuals, term):
         self.evaluator, self.residuals, self.term = evaluator, residuals, term
-        self.parts = linear_parts(term)
+        self.parts = [by_species({species: part}) if species else part for species, part in species_parts(term)]
         self._bounds = np.cumsum([0] + [len(constants(part)) for part in self.parts])
-        self._in_parts = np.array([bool(sums(part)) for part in additive_parts(term) for _ in constants(part)], bool)
+        self._in_parts = np.array([bool(sums(part)) for t in species_terms(term).values() for part in additive_parts(t)
+                                   for _ in constants(part)], bool)
         self.theta0 = np.array(constants(term), dtype=float)[self._in_parts]
 
     def __call__(self, theta, gradients=False):
@@ -135,10 +157,12 @@ class Projection:
         r = design @ solution - self.residuals.target
         if not np.isfinite(r @ r):
             return None
+        k, species = len(predictions), self.residuals.species
+        shift = float(solution[k]) if len(species) == 1 else {name: float(b) for name, b in zip(species, solution[k:])}
         if jacobians is None:
-            return solution[:-1], float(solution[-1]), r, None
-        jacobian = np.hstack([c * j for c, j in zip(solution[:-1], jacobians)])
-        return solution[:-1], float(solution[-1]), r, jacobian - u @ (u.T @ jacobian)
+            return solution[:k], shift, r, None
+        jacobian = np.hstack([c * j for c, j in zip(solution[:k], jacobians)])
+        return solution[:k], shift, r, jacobian - u @ (u.T @ jacobian)
 
 
 def tune(evaluator, residuals, term, rng, config=TuningConfig()):

@@ -6,7 +6,7 @@ elites into the archive, and after every `migration_interval`-th generation migr
 generation is a complete state (a caller checkpoints, reports and stops between any two), and the same config and
 seed give the same front whatever the executor and number of workers.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import time
 
 import numpy as np
@@ -110,6 +110,7 @@ class Search:
     """
 
     def __init__(self, train, config, test=None):
+        config = with_data_species(config, train)
         self.train, self.config, self.test = train, config, test
         unknown = sorted(set(config.group_weights or {}) - set(train.group_names))
         if unknown:
@@ -168,6 +169,15 @@ class Search:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def with_data_species(config, train):
+    """`config` with the training data's species in its operators (they draw sums and terms for them); species
+    the config lists ([data] species) keep their order and must be exactly the data's."""
+    listed = config.operators.species
+    if listed and set(listed) != set(train.species):
+        raise ValueError(f"[data] species: {', '.join(listed)}, but the training data hold {', '.join(train.species)}")
+    return replace(config, operators=replace(config.operators, species=listed or train.species))
 
 
 def valid_metrics(prediction, dataset):

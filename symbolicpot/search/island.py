@@ -28,7 +28,7 @@ class Individual:
     minimised)."""
     term: object           # Node: the evolved term T, tuned constants written back
     coefficients: tuple    # c_k, one per additive part of T that holds a sum
-    shift: float           # b, eV/atom
+    shift: float | dict    # b, eV/atom; {species: eV/atom} on data of several species
     error: float           # standardised weighted RMS training error (√ of the error objective)
     cost: float            # estimated evaluation cost, ns per atom (fitness.cost)
     complexity: int        # nodes of T, constants included
@@ -77,7 +77,7 @@ class IslandState:
     rng_state: dict = field(default_factory=dict)
     generation: int = 0
     evaluations: int = 0
-    tuned: dict = field(default_factory=dict)  # structural hash -> [screening objective, T's constants, c_k, b]
+    tuned: dict = field(default_factory=dict)  # structural hash -> [screening objective, T's constants, c_k, b_s]
 
 
 class Problem:
@@ -85,12 +85,13 @@ class Problem:
 
     def __init__(self, train: Dataset, config):
         self.config = config
+        self.species = config.operators.species or train.species  # the order of per-species references and terms
         self.cutoff, self.counter = Cutoff(config.r_in, config.r_out), EvaluationCounter()
         screen = train.subset(screening_configs(train, config.screen_fraction, config.screen_atoms))
         self.train = Evaluator(train, self.cutoff, self.counter)
-        self.screen = Evaluator(screen, self.cutoff, self.counter)
-        self.train_residuals = Residuals(train, config.weights, config.group_weights)
-        self.screen_residuals = Residuals(screen, config.weights, config.group_weights)
+        self.screen = Evaluator(screen, self.cutoff, self.counter, partial=True)
+        self.train_residuals = Residuals(train, config.weights, config.group_weights, self.species)
+        self.screen_residuals = Residuals(screen, config.weights, config.group_weights, self.species)
         self._properties = {}  # model text -> LoopProperties, the PROPERTY_CACHE used last (a pure function's cache)
 
     @property
@@ -113,13 +114,16 @@ class Problem:
         if best is None or best[1:n + 1] != values:
             result = tune(self.screen, self.screen_residuals, term, rng, self.config.tuning)
             if result is not None and (best is None or result.objective < best[0]):
-                best = [result.objective, *constants(result.term), *result.coefficients, result.shift]
+                shifts = [result.shift[name] for name in self.species] if len(self.species) > 1 else [result.shift]
+                best = [result.objective, *constants(result.term), *result.coefficients, *shifts]
         if best is None:
             return None
         tuned[key] = best
         if len(tuned) > self.config.tuning.cache_size:
             del tuned[next(iter(tuned))]  # the least recently used
-        term, coefficients, shift = with_constants(term, best[1:n + 1]), best[n + 1:-1], best[-1]
+        n_shifts = len(self.species)
+        term, coefficients, shifts = with_constants(term, best[1:n + 1]), best[n + 1:-n_shifts], best[-n_shifts:]
+        shift = dict(zip(self.species, shifts)) if n_shifts > 1 else shifts[0]
         error = np.sqrt(self.train_residuals.objective(self.train(linear_model(term, coefficients, shift))))
         if not np.isfinite(error):  # invalid on the training data, or so far off that Σ r² overflows
             return None

@@ -5,7 +5,7 @@ import re
 import ase
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from strategies import alloy_trees
 from symbolicpot.evaluate import Cutoff, Evaluator
@@ -13,8 +13,9 @@ from symbolicpot.evaluate.evaluator import evaluate_structure
 from symbolicpot.expr import (constants, format_expression, node_count, parse_expression,
                               species_named)
 from symbolicpot.expr.strings import ParseError
-from test_evaluator import (FINITE_DIFFERENCE_CONSTANTS, SMALL_CUTOFF, check_constant_gradients_by_differences,
-                            check_forces_and_stress_by_differences, rattled_copper, unlabelled)
+from test_evaluator import (FINITE_DIFFERENCE_CONSTANTS, SMALL_CUTOFF, check_batched_equals_single,
+                            check_constant_gradients_by_differences, check_forces_and_stress_by_differences,
+                            rattled_copper, unlabelled)
 
 FINNIS_SINCLAIR_NIAL = ("Ni: sum[Ni](2*r^-9) + sum[Al](1.5*r^-8) - (sum[Ni](3*r^-6) + sum[Al](2*r^-5))^0.5; "
                         "Al: sum[Ni](1.5*r^-8) + sum[Al](r^-7) - (sum[Ni](2.5*r^-6) + sum[Al](1.2*r^-5))^0.5")
@@ -157,17 +158,14 @@ def test_random_alloy_formulas_constant_gradients_match_finite_differences(formu
     check_constant_gradients_by_differences(formula, [MIXED_CELL, mixed_cell(seed=4)])
 
 
-def test_batched_constants_of_an_alloy_formula_equal_single_calls():
-    """Alloy formulas take one evaluation per constant vector in `batch`: exactly the single calls."""
-    evaluator = Evaluator(unlabelled([MIXED_CELL]), SMALL_CUTOFF)
-    tree = parse_expression(FINNIS_SINCLAIR_NIAL)
-    thetas = np.array(constants(tree)) * np.array([[1.0], [1.02]])
-    ok, energy, forces, stress = evaluator.batch(tree, thetas)
-    for m, theta in enumerate(thetas):
-        single = evaluator(tree, theta)
-        assert ok[m] == single.ok
-        np.testing.assert_array_equal(energy[m], single.energy)
-        np.testing.assert_array_equal(forces[m], single.forces)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(formula=alloy_trees(max_depth=3, pair_depth=3), n_vectors=st.sampled_from([1, 16, 17]),
+       seed=st.integers(0, 2 ** 32 - 1))
+def test_random_alloy_formulas_batched_equal_single_calls(formula, n_vectors, seed):
+    """The batched path gathers each filtered sum's pairs and each species' atoms: as the single-element test in
+    test_evaluator (the same tolerances, derived there), on two mixed cells, one with a species absent."""
+    pure_nickel = mixed_cell(seed=4, species=("Ni", "Ni"))
+    check_batched_equals_single(formula, [MIXED_CELL, pure_nickel], n_vectors, seed)
 
 
 def test_a_plain_formula_on_alloy_data_is_blind_to_species():

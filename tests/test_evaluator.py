@@ -226,10 +226,13 @@ def translated(structure):
 @given(formula=atom_trees(max_depth=3, pair_depth=3), n_vectors=st.sampled_from([1, 16, 17]),
        seed=st.integers(0, 2 ** 32 - 1))
 def test_random_formulas_batched_equal_single_calls(formula, n_vectors, seed):
+    check_batched_equals_single(formula, [SMALL_CELL, rattled_copper(seed=4, cell=(1, 1, 1))], n_vectors, seed)
+
+
+def check_batched_equals_single(formula, cells, n_vectors, seed):
     """Constant vectors around a random formula's own (powers included, some of them invalid): the same validity as
     single calls, and the same values within the formula's rounding noise, which is how far the single path moves
     when the cells are translated."""
-    cells = [SMALL_CELL, rattled_copper(seed=4, cell=(1, 1, 1))]
     evaluator, moved = (Evaluator(unlabelled(c), SMALL_CUTOFF) for c in (cells, [translated(a) for a in cells]))
     own = np.array(constants(formula))
     thetas = own * np.random.default_rng(seed).uniform(0.9, 1.1, (n_vectors, own.size))

@@ -104,10 +104,6 @@ class Evaluator:
         thetas = np.ascontiguousarray(np.atleast_2d(thetas), dtype=float)
         if thetas.ndim != 2 or thetas.shape[1] != program.n_constants:
             raise ValueError(f"thetas must be (M, {program.n_constants}) for this formula, got {thetas.shape}")
-        if not program.species_blind:  # the batched kernel takes one term for all atoms: one call per vector
-            predictions = [self(formula, theta) for theta in thetas]
-            return (np.array([p.ok for p in predictions]), *(np.array([getattr(p, name) for p in predictions])
-                                                            for name in ("energy", "forces", "stress")))
         ok, e, f, w, self._batch_work = kernels.evaluate_many(kernel, thetas, self._pairs, self._batch_work)
         self.counter.add(len(thetas))
         return ok, e, f, w * self._virial_to_stress

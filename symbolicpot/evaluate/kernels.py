@@ -544,37 +544,88 @@ def _blocks(first, cap):
 
 
 @numba.njit(cache=True, error_model="numpy")
+def _choose_pairs(i0, i1, first, atom_species, neighbour_species, distance, centre, neighbour, chosen, r):
+    """The pairs of atoms i0..i1-1 (from first[i0] on) whose centre and neighbour have the species `centre` and
+    `neighbour` (-1: any): their indices within the block into chosen, their distances into r[0]; returns how many."""
+    n = 0
+    for i in range(i0, i1):
+        if centre >= 0 and atom_species[i] != centre:
+            continue
+        for p in range(first[i], first[i + 1]):
+            if neighbour < 0 or neighbour_species[p] == neighbour:
+                chosen[n], r[0, n] = p - first[i0], distance[p]
+                n += 1
+    return n
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _spread_rows(x, chosen, n_chosen, n, M, row):
+    """x[:M·n_chosen] holds (M, n_chosen) values of the chosen entries of rows of n: make it (M, n), zeros in
+    between, in place (rows last to first, each through `row` (≥ n_chosen) scratch: row m never reaches back into
+    the compact rows before it)."""
+    for m in range(M - 1, -1, -1):
+        row[:n_chosen] = x[m * n_chosen:(m + 1) * n_chosen]
+        x[m * n:(m + 1) * n] = 0.0
+        for j in range(n_chosen):
+            x[m * n + chosen[j]] = row[j]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _atom_terms(code, arg, consts, s, d_s, n_a, M, sv, sd, sc, kind, fault, pow_work, t, t_s):
+    """The atom terms T into t (M, ≥n_a) and dT/dS_k into t_s (K, ≥n_a, M) of n_a atoms with sums s (K, M·n_a),
+    one tangent direction per run of the program (and one run without sums); sv, sd, sc, kind: the stack from
+    entry K on."""
+    K = s.shape[0]
+    for k in range(max(K, 1)):
+        d_s[:, :M * n_a] = 0.0
+        if k < K:
+            d_s[k, :M * n_a] = 1.0
+        run_program_many(code, arg, consts, s, d_s, BY_BOTH, n_a, sv, sd, sc, kind, fault, pow_work)
+        if k < K:
+            t_s[k, :n_a] = sd[0, :M * n_a].reshape((M, n_a)).T
+    t[:, :n_a] = sv[0, :M * n_a].reshape((M, n_a))
+
+
+@numba.njit(cache=True, error_model="numpy")
 def evaluate_many(program, thetas, pairs, work):
     """`evaluate` without gradients for each row of thetas (M, P), in one pass over the pairs for all of them.
 
     Atoms are taken in blocks (whole atoms, about ROWS / M pairs): pair terms and sums, atom terms, then forces and
-    virials, each for the M vectors at once. Results agree with `evaluate` up to rounding (powers are exp(y ln x),
-    within a few ulp of y·ln x; sums add in another order); ok[m] is False exactly where `evaluate` fails. `work`
-    (1-D) is scratch, grown when too small and returned for the next call (a large fresh array costs a page fault
-    per 4 kB). Returns ok (M,), energy (M, C) eV, forces (M, N, 3) eV/Å, virial (M, C, 6) eV (as `evaluate`), work.
+    virials, each for the M vectors at once. A sum over the pairs of some species runs its program on those pairs
+    only, and each species' atoms run their own program (gathered), as in `evaluate`. Results agree with `evaluate`
+    up to rounding (powers are exp(y ln x), within a few ulp of y·ln x; sums add in another order); ok[m] is False
+    exactly where `evaluate` fails. `work` (1-D) is scratch, grown when too small and returned for the next call (a
+    large fresh array costs a page fault per 4 kB). Returns ok (M,), energy (M, C) eV, forces (M, N, 3) eV/Å, virial
+    (M, C, 6) eV (as `evaluate`), work.
     """
-    (atom_code, atom_arg, atom_offsets, atom_cids, _, _, pair_code, pair_arg, pair_offsets, pair_cids, pair_coffsets,
-     pair_centre, pair_neighbour, depth) = program
-    first, neighbour, distance, vector, fc, dfc, atom_config, n_configs, _, _ = pairs
+    (atom_code, atom_arg, atom_offsets, atom_cids, atom_coffsets, program_of_species, pair_code, pair_arg,
+     pair_offsets, pair_cids, pair_coffsets, pair_centre, pair_neighbour, depth) = program
+    first, neighbour, distance, vector, fc, dfc, atom_config, n_configs, atom_species, neighbour_species = pairs
     M, n_atoms, K = thetas.shape[0], atom_config.shape[0], pair_offsets.shape[0] - 1
-    if atom_offsets.shape[0] != 2 or (pair_centre >= 0).any() or (pair_neighbour >= 0).any():
-        raise ValueError("evaluate_many takes formulas with one term for every atom and sums over all neighbours")
+    n_programs = atom_offsets.shape[0] - 1
+    one_term = n_programs == 1 and (program_of_species == 0).all()  # every atom runs program 0: no gathering
     most_pairs = 0
     for i in range(n_atoms):
         most_pairs = max(most_pairs, first[i + 1] - first[i])
     cap = max(ROWS // max(M, 1), most_pairs)  # pairs (and atoms) per block
     # Pair program k runs on stack entries k.., so that its result (entry k) outlives the later programs.
     L = max(M, 1) * cap  # entries of a stack level (M·n, or n for one held once per row)
-    sizes = np.array([(K + depth) * L, (K + depth) * L, 4 * L, K * L, K * L, K * cap * M, cap * M, n_atoms * 3 * M])
+    gathered = 0 if one_term else 1  # scratch of the gathered atoms: their sums, T and dT/dS
+    sizes = np.array([(K + depth) * L, (K + depth) * L, 4 * L, K * L, K * L, K * cap * M, cap * M, n_atoms * 3 * M,
+                      cap * M, gathered * K * L, gathered * cap * M, gathered * K * cap * M])
     work, parts = _carve(work, sizes)
     sv, sd, pow_work = parts[0].reshape((K + depth, L)), parts[1].reshape((K + depth, L)), parts[2].reshape((4, L))
     s, d_s, t_s = parts[3].reshape((K, L)), parts[4].reshape((K, L)), parts[5].reshape((K, cap, M))
-    de_dr, forces = parts[6].reshape((cap, M)), parts[7].reshape((n_atoms, 3, M))
+    de_dr, forces, t = parts[6].reshape((cap, M)), parts[7].reshape((n_atoms, 3, M)), parts[8].reshape((M, cap))
+    s_chosen = parts[9].reshape((K, gathered * L))
+    t_chosen, t_s_chosen = parts[10].reshape((M, gathered * cap)), parts[11].reshape((K, gathered * cap, M))
     sc, kind, r, d_r = np.empty((K + depth, M)), np.empty(K + depth, np.int64), np.empty((1, cap)), np.ones((1, cap))
+    r_chosen, chosen, row = np.empty((1, cap)), np.empty(cap, np.int64), np.empty(cap)
     geometry, own, fault = np.empty((most_pairs, 9)), np.empty((9, M)), np.zeros(M + 1)
     pair_consts = [np.ascontiguousarray(thetas[:, pair_cids[pair_coffsets[k]:pair_coffsets[k + 1]]].T)
                    for k in range(K)]
-    atom_consts = np.ascontiguousarray(thetas[:, atom_cids].T)
+    atom_consts = [np.ascontiguousarray(thetas[:, atom_cids[atom_coffsets[a]:atom_coffsets[a + 1]]].T)
+                   for a in range(n_programs)]
     energy, virial = np.zeros((n_configs, M)), np.zeros((n_configs, 6, M))
     forces[:] = 0.0
     blocks = _blocks(first, cap)
@@ -585,20 +636,43 @@ def evaluate_many(program, thetas, pairs, work):
         r[0, :n] = distance[p0:p0 + n]
         for k in range(K):
             code, arg = pair_code[pair_offsets[k]:pair_offsets[k + 1]], pair_arg[pair_offsets[k]:pair_offsets[k + 1]]
-            run_program_many(code, arg, pair_consts[k], r, d_r, BY_ROW, n, sv[k:], sd[k:], sc[k:], kind[k:],
-                             fault, pow_work)
+            if pair_centre[k] < 0 and pair_neighbour[k] < 0:
+                run_program_many(code, arg, pair_consts[k], r, d_r, BY_ROW, n, sv[k:], sd[k:], sc[k:], kind[k:],
+                                 fault, pow_work)
+            else:  # the chosen pairs only (others add nothing, and must not fault), then spread with zeros between
+                n_k = _choose_pairs(i0, i1, first, atom_species, neighbour_species, distance, pair_centre[k],
+                                    pair_neighbour[k], chosen, r_chosen)
+                run_program_many(code, arg, pair_consts[k], r_chosen, d_r, BY_ROW, n_k, sv[k:], sd[k:], sc[k:],
+                                 kind[k:], fault, pow_work)
+                _spread_rows(sv[k], chosen, n_k, n, M, row)
+                _spread_rows(sd[k], chosen, n_k, n, M, row)
             _sums_and_slopes(sv[k, :M * n].reshape((M, n)), sd[k, :M * n].reshape((M, n)), fc, dfc,
                              first[i0:i1 + 1], s[k, :M * n_a].reshape((M, n_a)))
-        # Atom terms T (entry K) and dT/dS_k, one tangent direction per run (and one run without sums).
-        for k in range(max(K, 1)):
-            d_s[:, :M * n_a] = 0.0
-            if k < K:
-                d_s[k, :M * n_a] = 1.0
-            run_program_many(atom_code, atom_arg, atom_consts, s, d_s, BY_BOTH, n_a, sv[K:], sd[K:], sc[K:],
-                             kind[K:], fault, pow_work)
-            if k < K:
-                t_s[k, :n_a] = sd[K, :M * n_a].reshape((M, n_a)).T
-        t = sv[K, :M * n_a].reshape((M, n_a))
+        # Atom terms T and dT/dS_k: one program for all atoms, or each species' atoms gathered for theirs.
+        if one_term:
+            _atom_terms(atom_code, atom_arg, atom_consts[0], s[:, :M * n_a], d_s, n_a, M, sv[K:], sd[K:], sc[K:],
+                        kind[K:], fault, pow_work, t, t_s)
+        else:
+            t[:, :n_a] = 0.0  # atoms of a species without a term contribute nothing
+            t_s[:, :n_a] = 0.0
+            for a in range(n_programs):
+                n_c = 0
+                for b in range(n_a):
+                    if program_of_species[atom_species[i0 + b]] == a:
+                        chosen[n_c] = b
+                        n_c += 1
+                if n_c == 0:
+                    continue
+                for k in range(K):
+                    for m in range(M):
+                        for j in range(n_c):
+                            s_chosen[k, m * n_c + j] = s[k, m * n_a + chosen[j]]
+                a0, a1 = atom_offsets[a], atom_offsets[a + 1]
+                _atom_terms(atom_code[a0:a1], atom_arg[a0:a1], atom_consts[a], s_chosen[:, :M * n_c], d_s, n_c, M,
+                            sv[K:], sd[K:], sc[K:], kind[K:], fault, pow_work, t_chosen, t_s_chosen)
+                for j in range(n_c):
+                    t[:, chosen[j]] = t_chosen[:, j]
+                    t_s[:, chosen[j]] = t_s_chosen[:, j]
         for b in range(n_a):
             energy[atom_config[i0 + b]] += t[:, b]
         # dE/dr_p = Σ_k dT/dS_k(i)·d(g_k fc)/dr, then forces and virials.

@@ -115,3 +115,13 @@ def test_the_cost_of_a_per_species_formula_is_what_its_atoms_run_on_average():
         assert cost(f"Ni: {small}; Al: {small}") == cost(small)
         assert cost(f"{large} + {{Ni: 2; Al: {small}}}") == pytest.approx(
             (cost(f"{large} + 2") + cost(f"{large} + {small}")) / 2, rel=1e-15)
+
+
+def test_the_screen_holds_every_species():
+    """Constants are tuned on a few configurations: each species' reference must be among them. Four pure-Ni cells,
+    one with Al, four pure-Ni: an even screen of two (0 and 8) misses Al, and the Al cell (4) is added."""
+    from symbolicpot.search.island import screening_configs
+    nickel, with_aluminium = varied_cells(4)[0], varied_cells(4)[3]
+    data = unlabelled([nickel] * 4 + [with_aluminium] + [nickel] * 4)
+    assert list(screening_configs(data, 2 / 9, 10_000)) == [0, 4, 8]
+    assert list(screening_configs(unlabelled([nickel] * 9), 2 / 9, 10_000)) == [0, 8]

@@ -146,13 +146,21 @@ class Problem:
 
 def screening_configs(train, fraction, max_atoms):
     """Indices of the configurations constants are tuned on: `fraction` of them, at most `max_atoms` atoms (at least
-    one configuration), spread evenly over the data set's order (and so over its groups, which lie in order)."""
+    one configuration), spread evenly over the data set's order (and so over its groups, which lie in order); plus,
+    for each species they hold no atom of, the first configuration that does (its energy reference and terms are
+    tuned too)."""
     def evenly(n):
         return np.linspace(0, train.n_configs - 1, n).round().astype(int)
     n = max(1, min(train.n_configs, round(fraction * train.n_configs)))
     while n > 1 and train.n_atoms[evenly(n)].sum() > max_atoms:
         n = max(1, min(n - 1, int(n * max_atoms / train.n_atoms[evenly(n)].sum())))
-    return evenly(n)
+    picked = list(evenly(n))
+    config_of_atom = np.repeat(np.arange(train.n_configs), train.n_atoms)
+    for s in range(len(train.species)):
+        holding = config_of_atom[train.atom_species == s]
+        if not np.isin(holding, picked).any():
+            picked.append(int(holding[0]))
+    return np.array(sorted(picked))
 
 
 def evolve(state, problem, watch=None):

@@ -19,6 +19,15 @@ class LoadedPotential:
     parameters: int | None = None
     pair_commands: tuple[str, ...] | None = None
 
+    @property
+    def lammps_types(self):
+        """The chemical symbols of LAMMPS atom types 1, 2, … that `pair_commands` set up (None without them): those of
+        the LAMMPSlib calculator, which runs the same commands."""
+        if self.pair_commands is None:
+            return None
+        atom_types = self.calculator.parameters.atom_types
+        return tuple(sorted(atom_types, key=atom_types.get))
+
 
 def lammps_calculator(pair_commands, elements, energy_per_atom=None):
     """An ASE calculator (LAMMPSlib, `units metal`) with the interaction `pair_commands` for `elements` (chemical

@@ -17,16 +17,17 @@ from ase.data import chemical_symbols
 
 from .baselines import load_baseline
 from .calculator import SymbolicCalculator
-from .loaded import LoadedPotential, energy_shift_per_atom, lammps_calculator, predict, shifted
+from .loaded import LoadedPotential, energy_shifts, lammps_calculator, predict, shifted
 from .cutoff import DEFAULT
 from .export.potential import Potential, PotentialError
 from .expr import constants
 from .run.front import front_potential
 
-__all__ = ["LITERATURE", "LoadedPotential", "energy_shift_per_atom", "lammps_calculator", "lammps_pair_commands",
-           "literature_names", "literature_path", "load_potential", "predict", "shifted"]
+__all__ = ["LITERATURE", "LoadedPotential", "energy_shifts", "lammps_calculator", "lammps_pair_commands",
+           "lammps_potentials_dir", "literature_names", "literature_path", "load_potential", "predict", "shifted"]
 
-LITERATURE = {"eam": ("Cu_mishin1.eam.alloy", "Cu_u3.eam", "Cu_zhou.eam.alloy"),
+LITERATURE = {"eam": ("Cu_mishin1.eam.alloy", "Cu_u3.eam", "Cu_zhou.eam.alloy",
+                     "AlCu.eam.alloy", "CuNi.eam.alloy", "CuZr_mm.eam.fs", "NiAlH_jea.eam.alloy"),
               "snap": ("Cu_Zuo_JPCA2020.snap", "Cu_Zuo_JPCA2020.quadratic.snap")}
 EAM_STYLES = {".eam": "eam", ".alloy": "eam/alloy", ".fs": "eam/fs"}
 

@@ -11,8 +11,8 @@ from symbolicpot.evaluate import Evaluator
 from symbolicpot.export.lammps_runtime import lammps_results
 from symbolicpot.export.potential import Potential
 from symbolicpot.loaded import lammps_calculator
-from symbolicpot.potentials import (energy_shift_per_atom, lammps_pair_commands, lammps_potentials_dir,
-                                    literature_names, load_potential, predict, shifted)
+from symbolicpot.potentials import (energy_shifts, lammps_pair_commands, lammps_potentials_dir, literature_names,
+                                    load_potential, predict, shifted)
 
 SUTTON_CHEN = "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"
 
@@ -24,8 +24,8 @@ def sc_data():
 
 def test_every_literature_potential_loads_and_holds_fcc_copper_together():
     names = literature_names()
-    assert names == ["eam:Cu_mishin1", "eam:Cu_u3", "eam:Cu_zhou", "snap:Cu_Zuo_JPCA2020",
-                     "snap:Cu_Zuo_JPCA2020.quadratic"]
+    assert names == ["eam:Cu_mishin1", "eam:Cu_u3", "eam:Cu_zhou", "eam:AlCu", "eam:CuNi", "eam:CuZr_mm",
+                     "eam:NiAlH_jea", "snap:Cu_Zuo_JPCA2020", "snap:Cu_Zuo_JPCA2020.quadratic"]
     for name in names:
         loaded = load_potential(name)
         assert loaded.name == name and loaded.pair_commands
@@ -44,7 +44,7 @@ def test_every_literature_potential_loads_and_holds_fcc_copper_together():
 
 def test_alloy_files_map_atoms_to_their_elements_by_name():
     path = lammps_potentials_dir() / "CuNi.eam.alloy"
-    loaded = load_potential(path)
+    loaded = load_potential("eam:CuNi")
     assert loaded.lammps_types == ("Ni", "Cu")  # the file's order: pair_coeff * * CuNi.eam.alloy Ni Cu
     nickel = bulk("Ni", "fcc", a=3.52)
     nickel.calc = loaded.calculator
@@ -90,9 +90,9 @@ def test_predict_gives_the_evaluators_numbers_in_dataset_units(sc_data):
 def test_energy_shift_undoes_a_constant_per_atom_offset(sc_data):
     potential = Potential.from_formula(SUTTON_CHEN)
     prediction = predict(SymbolicCalculator(potential), sc_data)
-    offset = shifted(prediction, sc_data, 0.37)
-    assert energy_shift_per_atom(offset, sc_data) == pytest.approx(energy_shift_per_atom(prediction, sc_data) - 0.37)
-    fixed = shifted(offset, sc_data, energy_shift_per_atom(offset, sc_data))
+    offset = shifted(prediction, sc_data, {"Cu": 0.37})
+    assert energy_shifts(offset, sc_data)["Cu"] == pytest.approx(energy_shifts(prediction, sc_data)["Cu"] - 0.37)
+    fixed = shifted(offset, sc_data, energy_shifts(offset, sc_data))
     assert np.mean((fixed.energy - sc_data.energy) / sc_data.n_atoms) == pytest.approx(0, abs=1e-12)
 
 

@@ -170,7 +170,7 @@ def time_formulas_lammps(formulas, cutoff, element, repeats=7, rng=None, progres
 def timed_crystal(element):
     """The LAMMPS timer's structure as an unlabelled Dataset: the element's crystal, CELLS³ cubic cells, atoms
     displaced by RATTLE Å (seed 0)."""
-    atoms = crystal(element, CELLS)
+    atoms = crystal({element: 1.0}, CELLS)
     atoms.rattle(RATTLE, seed=0)
     n = len(atoms)
     return Dataset((atoms,), np.full(1, np.nan), np.full((n, 3), np.nan), np.full((1, 6), np.nan), np.zeros(1, int),

@@ -1,11 +1,13 @@
 """A run's Pareto front side by side with baselines on the run's own test data: errors, speed and size.
 
 Every model is scored on the test split the run held out (or its separate test data) with the same metrics
-(symbolicpot.fitness.error_metrics). Literature potentials get a per-atom energy shift fitted on the run's training
-data, since the DFT reference energy differs between data sets; fitted models (the front, the baselines) get none.
-Speed is measured side by side (symbolicpot.speed): models that run in LAMMPS (the front through compiled pair
-style plugins, UF3, EAM, SNAP) in one LAMMPS harness, and every model that has a Python calculator (the front, MTP,
-NN, MACE) in one ASE loop, reported as separate rows with `engine` "lammps" or "ase".
+(symbolicpot.fitness.error_metrics). Literature potentials (any whose elements cover the data's species; alloy files
+map the species by name) get an energy shift per atom of each species fitted on the run's training data, since the
+DFT reference energies differ between data sets; fitted models (the front, the baselines) get none. Speed is
+measured side by side (symbolicpot.speed) on a crystal of the data's composition: models that run in LAMMPS (the
+front through compiled pair style plugins, UF3, EAM, SNAP) in one LAMMPS harness, and every model that has a Python
+calculator (the front, MTP, NN, MACE) in one ASE loop, reported as separate rows with `engine` "lammps" or "ase".
+The front models of an alloy run cannot be loaded yet (issue 14): on data of several species they are left out.
 """
 import hashlib
 from dataclasses import dataclass, field
@@ -19,8 +21,7 @@ from .calculator import SymbolicCalculator
 from .export.potential import Potential
 from .fitness import error_metrics
 from .metrics import ERROR_COLUMNS, ERRORS
-from .potentials import (LITERATURE, LoadedPotential, energy_shift_per_atom, literature_names, load_potential, predict,
-                         shifted)
+from .potentials import LITERATURE, LoadedPotential, energy_shifts, literature_names, load_potential, predict, shifted
 from .run.front import front_potential, read_front
 from .speed import ase_step_time, lammps_step_time, side_by_side
 
@@ -40,7 +41,8 @@ class Row:
     us_per_atom_step: float | None = None
     parameters: int | None = None
     complexity: int | None = None  # nodes of a front model
-    energy_shift_ev_per_atom: float | None = None  # fitted on the training data (literature potentials)
+    energy_shift_ev_per_atom: float | None = None  # fitted on the training data (literature potentials, one species)
+    energy_shift_ev_per_atom_by_species: dict | None = None  # {symbol: eV per atom of it}, the same for any species
     extra_test: dict = field(default_factory=dict)  # {group name: error metrics}
 
 
@@ -60,8 +62,10 @@ def compare(run_dir, baselines=BASELINE_GROUPS, picks=None, extra_test=(), secon
 
     `baselines`: items of "mtp", "nn", "uf3", "uf3-3body", "mace" (RUN_DIR/baselines/<name>, fitted there with
     default settings on the run's training split if absent), "NAME=DIR" (a baseline directory), "eam" / "snap" (every
-    literature file of that kind), or anything symbolicpot.potentials.load_potential takes. `picks`: front model
-    indices (default all).
+    literature file of that kind whose elements cover the data's species; the others are left out with a note), or
+    anything symbolicpot.potentials.load_potential takes (ValueError if it lacks a species of the data). `picks`:
+    front model indices (default all; the front of an alloy run is left out with a note, and `picks` or no
+    `baselines` is a ValueError there).
     `extra_test`: paths of data scored besides the test data, one metrics dict per group (e.g. surfaces).
     `seconds`, `repeats`: the timing budget of symbolicpot.speed.side_by_side. `progress(text)` hears what runs.
     """
@@ -77,11 +81,22 @@ def compare(run_dir, baselines=BASELINE_GROUPS, picks=None, extra_test=(), secon
     if test is None:
         raise ValueError(f"{config_file}: the run has no test data ([data] test or test_fraction): "
                          "nothing to compare on")
-    element = train.single_element(f"{config_file}: compare")
+    symbols = [symbol for data in (train, test) for atoms in data.atoms for symbol in atoms.get_chemical_symbols()]
+    species = tuple(sorted(set(symbols)))
+    composition = {symbol: symbols.count(symbol) / len(symbols) for symbol in species}
     extra = dict(group for path in extra_test for group in _groups(load(path)))
-    entries = _front_entries(run_dir, read_front(run_dir), picks, element)
+    if len(species) == 1:
+        entries = _front_entries(run_dir, read_front(run_dir), picks, species[0])
+    elif picks is not None or not baselines:
+        raise ValueError(f"{config_file}: the data hold {', '.join(species)}, and the front models of an alloy run "
+                         "cannot be loaded yet (issue 14): compare baselines and literature potentials (--baselines, "
+                         "without --pick)")
+    else:
+        progress(f"note: the data hold {', '.join(species)}; the front models of an alloy run cannot be loaded yet "
+                 "(issue 14): comparing the baselines only")
+        entries = []
     for spec in baselines:
-        entries.extend(_baseline_entries(spec, run_dir, train, test, config, progress))
+        entries.extend(_baseline_entries(spec, run_dir, train, test, config, species, progress))
     names = [entry.loaded.name for entry in entries]
     if len(set(names)) != len(names):
         raise ValueError(f"--baselines: a model is named twice ({', '.join(names)})")
@@ -94,9 +109,11 @@ def compare(run_dir, baselines=BASELINE_GROUPS, picks=None, extra_test=(), secon
     for entry in entries:
         commands = _plugin_commands(entry, run_dir) if entry.origin == "front" else entry.loaded.pair_commands
         if commands:
-            timers["lammps"][entry.loaded.name] = partial(lammps_step_time, commands, element=element)
+            types = species if entry.origin == "front" else entry.loaded.lammps_types
+            timers["lammps"][entry.loaded.name] = partial(lammps_step_time, commands, composition=composition,
+                                                          types=types)
         if entry.origin == "front" or not entry.loaded.pair_commands:  # else the ASE timing would be LAMMPSlib's
-            timers["ase"][entry.loaded.name] = partial(ase_step_time, entry.loaded.calculator, element=element)
+            timers["ase"][entry.loaded.name] = partial(ase_step_time, entry.loaded.calculator, composition=composition)
     rows = []
     for engine, engine_timers in timers.items():
         times = side_by_side(engine_timers, seconds, repeats, progress) if engine_timers else {}
@@ -124,11 +141,16 @@ def _front_entries(run_dir, front, picks, element):
     return entries
 
 
-def _baseline_entries(spec, run_dir, train, test, config, progress):
-    """The Entries one item of --baselines stands for (see `compare`)."""
+def _baseline_entries(spec, run_dir, train, test, config, species, progress):
+    """The Entries one item of --baselines stands for (see `compare`) on data of `species`."""
     if spec in LITERATURE:
-        return [Entry(load_potential(name), "literature") for name in literature_names()
-                if name.startswith(f"{spec}:")]
+        entries = [Entry(load_potential(name), "literature") for name in literature_names()
+                   if name.startswith(f"{spec}:")]
+        for entry in entries:
+            if _lacks(entry.loaded, species):
+                progress(f"note: {entry.loaded.name} left out: it holds {', '.join(entry.loaded.lammps_types)}, the "
+                         f"data {', '.join(species)}")
+        return [entry for entry in entries if not _lacks(entry.loaded, species)]
     name, _, directory = spec.partition("=")
     if name in KINDS or name in VARIANTS:
         directory = Path(directory) if directory else run_dir / "baselines" / name
@@ -142,23 +164,36 @@ def _baseline_entries(spec, run_dir, train, test, config, progress):
         if summary.get("run") != str(run_dir.resolve()):
             progress(f"note: {directory / BASELINE_FILE} was not fitted on this run's split: its training data may "
                      "overlap the test data")
-        return [Entry(load_potential(directory), "fitted")]
-    loaded = load_potential(spec)
-    return [Entry(loaded, "literature" if loaded.pair_commands else "fitted")]
+        entry = Entry(load_potential(directory), "fitted")
+    else:
+        loaded = load_potential(spec)
+        entry = Entry(loaded, "literature" if loaded.pair_commands else "fitted")
+    missing = _lacks(entry.loaded, species)
+    if missing:
+        raise ValueError(f"{spec}: holds {', '.join(entry.loaded.lammps_types)}, not {', '.join(missing)} of the "
+                         "run's data")
+    return [entry]
+
+
+def _lacks(loaded, species):
+    """The `species` a LAMMPS-backed potential has no atom type for (none for other potentials)."""
+    return [symbol for symbol in species if symbol not in (loaded.lammps_types or species)]
 
 
 def _score(entry, train, test, extra):
-    """The error fields of a Row: test metrics, the energy shift (literature potentials), extra test metrics."""
-    calculator, shift = entry.loaded.calculator, None
+    """The error fields of a Row: test metrics, the energy shifts (literature potentials), extra test metrics."""
+    calculator, shifts = entry.loaded.calculator, None
     if entry.origin == "literature":
-        shift = energy_shift_per_atom(predict(calculator, train), train)
+        shifts = energy_shifts(predict(calculator, train), train)
 
     def metrics(data):
-        return error_metrics(shifted(predict(calculator, data), data, shift or 0.0), data)
+        return error_metrics(shifted(predict(calculator, data), data, shifts or {}), data)
 
     on_test = metrics(test)
     return {"model": entry.loaded.name, **{key: on_test[key] for key in ERRORS},
-            "energy_shift_ev_per_atom": shift, "extra_test": {name: metrics(data) for name, data in extra.items()}}
+            "energy_shift_ev_per_atom": next(iter(shifts.values())) if shifts and len(shifts) == 1 else None,
+            "energy_shift_ev_per_atom_by_species": shifts,
+            "extra_test": {name: metrics(data) for name, data in extra.items()}}
 
 
 def _plugin_commands(entry, run_dir):
@@ -170,10 +205,10 @@ def _plugin_commands(entry, run_dir):
     return (f"plugin load {plugin}", f"pair_style {style}", f"pair_coeff * * {entry.potential.element}")
 
 
-ENGINE_TITLES = {"lammps": "in LAMMPS (4000-atom fcc crystal, 1 MPI rank)",
-                 "ase": "in an ASE VelocityVerlet loop (256-atom fcc crystal)"}
+ENGINE_TITLES = {"lammps": "in LAMMPS (4000-atom crystal of the data's composition, 1 MPI rank)",
+                 "ase": "in an ASE VelocityVerlet loop (256-atom crystal of the data's composition)"}
 TABLE_COLUMNS = (*ERROR_COLUMNS, ("µs/atom/step", "us_per_atom_step", ".3g"),
-                 ("params", "parameters", "d"), ("E shift eV/at", "energy_shift_ev_per_atom", ".4f"))
+                 ("params", "parameters", "d"), ("E shift eV/at", "energy_shift_ev_per_atom_by_species", ".4f"))
 
 
 def comparison_table(rows):
@@ -184,6 +219,9 @@ def comparison_table(rows):
         return "  ".join(f"{cell:<{width}}" if k == 0 else f"{cell:>{max(13, len(cell))}}" for k, cell in enumerate(cells))
 
     def cell(value, fmt):
+        if isinstance(value, dict):  # energy shifts by species: the number alone for one species
+            return " ".join(f"{symbol} {format(shift, fmt)}" if len(value) > 1 else format(shift, fmt)
+                            for symbol, shift in value.items())
         return "-" if value is None else format(value, fmt)
 
     lines = []
@@ -201,9 +239,9 @@ def comparison_table(rows):
             lines.append(line([row.model, *(f"{cell(m['energy_rmse_mev_per_atom'], '.3g')}/"
                                             f"{cell(m['force_rmse_ev_per_a'], '.3g')}"
                                             for m in (row.extra_test[name] for name in extra))]))
-    if any(row.energy_shift_ev_per_atom is not None for row in rows):
-        lines += ["", "E shift: the per-atom energy shift fitted on the run's training data and added to a literature "
-                      "potential's energies (the DFT reference energy differs between data sets)."]
+    if any(row.energy_shift_ev_per_atom_by_species for row in rows):
+        lines += ["", "E shift: the energy shift per atom (of each species) fitted on the run's training data and added "
+                      "to a literature potential's energies (the DFT reference energy differs between data sets)."]
     return "\n".join(lines[1:])
 
 

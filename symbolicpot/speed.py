@@ -1,7 +1,8 @@
 """Evaluation speed of potentials measured side by side: µs per atom per MD step, in LAMMPS or in an ASE loop.
 
-Both harnesses run NVE molecular dynamics (1 fs) of a perfect crystal of the element (ASE's reference structure,
-cubic cell) whose velocities are drawn at 600 K, so that it runs near 300 K. Figures are wall time per atom per
+Both harnesses run NVE molecular dynamics (1 fs) of a perfect crystal of the data's composition (ASE's reference
+structure of its most abundant element, cubic cell, sites given the elements at random in their proportions) whose
+velocities are drawn at 600 K, so that it runs near 300 K. Figures are wall time per atom per
 step of the timed steps only (set-up excluded), one process, one thread. Timings of different potentials run
 interleaved for `repeats` rounds and the median per potential is kept: on a shared machine only numbers measured
 together compare. LAMMPS and the ASE loop differ by orders of magnitude in overhead: never put them on one scale.
@@ -19,9 +20,12 @@ from ase.md.verlet import VelocityVerlet
 from ase.units import fs
 import numpy as np
 
+from .properties.crystal import random_solid_solution
+
 LAMMPS_CELLS = 10  # 10×10×10 cubic fcc cells: 4000 atoms
 ASE_CELLS = 4      # 4×4×4: 256 atoms
 TEMPERATURE = 600.0  # K, of the drawn velocities
+COPPER = {"Cu": 1.0}  # the default composition
 
 
 @dataclass(frozen=True)
@@ -36,20 +40,26 @@ def _timing(elapsed, n_atoms, steps, temperature):
     return Timing(elapsed / (n_atoms * steps) * 1e6, elapsed / steps, float(temperature))
 
 
-def crystal(element, cells):
-    """The element's reference crystal (ase.build.bulk, cubic cell) repeated `cells` times along each axis."""
-    return ase.build.bulk(element, cubic=True).repeat(cells)
+def crystal(composition, cells):
+    """The reference crystal (ase.build.bulk, cubic cell) of the most abundant element of `composition` ({symbol:
+    fraction}, adding up to 1) repeated `cells` times along each axis, its sites given the elements in their proportions
+    at random (a fixed seed: every potential meets the same structure)."""
+    atoms = ase.build.bulk(max(composition, key=composition.get), cubic=True).repeat(cells)
+    return random_solid_solution(atoms, composition, np.random.default_rng(0))
 
 
-def lammps_step_time(pair_commands, steps, element="Cu", cells=LAMMPS_CELLS):
-    """The Timing of `steps` NVE steps in LAMMPS with `pair_commands` (one LAMMPS instance, set-up not timed)."""
+def lammps_step_time(pair_commands, steps, composition=COPPER, cells=LAMMPS_CELLS, types=None):
+    """The Timing of `steps` NVE steps in LAMMPS with `pair_commands` (one LAMMPS instance, set-up not timed) on the
+    crystal of `composition`, with atom types 1, 2, … of `types` (chemical symbols the pair_coeff line maps in that
+    order; default: the elements of `composition` in its order)."""
     from .export.lammps_runtime import new_lammps
-    atoms = crystal(element, cells)
+    atoms = crystal(composition, cells)
     lmp = new_lammps()
     try:
         with tempfile.TemporaryDirectory() as scratch:
             data = Path(scratch) / "crystal.data"
-            ase.io.write(data, atoms, format="lammps-data", masses=True, units="metal")
+            ase.io.write(data, atoms, format="lammps-data", masses=True, units="metal",
+                         specorder=list(types or composition))
             lmp.commands_list(["units metal", "atom_style atomic", f"read_data {data}", *pair_commands,
                                f"velocity all create {TEMPERATURE} 4928459 mom yes rot yes dist gaussian",
                                "fix nve all nve", "timestep 0.001", "thermo_style custom step temp etotal",
@@ -62,9 +72,10 @@ def lammps_step_time(pair_commands, steps, element="Cu", cells=LAMMPS_CELLS):
         lmp.close()
 
 
-def ase_step_time(calculator, steps, element="Cu", cells=ASE_CELLS):
-    """The Timing of `steps` NVE steps of ASE's VelocityVerlet with `calculator` (its first call not timed)."""
-    atoms = crystal(element, cells)
+def ase_step_time(calculator, steps, composition=COPPER, cells=ASE_CELLS):
+    """The Timing of `steps` NVE steps of ASE's VelocityVerlet with `calculator` on the crystal of `composition` (its
+    first call not timed)."""
+    atoms = crystal(composition, cells)
     thermalize_momenta(atoms, TEMPERATURE, rng=np.random.default_rng(0))
     Stationary(atoms)
     atoms.calc = calculator

@@ -1,5 +1,7 @@
 """Shared fixtures: the reference data beside the repository (../shared/data), skipped when absent."""
+import importlib
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,16 @@ settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(scope="session")
+def benchmark_script():
+    """benchmark_script(name): the module of benchmarks/<name>.py, imported with benchmarks/ on sys.path as when the
+    scripts run (they import each other)."""
+    sys.path.insert(0, str(BENCHMARKS))
+    yield importlib.import_module
+    sys.path.remove(str(BENCHMARKS))
 
 
 @pytest.fixture(scope="session")

@@ -1,35 +1,28 @@
 """benchmarks/label_copper.py: its extended XYZ reads back through symbolicpot.data.load with the labels LAMMPS gives
 each structure (stress sign and units included), and a seed gives the same file twice."""
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 from ase.units import GPa
 
 from symbolicpot.data import load
 from symbolicpot.export.lammps_runtime import lammps_available, lammps_results
+from symbolicpot.potentials import lammps_pair_commands, literature_path
 
 pytestmark = pytest.mark.skipif(not lammps_available(), reason='needs the lammps and mpich wheels ("lammps[mpi]")')
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "label_copper.py"
-
 
 @pytest.fixture(scope="module")
-def label_copper():
-    spec = importlib.util.spec_from_file_location("label_copper", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def label_copper(benchmark_script):
+    return benchmark_script("label_copper")
 
 
 def test_labels_read_back_as_lammps_computes_them(label_copper, tmp_path):
     path = tmp_path / "cu.extxyz"
     summary = label_copper.label_copper(1, seed=3, out=path)  # one trajectory
     data = load(path)
-    assert summary["structures"] == len(data.atoms) == label_copper.SNAPSHOTS_PER_TRAJECTORY
+    assert summary["structures"] == len(data.atoms) == label_copper.label_alloy.SNAPSHOTS_PER_TRAJECTORY
     assert summary["atoms"] == len(data.forces)
-    pair_commands, _ = label_copper.lammps_pair_commands(label_copper.literature_path("eam", "Cu_mishin1"))
+    pair_commands, _ = lammps_pair_commands(literature_path("eam", "Cu_mishin1"))
     forces = np.split(data.forces, np.cumsum([len(atoms) for atoms in data.atoms])[:-1])
     for atoms, energy, force, stress in zip(data.atoms, data.energy, forces, data.stress):
         expected_energy, expected_forces, expected_stress = lammps_results(atoms, pair_commands)

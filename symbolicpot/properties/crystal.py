@@ -1,6 +1,8 @@
-"""Relaxed fcc, bcc and hcp crystals of one element: lattice constants (Å), c/a and energies per atom (eV)."""
+"""Relaxed fcc, bcc and hcp crystals of one element: lattice constants (Å), c/a and energies per atom (eV); random
+solid solutions."""
 import math
 
+import numpy as np
 from ase.build import bulk
 from ase.data import atomic_numbers, covalent_radii, reference_states
 
@@ -58,3 +60,13 @@ def check_binding(atoms, structure):
 def energy_per_atom(atoms):
     """Potential energy per atom (eV) of `atoms` with a calculator attached."""
     return atoms.get_potential_energy() / len(atoms)
+
+
+def random_solid_solution(atoms, composition, rng):
+    """A copy of `atoms` with its sites given the elements of `composition` ({symbol: fraction}, fractions adding up
+    to 1) at random by `rng` (a numpy Generator): round(fraction · N) atoms of each (rounded cumulatively, so that the
+    counts add up to N)."""
+    ends = np.rint(np.cumsum(list(composition.values())) * len(atoms)).astype(int)
+    solution = atoms.copy()
+    solution.symbols = rng.permutation(np.repeat(list(composition), np.diff(ends, prepend=0)))
+    return solution

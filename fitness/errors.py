@@ -76,9 +76,9 @@ class Residuals:
                         for w, g, m, t in zip((weights.energy, weights.forces, weights.stress), label_weights,
                                               self._masks, self._targets)]
         self.target = np.concatenate([s * t for s, t in zip(self._scales, self._targets)])  # labels, residual units
-        self._shift_columns = np.concatenate([self._scales[0][:, None] * _composition(dataset, self.species)
-                                              [self._masks[0]]] + [np.zeros((t.size, len(self.species)))
-                                                                   for t in self._targets[1:]])
+        composition = dataset.species_counts(self.species) / dataset.n_atoms[:, None]  # share of each species
+        self._shift_columns = np.concatenate([self._scales[0][:, None] * composition[self._masks[0]]]
+                                             + [np.zeros((t.size, len(self.species))) for t in self._targets[1:]])
 
     def __call__(self, prediction):
         """Residual vector (n_labels,) of a Prediction."""
@@ -117,17 +117,6 @@ class Residuals:
         values = energy / n, forces.reshape((3 * len(forces),) + p), stress.reshape((6 * len(stress),) + p)
         return np.concatenate([s.reshape((-1,) + (1,) * len(p)) * v[m]
                                for s, v, m in zip(self._scales, values, self._masks)])
-
-
-def _composition(dataset, species):
-    """(n_configs, len(species)): the share of each configuration's atoms that are of each species."""
-    unknown = sorted(set(dataset.species) - set(species))
-    if unknown:
-        raise ValueError(f"the data hold species {', '.join(unknown)}, not one of {', '.join(species)}")
-    index = np.array([species.index(name) for name in dataset.species], np.int64)[dataset.atom_species]
-    counts = np.zeros((dataset.n_configs, len(species)))
-    np.add.at(counts, (np.repeat(np.arange(dataset.n_configs), dataset.n_atoms), index), 1.0)
-    return counts / dataset.n_atoms[:, None]
 
 
 def group_weight_array(dataset, group_weights):

@@ -79,7 +79,7 @@ def energy_shifts(prediction, dataset):
     configurations; the minimum-norm solution where their compositions do not tell the species apart): the DFT
     reference energies differ between data sets and potentials. For one species, the mean per-atom difference."""
     labelled = np.isfinite(dataset.energy)
-    fractions = species_counts(dataset)[labelled] / dataset.n_atoms[labelled, None]
+    fractions = dataset.species_counts()[labelled] / dataset.n_atoms[labelled, None]
     difference = (dataset.energy - prediction.energy)[labelled] / dataset.n_atoms[labelled]
     return dict(zip(dataset.species, np.linalg.lstsq(fractions, difference, rcond=None)[0].tolist()))
 
@@ -88,12 +88,6 @@ def shifted(prediction, dataset, shifts):
     """`prediction` with shifts[s] eV ({symbol: eV}, none for a species it lacks) added per atom of species s to each
     configuration's energy."""
     per_species = np.array([shifts.get(symbol, 0.0) for symbol in dataset.species])
-    return Prediction(prediction.ok, prediction.energy + species_counts(dataset) @ per_species, prediction.forces,
+    return Prediction(prediction.ok, prediction.energy + dataset.species_counts() @ per_species, prediction.forces,
                       prediction.stress)
 
-
-def species_counts(dataset):
-    """(C, S) float: the number of atoms of each species (dataset.species order) in each configuration."""
-    counts = np.zeros((dataset.n_configs, len(dataset.species)))
-    np.add.at(counts, (np.repeat(np.arange(dataset.n_configs), dataset.n_atoms), dataset.atom_species), 1.0)
-    return counts

@@ -15,7 +15,6 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from symbolicpot.cli import main
 from symbolicpot.compare import compare
 from symbolicpot.export.lammps_runtime import lammps_available
-from symbolicpot.loaded import species_counts
 from symbolicpot.potentials import load_potential, predict
 from symbolicpot.properties.crystal import random_solid_solution
 from symbolicpot.run.config import load_data, resolve_file
@@ -89,7 +88,8 @@ def test_the_energy_shift_is_fitted_per_species_on_the_training_split(compared, 
     calculator = load_potential("eam:CuNi").calculator
 
     def per_atom_difference(data):  # (label − EAM) eV/atom, and the Cu, Ni fractions of each configuration
-        return (data.energy - predict(calculator, data).energy) / data.n_atoms, species_counts(data) / data.n_atoms[:, None]
+        n = data.n_atoms
+        return (data.energy - predict(calculator, data).energy) / n, data.species_counts() / n[:, None]
 
     difference, fractions = per_atom_difference(train)
     shifts = np.linalg.lstsq(fractions, difference, rcond=None)[0]  # eV per atom of Cu, of Ni

@@ -111,6 +111,18 @@ class Dataset:
         """(n_atoms_total,) int64: each atom's index in `species` (read-only)."""
         return self._species[1]
 
+    def species_counts(self, species=None) -> np.ndarray:
+        """(n_configs, len(species)) float: the atoms of each species in each configuration, columns in the order of
+        `species` (default `self.species`; ValueError when the data hold a species it does not list)."""
+        species = self.species if species is None else tuple(species)
+        unknown = sorted(set(self.species) - set(species))
+        if unknown:
+            raise ValueError(f"the data hold species {', '.join(unknown)}, not one of {', '.join(species)}")
+        column = np.array([species.index(name) for name in self.species], np.int64)[self.atom_species]
+        counts = np.zeros((self.n_configs, len(species)))
+        np.add.at(counts, (np.repeat(np.arange(self.n_configs), self.n_atoms), column), 1.0)
+        return counts
+
     def single_element(self, who: str) -> str:
         """The one chemical symbol of every atom; ValueError "`who` handles one element; ..." when there are more."""
         if len(self.species) != 1:

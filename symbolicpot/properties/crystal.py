@@ -26,10 +26,16 @@ def relaxed_crystal(calculator, element, structure, a_fcc):
     """The relaxed crystal (ase.Atoms, calculator attached) of `structure` from `start_crystal`: "fcc" and "bcc"
     relaxed hydrostatically (their atoms stay put by symmetry); "hcp" with a and c relaxed (all cell degrees of
     freedom free; the hexagonal symmetry keeps the atoms and the cell's shape). RelaxationError unless it binds."""
-    atoms = start_crystal(element, structure, a_fcc)
+    return relax_crystal(start_crystal(element, structure, a_fcc), calculator,
+                         "full" if structure == "hcp" else "hydrostatic", structure)
+
+
+def relax_crystal(atoms, calculator, cell, name):
+    """`atoms` with `calculator` attached, its positions and `cell` ("hydrostatic" or "full", see relax) relaxed in
+    place to FMAX, returned. RelaxationError (naming the crystal by `name`) unless it binds."""
     atoms.calc = calculator
-    relax(atoms, FMAX, cell="full" if structure == "hcp" else "hydrostatic")
-    check_binding(atoms, structure)
+    relax(atoms, FMAX, cell=cell)
+    check_binding(atoms, name)
     return atoms
 
 
@@ -53,7 +59,7 @@ def check_binding(atoms, structure):
     apart.set_cell(4 * atoms.cell, scale_atoms=True)
     apart.calc = atoms.calc
     if not energy_per_atom(atoms) < energy_per_atom(apart) - BINDING:
-        raise RelaxationError(f"the {structure} crystal does not bind: it relaxed to a lattice constant of "
+        raise RelaxationError(f"the {structure} crystal does not bind: it relaxed to a cell edge of "
                               f"{atoms.cell.lengths()[0]:.3f} Å, no lower in energy than its atoms pulled apart")
 
 

@@ -1,5 +1,7 @@
 """The property table of a potential: every property of reference.UNITS computed, compared with reference values."""
+import json
 from dataclasses import asdict, dataclass
+from functools import partial
 
 from ase.calculators.calculator import CalculationFailed
 
@@ -44,6 +46,23 @@ class PropertyTable:
         """The value of property `name` (None if it failed)."""
         return next(row.value for row in self.rows if row.name == name)
 
+    def __str__(self):
+        return "\n".join([format_table(self.rows), *self.notes])
+
+    def to_json(self):
+        """The rows as a JSON list of {name, value, reference, unit} (Property.as_dict)."""
+        return json.dumps([row.as_dict() for row in self.rows], indent=2)
+
+
+def attempt_computation(what, compute, notes, progress):
+    """`compute()` after `progress(what)`; if it fails (CalculationFailed: a relaxation that does not converge,
+    non-finite energies), None and a note "<what>: failed: <why>" appended to `notes`."""
+    progress(what)
+    try:
+        return compute()
+    except CalculationFailed as error:
+        notes.append(f"{what}: failed: {error}")
+
 
 def compute_properties(calculator, element="Cu", reference=None, progress=lambda message: None):
     """Compute every property of `element` with the ASE `calculator` (see the README's "Physical properties" and
@@ -52,14 +71,7 @@ def compute_properties(calculator, element="Cu", reference=None, progress=lambda
     non-finite energies) leaves its properties None and adds a note; without a relaxed fcc crystal nothing else is
     computed."""
     values, notes = {}, []
-
-    def attempt(what, compute):
-        progress(what)
-        try:
-            return compute()
-        except CalculationFailed as error:
-            notes.append(f"{what}: failed: {error}")
-
+    attempt = partial(attempt_computation, notes=notes, progress=progress)
     fcc = attempt("fcc lattice constant", lambda: relaxed_crystal(calculator, element, "fcc", fcc_guess(element)))
     if fcc is not None:
         a0, e_fcc = float(fcc.cell[0, 0]), energy_per_atom(fcc)
@@ -96,13 +108,14 @@ def compute_properties(calculator, element="Cu", reference=None, progress=lambda
 
 def format_table(rows):
     """A text table: property, value, reference, error (absolute and %), unit."""
-    lines = [f"{'property':<12} {'potential':>10} {'reference':>10} {'error':>9} {'error %':>8}  unit"]
+    width = max([12, *(len(row.name) for row in rows)])
+    lines = [f"{'property':<{width}} {'potential':>10} {'reference':>10} {'error':>9} {'error %':>8}  unit"]
     for row in rows:
         fmt = FORMATS[row.unit]
         cells = [_cell(row.value, fmt), _cell(row.reference, fmt), "-", "-"]
         if row.value is not None and row.reference is not None:
             cells[2:] = [format(row.value - row.reference, "+" + fmt), f"{row.percent:+.1f}"]
-        lines.append(f"{row.name:<12} {cells[0]:>10} {cells[1]:>10} {cells[2]:>9} {cells[3]:>8}  {row.unit}")
+        lines.append(f"{row.name:<{width}} {cells[0]:>10} {cells[1]:>10} {cells[2]:>9} {cells[3]:>8}  {row.unit}")
     return "\n".join(lines)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 from ase.data import atomic_numbers
 from ase.formula import Formula
 
-from .crystal import energy_per_atom, fcc_guess, relax_crystal, relaxed_crystal, start_crystal
+from .crystal import energy_per_atom, fcc_guess, random_solid_solution, relax_crystal, relaxed_crystal, start_crystal
 from .table import Property, PropertyTable, attempt_computation, compute_properties
 
 
@@ -178,12 +178,11 @@ def solid_solution(elements, x, a_fcc, size=SIZE, seed=0):
     elements[0]. One permutation per seed: the B sites at a lower x are among those at a higher x. ValueError unless
     both elements get a site."""
     atoms = start_crystal(elements[0], "fcc", a_fcc).repeat(size)
-    n_b = round(x * len(atoms))
-    if not 0 < n_b < len(atoms):
+    solution = random_solid_solution(atoms, {elements[0]: 1 - x, elements[1]: x}, np.random.default_rng(seed))
+    if len(set(solution.symbols)) < 2:
         raise ValueError(f"x = {x:g} of {elements[1]} leaves all {len(atoms)} sites (size {size}) to one element: a "
                          f"solid solution needs at least one site of each")
-    atoms.symbols[np.random.default_rng(seed).permutation(len(atoms))[:n_b]] = elements[1]
-    return atoms
+    return solution
 
 
 def element_properties(calculator, references, progress=lambda message: None):

@@ -71,8 +71,10 @@ def energy_per_atom(atoms):
 def random_solid_solution(atoms, composition, rng):
     """A copy of `atoms` with its sites given the elements of `composition` ({symbol: fraction}, fractions adding up
     to 1) at random by `rng` (a numpy Generator): round(fraction · N) atoms of each (rounded cumulatively, so that the
-    counts add up to N)."""
+    counts add up to N), the elements in order along one random permutation of the sites (so that, for the same
+    rng state, the sites of the last element at a lower fraction are among those at a higher one)."""
     ends = np.rint(np.cumsum(list(composition.values())) * len(atoms)).astype(int)
-    solution = atoms.copy()
-    solution.symbols = rng.permutation(np.repeat(list(composition), np.diff(ends, prepend=0)))
+    solution, order = atoms.copy(), rng.permutation(len(atoms))
+    for symbol, start, end in zip(composition, np.concatenate([[0], ends[:-1]]), ends):
+        solution.symbols[order[start:end]] = symbol
     return solution

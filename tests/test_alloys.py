@@ -185,10 +185,13 @@ def test_exports_that_do_not_take_alloy_formulas_yet_say_so():
     from symbolicpot.export.potential import Potential, PotentialError
     from symbolicpot.expr import ExpressionError
     from symbolicpot.expr.symbolic import latex
-    potential = Potential.from_formula("Ni: sum[Al](r^-6) - sum(r^-5)^0.5; Al: sum(r^-5)", element="Ni")
-    for export in (lambda: pair_style_source(potential, "alloy"), lambda: tabulate(potential)):
-        with pytest.raises(PotentialError, match="does not take alloy formulas yet"):
-            export()
+    potential = Potential.from_formula("Ni: sum[Al](r^-6) - sum(r^-5)^0.5; Al: sum(r^-5)")
+    with pytest.raises(PotentialError, match="does not take alloy formulas yet"):
+        pair_style_source(potential, "alloy")
+    with pytest.raises(ValueError, match="eam/fs export does not take alloy formulas yet"):
+        tabulate(potential)
+    with pytest.raises(PotentialError, match="eam/fs export handles one element; this potential is for Ni, Al"):
+        tabulate(Potential.from_formula("sum(r^-8) - sum(r^-6)^0.5", elements=["Ni", "Al"]))
     with pytest.raises(ExpressionError, match="alloy formulas"):
         latex(potential.tree)
 

@@ -198,7 +198,7 @@ def test_source_holds_only_numbers_and_names_the_exporter_wrote():
         with pytest.raises(ValueError):
             pair_style_source(potential(SUTTON_CHEN), bad_name)
     bad_element = SimpleNamespace(formula=SUTTON_CHEN, tree=parse_expression(SUTTON_CHEN), r_in=3.0, r_out=5.0,
-                                  element='Cu"; int x', mass=None)
+                                  single_element=lambda who: 'Cu"; int x', masses=None)
     with pytest.raises(ValueError):
         pair_style_source(bad_element, "ok")
     with pytest.raises(ExpressionError):  # a constant part that is not finite

@@ -51,7 +51,8 @@ def export_lammps(potential, out_dir, name, register=True, exact=False):
     """Write, compile and (with `register`) register the pair style `name` for `potential`; return the files written.
     Pair functions are tabulated unless `exact` (see the module docstring).
 
-    `potential` is an export.Potential (its parsed formula `tree`, `r_in`, `r_out` (Å), `element`, `mass` (g/mol)).
+    `potential` is an export.Potential (its parsed formula `tree`, `r_in`, `r_out` (Å), `elements`, `masses`
+    (g/mol)).
     Returns [source, plugin, input script] in out_dir, then the registered
     copy of the plugin when `register`.
     """
@@ -259,12 +260,12 @@ def _cutoff(potential):
 
 
 def _element(potential):
-    """(symbol from ASE's table, mass in g/mol) of the potential's element."""
-    symbol = str(potential.element)
+    """(symbol from ASE's table, mass in g/mol) of the potential's one element."""
+    symbol = str(potential.single_element("the LAMMPS plugin"))
     if symbol not in ase.data.atomic_numbers or symbol == "X":
         raise ValueError(f"{symbol!r} is not a chemical element symbol")
     number = ase.data.atomic_numbers[symbol]
-    mass = getattr(potential, "mass", None)
+    mass = potential.masses[0] if potential.masses else None
     mass = float(ase.data.atomic_masses[number] if mass is None else mass)
     if not (math.isfinite(mass) and mass > 0.0):
         raise ValueError(f"mass must be positive, got {mass!r}")

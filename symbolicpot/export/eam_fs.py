@@ -133,7 +133,7 @@ def _tabulate(potential, tolerance):
     named = species_named(potential.tree)
     if named:
         raise NotEamError(f"eam/fs export does not take alloy formulas yet (this one names {', '.join(named)}); the "
-                          "ASE calculator evaluates them")
+                          "ASE calculator and the LAMMPS plugin (--format lammps) take them")
     element = potential.single_element("eam/fs export")
     shape = EamShape(potential)
     d, r_out = nearest_neighbour_distance(element), potential.r_out

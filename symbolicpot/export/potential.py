@@ -198,12 +198,3 @@ def _formula(data, path, where=""):
         raise PotentialError(f"{path}: key '{label}': its constants differ from the list under 'constants'")
     return text
 
-
-
-def require_species_blind(tree, what):
-    """PotentialError unless the formula `tree` names no species: `what` (an export format) does not take alloy
-    formulas (species-filtered sums, per-species terms) yet; the ASE calculator evaluates them."""
-    named = species_named(tree)
-    if named:
-        raise PotentialError(f"{what} does not take alloy formulas yet (this one names {', '.join(named)}); "
-                             "the ASE calculator evaluates them")

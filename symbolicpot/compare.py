@@ -202,7 +202,8 @@ def _plugin_commands(entry, run_dir):
 
     style = f"gp{entry.loaded.name[3:]}_{hashlib.sha1(entry.potential.formula.encode()).hexdigest()[:10]}"
     plugin = export_lammps(entry.potential, run_dir / "compare" / "plugins" / style, style, register=False)[1]
-    return (f"plugin load {plugin}", f"pair_style {style}", f"pair_coeff * * {entry.potential.element}")
+    return (f"plugin load {plugin}", f"pair_style {style}",
+            f"pair_coeff * * {entry.potential.single_element('compare')}")
 
 
 ENGINE_TITLES = {"lammps": "in LAMMPS (4000-atom crystal of the data's composition, 1 MPI rank)",

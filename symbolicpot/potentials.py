@@ -32,9 +32,10 @@ LITERATURE = {"eam": ("Cu_mishin1.eam.alloy", "Cu_u3.eam", "Cu_zhou.eam.alloy",
 EAM_STYLES = {".eam": "eam", ".alloy": "eam/alloy", ".fs": "eam/fs"}
 
 
-def load_potential(spec, element="Cu", cutoff=None):
+def load_potential(spec, element=None, cutoff=None):
     """The potential named by `spec` (see the module docstring) as a LoadedPotential; ValueError names what is
-    wrong. `element` is the chemical symbol of a formula or a run's model (potential files carry their own);
+    wrong. `element` is the chemical symbol of a formula or a run's model (potential files carry their own;
+    default: the species the formula names, else Cu);
     `cutoff` (a Cutoff, default 3–5 Å) that of a formula: every other kind carries its own, and refuses one."""
     spec = str(spec)
     path, exists = Path(spec), os.path.exists(spec)  # False, not OSError, for a formula too long to be a file name

@@ -24,6 +24,16 @@ def test_json_from_a_formula(capsys, tmp_path):
     assert Potential.from_json(tmp_path / "potential.json") == Potential(SUTTON_CHEN, 2.5, 5.5, "Ag")
 
 
+def test_an_alloy_formula_takes_its_elements_from_the_formula_or_from_elements(capsys, tmp_path):
+    alloy = "Ni: sum[Al](2*r^-8) + sum(r^-9) - sum[Ni](r^-6)^0.5; Al: sum(r^-7) - sum(r^-6)^0.5"
+    export(capsys, alloy, "--format", "json", "--out", tmp_path, "--name", "named")
+    assert Potential.from_json(tmp_path / "named.json").elements == ("Ni", "Al")
+    export(capsys, alloy, "--format", "json", "--out", tmp_path, "--name", "given", "--elements", "Al, Ni")
+    assert Potential.from_json(tmp_path / "given.json").elements == ("Al", "Ni")
+    status, _, err = export(capsys, alloy, "--format", "eam-fs", "--out", tmp_path)
+    assert status == 2 and "eam/fs export does not take alloy formulas yet" in err
+
+
 def test_ase_writes_the_json_and_a_script_that_runs(capsys, tmp_path):
     status, out, _ = export(capsys, SUTTON_CHEN, "--format", "ase", "--out", tmp_path / "new", "--name", "sc")
     assert status == 0 and out == [str(tmp_path / "new" / "sc.json"), str(tmp_path / "new" / "sc_ase.py")]
@@ -79,6 +89,8 @@ def test_lammps_goes_to_the_plugin_exporter(capsys, tmp_path, monkeypatch):
     ([SUTTON_CHEN, "--format", "json", "--pick", "1"], "--pick needs a run directory"),
     ([SUTTON_CHEN, "--format", "json", "--r-in", "6"], "r_in < r_out"),
     ([SUTTON_CHEN, "--format", "json", "--element", "Xx"], "'Xx' is not a chemical symbol"),
+    ([SUTTON_CHEN, "--format", "eam-fs", "--elements", "Ni,Al"], "eam/fs export handles one element"),
+    (["sum[Al](r^-6)", "--format", "json", "--elements", "Ni"], "the formula names Al, not among the elements Ni"),
     ([SUTTON_CHEN, "--format", "json", "--exact"], "--exact applies to --format lammps only"),
 ])
 def test_bad_input_gives_one_clear_line(capsys, tmp_path, argv, message):

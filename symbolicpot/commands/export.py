@@ -8,7 +8,7 @@ from . import add_cutoff, cutoff_of
 
 FORMATS = ("ase", "lammps", "eam-fs", "json", "latex")
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
-ASE_EXAMPLE = '''"""The potential {name} as an ASE calculator: a rattled {element} crystal relaxed, then 100 fs of NVE MD."""
+ASE_EXAMPLE = '''"""The potential {name} as an ASE calculator: a rattled {crystal} crystal relaxed, then 100 fs of NVE MD."""
 from pathlib import Path
 
 from ase.build import bulk
@@ -20,7 +20,7 @@ from ase.units import fs
 from symbolicpot.calculator import SymbolicCalculator
 
 atoms = bulk({element!r}, "fcc", a={a!r}, cubic=True).repeat(3)
-atoms.rattle(0.05, seed=0)
+{mixing}atoms.rattle(0.05, seed=0)
 atoms.calc = SymbolicCalculator(Path(__file__).with_name({json_name!r}))
 print(f"energy {{atoms.get_potential_energy() / len(atoms):.6f}} eV/atom, "
       f"largest force {{abs(atoms.get_forces()).max():.4f}} eV/Å, stress {{atoms.get_stress()}} eV/Å³")
@@ -50,7 +50,9 @@ def add_parser(commands):
     p.add_argument("--name", help="stem of the file names: a letter, then letters, digits or _ "
                                   "(default: model<N> for a run, the JSON's stem, or 'potential')")
     add_cutoff(p, of_formula=True)
-    p.add_argument("--element", help="chemical symbol, for a formula or a run (default Cu)")
+    p.add_argument("--elements", "--element", type=_elements, metavar="SYMBOLS",
+                   help="chemical symbols, comma-separated (Ni,Al), for a formula or a run (default: the species the "
+                        "formula names, else Cu)")
     p.add_argument("--exact", action="store_true",
                    help="lammps: compute the pair functions from the formula instead of reading them from tables "
                         "(tables: within 1e-9 eV/atom and 1e-7 eV/Å, faster)")
@@ -83,16 +85,21 @@ def _potential(args):
         if cutoff is not None:
             raise ValueError("--r-in/--r-out apply to formulas; a run's models keep the run's cutoff")
         from ..run.front import front_potential
-        return front_potential(source, args.pick, args.element or "Cu"), f"model{args.pick}"
+        return front_potential(source, args.pick, args.elements), f"model{args.pick}"
     if args.pick is not None:
         raise ValueError(f"--pick needs a run directory, and {source} is none")
     if os.path.isfile(source):
-        if cutoff is not None or args.element:
-            raise ValueError(f"{source} fixes the cutoff and the element; --r-in, --r-out and --element apply to "
+        if cutoff is not None or args.elements:
+            raise ValueError(f"{source} fixes the cutoff and the elements; --r-in, --r-out and --elements apply to "
                              f"formulas")
         return Potential.from_json(source), re.sub(r"\W", "_", source.stem)
     cutoff = cutoff or DEFAULT
-    return Potential.from_formula(args.source, cutoff.r_in, cutoff.r_out, args.element or "Cu"), "potential"
+    return Potential.from_formula(args.source, cutoff.r_in, cutoff.r_out, args.elements), "potential"
+
+
+def _elements(text):
+    """The list of chemical symbols of --elements (comma-separated)."""
+    return [symbol.strip() for symbol in text.split(",")]
 
 
 def _write_json(potential, out, name):
@@ -100,10 +107,13 @@ def _write_json(potential, out, name):
 
 
 def _write_ase(potential, out, name):
-    from ..export.eam_fs import nearest_neighbour_distance
+    from ..export.eam_fs import mixed_fcc_lattice_constant
     script = out / f"{name}_ase.py"
-    a = round(nearest_neighbour_distance(potential.element) * 2 ** 0.5, 4)
-    script.write_text(ASE_EXAMPLE.format(name=name, element=potential.element, a=a, json_name=f"{name}.json"),
+    elements = potential.elements
+    mixing = f"atoms.symbols = [{elements!r}[k % {len(elements)}] for k in range(len(atoms))]\n" \
+        if len(elements) > 1 else ""
+    script.write_text(ASE_EXAMPLE.format(name=name, crystal=", ".join(elements), element=elements[0], mixing=mixing,
+                                         a=round(mixed_fcc_lattice_constant(elements), 4), json_name=f"{name}.json"),
                       encoding="utf-8")
     return _write_json(potential, out, name) + [script]
 
@@ -124,7 +134,7 @@ def _write_eam_fs(potential, out, name):
     path = out / f"{name}.eam.fs"
     tables = write_setfl(potential, path)
     f, rho = tables.embedding, tables.density
-    return [path, f"  pair_style eam/fs; pair_coeff * * {path.name} {potential.element}",
+    return [path, f"  pair_style eam/fs; pair_coeff * * {path.name} {potential.single_element('eam/fs export')}",
             f"  F: {len(f.values)} points up to rho = {(len(f.values) - 1) * f.delta:.6g}; rho(r), r*phi(r): "
             f"{len(rho.values)} points up to {potential.r_out!r} Å; estimated tabulation error "
             f"{tables.error_estimate:.1e} eV/atom"]

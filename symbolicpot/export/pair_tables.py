@@ -12,16 +12,19 @@ step. A power of r varies over a distance proportional to r, an exponential over
 grid in s is coarsest in r where r is small: one step for all of s would be set by the closest pairs (r^-9 near
 1.5 Å) and be 10-100 times finer than needed beyond r_in. r_in² is a node (f'' jumps there: a polynomial never spans
 it). The table ends at r_out² and starts at CLOSEST × the element's nearest-neighbour distance (its square rounded
-down to a node of the first segment); closer pairs get the formula's own code. The plugin finds a segment by
+down to a node of the first segment; for an alloy, the smallest of its elements'); closer pairs get the formula's own
+code. The plugin finds a segment by
 comparisons (branch-free) and the interval by one multiplication.
 
 Refinement: in each segment, from FIRST_STEP Å², the step is halved until the errors δh_k and δh_k' (d/dr) at
 SAMPLES points inside every interval meet
     n max_r Σ_k w_k |δh_k(r)| ≤ ENERGY_BOUND (eV/atom)   and   2 n max_r Σ_k w_k |δh_k'(r)| ≤ FORCE_BOUND (eV/Å),
 where n is the largest number of neighbours within r_out and w_k the largest |∂T/∂S_k| of an atom in eam_fs's probe
-structures (fcc crystals hot, squeezed and stretched, and a slab). Since δT_i = Σ_j Σ_k ∂T/∂S_k δh_k(r_ij) and
-δF_i = Σ_j Σ_k (∂T_i/∂S_k + ∂T_j/∂S_k) δh_k'(r_ij) r̂_ij, these bound each atom's energy and force error on such
-structures; a bound of the largest value over r holds on the whole table when it holds on every segment.
+structures (fcc crystals hot, squeezed and stretched, and a slab; for an alloy, their atoms take the elements in
+turn, and S_k is the plugin's per-atom value of h_k over the neighbours of one species, export.sum_layout). Since
+δT_i = Σ_j Σ_k ∂T/∂S_k δh_k(r_ij) and δF_i = Σ_j Σ_k (∂T_i/∂S_k + ∂T_j/∂S_k) δh_k'(r_ij) r̂_ij, these bound each atom's
+energy and force error on such structures; a bound of the largest value over r holds on the whole table when it
+holds on every segment.
 """
 from dataclasses import dataclass
 import math
@@ -99,13 +102,14 @@ class PairTable:
         return h, slope * r
 
 
-def tabulate_pairs(tree, pair_expressions, r_in, r_out, element):
-    """The PairTable of the sums `pair_expressions` (distinct, in the plugin's order) of the atom formula `tree`,
-    cutoff r_in, r_out (Å), for `element`; TableError when no table of up to MAX_INTERVALS meets the bounds."""
-    nearest = nearest_neighbour_distance(element)
-    neighbours, weights = _sensitivity(tree, pair_expressions, r_in, r_out, element, nearest)
+def tabulate_pairs(layout, r_in, r_out):
+    """The PairTable of the pair functions `layout.pairs` (an export.sum_layout.SumLayout: the plugin's order), cutoff
+    r_in, r_out (Å); TableError when no table of up to MAX_INTERVALS meets the bounds."""
+    pairs = list(layout.pairs)
+    nearest = min(nearest_neighbour_distance(element) for element in layout.elements)
+    neighbours, weights = _sensitivity(layout, r_in, r_out, nearest)
     bounds = segment_bounds(r_in, r_out, CLOSEST * nearest)
-    segments = [_segment(pair_expressions, r_in, r_out, low, high, first, neighbours, weights)
+    segments = [_segment(pairs, r_in, r_out, low, high, first, neighbours, weights)
                 for first, (low, high) in zip([True] + [False] * len(bounds), zip(bounds, bounds[1:]))]
     offsets = np.cumsum([0] + [len(segment.coefficients) for segment in segments])
     if offsets[-1] > MAX_INTERVALS:
@@ -262,21 +266,29 @@ def _s_jets(g, s, r_in, r_out, outer):
     return h, dh / (2.0 * r), (d2h - dh / r) / (4.0 * s)
 
 
-def _sensitivity(tree, pair_expressions, r_in, r_out, element, nearest):
-    """(n, w): the most neighbours within r_out and the largest |∂T/∂S_k| (k over the sums) of any probe atom."""
-    sums_of_atoms, neighbours = [], 0
-    for atoms in probe_structures(element, nearest):
-        centre, _, distance, _ = structure_neighbours(atoms, r_out)
+def _sensitivity(layout, r_in, r_out, nearest):
+    """(n, w): the most neighbours within r_out and, per pair function p, the largest |∂T/∂A_bp| (over the slots b of
+    the SumLayout) of any probe atom; with several elements the probes' atoms take them in turn."""
+    n_pairs, n_slots, n_elements = len(layout.pairs), len(layout.slots), len(layout.elements)
+    values, kinds, neighbours = [], [], 0
+    for atoms in probe_structures(layout.elements[0], nearest):
+        kind = np.arange(len(atoms)) % n_elements  # each atom's element
+        centre, neighbour, distance, _ = structure_neighbours(atoms, r_out)
         neighbours = max(neighbours, np.bincount(centre).max())
-        sums_of_atoms.append([np.bincount(centre, pair_jets(g, distance, r_in, r_out)[0], minlength=len(atoms))
-                              for g in pair_expressions])
-    s = np.concatenate(sums_of_atoms, axis=1)  # (sums, atoms)
-    weights = []
-    for k in range(len(pair_expressions)):
-        leaves = {node: (s[m], float(m == k), 0.0) for node in walk(tree) if node.op == "sum"
-                  for m in [pair_expressions.index(node.children[0])]}
-        weights.append(np.abs(jets(tree, leaves)[1]).max())
-    weights = np.array(weights)
+        slot = kind[neighbour] if n_slots > 1 else np.zeros_like(neighbour)
+        h = [pair_jets(g, distance, r_in, r_out)[0] for g in layout.pairs]
+        values.append([np.bincount(centre, h[p] * (slot == b), minlength=len(atoms))
+                       for b in range(n_slots) for p in range(n_pairs)])
+        kinds.append(kind)
+    a, kind = np.concatenate(values, axis=1), np.concatenate(kinds)  # (values, atoms), (atoms,)
+    weights = np.zeros(n_pairs)
+    for t, term in enumerate(layout.terms):
+        running = np.isin(kind, [e for e in range(n_elements) if layout.term_of[e] == t])
+        sums = [node for node in walk(term) if node.op == "sum"]
+        inputs = {node: a[list(layout.reads(node))][:, running].sum(axis=0) for node in sums}
+        for v in range(layout.n_values):
+            leaves = {node: (inputs[node], float(v in layout.reads(node)), 0.0) for node in sums}
+            weights[v % n_pairs] = np.maximum(weights[v % n_pairs], np.abs(jets(term, leaves)[1]).max())
     if not np.isfinite(weights).all():
         raise TableError("the atom formula's derivatives are not finite on the probe structures: export it with "
                          "exact=True (--exact)")

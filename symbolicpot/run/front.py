@@ -37,10 +37,10 @@ def front_document(models, r_in, r_out, generation, targets=None):
                        for k, m in enumerate(models)]}
 
 
-def front_potential(run_dir, pick, element="Cu"):
-    """Model `pick` (its "index") of the Pareto front in RUN_DIR/front.json as an export.Potential, with its
-    provenance (run, index, generation, objectives, errors); ValueError naming the file lists the front when `pick`
-    is not on it."""
+def front_potential(run_dir, pick, elements=None):
+    """Model `pick` (its "index") of the Pareto front in RUN_DIR/front.json as an export.Potential for `elements` (a
+    chemical symbol or a list; default: the species the formula names, else Cu), with its provenance (run, index,
+    generation, objectives, errors); ValueError naming the file lists the front when `pick` is not on it."""
     from ..export.potential import Potential
 
     front, path = read_front(run_dir), RunDirectory(run_dir).front
@@ -54,7 +54,7 @@ def front_potential(run_dir, pick, element="Cu"):
                   "generation": front["generation"],
                   **{key: model[key] for key in ("error", "cost", "complexity", "train", "test", "property_error")}}
     try:
-        return Potential(model["formula"], front["r_in"], front["r_out"], element, provenance=provenance)
+        return Potential(model["formula"], front["r_in"], front["r_out"], elements, provenance=provenance)
     except ValueError as error:
         raise ValueError(f"{path}: models[index={pick}]: {error}") from None
 

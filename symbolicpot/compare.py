@@ -7,7 +7,6 @@ DFT reference energies differ between data sets; fitted models (the front, the b
 measured side by side (symbolicpot.speed) on a crystal of the data's composition: models that run in LAMMPS (the
 front through compiled pair style plugins, UF3, EAM, SNAP) in one LAMMPS harness, and every model that has a Python
 calculator (the front, MTP, NN, MACE) in one ASE loop, reported as separate rows with `engine` "lammps" or "ase".
-The front models of an alloy run cannot be loaded yet (issue 14): on data of several species they are left out.
 """
 import hashlib
 from dataclasses import dataclass, field
@@ -64,8 +63,7 @@ def compare(run_dir, baselines=BASELINE_GROUPS, picks=None, extra_test=(), secon
     default settings on the run's training split if absent), "NAME=DIR" (a baseline directory), "eam" / "snap" (every
     literature file of that kind whose elements cover the data's species; the others are left out with a note), or
     anything symbolicpot.potentials.load_potential takes (ValueError if it lacks a species of the data). `picks`:
-    front model indices (default all; the front of an alloy run is left out with a note, and `picks` or no
-    `baselines` is a ValueError there).
+    front model indices (default all).
     `extra_test`: paths of data scored besides the test data, one metrics dict per group (e.g. surfaces).
     `seconds`, `repeats`: the timing budget of symbolicpot.speed.side_by_side. `progress(text)` hears what runs.
     """
@@ -85,16 +83,7 @@ def compare(run_dir, baselines=BASELINE_GROUPS, picks=None, extra_test=(), secon
     species = tuple(sorted(set(symbols)))
     composition = {symbol: symbols.count(symbol) / len(symbols) for symbol in species}
     extra = dict(group for path in extra_test for group in _groups(load(path)))
-    if len(species) == 1:
-        entries = _front_entries(run_dir, read_front(run_dir), picks, species[0])
-    elif picks is not None or not baselines:
-        raise ValueError(f"{config_file}: the data hold {', '.join(species)}, and the front models of an alloy run "
-                         "cannot be loaded yet (issue 14): compare baselines and literature potentials (--baselines, "
-                         "without --pick)")
-    else:
-        progress(f"note: the data hold {', '.join(species)}; the front models of an alloy run cannot be loaded yet "
-                 "(issue 14): comparing the baselines only")
-        entries = []
+    entries = _front_entries(run_dir, read_front(run_dir), picks, species)
     for spec in baselines:
         entries.extend(_baseline_entries(spec, run_dir, train, test, config, species, progress))
     names = [entry.loaded.name for entry in entries]
@@ -128,14 +117,15 @@ def _groups(dataset):
     return [(name, dataset.subset(np.flatnonzero(dataset.group == g))) for g, name in enumerate(dataset.group_names)]
 
 
-def _front_entries(run_dir, front, picks, element):
+def _front_entries(run_dir, front, picks, species):
+    """The Entries of the front models `picks` (default all), potentials for `species` (the data's)."""
     models = {model["index"]: model for model in front["models"]}
     missing = sorted(set(picks or ()) - set(models))
     if missing:
         raise ValueError(f"{run_dir}: the front has no model {missing[0]} (indices {sorted(models)})")
     entries = []
     for index in picks or sorted(models):
-        potential = front_potential(run_dir, index, element)
+        potential = front_potential(run_dir, index, list(species))
         loaded = LoadedPotential(f"gp:{index}", SymbolicCalculator(potential), len(models[index]["constants"]))
         entries.append(Entry(loaded, "front", potential, models[index]["complexity"]))
     return entries
@@ -202,8 +192,7 @@ def _plugin_commands(entry, run_dir):
 
     style = f"gp{entry.loaded.name[3:]}_{hashlib.sha1(entry.potential.formula.encode()).hexdigest()[:10]}"
     plugin = export_lammps(entry.potential, run_dir / "compare" / "plugins" / style, style, register=False)[1]
-    return (f"plugin load {plugin}", f"pair_style {style}",
-            f"pair_coeff * * {entry.potential.single_element('compare')}")
+    return f"plugin load {plugin}", f"pair_style {style}", f"pair_coeff * * {' '.join(entry.potential.elements)}"
 
 
 ENGINE_TITLES = {"lammps": "in LAMMPS (4000-atom crystal of the data's composition, 1 MPI rank)",

@@ -39,7 +39,7 @@ def load_potential(spec, element=None, cutoff=None):
     `cutoff` (a Cutoff, default 3–5 Å) that of a formula: every other kind carries its own, and refuses one."""
     spec = str(spec)
     path, exists = Path(spec), os.path.exists(spec)  # False, not OSError, for a formula too long to be a file name
-    is_formula = not exists and "sum(" in spec
+    is_formula = not exists and ("sum(" in spec or "sum[" in spec)
     if cutoff is not None and not is_formula:
         raise ValueError(f"{spec}: --r-in/--r-out apply to formulas; this potential carries its own cutoff")
     if is_formula:

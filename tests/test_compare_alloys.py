@@ -1,6 +1,6 @@
 """`symbolicpot compare` on alloy data: literature alloy EAMs whose elements cover the data's species are scored on the
 run's test split with an energy shift per atom of each species fitted on the training split; the others are left out
-(or refused when named); the front models of an alloy run are left out with a note (they cannot be loaded yet)."""
+(or refused when named); the front models of an alloy run are scored as potentials of the data's species."""
 import contextlib
 import io
 import json
@@ -71,18 +71,22 @@ def compared(run_dir):
     return rows, notes
 
 
-def test_only_the_eams_covering_the_species_are_scored_and_the_front_is_left_out(compared):
+def test_the_front_and_the_eams_covering_the_species_are_scored(compared, run_dir):
     rows, notes = compared
-    assert [(row.model, row.engine) for row in rows] == [("eam:CuNi", "lammps")]
-    assert rows[0].us_per_atom_step > 0
-    assert any("front models of an alloy run cannot be loaded yet" in note for note in notes)
+    front = json.loads((run_dir / "front.json").read_text())["models"]
+    fronts = [f"gp:{model['index']}" for model in front]
+    assert [(row.model, row.engine) for row in rows] == ([(name, "lammps") for name in fronts] + [("eam:CuNi", "lammps")]
+                                                         + [(name, "ase") for name in fronts])
+    assert all(row.us_per_atom_step > 0 for row in rows)
+    for row, model in zip(rows, front):  # the plugin of an alloy model runs; its test errors are the run's own
+        assert row.energy_rmse_mev_per_atom == pytest.approx(model["test"]["energy_rmse_mev_per_atom"], rel=1e-9)
     for name in ("eam:Cu_mishin1", "eam:AlCu", "eam:CuZr_mm", "eam:NiAlH_jea"):
         assert any(note.startswith(f"note: {name} left out: it holds") for note in notes), name
 
 
 def test_the_energy_shift_is_fitted_per_species_on_the_training_split(compared, run_dir):
     rows, _ = compared
-    row = rows[0]
+    (row,) = [row for row in rows if row.model == "eam:CuNi"]
     train, test = load_data(resolve_file(run_dir / "config.toml"))
     assert len(set(train.atoms[c].get_chemical_formula() for c in range(train.n_configs))) > 2  # compositions vary
     calculator = load_potential("eam:CuNi").calculator
@@ -107,12 +111,6 @@ def test_the_energy_shift_is_fitted_per_species_on_the_training_split(compared, 
     assert rmse < one_shift / 10  # one shift for both species leaves the ~0.9 eV/atom between them
 
 
-def test_front_models_alone_cannot_be_compared_on_alloy_data(run_dir, capsys):
-    for argv in (["--pick", "0", "--baselines", "eam"], ["--baselines", ""]):
-        assert main(["compare", str(run_dir), *argv, *FAST]) == 2
-        assert "the front models of an alloy run cannot be loaded yet" in capsys.readouterr().err
-
-
 def test_a_named_potential_lacking_a_species_of_the_data_is_an_error(run_dir, capsys):
     assert main(["compare", str(run_dir), "--baselines", "eam:AlCu", *FAST]) == 2
     assert "eam:AlCu: holds Al, Cu, not Ni of the run's data" in capsys.readouterr().err
@@ -121,8 +119,9 @@ def test_a_named_potential_lacking_a_species_of_the_data_is_an_error(run_dir, ca
 def test_json_rows_give_the_shift_by_species(run_dir):
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert main(["compare", str(run_dir), "--baselines", "eam:CuNi", "--json", *FAST]) == 0
-    (row,) = json.loads(out.getvalue())
+        assert main(["compare", str(run_dir), "--pick", "0", "--baselines", "eam:CuNi", "--json", *FAST]) == 0
+    front, row = [row for row in json.loads(out.getvalue()) if row["engine"] == "lammps"]
+    assert front["model"] == "gp:0" and front["energy_shift_ev_per_atom_by_species"] is None  # fitted: no shift
     assert row["energy_shift_ev_per_atom"] is None and set(row["energy_shift_ev_per_atom_by_species"]) == {"Cu", "Ni"}
 
 

@@ -21,7 +21,7 @@ def add_parser(commands):
                         "or any potential file (.eam, .eam.alloy, .eam.fs, .snap, potential JSON) or name such as "
                         "eam:Cu_u3 (default: mtp,nn,eam,snap)")
     p.add_argument("--pick", default=None, metavar="N,M",
-                   help="front models to include (default: all; none on alloy data, whose front cannot be loaded yet)")
+                   help="front models to include (default: all)")
     p.add_argument("--extra-test", nargs="+", default=[], metavar="PATH",
                    help="more data scored per group besides the test data, e.g. DFT_Cu/lowIndexSurfaces")
     p.add_argument("--plot", type=Path, metavar="FILE.png", help="test force error vs speed, one panel per engine")

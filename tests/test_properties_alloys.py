@@ -10,6 +10,7 @@ from ase.build import bulk
 from ase.calculators.emt import EMT
 from ase.lattice.compounds import B2, L1_0, L1_2
 
+from symbolicpot.cli import main
 from symbolicpot.evaluate import Cutoff
 from symbolicpot.evaluate.calculator import FormulaCalculator
 from symbolicpot.expr import parse_expression
@@ -279,3 +280,20 @@ def test_the_table_prints_and_its_json_rows_round_trip(nial):
 def test_plot_writes_an_image(nial, tmp_path):
     plot_alloy(nial, tmp_path / "alloy.png", "EMT Ni–Al")
     assert (tmp_path / "alloy.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_properties_command_prints_the_alloy_table_and_names_bad_flags(tmp_path, capsys):
+    """`properties --elements A B` on an alloy formula: the table's rows as JSON, a plot; bad flags exit 2 naming
+    them. Small cells (2³ conventional, 32 sites) keep it fast; the values are the module's (tested above)."""
+    formula = ("Ni: sum(644.52*r^-9) - sum(527.62*r^-6)^0.5; "
+               "Al: sum(250*r^-8) - (sum[Ni](150*r^-5) + sum[Al](100*r^-5))^0.5")
+    argv = ["properties", formula, "--elements", "Ni", "Al", "--phases", "B2", "--compositions", "0.5",
+            "--supercell", "2", "--json", "--plot-dir", str(tmp_path)]
+    assert main(argv) == 0
+    rows = json.loads(capsys.readouterr().out)["alloy"]
+    assert [row["name"] for row in rows] == ["a0_fcc_Ni", "a0_fcc_Al", "dE_f_B2_NiAl", "a_B2_NiAl", "dE_mix_fcc_x0.50",
+                                             "a_fcc_x0.50"]
+    assert all(row["value"] is not None for row in rows) and (tmp_path / "alloy.png").exists()
+    for flags, message in ((["--phases", "X9"], "unknown phase 'X9'"), (["--lattice", "Al"], "expected ELEMENT=VALUE")):
+        assert main(["properties", formula, "--elements", "Ni", "Al", *flags]) == 2
+        assert message in capsys.readouterr().err

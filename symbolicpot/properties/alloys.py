@@ -226,7 +226,8 @@ def plot_alloy(table, path, title=""):
                      label="fcc: pure elements and solid solutions")
     lattice.set_ylabel("fcc lattice constant (Å)")
     for axis in (energy, lattice):
-        axis.legend(fontsize=8)
+        if axis.get_legend_handles_labels()[0]:  # nothing to label when every computation failed
+            axis.legend(fontsize=8)
         axis.set_xlabel(f"atom fraction of {table.elements[1]} in {table.elements[0]}")
         axis.set_xlim(-0.05, 1.05)
     figure.suptitle(title, fontsize=9)

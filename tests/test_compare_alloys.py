@@ -18,6 +18,7 @@ from symbolicpot.export.lammps_runtime import lammps_available
 from symbolicpot.potentials import load_potential, predict
 from symbolicpot.properties.crystal import random_solid_solution
 from symbolicpot.run.config import load_data, resolve_file
+from symbolicpot.run.front import front_potential
 from symbolicpot.speed import crystal
 
 pytestmark = pytest.mark.skipif(not lammps_available(), reason='needs the lammps and mpich wheels ("lammps[mpi]")')
@@ -73,7 +74,10 @@ def compared(run_dir):
 
 def test_the_front_and_the_eams_covering_the_species_are_scored(compared, run_dir):
     rows, notes = compared
-    front = json.loads((run_dir / "front.json").read_text())["models"]
+    document = json.loads((run_dir / "front.json").read_text())
+    assert document["species"] == ["Cu", "Ni"]  # the run's: what its models are exported for
+    assert front_potential(run_dir, 0).elements == ("Cu", "Ni")
+    front = document["models"]
     fronts = [f"gp:{model['index']}" for model in front]
     assert [(row.model, row.engine) for row in rows] == ([(name, "lammps") for name in fronts] + [("eam:CuNi", "lammps")]
                                                          + [(name, "ase") for name in fronts])

@@ -2,6 +2,7 @@
 JSON).
 
     {"version": 1, "r_in": 3.0, "r_out": 5.0, "generation": 120, "property_targets": {...} or null,
+     "species": ["Al", "Ni"],
      "models": [{"index": 0, "formula": "-2.1*sum(...) + 0.3", "constants": [...], "error": ..., "cost": ...,
                  "complexity": ..., "train": {metrics}, "test": {metrics} or null,
                  "property_error": ... or null, "properties": {name: value} or null, "unphysical": "why" or null},
@@ -12,7 +13,8 @@ JSON).
 in the run's config, `property_error` is the model's property error (properties.in_loop.PropertyTargets.error: a
 weighted mean relative error) and `properties` its 0 K properties (units of properties.UNITS), null where they were
 not computed (an error outside the screen); `unphysical` says why a model's physics is wrong (its property error is
-then null). Fronts written before these three keys existed read as null.
+then null). Fronts written before these three keys existed read as null. `species` are the chemical symbols of the
+run's training data (the elements an exported model is for; null in fronts written before it existed).
 """
 import json
 from pathlib import Path
@@ -24,13 +26,14 @@ from .files import atomic_write, is_integer, is_number
 VERSION = 1
 
 
-def front_document(models, r_in, r_out, generation, targets=None):
+def front_document(models, r_in, r_out, generation, targets=None, species=None):
     """The front.json dict of a list of FrontModel (symbolicpot.search.engine.Search.front); `targets`, the run's
-    PropertyTargets (or None), gives `property_targets`: {"reference", "weights", "element", "lattice"}."""
+    PropertyTargets (or None), gives `property_targets`: {"reference", "weights", "element", "lattice"}; `species`
+    the training data's chemical symbols."""
     return {"version": VERSION, "r_in": r_in, "r_out": r_out, "generation": generation,
             "property_targets": None if targets is None else {
                 "reference": targets.reference, "weights": targets.weights, "element": targets.element,
-                "lattice": targets.lattice},
+                "lattice": targets.lattice}, "species": None if species is None else list(species),
             "models": [{"index": k, "formula": m.formula, "constants": list(m.constants), "error": m.error,
                         "cost": m.cost, "complexity": m.complexity, "train": m.train, "test": m.test,
                         "property_error": m.property_error, "properties": m.properties, "unphysical": m.unphysical}
@@ -39,8 +42,9 @@ def front_document(models, r_in, r_out, generation, targets=None):
 
 def front_potential(run_dir, pick, elements=None):
     """Model `pick` (its "index") of the Pareto front in RUN_DIR/front.json as an export.Potential for `elements` (a
-    chemical symbol or a list; default: the species the formula names, else Cu), with its provenance (run, index,
-    generation, objectives, errors); ValueError naming the file lists the front when `pick` is not on it."""
+    chemical symbol or a list; default: the run's species, else those the formula names, else Cu), with its
+    provenance (run, index, generation, objectives, errors); ValueError naming the file lists the front when `pick`
+    is not on it."""
     from ..export.potential import Potential
 
     front, path = read_front(run_dir), RunDirectory(run_dir).front
@@ -54,7 +58,8 @@ def front_potential(run_dir, pick, elements=None):
                   "generation": front["generation"],
                   **{key: model[key] for key in ("error", "cost", "complexity", "train", "test", "property_error")}}
     try:
-        return Potential(model["formula"], front["r_in"], front["r_out"], elements, provenance=provenance)
+        return Potential(model["formula"], front["r_in"], front["r_out"], elements or front["species"],
+                         provenance=provenance)
     except ValueError as error:
         raise ValueError(f"{path}: models[index={pick}]: {error}") from None
 
@@ -81,6 +86,7 @@ def read_front(run_dir):
         raise ValueError(f"{path}: front version {document.get('version')!r} unsupported (this symbolicpot reads "
                          f"version {VERSION})")
     document.setdefault("property_targets", None)
+    document.setdefault("species", None)
     _check(document, FRONT_FIELDS, path, "")
     for k, model in enumerate(document["models"]):
         if not isinstance(model, dict):
@@ -101,7 +107,9 @@ FRONT_FIELDS = {"r_in": (is_number, "a number"), "r_out": (is_number, "a number"
                 "property_targets": (lambda v: v is None or (isinstance(v, dict) and all(
                     isinstance(v.get(key), dict) and all(map(is_number, v[key].values()))
                     for key in ("reference", "weights"))),
-                                     "an object with reference and weights (numbers), or null")}
+                                     "an object with reference and weights (numbers), or null"),
+                "species": (lambda v: v is None or (isinstance(v, list) and v and all(isinstance(s, str) for s in v)),
+                            "a list of chemical symbols, or null")}
 MODEL_FIELDS = {"index": (is_integer, "an integer"), "formula": (lambda v: isinstance(v, str), "formula text"),
                 "constants": (lambda v: isinstance(v, list) and all(map(is_number, v)), "a list of numbers"),
                 "error": (is_number, "a number"), "cost": (is_number, "a number"),

@@ -116,7 +116,7 @@ def execute(run_dir, config, checkpoint=None, progress=None):
             log.rewind(run_dir, state.generation)
             models = engine.front(state) if state.archive else []
             write_front(run_dir, front_document(models, settings.r_in, settings.r_out, state.generation,
-                                                settings.properties))
+                                                settings.properties, engine.config.operators.species))
             bar = Progress(engine.stop, settings.generations, state, progress)
             session = _Session(engine, state, run_dir, config, digest, signals, bar, started)
             try:
@@ -180,7 +180,7 @@ class _Session:
             self.save()
         settings = self.engine.config
         write_front(self.run_dir, front_document(models, settings.r_in, settings.r_out, state.generation,
-                                                 settings.properties))
+                                                 settings.properties, settings.operators.species))
         self.bar.generation(state, entry)
 
     def save(self):

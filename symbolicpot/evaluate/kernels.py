@@ -572,9 +572,10 @@ def _spread_rows(x, chosen, n_chosen, n, M, row):
 
 @numba.njit(cache=True, error_model="numpy")
 def _atom_terms(code, arg, consts, s, d_s, n_a, M, sv, sd, sc, kind, fault, pow_work, t, t_s):
-    """The atom terms T into t (M, ≥n_a) and dT/dS_k into t_s (K, ≥n_a, M) of n_a atoms with sums s (K, M·n_a),
-    one tangent direction per run of the program (and one run without sums); sv, sd, sc, kind: the stack from
-    entry K on."""
+    """The atom terms T into t (M, ≥n_a) and dT/dS_k into t_s (K, ≥n_a, M) of n_a atoms with sums s (K, ≥M·n_a:
+    atom b of vector m at m·n_a + b; whole arrays, so that run_program_many is compiled for one array type), one
+    tangent direction per run of the program (and one run without sums); sv, sd, sc, kind: the stack from entry K
+    on."""
     K = s.shape[0]
     for k in range(max(K, 1)):
         d_s[:, :M * n_a] = 0.0
@@ -650,8 +651,8 @@ def evaluate_many(program, thetas, pairs, work):
                              first[i0:i1 + 1], s[k, :M * n_a].reshape((M, n_a)))
         # Atom terms T and dT/dS_k: one program for all atoms, or each species' atoms gathered for theirs.
         if one_term:
-            _atom_terms(atom_code, atom_arg, atom_consts[0], s[:, :M * n_a], d_s, n_a, M, sv[K:], sd[K:], sc[K:],
-                        kind[K:], fault, pow_work, t, t_s)
+            _atom_terms(atom_code, atom_arg, atom_consts[0], s, d_s, n_a, M, sv[K:], sd[K:], sc[K:], kind[K:], fault,
+                        pow_work, t, t_s)
         else:
             t[:, :n_a] = 0.0  # atoms of a species without a term contribute nothing
             t_s[:, :n_a] = 0.0
@@ -668,8 +669,8 @@ def evaluate_many(program, thetas, pairs, work):
                         for j in range(n_c):
                             s_chosen[k, m * n_c + j] = s[k, m * n_a + chosen[j]]
                 a0, a1 = atom_offsets[a], atom_offsets[a + 1]
-                _atom_terms(atom_code[a0:a1], atom_arg[a0:a1], atom_consts[a], s_chosen[:, :M * n_c], d_s, n_c, M,
-                            sv[K:], sd[K:], sc[K:], kind[K:], fault, pow_work, t_chosen, t_s_chosen)
+                _atom_terms(atom_code[a0:a1], atom_arg[a0:a1], atom_consts[a], s_chosen, d_s, n_c, M, sv[K:], sd[K:],
+                            sc[K:], kind[K:], fault, pow_work, t_chosen, t_s_chosen)
                 for j in range(n_c):
                     t[:, chosen[j]] = t_chosen[:, j]
                     t_s[:, chosen[j]] = t_s_chosen[:, j]

@@ -67,7 +67,7 @@ def compare(run_dir, baselines=BASELINE_GROUPS, picks=None, extra_test=(), secon
     `extra_test`: paths of data scored besides the test data, one metrics dict per group (e.g. surfaces).
     `seconds`, `repeats`: the timing budget of symbolicpot.speed.side_by_side. `progress(text)` hears what runs.
     """
-    from .data import load
+    from .data import Dataset, load
     from .run.config import load_data, resolve_file
     from .run.directory import RunDirectory
 
@@ -79,9 +79,9 @@ def compare(run_dir, baselines=BASELINE_GROUPS, picks=None, extra_test=(), secon
     if test is None:
         raise ValueError(f"{config_file}: the run has no test data ([data] test or test_fraction): "
                          "nothing to compare on")
-    symbols = [symbol for data in (train, test) for atoms in data.atoms for symbol in atoms.get_chemical_symbols()]
-    species = tuple(sorted(set(symbols)))
-    composition = {symbol: symbols.count(symbol) / len(symbols) for symbol in species}
+    both = Dataset.concatenate([train, test])
+    species, counts = both.species, both.species_counts().sum(axis=0)
+    composition = {symbol: float(n / counts.sum()) for symbol, n in zip(species, counts)}
     extra = dict(group for path in extra_test for group in _groups(load(path)))
     entries = _front_entries(run_dir, read_front(run_dir), picks, species)
     for spec in baselines:

@@ -126,19 +126,19 @@ class Potential:
 def _elements(tree, elements):
     """The tuple of chemical symbols `elements` (a symbol, a list, or None: the species `tree` names, else Cu),
     checked against the formula; PotentialError naming what is wrong."""
+    blocks, named = block_species(tree), species_named(tree)
     if elements is None:
-        elements = tuple(dict.fromkeys([*block_species(tree), *species_named(tree)])) or ("Cu",)
+        elements = tuple(dict.fromkeys([*blocks, *named])) or ("Cu",)
     elements = (elements,) if isinstance(elements, str) else tuple(elements)
     for name in elements:
         if name not in chemical_symbols[1:]:
             raise PotentialError(f"element {name!r} is not a chemical symbol")
     if not elements or len(set(elements)) != len(elements):
         raise PotentialError(f"elements must list each chemical symbol once, got {list(elements)!r}")
-    outside = [name for name in species_named(tree) if name not in elements]
+    outside = [name for name in named if name not in elements]
     if outside:
         raise PotentialError(f"the formula names {', '.join(outside)}, not among the elements {', '.join(elements)} "
                              f"(key 'elements')")
-    blocks = block_species(tree)
     missing = [name for name in elements if blocks and name not in blocks]
     if missing:
         raise PotentialError(f"the formula has no term for {', '.join(missing)} (its species blocks name "

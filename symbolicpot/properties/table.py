@@ -1,5 +1,4 @@
 """The property table of a potential: every property of reference.UNITS computed, compared with reference values."""
-import json
 from dataclasses import asdict, dataclass
 from functools import partial
 
@@ -48,10 +47,6 @@ class PropertyTable:
 
     def __str__(self):
         return "\n".join([format_table(self.rows), *self.notes])
-
-    def to_json(self):
-        """The rows as a JSON list of {name, value, reference, unit} (Property.as_dict)."""
-        return json.dumps([row.as_dict() for row in self.rows], indent=2)
 
 
 def attempt_computation(what, compute, notes, progress):

@@ -129,18 +129,24 @@ def _species_arrays(atom_species, neighbour):
     return np.array(atom_species, np.int64), np.array(atom_species[neighbour], np.int64)
 
 
-@functools.lru_cache(maxsize=256)
 def compiled_for(formula, species, partial=False):
     """(CompiledFormula, KernelProgram) of `formula` for data of `species` (a tuple of chemical symbols); ValueError
     when the data hold atoms of a species the formula has no term for, unless `partial` (those atoms contribute
-    nothing). Cached (the 256 used last): the search evaluates one formula with many constant vectors, and
-    compiling costs ~8 times looking it up."""
-    program = compile_formula(formula)
-    missing = program.terms_missing(species)
+    nothing)."""
+    program, kernel, missing = _compiled(formula, species)
     if missing and not partial:
         raise ValueError(f"the data hold atoms of species {', '.join(missing)}, for which the formula has no term "
                          f"(its terms: {', '.join(program.atom_species)})")
-    return program, program.kernel(species)
+    return program, kernel
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(formula, species):
+    """(CompiledFormula, KernelProgram, the species without a term) of `formula` for data of `species`. Cached (the
+    256 used last; one entry serves strict and partial evaluators): the search evaluates one formula with many
+    constant vectors, and compiling costs ~8 times looking it up."""
+    program = compile_formula(formula)
+    return program, program.kernel(species), tuple(program.terms_missing(species))
 
 
 def evaluate_structure(formula, atoms, cutoff=Cutoff()):

@@ -27,10 +27,13 @@ class OperatorConfig:
     On data of several `species` (the search sets them from the data: no config key), every new sum runs over all
     neighbours or those of one species (drawn uniformly), a point mutation may retag a sum, and with `per_species`
     every species gets its own term (`Ni: T_Ni; Al: T_Al`; the limits hold for each term, and a variation changes
-    one term). On one species nothing of this draws a random number: single-element searches are unchanged.
+    one term or, with `copy_term_probability`, copies one species' term over another's: alloy terms often share
+    their form). On one species nothing of this draws a random number: single-element searches are unchanged.
     """
     species: tuple[str, ...] = field(default=(), metadata={"config_key": False})
     per_species: bool = False            # on data of several species: one term per species
+    copy_term_probability: float = 0.1   # per-species terms: chance that a child is its parent with one species'
+                                         # term copied over another's (tuning then refits its constants)
     primitives: tuple[str, ...] = DEFAULT_PRIMITIVES  # enabled symbols of expr.PRIMITIVES; at least one binary
     max_size: int = 30                 # nodes of a formula, constants included
     max_depth: int = 8                 # edges from the root to the deepest leaf
@@ -88,8 +91,8 @@ class OperatorConfig:
         low, high = self.atom_exponent_range
         _require(_is_real(low) and _is_real(high) and -math.inf < low <= high < math.inf, "atom_exponent_range",
                  f"must be finite low <= high, got {self.atom_exponent_range}")
-        for name in ("grow_leaf_probability", "r_probability", "integer_constant_probability",
-                     "crossover_probability", "perturb_all_probability"):
+        for name in ("copy_term_probability", "grow_leaf_probability", "r_probability",
+                     "integer_constant_probability", "crossover_probability", "perturb_all_probability"):
             value = getattr(self, name)
             _require(_is_real(value) and 0.0 <= value <= 1.0, name, f"must lie in [0, 1], got {value!r}")
         for name in MUTATIONS:

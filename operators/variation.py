@@ -171,7 +171,9 @@ assert tuple(MUTATION_OPERATORS) == MUTATIONS
 def vary(rng, parents, config):
     """A child of `parents` (a sequence of one or two formulas): with config.crossover_probability, when there are
     two, their crossover; else a mutation of the first, chosen by the mutation weights of `config`. With per-species
-    terms, one species' term of the first parent varies (a crossover takes its donor from any term of the second).
+    terms, one species' term of the first parent varies (a crossover takes its donor from any term of the second),
+    or, with config.copy_term_probability, the child is the first parent with one species' term copied over another
+    species' (a form found for one species is tried for the others; tuning refits its constants).
 
     When the chosen operator finds nothing to change (no atom-level constant to wrap in a sum, say), the choice is
     drawn again, up to ATTEMPTS times; then the first parent itself is returned.
@@ -179,9 +181,22 @@ def vary(rng, parents, config):
     if not per_species(config):
         return _vary_term(rng, parents, config)
     terms = species_terms(parents[0])
+    if rng.random() < config.copy_term_probability:
+        return _copy_term(rng, terms)
     name = pick(rng, list(terms))
     donors = [pick(rng, list(species_terms(parents[1]).values()))] if len(parents) > 1 else []
     return by_species({**terms, name: _vary_term(rng, [terms[name], *donors], config)})
+
+
+def _copy_term(rng, terms):
+    """The formula of per-species `terms` ({species: term}) with the term of one species copied over a different
+    one of another species; the formula itself when all terms are the same."""
+    names = list(terms)
+    source = pick(rng, names)
+    targets = [name for name in names if terms[name] != terms[source]]
+    if not targets:
+        return by_species(terms)
+    return by_species({**terms, pick(rng, targets): terms[source]})
 
 
 def _vary_term(rng, parents, config):

@@ -367,6 +367,20 @@ def test_per_species_terms_vary_one_term_at_a_time_and_stay_valid(seed):
         tree = child
 
 
+def test_copy_term_puts_one_species_term_over_another_species_term():
+    config = OperatorConfig(**{**PER_SPECIES.__dict__, "copy_term_probability": 1.0})
+    parent = parse_expression("Ni: sum(r^-6); Al: sum(r^-8)^0.5; Cu: sum(r^-6)")
+    children = {vary(np.random.default_rng(seed), [parent], config) for seed in range(40)}
+    terms = species_terms(parent)
+    for child in children:
+        changed = [name for name, term in species_terms(child).items() if term != terms[name]]
+        assert len(changed) == 1 and species_terms(child)[changed[0]] in terms.values()
+    # Al's term over Ni's or Cu's, or Ni's/Cu's (the same) over Al's: three children, each drawn (p ≥ 1/6 per seed)
+    assert len(children) == 3
+    same = parse_expression("Ni: sum(r); Al: sum(r); Cu: sum(r)")
+    assert vary(np.random.default_rng(0), [same], config) == same
+
+
 def test_seeds_fit_the_species_shape_of_the_search():
     blind = seed_formulas([SUTTON_CHEN], PER_SPECIES)[0]
     assert species_terms(blind) == dict.fromkeys(("Ni", "Al", "Cu"), parse_expression(SUTTON_CHEN))

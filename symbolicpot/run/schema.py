@@ -59,6 +59,7 @@ DOCS = {
     "unwrap_weight": "mutation: replace a sum by one of its r-free parts",
     "embed_weight": "mutation: embed a part holding a sum, S -> S^q or S + S^q",
     "per_species": "on data of several species: each species gets its own term (Ni: T_Ni; Al: T_Al)",
+    "copy_term_probability": "per-species terms: chance that a child copies one species' term over another's",
     "constant_sigma": "relative step of constant perturbation",
     "perturb_all_probability": "constant perturbation: chance to move all constants at once rather than one",
     "energy": "weight of the standardised energy error (per atom)",

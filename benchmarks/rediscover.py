@@ -17,7 +17,7 @@ constants within 1e-3 of an integer snapped to it) is the target's:
   [operators] per_species = true).
 
 Usage: python benchmarks/rediscover.py [sutton_chen|lennard_jones|finnis_sinclair_alloy] [--seeds 10]
-       [--time-limit 900] [--workers 2]
+       [--first-seed 0] [--time-limit 900] [--workers 2]
 Prints one JSON object: successes, seeds, median_seconds_to_success, and per-seed details.
 """
 import argparse
@@ -162,6 +162,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("target", nargs="?", default="sutton_chen", choices=sorted(TARGETS))
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds run are first-seed, first-seed + 1, ...")
     parser.add_argument("--time-limit", type=float, default=900.0, help="seconds per seed (default 900)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
@@ -171,7 +172,7 @@ def main():
         data = alloy_data(data)
     bounds = error_bounds(args.target, data, Cutoff(*target["cutoff"]))
     runs = []
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         seconds, formula = run_seed(args.target, data, seed, args.workers, args.time_limit, bounds)
         runs.append({"seed": seed, "seconds": seconds, "formula": formula})
         print(f"seed {seed}: " + (f"found in {seconds:.0f} s: {formula}" if formula else "not found"),

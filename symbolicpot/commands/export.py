@@ -133,8 +133,8 @@ def _write_eam_fs(potential, out, name):
     from ..export.eam_fs import write_setfl
     path = out / f"{name}.eam.fs"
     tables = write_setfl(potential, path)
-    f, rho = tables.embedding, tables.density
-    return [path, f"  pair_style eam/fs; pair_coeff * * {path.name} {potential.single_element('eam/fs export')}",
+    f, rho = tables.embedding[0], tables.density[0][0]
+    return [path, f"  pair_style eam/fs; pair_coeff * * {path.name} {' '.join(potential.elements)}",
             f"  F: {len(f.values)} points up to rho = {(len(f.values) - 1) * f.delta:.6g}; rho(r), r*phi(r): "
             f"{len(rho.values)} points up to {potential.r_out!r} Å; estimated tabulation error "
             f"{tables.error_estimate:.1e} eV/atom"]

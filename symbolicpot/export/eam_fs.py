@@ -1,20 +1,29 @@
-"""eam/fs tables (LAMMPS setfl files) for formulas of EAM shape.
+"""eam/fs tables (LAMMPS setfl files) for formulas of EAM shape, of one element or several.
 
-A formula has EAM shape when its atom term is linear in every sum but at most one, the density sum S_ρ:
-T_i = F(S_ρ(i)) + Σ_k a_k S_k(i), e.g. Sutton–Chen `sum(644.52*r^-9) - sum(527.62*r^-6)^0.5` (sums of the same pair
-expression count as one). LAMMPS's eam/fs computes E = Σ_i F(ρ_i) + ½ Σ_{i≠j} φ(r_ij) with ρ_i = Σ_{j≠i} ρ(r_ij), so
-the tables hold F(ρ), ρ(r) = ±g_ρ(r) f(r) (the sign that makes densities positive) and r·φ(r) with
-φ(r) = 2 f(r) Σ_k a_k g_k(r), f the smooth cutoff.
+A formula has EAM shape when the term T_a of each of its elements a (`tree.term_for`) is F_a of one density plus terms
+linear in the sums: T_a = F_a(u) + Σ_k c_k S_k with u = Σ_k w_k S_k a sum or a linear combination of sums (sums of the
+same pair expression and species count as one), e.g. Sutton–Chen `sum(644.52*r^-9) - sum(527.62*r^-6)^0.5`, or a
+Finnis–Sinclair alloy whose Ni atoms embed `sum[Ni](550*r^-6) + sum[Al](400*r^-5)`. LAMMPS's eam/fs computes
+E = Σ_i F_{s_i}(ρ_i) + ½ Σ_i Σ_{j≠i} φ_{s_i s_j}(r_ij) with ρ_i = Σ_{j≠i} ρ_{s_i s_j}(r_ij), so with f the smooth cutoff:
+- ρ_ab(r) = ±f(r) Σ_k w_k g_k(r), the density at an a-atom from a b-neighbour: the sums of a's density whose species
+  filter takes b (`sum[b](g)` or `sum(g)`), with the sign that makes a's densities positive;
+- φ_ab(r) = p_ab(r) + p_ba(r), symmetric, where p_ab(r) = f(r) Σ_k c_k g_k(r) over a's linear sums that take b is what
+  an a-atom's term gains from a b-neighbour: our full-list sums count each pair from both ends, without ½, so the
+  pair energy Σ_i Σ_j p_{s_i s_j}(r_ij) is ½ Σ_i Σ_j φ_{s_i s_j}(r_ij) (one element: φ = 2p);
+- F_a(ρ): T_a with the density at ρ and the linear sums at 0, so F_a holds a's constants (energy references).
 
-Grids: LAMMPS interpolates each table with its own cubic (PairEAM::interpolate, reproduced in `Spline`). Starting from
-1025 points, each grid is doubled until the error it alone causes in the atom energies of the probe structures (the
-element's fcc crystal, hot, squeezed and stretched, and a surface slab) is at most TOLERANCE / 20, and for the r grid
-also until an atom with 12 neighbours at the worst place near r_in or r_out errs by at most TOLERANCE / 2: there the
-cutoff's second derivative jumps, and the cubic is only second-order accurate.
-Ranges: r from 0 to r_out; ρ from 0 to ρ_max, the density of fcc squeezed to nearest neighbours at CLOSEST × the
-element's nearest-neighbour distance (about 20 times the density of the crystal at rest); beyond ρ_max LAMMPS
-continues F linearly and warns. Where a function is not finite at the start of its grid (r^-9 at r = 0), the table
-holds the first finite value.
+Grids: LAMMPS interpolates each table with its own cubic (PairEAM::interpolate, reproduced in `Spline`), on one ρ grid
+for all F_a and one r grid for all ρ_ab and φ_ab. Starting from 1025 points, each grid is doubled until the error it
+alone causes in the atom energies (LAMMPS's split) of the probe structures is at most TOLERANCE / 20, and for the r
+grid also until an atom with 12 neighbours at the worst place near r_in or r_out errs by at most TOLERANCE / 2: there
+the cutoff's second derivative jumps, and the cubic is only second-order accurate. The probes (`probe_structures`:
+fcc crystals, hot, squeezed and stretched, and a surface slab) are made of each element alone, at its
+nearest-neighbour distance, and, for several elements, of all of them at random (a solid solution at their mean
+nearest-neighbour distance).
+Ranges: r from 0 to r_out; ρ from 0 to ρ_max, the largest over the elements a and b of the density at an a-atom of fcc
+b squeezed to nearest neighbours at CLOSEST × the mean nearest-neighbour distance of a and b (one element: about 20
+times the density of its crystal at rest); beyond ρ_max LAMMPS continues F linearly and warns. Where a function is
+not finite at the start of its grid (r^-9 at r = 0), the table holds the first finite value.
 """
 from dataclasses import dataclass
 import math
@@ -26,60 +35,103 @@ import numpy as np
 import sympy
 
 from ..data.neighbours import structure_neighbours
-from ..expr import PRIMITIVES, format_expression, species_named, sums
-from ..expr.symbolic import Sum_j, to_sympy
+from ..expr import PRIMITIVES, Node, format_expression, term_for, walk
+from ..expr.symbolic import to_sympy
 
 TOLERANCE = 1e-8      # eV/atom, tabulation error allowed
 SHELL = 12            # neighbours of a close-packed first shell
-CLOSEST = 0.6         # ρ_max: fcc with nearest neighbours at CLOSEST × the element's nearest-neighbour distance
+CLOSEST = 0.6         # ρ_max: fcc with nearest neighbours at CLOSEST × the elements' nearest-neighbour distance
 FIRST_POINTS = 1025   # points of the coarsest grid tried; then 2049, 4097, ...
 MAX_POINTS = 2 ** 20 + 1
 CUTOFFS = (1.0, 7.0)  # r_out in nearest-neighbour distances (2.55–17.9 Å for Cu; EAM cutoffs are 1.5–3): below,
                       # the crystal has no neighbours; above, over 2000 per atom (the probes' lists would take GBs)
+SOLUTION_SEED = 0     # the random species of the probes' solid solutions
 
 
 class NotEamError(ValueError):
     """A formula without EAM shape, or whose tables cannot be made accurate."""
 
 
+@dataclass(frozen=True)
+class _TermSplit:
+    """One element's term T = F(u) + Σ_k c_k S_k with density u = Σ_k w_k S_k: `density` holds the (w_k, sum node)
+    and `pair` the (c_k, sum node) of its distinct sums, `is_density` tells per sum of the term, in postfix order,
+    whether F reads u there (else 0)."""
+    term: Node
+    density: tuple
+    pair: tuple
+    is_density: tuple
+
+
+def _split(term, element):
+    """The _TermSplit of `term`, the formula of the atoms of `element`; NotEamError when it has no EAM shape.
+    Derivatives are taken with the constants as exact fractions, so that a density such as S_1 + 0.4 S_2 is found
+    whatever the rounding of its coefficients."""
+    nodes = [n for n in walk(term) if n.op == "sum"]
+    keys = [to_sympy(n) for n in nodes]
+    distinct = list(dict.fromkeys(keys))
+    symbols = sympy.symbols(f"s:{len(distinct)}")
+    atom = to_sympy(term).xreplace(dict(zip(distinct, symbols)))
+    atom = atom.xreplace({x: sympy.Rational(x) for x in atom.atoms(sympy.Float)})
+    slopes = [sympy.diff(atom, s) for s in symbols]
+    nonlinear = [k for k, slope in enumerate(slopes) if slope.free_symbols]
+    if nonlinear:
+        weights = _density_weights(slopes, symbols, nonlinear[0])
+        couplings = [] if weights is None else [slope - w * slopes[nonlinear[0]] for slope, w in zip(slopes, weights)]
+    else:
+        weights, couplings = [0] * len(symbols), slopes
+    if weights is None or any(c.free_symbols for c in couplings):
+        names = ", ".join(format_expression(nodes[keys.index(distinct[k])]) for k in nonlinear)
+        raise NotEamError(f"no EAM shape: the term of {element} atoms is nonlinear in {names}, and not as F(ρ) of one "
+                          f"density ρ, a sum or a linear combination of sums (eam/fs takes F(ρ) plus terms linear in "
+                          f"the sums)")
+    first = [nodes[keys.index(key)] for key in distinct]
+    density_key = distinct[nonlinear[0]] if nonlinear else None
+    return _TermSplit(term, tuple((float(w), n) for w, n in zip(weights, first) if w != 0),
+                      tuple((float(c), n) for c, n in zip(couplings, first) if c != 0),
+                      tuple(key == density_key for key in keys))
+
+
+def _density_weights(slopes, symbols, k):
+    """The weights w_j of the density u = Σ_j w_j S_j (w_k = 1) of T = F(u) + terms linear in the sums, from the
+    slopes ∂T/∂S_j as ∂²T/∂S_k∂S_j / ∂²T/∂S_k² = F''(u) w_j / F''(u); None when these are not constants."""
+    curvature = sympy.diff(slopes[k], symbols[k])
+    if curvature == 0:
+        return None
+    weights = [sympy.diff(slopes[k], s) / curvature for s in symbols]
+    weights = [sympy.simplify(w) if w.free_symbols else w for w in weights]
+    return None if any(w.free_symbols for w in weights) else weights
+
+
 class EamShape:
-    """An EAM-shaped formula split into F(ρ), ρ(r) and φ(r); NotEamError for any other formula."""
+    """An EAM-shaped formula split, for the elements a, b of its potential, into F_a(ρ), ρ_ab(r) and φ_ab(r) (see
+    the module's note); NotEamError for any other formula."""
 
     def __init__(self, potential):
         self.potential = potential
-        pair_expressions = sums(potential.tree)
-        keys = [to_sympy(g) for g in pair_expressions]
-        distinct = list(dict.fromkeys(keys))
-        symbols = sympy.symbols(f"s:{len(distinct)}")
-        atom = to_sympy(potential.tree).xreplace({Sum_j(key): s for key, s in zip(distinct, symbols)})
-        slopes = [sympy.diff(atom, s) for s in symbols]
-        nonlinear = [k for k, slope in enumerate(slopes) if slope.free_symbols & set(symbols)]
-        if len(nonlinear) > 1:
-            names = ", ".join(f"sum({format_expression(pair_expressions[keys.index(distinct[k])])})"
-                              for k in nonlinear)
-            raise NotEamError(f"no EAM shape: the atom term must be linear in every sum but one (the density), and "
-                              f"it is nonlinear in {names}")
-        density_key = distinct[nonlinear[0]] if nonlinear else None
-        self._is_density = [key == density_key for key in keys]  # per sum, in postfix order
-        self._density = next((g for g, key in zip(pair_expressions, keys) if key == density_key), None)
-        self._pair_terms = [(float(slopes[k]), pair_expressions[keys.index(key)])
-                            for k, key in enumerate(distinct) if k not in nonlinear and slopes[k] != 0]
+        self._splits = {a: _split(term_for(potential.tree, a), a) for a in potential.elements}
 
-    def density(self, r):
-        """ρ(r) = g_ρ(r) f(r) for distances r (Å), an array; zero without a density sum."""
-        if self._density is None:
-            return np.zeros_like(r)
-        return _values(self._density, r=r) * self.potential.cutoff(r)[0]
+    def density(self, a, b, r):
+        """ρ_ab(r), the density at an a-atom from a b-neighbour, for distances r (Å), an array (zero without a
+        density)."""
+        return self.potential.cutoff(r)[0] * _linear(self._splits[a].density, b, r)
 
-    def pair(self, r):
-        """φ(r) = 2 f(r) Σ_k a_k g_k(r) (eV) for distances r (Å), an array."""
-        return 2.0 * self.potential.cutoff(r)[0] * sum((a * _values(g, r=r) for a, g in self._pair_terms),
-                                                      np.zeros_like(r))
+    def pair(self, a, b, r):
+        """φ_ab(r) = p_ab(r) + p_ba(r) (eV) for distances r (Å), an array."""
+        f = self.potential.cutoff(r)[0]
+        return f * _linear(self._splits[a].pair, b, r) + f * _linear(self._splits[b].pair, a, r)
 
-    def embedding(self, rho):
-        """F(ρ) (eV): the atom term with the density sum at ρ (an array) and the linear sums at 0."""
-        inputs = iter([rho if is_density else 0.0 for is_density in self._is_density])
-        return np.broadcast_to(_values(self.potential.tree, sum_values=inputs), np.shape(rho))
+    def embedding(self, a, rho):
+        """F_a(ρ) (eV): a's term with its density at ρ (an array) and its linear sums at 0."""
+        split = self._splits[a]
+        inputs = iter([rho if is_density else 0.0 for is_density in split.is_density])
+        return np.broadcast_to(_values(split.term, sum_values=inputs), np.shape(rho))
+
+
+def _linear(terms, species, r):
+    """Σ_k a_k g_k(r) over the (a_k, sum node) of `terms` whose sums take neighbours of `species`, r an array."""
+    return sum((a * _values(node.children[0], r=r) for a, node in terms if node.species in ("", species)),
+               np.zeros_like(r))
 
 
 class Spline:
@@ -114,10 +166,11 @@ class Spline:
 
 @dataclass(frozen=True)
 class Tables:
-    """A setfl's content: F on ρ = k·drho, ρ(r) and r·φ(r) (eV·Å) on r = k·dr, and the estimated error."""
-    embedding: Spline
-    density: Spline
-    r_phi: Spline
+    """A setfl's content for the potential's elements a, b (in its order): `embedding[a]` F_a on ρ = k·drho,
+    `density[a][b]` ρ_ab(r) and `r_phi[a][b]` r·φ_ab(r) (eV·Å) on r = k·dr, and the estimated error."""
+    embedding: tuple
+    density: tuple
+    r_phi: tuple
     error_estimate: float  # eV/atom: the largest atom-energy error on the probes plus the worst case at the kinks
 
 
@@ -130,74 +183,85 @@ def tabulate(potential, tolerance=TOLERANCE):
 
 
 def _tabulate(potential, tolerance):
-    named = species_named(potential.tree)
-    if named:
-        raise NotEamError(f"eam/fs export does not take alloy formulas yet (this one names {', '.join(named)}); the "
-                          "ASE calculator and the LAMMPS plugin (--format lammps) take them")
-    element = potential.single_element("eam/fs export")
-    shape = EamShape(potential)
-    d, r_out = nearest_neighbour_distance(element), potential.r_out
-    low, high = (k * d for k in CUTOFFS)
-    if not low < r_out <= high:
-        raise NotEamError(f"r_out = {r_out!r} Å: eam/fs tables of {element} are made for cutoffs from "
-                          f"{low:.3g} to {high:.3g} Å ({CUTOFFS[0]:g} to {CUTOFFS[1]:g} nearest-neighbour distances)")
-    sign = _density_sign(shape, CLOSEST * d, r_out)
-    rho_max = sign * shape.density(_fcc_distances(element, CLOSEST * d, r_out)).sum()
+    shape, elements, r_out = EamShape(potential), potential.elements, potential.r_out
+    d = {a: nearest_neighbour_distance(a) for a in elements}
+    for a in elements:
+        low, high = (k * d[a] for k in CUTOFFS)
+        if not low < r_out <= high:
+            raise NotEamError(f"r_out = {r_out!r} Å: eam/fs tables of {a} are made for cutoffs from {low:.3g} to "
+                              f"{high:.3g} Å ({CUTOFFS[0]:g} to {CUTOFFS[1]:g} nearest-neighbour distances)")
+    closest = {(a, b): CLOSEST * (d[a] + d[b]) / 2 for a in elements for b in elements}
+    sign = {a: _density_sign(shape, a, closest, r_out) for a in elements}
+    rho_max = max(sign[a] * shape.density(a, b, _fcc_distances(a, closest[a, b], r_out)).sum()
+                  for a in elements for b in elements)
     rho_max = rho_max if rho_max > 0.0 else 1.0  # no density sum: F is a constant
+    pairs = [(a, b) for a in elements for b in elements]  # (a, b) at a·len(elements) + b, as in LAMMPS
+    embedding = [lambda rho, a=a: shape.embedding(a, sign[a] * rho) for a in elements]
+    density = [lambda r, a=a, b=b: sign[a] * shape.density(a, b, r) for a, b in pairs]
+    r_phi = [lambda r, a=a, b=b: r * shape.pair(a, b, r) for a, b in pairs]
 
-    def embedding(rho):
-        return shape.embedding(sign * rho)
-
-    def density(r):
-        return sign * shape.density(r)
-
-    def r_phi(r):
-        return r * shape.pair(r)
-
-    probes = _Probes(element, d, r_out, embedding, density, r_phi)
-    n_rho = _refine(lambda n: 20 * probes.error(embedding=Spline(embedding, rho_max, n, "F at ρ")) / tolerance, "F")
-    f = Spline(embedding, rho_max, n_rho, "F at ρ")
-    seen = slice(int(probes.rho.min() / f.delta), int(probes.rho.max() / f.delta) + 2)
-    slope = np.abs(np.gradient(f.values, f.delta)[seen]).max()  # eV per unit density
+    probes = _Probes(elements, d, r_out, embedding, density, r_phi)
+    n_rho = _refine(lambda n: 20 * probes.error(embedding=[Spline(f, rho_max, n, "F at ρ") for f in embedding])
+                    / tolerance, "F")
+    f = [Spline(function, rho_max, n_rho, "F at ρ") for function in embedding]
+    slope = []  # eV per unit density: the steepest F_a where the probes' a-atoms are
+    for k, table in enumerate(f):
+        rho = probes.rho[probes.element == k]
+        seen = slice(int(rho.min() / table.delta), int(rho.max() / table.delta) + 2)
+        slope.append(np.abs(np.gradient(table.values, table.delta)[seen]).max())
 
     def pair_tables(n):
-        return Spline(density, r_out, n, "ρ at r"), Spline(r_phi, r_out, n, "φ at r")
+        return ([Spline(function, r_out, n, "ρ at r") for function in density],
+                [Spline(function, r_out, n, "φ at r") for function in r_phi])
 
     def kink_error(rho_r, r_phi_r):
         """Error (eV) of an atom with SHELL neighbours at the worst place within 3 grid steps of r_in or r_out, where
         the cutoff's second derivative jumps and LAMMPS's cubic is least accurate."""
-        x = np.concatenate([k + np.linspace(-3.0, 3.0, 385) * rho_r.delta for k in (potential.r_in, r_out)])
+        x = np.concatenate([k + np.linspace(-3.0, 3.0, 385) * rho_r[0].delta for k in (potential.r_in, r_out)])
         x = x[(x > 0.0) & (x < r_out)]
-        return SHELL * np.max(slope * np.abs(rho_r(x) - density(x)) + 0.5 * np.abs(r_phi_r(x) - r_phi(x)) / x)
+        return SHELL * max(np.max(slope[p // len(elements)] * np.abs(rho_r[p](x) - density[p](x))
+                                  + 0.5 * np.abs(r_phi_r[p](x) - r_phi[p](x)) / x) for p in range(len(pairs)))
 
     def pair_error(n):
         rho_r, r_phi_r = pair_tables(n)
         return max(20 * probes.error(density=rho_r, r_phi=r_phi_r), 2 * kink_error(rho_r, r_phi_r)) / tolerance
     rho_r, r_phi_r = pair_tables(_refine(pair_error, "ρ(r) and φ(r)"))
-    return Tables(f, rho_r, r_phi_r, probes.error(f, rho_r, r_phi_r) + float(kink_error(rho_r, r_phi_r)))
+    rows = range(0, len(pairs), len(elements))
+    return Tables(tuple(f), tuple(tuple(rho_r[p:p + len(elements)]) for p in rows),
+                  tuple(tuple(r_phi_r[p:p + len(elements)]) for p in rows),
+                  probes.error(f, rho_r, r_phi_r) + float(kink_error(rho_r, r_phi_r)))
 
 
 def write_setfl(potential, path, tables=None):
-    """Write the setfl file of `potential` for `pair_style eam/fs` to `path`; returns the Tables written."""
+    """Write the setfl file of `potential` for `pair_style eam/fs` to `path`; returns the Tables written. Its elements
+    come in the potential's order; the block of element b holds F_b and the densities ρ_ab at each element a from a
+    b-neighbour (LAMMPS reads the j-th density of block i as element i's at element j), then r·φ_ab for b ≤ a."""
     tables = tabulate(potential) if tables is None else tables
-    element = potential.single_element("eam/fs export")
-    z = atomic_numbers[element]
-    lattice = reference_states[z] or {}
+    elements = potential.elements
     formula = potential.formula if len(potential.formula) < 900 else "(too long for LAMMPS's 1024-character lines)"
-    f, rho, r_phi = tables.embedding, tables.density, tables.r_phi
-    header = [
+    f, rho = tables.embedding[0], tables.density[0][0]
+    lines = [
         f"symbolicpot eam/fs: {formula}",
         f"E = sum_i F(rho_i) + 1/2 sum_i sum_(j!=i) phi(r_ij); POET smooth cutoff from {potential.r_in!r} to "
         f"{potential.r_out!r} A",
         f"F tabulated up to rho = {(len(f.values) - 1) * f.delta:.6g} (linear beyond); estimated tabulation error "
         f"{tables.error_estimate:.1e} eV/atom",
-        f"1 {element}",
-        f"{len(f.values)} {f.delta!r} {len(rho.values)} {rho.delta!r} {potential.r_out!r}",
-        f"{z} {potential.masses[0]!r} {float(lattice.get('a', 0.0))!r} {lattice.get('symmetry', 'none')}"]
-    lines = [" ".join(f"{v:.16e}" for v in table.values[k:k + 5])
-             for table in (f, rho, r_phi) for k in range(0, len(table.values), 5)]
-    Path(path).write_text("\n".join(header + lines) + "\n", encoding="ascii")
+        f"{len(elements)} {' '.join(elements)}",
+        f"{len(f.values)} {f.delta!r} {len(rho.values)} {rho.delta!r} {potential.r_out!r}"]
+    for b, (element, mass) in enumerate(zip(elements, potential.masses)):
+        z = atomic_numbers[element]
+        lattice = reference_states[z] or {}
+        lines.append(f"{z} {mass!r} {float(lattice.get('a', 0.0))!r} {lattice.get('symmetry', 'none')}")
+        lines += _value_lines([tables.embedding[b], *(at_a[b] for at_a in tables.density)])
+    lines += _value_lines([tables.r_phi[a][b] for a in range(len(elements)) for b in range(a + 1)])
+    Path(path).write_text("\n".join(lines) + "\n", encoding="ascii")
     return tables
+
+
+def _value_lines(tables):
+    """The values of `tables` (Splines), five a line, each table starting a line."""
+    return [" ".join(f"{v:.16e}" for v in table.values[k:k + 5])
+            for table in tables for k in range(0, len(table.values), 5)]
 
 
 def probe_structures(element, d):
@@ -211,17 +275,35 @@ def probe_structures(element, d):
     return structures
 
 
-class _Probes:
-    """Atom energies of the probe structures, exactly and through tables."""
+def alloy_probe_structures(elements, d):
+    """probe_structures of each of `elements` alone at its nearest-neighbour distance d[element] (Å) and, for several,
+    of all of them at their mean one, each atom's species drawn at random (a solid solution)."""
+    mixtures = dict.fromkeys([(a,) for a in elements] + [tuple(elements)])
+    rng = np.random.default_rng(SOLUTION_SEED)
+    structures = []
+    for mixture in mixtures:
+        for atoms in probe_structures(mixture[0], sum(d[a] for a in mixture) / len(mixture)):
+            atoms.symbols = rng.choice(mixture, len(atoms))
+            structures.append(atoms)
+    return structures
 
-    def __init__(self, element, d, cutoff, embedding, density, r_phi):
-        structures = probe_structures(element, d)
+
+class _Probes:
+    """Atom energies of the probe structures in LAMMPS's split, F_a(ρ_i) + ½ Σ_j φ_ab(r_ij), exactly and through
+    tables; `embedding` holds a function per element, `density` and `r_phi` one per pair of elements (a, b), in the
+    order a·(number of elements) + b."""
+
+    def __init__(self, elements, d, cutoff, embedding, density, r_phi):
+        structures = alloy_probe_structures(elements, d)
         lists = [structure_neighbours(atoms, cutoff) for atoms in structures]
         offsets = np.cumsum([0] + [len(atoms) for atoms in structures])
+        self.element = np.array([elements.index(s) for atoms in structures for s in atoms.get_chemical_symbols()])
         self.centre = np.concatenate([i + offset for (i, _, _, _), offset in zip(lists, offsets)])
+        neighbour = np.concatenate([j + offset for (_, j, _, _), offset in zip(lists, offsets)])
+        self.pair = self.element[self.centre] * len(elements) + self.element[neighbour]
         self.distance = np.concatenate([distance for _, _, distance, _ in lists])
         self.functions = (embedding, density, r_phi)
-        self.rho = np.bincount(self.centre, density(self.distance))
+        self.rho = np.bincount(self.centre, _each(density, self.pair, self.distance))
         self.exact = self._atom_energies(*self.functions)
 
     def error(self, embedding=None, density=None, r_phi=None):
@@ -231,8 +313,18 @@ class _Probes:
 
     def _atom_energies(self, embedding, density, r_phi):
         n = self.centre.max() + 1
-        rho = np.bincount(self.centre, density(self.distance), minlength=n)
-        return embedding(rho) + np.bincount(self.centre, 0.5 * r_phi(self.distance) / self.distance, minlength=n)
+        rho = np.bincount(self.centre, _each(density, self.pair, self.distance), minlength=n)
+        return _each(embedding, self.element, rho) + np.bincount(
+            self.centre, 0.5 * _each(r_phi, self.pair, self.distance) / self.distance, minlength=n)
+
+
+def _each(functions, keys, x):
+    """functions[k](x) where keys == k, for each k: `keys` (integers) and `x` arrays of one shape."""
+    out = np.empty_like(x)
+    for k, function in enumerate(functions):
+        chosen = keys == k
+        out[chosen] = function(x[chosen])
+    return out
 
 
 def _values(node, r=None, sum_values=None):
@@ -258,16 +350,19 @@ def _refine(error, what):
     return n
 
 
-def _density_sign(shape, r_min, r_out):
-    """+1 or −1, the sign of ρ(r) on [r_min, r_out] (Å) (LAMMPS's density tables start at ρ = 0)."""
+def _density_sign(shape, a, closest, r_out):
+    """+1 or −1, the sign of the densities ρ_ab(r) at a-atoms on [closest[a, b], r_out] (Å) for every b (LAMMPS's
+    density tables start at ρ = 0)."""
     with np.errstate(all="ignore"):
-        rho = shape.density(np.linspace(r_min, r_out, 4096))
+        rho = np.concatenate([shape.density(a, b, np.linspace(closest[a, b], r_out, 4096))
+                              for b in shape.potential.elements])
     if (rho >= 0.0).all():
         return 1.0
     if (rho <= 0.0).all():
         return -1.0
-    raise NotEamError(f"the density function changes sign (or is not finite) between {r_min:.3g} and {r_out:.3g} Å, "
-                      f"and eam/fs densities start at 0")
+    r_min = min(closest[a, b] for b in shape.potential.elements)
+    raise NotEamError(f"the density function changes sign (or is not finite) at {a} atoms between {r_min:.3g} and "
+                      f"{r_out:.3g} Å, and eam/fs densities start at 0")
 
 
 def nearest_neighbour_distance(element):

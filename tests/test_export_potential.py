@@ -61,8 +61,6 @@ def test_an_alloy_potential_round_trips_with_its_elements_and_masses(tmp_path):
     data = json.loads(three.to_json(tmp_path / "p.json").read_text())
     assert data["version"] == 2 and data["elements"] == ["Al", "Cu", "Ni"] and data["masses"] == [27.0, 63.5, 58.7]
     assert Potential.from_json(tmp_path / "p.json") == three
-    with pytest.raises(PotentialError, match="handles one element; this potential is for Ni, Al"):
-        potential.single_element("eam/fs export")
 
 
 def test_a_version_1_file_reads_as_one_element(tmp_path):

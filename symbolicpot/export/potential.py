@@ -67,12 +67,6 @@ class Potential:
     def cutoff(self):
         return Cutoff(self.r_in, self.r_out)
 
-    def single_element(self, who):
-        """The potential's one element; PotentialError "`who` handles one element; ..." when it has more."""
-        if len(self.elements) != 1:
-            raise PotentialError(f"{who} handles one element; this potential is for {', '.join(self.elements)}")
-        return self.elements[0]
-
     @classmethod
     def from_formula(cls, text, r_in=DEFAULT.r_in, r_out=DEFAULT.r_out, elements=None, *, element=None):
         """A potential typed in by hand, e.g. "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"; `element` is the one

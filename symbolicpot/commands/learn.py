@@ -31,10 +31,9 @@ def run(args):
         raise ValueError("give CONFIG.toml, or --resume --out RUN_DIR")
     run_dir = Path(args.out or Path("runs") / Path(args.config).stem)
     config = resolve_file(args.config) if args.config else None
-    config = prepare(run_dir, config, args.resume)
-    where = args.config or str(run_dir / "config.toml")
+    config, labeller, conditions = prepare(run_dir, config, args.resume, args.config or str(run_dir / "config.toml"))
     try:
-        return learn(run_dir, config, where, {"auto": None, "on": True, "off": False}[args.progress])
+        return learn(run_dir, config, labeller, conditions, {"auto": None, "on": True, "off": False}[args.progress])
     except LabelError as error:
         print(f"symbolicpot learn: {error}", file=sys.stderr)
         return 1

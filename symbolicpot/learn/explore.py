@@ -12,7 +12,7 @@ from ase import Atoms, units
 from ase.build import bulk
 from ase.calculators.calculator import CalculationFailed
 from ase.md.langevin import Langevin
-from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+from ase.md.velocitydistribution import thermalize_momenta
 import numpy as np
 
 from ..data.ase_io import ase_read
@@ -69,7 +69,7 @@ def explore(condition, calculator, learn, seed, trajectory):
     atoms.calc = calculator
     closest = TOO_CLOSE * shortest_distance(atoms)
     rng = np.random.default_rng(seed)
-    MaxwellBoltzmannDistribution(atoms, temperature_K=condition.temperature, rng=rng)
+    thermalize_momenta(atoms, condition.temperature, rng=rng)
     dynamics = Langevin(atoms, learn["timestep"] * units.fs, temperature_K=condition.temperature,
                         friction=learn["friction"] / units.fs, fixcm=False, rng=rng)
     snapshots = []

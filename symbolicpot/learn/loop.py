@@ -27,10 +27,13 @@ from .label import LabelError, append_labelled, labeller as make_labeller
 from .select import committee, committee_spread, pick
 
 BUDGETS = ("iterations", "labels", "time_limit")  # [learn] keys a resumed loop may change, as [stop] for evolve
+LONE = (" (one model: no disagreement to measure; a larger [learn] committee_factor or longer refits give more "
+        "members)")
 
 
-def prepare(run_dir, config, resume):
-    """The resolved config to run the loop in `run_dir` with, writing config.toml and a new state if it has none.
+def prepare(run_dir, config, resume, where="config"):
+    """(resolved config, labeller, MD conditions) to run the loop in `run_dir` with, checked before config.toml and
+    a new state (if it has none) are written; `where` names the config in errors.
 
     Without `resume` the folder must hold no loop yet; with it, `config` (None: the loop's own) may differ from the
     loop's only in [stop] (the refits' rules) and the [learn] budgets."""
@@ -51,26 +54,25 @@ def prepare(run_dir, config, resume):
     elif config is None:
         raise ValueError(f"{run_dir}: no learn run to resume, and no config to start one: give CONFIG.toml")
     if not config["data"]["train"]:
-        raise ValueError("no training data: give [data] train in the config")
+        raise ValueError(f"{where}: no training data: give [data] train")
+    label, starts = make_labeller(config["learn"], where), conditions(config["learn"], where)
     directory.path.mkdir(parents=True, exist_ok=True)
     atomic_write(directory.config, config_toml(config, "The resolved config of this learn run, written by symbolicpot "
                                                        "learn.\nResume with: symbolicpot learn --resume --out RUN_DIR"))
     if not started:
         write_state(directory, new_state())
-    return config
+    return config, label, starts
 
 
-def learn(run_dir, config, where="config", progress=None, say=None):
-    """Run (or continue) the loop in `run_dir` (prepared by `prepare`) until it stops; returns the exit status (0,
-    or the refit's when a signal stopped it). LabelError when the labeller fails; what it labelled before is kept.
-    `say(text)` reports progress (default: stderr); `progress` is the refits' progress line (as evolve's)."""
+def learn(run_dir, config, label, starts, progress=None, say=None):
+    """Run (or continue) the loop in `run_dir` with what `prepare` returned until it stops; returns the exit status
+    (0, or the refit's when a signal stopped it). LabelError when the labeller fails; what it labelled before is
+    kept. `say(text)` reports progress (default: stderr); `progress` is the refits' progress line (as evolve's)."""
     say = say or announce
     directory = LearnDirectory(run_dir)
     remove_stale_temporaries(directory.path)
     state = read_state(directory)
     settings = config["learn"]
-    label = make_labeller(settings, where)
-    starts = conditions(settings, where)
     say(f"labeller: {label.name}; {len(starts)} MD conditions")
     started, seconds_before = time.monotonic(), state["seconds"]
 
@@ -85,8 +87,10 @@ def learn(run_dir, config, where="config", progress=None, say=None):
             save()
         selection = state["selection"] or {"explored": 0, "selected": 0, "committee": 0, "max_force_spread": None,
                                            "max_energy_spread": None}
-        say(f"iteration {k}: explored {selection['explored']} snapshots, committee of {selection['committee']}, "
-            f"largest force spread {_shown(selection['max_force_spread'], 'eV/Å')}, selected {selection['selected']}")
+        if k:
+            say(f"iteration {k}: explored {selection['explored']} snapshots, committee of {selection['committee']}"
+                f"{LONE if selection['committee'] == 1 else ''}, largest force spread "
+                f"{_shown(selection['max_force_spread'], 'eV/Å')}, selected {selection['selected']}")
         front = None
         if not k or selection["selected"]:
             if k:

@@ -1,6 +1,7 @@
 """symbolicpot learn: the loop end to end on tiny copper cells labelled by EMT (an empirical potential, not DFT),
 resume, labeller failures, config errors; the committee spread and the selection on constructed cases."""
 import json
+from pathlib import Path
 import sys
 
 from ase.build import bulk
@@ -12,7 +13,10 @@ import pytest
 
 from symbolicpot.cli import main
 from symbolicpot.export.potential import Potential
+from symbolicpot.learn.explore import conditions
+from symbolicpot.learn.label import labeller
 from symbolicpot.learn.select import committee_spread, pick, spread
+from symbolicpot.run.config import resolve_file
 
 LEARN_CONFIG = """
 seed = 1
@@ -112,6 +116,9 @@ def test_the_loop_grows_the_data_with_provenance_and_a_row_per_iteration(finishe
             reference = atoms.copy()
             reference.calc = EMT()
             assert np.allclose(atoms.get_forces(), reference.get_forces(), atol=1e-6)  # extxyz keeps 8 digits
+        explored = read(finished / "explored" / f"iteration-{k:03d}.xyz", ":")
+        assert len(explored) == table[k]["explored"] > 2
+        assert max(atoms.info["force_spread"] for atoms in explored) == table[k]["max_force_spread"]
         steps = [atoms.info["md_step"] for atoms in labelled]
         assert abs(steps[0] - steps[1]) >= 5  # min_separation within the one trajectory
         refit = json.loads((finished / "iterations" / str(k) / "front.json").read_text())
@@ -197,6 +204,13 @@ def test_config_errors_name_the_key_and_write_nothing(data, tmp_path, capsys, se
     status, err = learn(capsys, config, "--out", tmp_path / "run")
     assert status == 2 and message in err and str(config) in err, err
     assert not (tmp_path / "run").exists()
+
+
+def test_the_example_config_names_its_data_labeller_and_conditions():
+    config = resolve_file(Path(__file__).resolve().parents[1] / "examples" / "learn_copper_emt.toml")
+    assert all(Path(path).is_file() for path in config["data"]["train"] + config["data"]["test"])
+    assert "not DFT" in labeller(config["learn"]).name
+    assert len(conditions(config["learn"])) == 3 * 3 * 3  # (bulk, vacancy, slab) x temperatures x strains
 
 
 # ------------------------------------------------------------------------------------------------ selection

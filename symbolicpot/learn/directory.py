@@ -4,7 +4,8 @@
     learn.json                   the loop's state: a row per finished iteration, the selection under way, wall clock
     learn.jsonl                  one JSON object per finished iteration (the state's rows)
     learn.png                    errors and committee spread per iteration
-    selected/iteration-NNN.xyz   the snapshots iteration N selected, unlabelled, with their provenance
+    explored/iteration-NNN.xyz   every MD snapshot of iteration N, unlabelled, with its provenance and spreads
+    selected/iteration-NNN.xyz   those it selected for labelling
     data/iteration-NNN.xyz       the same labelled, appended one at a time as the labeller returns them
     iterations/N/                the evolve run of iteration N (0: the initial data; N: the data grown up to N)
 """
@@ -40,6 +41,9 @@ class LearnDirectory:
     @property
     def plot(self):
         return self.path / "learn.png"
+
+    def explored(self, k):
+        return self.path / "explored" / f"iteration-{k:03d}.xyz"
 
     def selected(self, k):
         return self.path / "selected" / f"iteration-{k:03d}.xyz"

@@ -131,8 +131,8 @@ def labels_left(state, settings):
 
 
 def explore_and_select(directory, config, starts, k, budget):
-    """Explore with the best model of iteration k−1, write the selected snapshots (with provenance in atoms.info)
-    to selected/iteration-k.xyz; returns the selection's counts."""
+    """Explore with the best model of iteration k−1, write every snapshot and the selected ones (with provenance
+    in atoms.info) to explored/ and selected/iteration-k.xyz; returns the selection's counts."""
     settings, previous = config["learn"], directory.iteration(k - 1)
     members = [front_potential(previous, index) for index in committee(read_front(previous),
                                                                         settings["committee_factor"],
@@ -144,14 +144,15 @@ def explore_and_select(directory, config, starts, k, budget):
     cap = settings["max_selected"] if budget is None else min(settings["max_selected"], budget)
     picked = pick(spreads[:, 0], spreads[:, 1], [s.trajectory for s in snapshots], [s.step for s in snapshots],
                   settings, cap)
-    text = io.StringIO()
-    for s in picked:
-        atoms = snapshots[s].atoms.copy()
-        atoms.info.update(iteration=k, condition=snapshots[s].condition, md_step=snapshots[s].step,
-                          force_spread=spreads[s, 0], energy_spread=spreads[s, 1])
-        ase.io.write(text, atoms, format="extxyz")
-    directory.selected(k).parent.mkdir(exist_ok=True)
-    atomic_write(directory.selected(k), text.getvalue())
+    for path, chosen in ((directory.explored(k), range(len(snapshots))), (directory.selected(k), picked)):
+        text = io.StringIO()
+        for s in chosen:
+            atoms = snapshots[s].atoms.copy()
+            atoms.info.update(iteration=k, condition=snapshots[s].condition, md_step=snapshots[s].step,
+                              force_spread=spreads[s, 0], energy_spread=spreads[s, 1])
+            ase.io.write(text, atoms, format="extxyz")
+        path.parent.mkdir(exist_ok=True)
+        atomic_write(path, text.getvalue())
     finite = spreads[np.isfinite(spreads).all(axis=1)]
     return {"iteration": k, "explored": len(snapshots), "selected": len(picked), "committee": len(members),
             "max_force_spread": float(finite[:, 0].max()) if len(finite) else None,

@@ -15,7 +15,7 @@ from symbolicpot.cli import main
 from symbolicpot.export.potential import Potential
 from symbolicpot.learn.explore import conditions
 from symbolicpot.learn.label import labeller
-from symbolicpot.learn.select import committee_spread, pick, spread
+from symbolicpot.learn.select import committee, committee_spread, pick, spread
 from symbolicpot.run.config import resolve_file
 
 LEARN_CONFIG = """
@@ -44,7 +44,6 @@ md_steps = 20
 snapshot_interval = 5
 min_separation = 5
 max_selected = 2
-committee_factor = 1e9   # the whole front: a committee of one has no spread
 force_threshold = {threshold}
 iterations = {iterations}
 {labeller}
@@ -232,6 +231,14 @@ def test_a_committee_of_one_is_certain_and_of_two_is_not():
     stiffer = Potential.from_formula("sum(700.0*r^-9) - sum(527.62*r^-6)^0.5")
     force_spread, energy_spread = committee_spread([sutton_chen, stiffer], atoms)
     assert force_spread > 0 and energy_spread > 0
+
+
+def test_the_committee_is_the_accurate_front_and_at_least_two():
+    front = {"models": [{"index": k, "error": error} for k, error in enumerate([1.0, 1.4, 1.6, 3.0])]}
+    assert committee(front, 1.5, 8) == [0, 1]
+    assert committee(front, 1.1, 8) == [0, 1]  # one model has no spread
+    assert committee(front, 5.0, 3) == [0, 1, 2]
+    assert committee({"models": front["models"][:1]}, 1.5, 8) == [0]
 
 
 def test_pick_takes_the_most_uncertain_apart_in_time_up_to_the_cap():

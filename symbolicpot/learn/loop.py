@@ -27,8 +27,7 @@ from .label import LabelError, append_labelled, labeller as make_labeller
 from .select import committee, committee_spread, pick
 
 BUDGETS = ("iterations", "labels", "time_limit")  # [learn] keys a resumed loop may change, as [stop] for evolve
-LONE = (" (one model: no disagreement to measure; a larger [learn] committee_factor or longer refits give more "
-        "members)")
+LONE = " (the front holds one model: no disagreement to measure; longer refits give more)"
 
 
 def prepare(run_dir, config, resume, where="config"):

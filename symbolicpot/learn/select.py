@@ -12,12 +12,14 @@ from ..evaluate.evaluator import evaluate_structure
 
 
 def committee(front, factor, size):
-    """The indices of the committee on a front.json document: models whose training error is at most `factor`
-    times the best, the `size` most accurate of them (front models come lowest error first)."""
-    if not front["models"]:
+    """The indices of the committee on a front.json document: the models whose training error is at most `factor`
+    times the best, and at least the two most accurate (one model has no spread), at most `size` (front models
+    come lowest error first)."""
+    models = front["models"]
+    if not models:
         raise ValueError("the front is empty: no model to explore with")
-    best = front["models"][0]["error"]
-    return [model["index"] for model in front["models"] if model["error"] <= factor * best][:size]
+    accurate = sum(model["error"] <= factor * models[0]["error"] for model in models)
+    return [model["index"] for model in models[:max(accurate, 2)]][:size]
 
 
 def spread(energies, forces):

@@ -198,8 +198,8 @@ SECTIONS = {
         Key("friction", "number", 0.01, "Langevin friction, 1/fs", minimum=0.0),
         Key("snapshot_interval", "int", 10, "MD steps between candidate snapshots", minimum=1),
         Key("committee_factor", "number", 1.5, "the committee: front models whose training error is within this "
-                                               "factor of the best", minimum=1.0),
-        Key("committee_size", "int", 8, "at most this many of them (the most accurate)", minimum=1),
+                                               "factor of the best, and at least the two best", minimum=1.0),
+        Key("committee_size", "int", 8, "at most this many of them (the most accurate)", minimum=2),
         Key("force_threshold", "number", 0.1, "eV/Å: a snapshot is selected when the committee's largest per-atom "
                                               "force spread exceeds it", minimum=0.0, exclusive=True),
         Key("energy_threshold", "number", None, "eV/atom: or when the spread of its energy per atom exceeds it "

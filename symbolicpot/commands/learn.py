@@ -33,7 +33,7 @@ def run(args):
     config = resolve_file(args.config) if args.config else None
     config, labeller, conditions = prepare(run_dir, config, args.resume, args.config or str(run_dir / "config.toml"))
     try:
-        return learn(run_dir, config, labeller, conditions, {"auto": None, "on": True, "off": False}[args.progress])
+        status = learn(run_dir, config, labeller, conditions, {"auto": None, "on": True, "off": False}[args.progress])
     except LabelError as error:
         print(f"symbolicpot learn: {error}", file=sys.stderr)
         return 1
@@ -41,3 +41,7 @@ def run(args):
         print(f"symbolicpot learn: interrupted; what was labelled is kept. Continue with: symbolicpot learn --resume "
               f"--out {run_dir}", file=sys.stderr)
         return 130
+    if status:
+        print(f"symbolicpot learn: a refit was stopped; its checkpoint is kept. Continue with: symbolicpot learn "
+              f"--resume --out {run_dir}", file=sys.stderr)
+    return status

@@ -6,9 +6,9 @@ import sys
 from . import __version__
 from .baselines import MissingDependency
 from .commands import (baseline, calibrate, compare, eval as eval_command, evolve, export, front, init_config,
-                       properties)
+                       learn, properties)
 
-COMMANDS = (eval_command, calibrate, export, init_config, evolve, front, baseline, compare, properties)
+COMMANDS = (eval_command, calibrate, export, init_config, evolve, front, baseline, compare, properties, learn)
 
 
 def main(argv=None):

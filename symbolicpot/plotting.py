@@ -17,3 +17,32 @@ def plain_log_labels(axis, values):
     axis.set_major_formatter(plain)
     within_a_decade = values.max() < 10 * values.min()
     axis.set_minor_formatter(plain if within_a_decade else NullFormatter())
+
+
+def plot_learning(rows, force_threshold, path):
+    """Active learning per iteration (learn.jsonl rows): the best model's train and test force RMSE (eV/Å), and the
+    committee's largest force spread (eV/Å) against the selection threshold."""
+    plt = pyplot()
+    figure, (errors, spread) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    for split in ("train", "test"):
+        points = [(row["iteration"], row[f"{split}_force_rmse_ev_per_a"]) for row in rows
+                  if row[f"{split}_force_rmse_ev_per_a"] is not None]
+        if points:
+            errors.plot(*zip(*points), marker="o", label=split)
+    errors.set_xlabel("iteration")
+    errors.set_ylabel("best model's force RMSE (eV/Å)")
+    errors.legend()
+    points = [(row["iteration"], row["max_force_spread"]) for row in rows if row["max_force_spread"] is not None]
+    if points:
+        spread.plot(*zip(*points), marker="o", color="C2", label="largest committee force spread")
+    spread.axhline(force_threshold, color="0.4", linestyle="--", label="selection threshold")
+    spread.set_xlabel("iteration (exploring with the previous iteration's models)")
+    spread.set_ylabel("eV/Å")
+    spread.legend()
+    for axis in (errors, spread):
+        axis.grid(True, alpha=0.3)
+        axis.xaxis.get_major_locator().set_params(integer=True)
+    labels = rows[-1]["labels"]
+    figure.suptitle(f"Active learning: {len(rows) - 1} iterations, {labels} configurations labelled")
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

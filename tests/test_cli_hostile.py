@@ -18,6 +18,7 @@ from symbolicpot.cli import main
 from symbolicpot.data import example_path, load
 from symbolicpot.expr import format_expression
 from symbolicpot.export.potential import Potential
+from symbolicpot.learn import loop as learn_loop
 from symbolicpot.run.checkpoint import state_digest
 
 SUTTON_CHEN = "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"
@@ -283,3 +284,39 @@ def test_evolve_resume_from_a_mutated_checkpoint(capsys, base, tmp_path, data):
     (run_dir / "checkpoint.prev.json").unlink(missing_ok=True)
     run_cli(capsys, "evolve", "--resume", "--out", run_dir, "--generations", "2", "--workers", "1",
             "--time-limit", "20s", "--progress", "off")
+
+
+LEARN_SECTION = """
+[learn]
+structures = ["Cu"]
+lattice = "fcc"
+supercell = 1
+temperatures = [300.0]
+strains = [0.0, 0.02]
+md_steps = 10
+timestep = 2.0
+snapshot_interval = 5
+committee_factor = 1.5
+force_threshold = 0.1
+max_selected = 2
+calculator = "ase.calculators.emt.EMT"
+calculator_kwargs = {}
+iterations = 1
+"""
+
+
+@fuzz(40)
+@given(data=st.data())
+def test_learn_on_a_mutated_config(capsys, base, tmp_path, monkeypatch, data):
+    """The loop's first refit (an evolve run, fuzzed above) is replaced by Accepted: the config, labeller and MD
+    conditions were read and checked."""
+    def accept(*args, **kwargs):
+        raise Accepted
+    monkeypatch.setattr(learn_loop, "refit", accept)
+    config = tmp_path / "learn.toml"
+    config.write_text(data.draw(mutated_toml((base / "run.toml").read_text() + LEARN_SECTION)))
+    shutil.rmtree(tmp_path / "run", ignore_errors=True)
+    try:
+        run_cli(capsys, "learn", config, "--out", tmp_path / "run", "--progress", "off")
+    except Accepted:
+        pass

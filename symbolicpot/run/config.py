@@ -245,6 +245,17 @@ def _value(table, key, section, base_dir, where):
             if unknown:
                 raise ValueError(f"{label}: unknown symbols {unknown} (known: {', '.join(PRIMITIVES)})")
         return list(value)
+    elif key.kind == "numbers":
+        if not isinstance(value, list) or not all(is_number(v) and math.isfinite(v) for v in value):
+            raise wrong
+        value = [float(v) for v in value]
+        if key.minimum is not None and any(v < key.minimum for v in value):
+            raise ValueError(f"{label}: every value must be >= {key.minimum:g}, got {_show(value)}")
+        return value
+    elif key.kind == "table":
+        if not isinstance(value, dict):
+            raise wrong
+        return dict(value)
     elif key.kind in ("int_pair", "number_pair"):
         check = is_integer if key.kind == "int_pair" else is_number
         if not isinstance(value, list) or len(value) != 2 or not all(check(v) for v in value):

@@ -32,6 +32,7 @@ KINDS = {  # kind -> the expected type, as error messages name it
     "number_pair": "a [low, high] pair of numbers", "path": "a path (string)",
     "weights": "a table of names and numbers > 0, e.g. {a0_fcc = 2.0}",
     "duration": 'a duration such as "90s", "30m", "2h", "1d" or a number of seconds',
+    "numbers": "a list of numbers", "table": "a table of keyword arguments, e.g. {asap_cutoff = true}",
 }
 
 # One line of documentation per setting of the engine's dataclasses ([operators], [tuning], [weights]); the keys
@@ -180,11 +181,46 @@ SECTIONS = {
         Key("screen", "number", 2.0, "properties are computed for candidates whose error is at most this many "
                                      "times the best of their island", minimum=1.0),
     ),
+    # `symbolicpot learn` (symbolicpot.learn): explore by MD, select by committee disagreement, label, refit. Each
+    # refit is an evolve run of this config on the grown data, under its [stop] rules.
+    "learn": (
+        Key("structures", "strings", [], 'starting crystals by ASE bulk name, e.g. ["Cu"] (cubic cells)'),
+        Key("lattice", "string", None, "their crystal structure, e.g. fcc, bcc, hcp (default: ASE's reference)"),
+        Key("lattice_constant", "number", None, "Å (default: ASE's reference)", minimum=0.0, exclusive=True),
+        Key("supercell", "int", 2, "the bulk cells repeated n x n x n", minimum=1),
+        Key("structure_files", "paths", [], "more starting structures: every configuration of files ase.io reads "
+                                            "(slabs, vacancies, liquids), as they are"),
+        Key("temperatures", "numbers", [300.0], "K, Langevin MD of every starting structure at each", minimum=0.0),
+        Key("strains", "numbers", [0.0], "isotropic linear strains of the starting cells (0.02: +2 %), each "
+                                         "combined with each temperature", minimum=-0.5),
+        Key("md_steps", "int", 200, "MD steps per structure, temperature and strain", minimum=1),
+        Key("timestep", "number", 2.0, "fs", minimum=0.0, exclusive=True),
+        Key("friction", "number", 0.01, "Langevin friction, 1/fs", minimum=0.0),
+        Key("snapshot_interval", "int", 10, "MD steps between candidate snapshots", minimum=1),
+        Key("committee_factor", "number", 1.5, "the committee: front models whose training error is within this "
+                                               "factor of the best, and at least the two best", minimum=1.0),
+        Key("committee_size", "int", 8, "at most this many of them (the most accurate)", minimum=2),
+        Key("force_threshold", "number", 0.1, "eV/Å: a snapshot is selected when the committee's largest per-atom "
+                                              "force spread exceeds it", minimum=0.0, exclusive=True),
+        Key("energy_threshold", "number", None, "eV/atom: or when the spread of its energy per atom exceeds it "
+                                                "(default: forces only)", minimum=0.0, exclusive=True),
+        Key("min_separation", "int", 50, "MD steps between two snapshots selected from one trajectory", minimum=0),
+        Key("max_selected", "int", 10, "snapshots labelled per iteration, the most uncertain first", minimum=1),
+        Key("calculator", "string", None, 'the labeller as an ASE calculator class by import path, e.g. '
+                                          '"ase.calculators.emt.EMT" (one of calculator, potential, command)'),
+        Key("calculator_kwargs", "table", {}, "its keyword arguments"),
+        Key("potential", "string", None, "or a potential symbolicpot loads (e.g. eam:Cu_u3: LAMMPS)"),
+        Key("command", "string", None, "or a command reading extended XYZ {input} and writing it labelled to "
+                                       "{output}"),
+        Key("iterations", "int", 10, "explore-label-refit iterations at most", minimum=1),
+        Key("labels", "int", None, "labelled configurations at most (default: no limit)", minimum=1),
+        Key("time_limit", "duration", None, "wall clock of the whole loop, checked between its steps"),
+    ),
 }
 # [cost] is special: a table in the format `symbolicpot calibrate --out` writes, the path of such a file, or a table
 # holding only `target` ("lammps" or "evaluator": that target's built-in model).
 SECTION_ORDER = ("data", "cutoff", "search", "parallel", "stop", "operators", "weights", "tuning", "properties",
-                 "cost")
+                 "learn", "cost")
 
 # Where each SearchConfig field lives in a config (for error messages): from the keys' `field`.
 SEARCH_FIELDS = {key.field: f"[{section}] {key.name}" if section else key.name
@@ -208,7 +244,10 @@ def default_config_text(data=None):
                 out.append(line(f"train = {toml_value(list(data or []))}", key.doc))
             elif key.default is None:
                 example = {"time_limit": '"2h"', "evaluations": "1000000", "target_error": "0.001",
-                           "scheduler": '"tcp://HOST:8786"', "reference": '"TargetProperties_0K.data"'}[key.name]
+                           "scheduler": '"tcp://HOST:8786"', "reference": '"TargetProperties_0K.data"',
+                           "lattice": '"fcc"', "lattice_constant": "3.61", "energy_threshold": "0.005",
+                           "calculator": '"ase.calculators.emt.EMT"', "potential": '"eam:Cu_u3"',
+                           "command": '"label.sh {input} {output}"', "labels": "200"}[key.name]
                 out.append(line(f"# {key.name} = {example}",
                                 key.doc if "(default" in key.doc else f"{key.doc} (default: none)"))
             else:

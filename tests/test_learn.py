@@ -242,10 +242,12 @@ def test_the_committee_is_the_accurate_front_and_at_least_two():
 
 
 def test_pick_takes_the_most_uncertain_apart_in_time_up_to_the_cap():
-    settings = {"force_threshold": 0.1, "energy_threshold": None, "min_separation": 20}
+    settings = {"force_threshold": 0.1, "force_ceiling": 1.0, "energy_threshold": None, "min_separation": 20}
     force = [0.5, 0.4, 0.3, 0.05, 0.2]
     trajectory, step = [0, 0, 1, 1, 0], [10, 20, 10, 20, 40]
     assert pick(force, [0.0] * 5, trajectory, step, settings, cap=10) == [0, 2, 4]  # 1: 10 steps from 0
     assert pick(force, [0.0] * 5, trajectory, step, settings, cap=2) == [0, 2]
     energy = [0.0, 0.0, 0.0, 0.3, 0.0]
     assert pick(force, energy, trajectory, step, {**settings, "energy_threshold": 0.01}, cap=1) == [3]
+    # beyond the ceiling a snapshot is not labelled, however uncertain; the next ones take its place
+    assert pick(force, [0.0] * 5, trajectory, step, {**settings, "force_ceiling": 0.45}, cap=10) == [1, 2, 4]

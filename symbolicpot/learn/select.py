@@ -42,13 +42,16 @@ def committee_spread(potentials, atoms):
 
 def pick(force_spread, energy_spread, trajectory, step, learn, cap):
     """Indices of the snapshots to label, most uncertain first: those whose force spread (S,) exceeds
-    [learn] force_threshold or whose energy spread (S,) exceeds energy_threshold (if set), none within
-    min_separation MD steps of one already picked from the same trajectory (S,), at most `cap`.
+    [learn] force_threshold or whose energy spread (S,) exceeds energy_threshold (if set), but whose force spread is
+    at most force_ceiling (beyond it the exploring model has left physics, and such a label drags the refit away from
+    the data), none within min_separation MD steps of one already picked from the same trajectory (S,), at most `cap`.
 
     Uncertainty is ranked by the larger of spread / threshold over forces and energies."""
-    score = np.asarray(force_spread, dtype=float) / learn["force_threshold"]
+    force_spread = np.asarray(force_spread, dtype=float)
+    score = force_spread / learn["force_threshold"]
     if learn["energy_threshold"] is not None:
         score = np.maximum(score, np.asarray(energy_spread, dtype=float) / learn["energy_threshold"])
+    score[force_spread > learn["force_ceiling"]] = 0.0
     picked = []
     for s in np.argsort(-score, kind="stable"):
         if score[s] <= 1 or len(picked) == cap:

@@ -202,6 +202,9 @@ SECTIONS = {
         Key("committee_size", "int", 8, "at most this many of them (the most accurate)", minimum=2),
         Key("force_threshold", "number", 0.1, "eV/Å: a snapshot is selected when the committee's largest per-atom "
                                               "force spread exceeds it", minimum=0.0, exclusive=True),
+        Key("force_ceiling", "number", 1.0, "eV/Å: snapshots whose force spread exceeds it are not labelled (a model "
+                                           "far outside its data, e.g. collapsing: DP-GEN's trust_hi)", minimum=0.0,
+            exclusive=True),
         Key("energy_threshold", "number", None, "eV/atom: or when the spread of its energy per atom exceeds it "
                                                 "(default: forces only)", minimum=0.0, exclusive=True),
         Key("min_separation", "int", 50, "MD steps between two snapshots selected from one trajectory", minimum=0),

@@ -26,7 +26,7 @@ import numpy as np
 import sympy
 
 from ..data.neighbours import structure_neighbours
-from ..expr import PRIMITIVES, format_expression, species_named, sums
+from ..expr import PRIMITIVES, format_expression, refuse_three_body, species_named, sums
 from ..expr.symbolic import Sum_j, to_sympy
 
 TOLERANCE = 1e-8      # eV/atom, tabulation error allowed
@@ -130,6 +130,7 @@ def tabulate(potential, tolerance=TOLERANCE):
 
 
 def _tabulate(potential, tolerance):
+    refuse_three_body(potential.tree, "eam/fs export")
     named = species_named(potential.tree)
     if named:
         raise NotEamError(f"eam/fs export does not take alloy formulas yet (this one names {', '.join(named)}); the "

@@ -431,8 +431,7 @@ def _three_body_forces(program, theta, P, pairs, t_s, d_t_s, forces, virial, d_f
     non-finite value."""
     code_all, arg_all, offsets = program.triplet_code, program.triplet_arg, program.triplet_offsets
     cids_all, coffsets, depth = program.triplet_const_ids, program.triplet_const_offsets, program.depth
-    neighbour, distance, vector, fc, dfc, atom_config = (pairs.neighbour, pairs.distance, pairs.vector, pairs.fc,
-                                                         pairs.dfc, pairs.atom_config)
+    neighbour, vector, fc, dfc, atom_config = pairs.neighbour, pairs.vector, pairs.fc, pairs.dfc, pairs.atom_config
     K = t_s.shape[0] - (offsets.shape[0] - 1)
     rows, which, cursor = np.empty((3, BATCH)), np.empty((3, BATCH), np.int64), np.zeros(3, np.int64)
     part, live, sv = np.empty((5, BATCH)), np.empty(depth, np.bool_), np.empty((depth, BATCH))

@@ -1,6 +1,7 @@
 """Hypothesis strategies for formulas, shared by the test suite.
 
-`pair_trees` draws pair-level expressions g(r) (what stands inside `sum`), `atom_trees` draws whole formulas.
+`pair_trees` draws pair-level expressions g(r) (what stands inside `sum`), `atom_trees` draws whole formulas,
+`three_body_trees` whole formulas with three-body sums `sum3(h(r, s, c))`.
 Constants default to `moderate_constants` (safe to evaluate); pass `constants=any_finite_float()` to test text and
 storage to the last bit.
 """
@@ -8,7 +9,7 @@ import operator
 
 from hypothesis import strategies as st
 
-from symbolicpot.expr import BINARY, Node, R, by_species, call, const, species_sum
+from symbolicpot.expr import BINARY, C, Node, R, S, by_species, call, const, species_sum, sums
 
 SPECIAL_CONSTANTS = (0.0, -0.0, 1.0, -1.0, 0.5, -9.0, 1e-7, -1e-7, 1e5, -1e5, 0.1, 644.52)
 
@@ -32,6 +33,30 @@ def pair_trees(max_depth=4, unary=(), constants=None):
     """Pair-level expressions over r and constants with + - * / ^ and the unary functions named in `unary`."""
     leaf = st.one_of(st.just(R), (moderate_constants() if constants is None else constants).map(const))
     return _trees(leaf, max_depth, unary)
+
+
+def triplet_trees(max_depth=3, unary=(), constants=None):
+    """Expressions h(r, s, c) (what stands inside `sum3`) over r, s, c and constants, as pair_trees."""
+    leaf = st.one_of(st.sampled_from((R, S, C)), (moderate_constants() if constants is None else constants).map(const))
+    return _trees(leaf, max_depth, unary)
+
+
+@st.composite
+def three_body_trees(draw, triplet_depth=3, **atom_tree_options):
+    """atom_trees (its options) with at least one of their sums replaced by a three-body sum sum3(h)."""
+    tree = draw(atom_trees(**atom_tree_options))
+    replaced = draw(st.sets(st.integers(0, len(sums(tree)) - 1), min_size=1))
+    constants = atom_tree_options.get("constants")
+    seen = [0]
+
+    def rebuild(node):
+        if node.op == "sum":
+            seen[0] += 1
+            if seen[0] - 1 in replaced:
+                return call("sum3", draw(triplet_trees(triplet_depth, atom_tree_options.get("unary", ()), constants)))
+            return node
+        return Node(node.op, tuple(rebuild(child) for child in node.children), node.value) if node.children else node
+    return rebuild(tree)
 
 
 @st.composite

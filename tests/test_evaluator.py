@@ -124,16 +124,16 @@ def test_random_formulas_forces_and_stress_match_finite_differences(formula):
     check_forces_and_stress_by_differences(formula, SMALL_CELL)
 
 
-def check_forces_and_stress_by_differences(formula, cell):
-    """The formula's forces and stress on `cell` (SMALL_CUTOFF) against central differences of its energy, where
+def check_forces_and_stress_by_differences(formula, cell, cutoff=SMALL_CUTOFF):
+    """The formula's forces and stress on `cell` (with `cutoff`) against central differences of its energy, where
     they can judge (assume_reliable)."""
-    prediction = Evaluator(unlabelled([cell]), SMALL_CUTOFF)(formula)
+    prediction = Evaluator(unlabelled([cell]), cutoff)(formula)
     assume(moderate(prediction))
     energy_rounding = 1e-15 * abs(prediction.energy[0])  # eV, the resolution of an energy difference
     to_gpa = EV_PER_A3_IN_GPA / cell.get_volume()
     for analytic, difference, step, unit in ((prediction.forces, finite_difference_forces, 1e-5, 1.0),
                                              (prediction.stress[0], finite_strain_stress, 1e-6, to_gpa)):
-        numeric, coarser = (difference(formula, cell, SMALL_CUTOFF, h) for h in (step, COARSER * step))
+        numeric, coarser = (difference(formula, cell, cutoff, h) for h in (step, COARSER * step))
         assume_reliable(numeric, coarser)
         assert_close(analytic, numeric, rtol=1e-6, atol=energy_rounding / step * unit)
 

@@ -98,12 +98,17 @@ class Evaluator:
         """Evaluate one formula for many constant vectors thetas (M, P) in one call (for CMA-ES populations).
 
         Returns ok (M,), energy (M, C), forces (M, N, 3), stress (M, C, 6) in the units of Prediction; row m is what
-        `self(formula, thetas[m])` gives, up to rounding (see kernels.evaluate_many), and the same ok.
+        `self(formula, thetas[m])` gives, up to rounding (see kernels.evaluate_many), and the same ok. A formula with
+        three-body sums is evaluated one vector at a time (the batched kernel has no three-body pass yet).
         """
         program, kernel = compiled_for(formula, self.dataset.species, self.partial)
         thetas = np.ascontiguousarray(np.atleast_2d(thetas), dtype=float)
         if thetas.ndim != 2 or thetas.shape[1] != program.n_constants:
             raise ValueError(f"thetas must be (M, {program.n_constants}) for this formula, got {thetas.shape}")
+        if program.triplets:
+            singles = [self(formula, theta) for theta in thetas]
+            return (np.array([p.ok for p in singles]), *(np.array([getattr(p, name) for p in singles])
+                                                         for name in ("energy", "forces", "stress")))
         ok, e, f, w, self._batch_work = kernels.evaluate_many(kernel, thetas, self._pairs, self._batch_work)
         self.counter.add(len(thetas))
         return ok, e, f, w * self._virial_to_stress

@@ -5,6 +5,9 @@ No code is generated per formula: programs are data (see symbolicpot.expr.compil
 on a batch of rows (pairs or atoms) that stays in cache, node by node, in forward mode: every stack entry carries
 its value, first derivatives along the tangent directions (the inputs, then optionally the constants) and, when
 constant gradients are wanted, the mixed second derivatives d²/d(input) d(direction) that analytic forces need.
+
+Three-body sums (`sum3`) run in passes of their own over the ordered pairs of neighbours of each atom, only when
+the formula has them (see `_three_body_sums`), so a pair-only formula runs the pair passes alone.
 """
 import numba
 import numpy as np
@@ -142,15 +145,21 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
     `work` (2, ≥K, n_pairs) and `work_t` (2, n_pairs, ≥P) are reused scratch (fresh large arrays every call would
     cost a page fault per 4 kB). Returns ok, energy (C,) eV, atom energies T_i (N,) eV, forces (N, 3) eV/Å, virial (C, 6) eV as Σ_p dE/dr_p · v_a v_b / r_p in Voigt
     order (xx yy zz yz xz xy), and d(energy, forces, virial)/dθ with a last axis of length P (0 without gradients).
+    The atom terms' inputs are the K pair sums, then the three-body sums (computed between passes 1 and 2, their
+    forces after pass 3).
     """
     (atom_code, atom_arg, atom_offsets, atom_cids_all, atom_coffsets, program_of_species, pair_code, pair_arg,
-     pair_offsets, pair_cids, pair_coffsets, pair_centre, pair_neighbour, depth) = program
+     pair_offsets, pair_cids, pair_coffsets, pair_centre, pair_neighbour, _, _, triplet_offsets, triplet_cids,
+     triplet_coffsets, _, depth) = program
     first, neighbour, distance, vector, fc, dfc, atom_config, n_configs, atom_species, neighbour_species = pairs
     n_pairs, n_atoms, K = distance.shape[0], atom_config.shape[0], pair_offsets.shape[0] - 1
+    n_in = K + triplet_offsets.shape[0] - 1  # the atom terms' inputs: pair sums, then three-body sums
     P = theta.shape[0] if with_gradients else 0
-    owner = np.full(theta.shape[0], -1)  # the sum whose pair expression holds constant m; -1 at atom level
+    owner = np.full(theta.shape[0], -1)  # the input (sum) whose expression holds constant m; -1 at atom level
     for k in range(K):
         owner[pair_cids[pair_coffsets[k]:pair_coffsets[k + 1]]] = k
+    for k in range(K, n_in):
+        owner[triplet_cids[triplet_coffsets[k - K]:triplet_coffsets[k - K + 1]]] = k
     part, live = np.empty((5, BATCH)), np.empty(depth, np.bool_)
     energy, forces, virial = np.zeros(n_configs), np.zeros((n_atoms, 3)), np.zeros((n_configs, 6))
     atom_energy = np.zeros(n_atoms)
@@ -162,7 +171,7 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
     g, dg, g_t, dg_t = work[0], work[1], work_t[0], work_t[1]
     if with_gradients:
         work_t[:, :, :P] = 0.0
-    s, s_t = np.zeros((K, n_atoms)), np.zeros((n_atoms, P))
+    s, s_t = np.zeros((n_in, n_atoms)), np.zeros((n_atoms, P))
     rows, chosen = np.empty((1, BATCH)), np.empty(n_pairs, np.int64)
     for k in range(K):
         cids = pair_cids[pair_coffsets[k]:pair_coffsets[k + 1]]
@@ -202,17 +211,19 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
                 s[k, i] += g[k, p] * fc[p]
             for m in range(P):
                 s_t[i, m] += g_t[p, m] * fc[p]
+    if n_in > K and not _three_body_sums(program, theta, P, pairs, s[K:], s_t):
+        return failed
 
     # Pass 2: atom terms T(S), dT/dS_k, and d(dT/dS_k)/dθ (through S and through T's own constants), each atom by
     # the program of its species.
-    t_s, d_t_s = np.zeros((K, n_atoms)), np.zeros((n_atoms, K, P))
-    rows, members = np.empty((K, BATCH)), np.empty(n_atoms, np.int64)
+    t_s, d_t_s = np.zeros((n_in, n_atoms)), np.zeros((n_atoms, n_in, P))
+    rows, members = np.empty((n_in, BATCH)), np.empty(n_atoms, np.int64)
     for a in range(atom_offsets.shape[0] - 1):
         code, arg = atom_code[atom_offsets[a]:atom_offsets[a + 1]], atom_arg[atom_offsets[a]:atom_offsets[a + 1]]
         atom_cids = atom_cids_all[atom_coffsets[a]:atom_coffsets[a + 1]]
         n_c = atom_cids.shape[0] if with_gradients else 0
-        sv, sg = np.empty((depth, BATCH)), np.empty((depth, K + n_c, BATCH))
-        sh = np.empty((depth, K if with_gradients else 0, K + n_c, BATCH))
+        sv, sg = np.empty((depth, BATCH)), np.empty((depth, n_in + n_c, BATCH))
+        sh = np.empty((depth, n_in if with_gradients else 0, n_in + n_c, BATCH))
         consts = theta[atom_cids]
         n_members = 0
         for i in range(n_atoms):
@@ -230,14 +241,14 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
                 c = atom_config[i]
                 energy[c] += sv[0, b]
                 atom_energy[i] = sv[0, b]
-                t_s[:, i] = sg[0, :K, b]
+                t_s[:, i] = sg[0, :n_in, b]
                 for m in range(n_c):
-                    d_energy[c, atom_cids[m]] += sg[0, K + m, b]
-                    d_t_s[i, :, atom_cids[m]] = sh[0, :, K + m, b]
+                    d_energy[c, atom_cids[m]] += sg[0, n_in + m, b]
+                    d_t_s[i, :, atom_cids[m]] = sh[0, :, n_in + m, b]
                 for m in range(P):
                     if owner[m] >= 0:
                         d_energy[c, m] += sg[0, owner[m], b] * s_t[i, m]
-                        for k in range(K):
+                        for k in range(n_in):
                             d_t_s[i, k, m] += sh[0, k, owner[m], b] * s_t[i, m]
 
     # Pass 3: dE/dr_p into forces and virials; atom i's own force and its virial share stay in registers.
@@ -262,7 +273,7 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
                 d_de_dr = 0.0
                 for k in range(K):
                     d_de_dr += d_t_s[i, k, m] * slope[k]
-                if owner[m] >= 0:
+                if 0 <= owner[m] < K:
                     d_de_dr += t_s[owner[m], i] * (dg_t[p, m] * fc[p] + g_t[p, m] * dfc[p])
                 _scatter(d_de_dr, vector[p], r, i, j, d_forces[:, :, m], d_virial[c, :, m])
         forces[i, 0] += fx
@@ -274,6 +285,8 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
         virial[c, 3] += wyz
         virial[c, 4] += wxz
         virial[c, 5] += wxy
+    if n_in > K and not _three_body_forces(program, theta, P, pairs, t_s, d_t_s, forces, virial, d_forces, d_virial):
+        return failed
     ok = (np.isfinite(energy).all() and np.isfinite(forces).all() and np.isfinite(virial).all()
           and np.isfinite(d_energy).all() and np.isfinite(d_forces).all() and np.isfinite(d_virial).all())
     return ok, energy, atom_energy, forces, virial, d_energy, d_forces, d_virial
@@ -307,6 +320,154 @@ def _scatter(de_dr, v, r, i, j, forces, virial):
     virial[3] += w * v[1] * v[2]
     virial[4] += w * v[0] * v[2]
     virial[5] += w * v[0] * v[1]
+
+
+# Three-body sums. Sum t at atom i is S(i) = ½ Σ_{p≠q} h_t(r_p, r_q, c_pq) fc(r_p) fc(r_q) over the ordered pairs of
+# pairs p = (i, j), q = (i, k) of atom i (c = cos θ_jik), which equals Σ_{j<k} of the symmetrised h. The triplet
+# program runs on rows of (r_p, r_q, c) gathered across atoms into batches of BATCH; a first pass adds up the sums
+# (before the atom terms), a second, once dT/dS is known, computes h's derivatives again and turns them into forces
+# and virials (storing them for every triplet would take n_pairs × neighbours × 3 numbers).
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _next_triplets(pairs, centre, cursor, rows, which):
+    """Rows (3, BATCH) r_p, r_q (Å), c of the next ordered pairs (p, q), p ≠ q, of pairs of a common centre atom i of
+    species `centre` (-1: any), from cursor (3,) = (i, p, q) on (updated); which (3, BATCH) gets their i, p, q.
+    Returns how many (0 when there are no more)."""
+    first, distance, vector, atom_species = pairs.first, pairs.distance, pairs.vector, pairs.atom_species
+    n_atoms, n = first.shape[0] - 1, 0
+    i, p, q = cursor[0], cursor[1], cursor[2]
+    while n < BATCH and i < n_atoms:
+        if p >= first[i + 1] or (centre >= 0 and atom_species[i] != centre):
+            i += 1
+            p = q = first[i]
+        elif q >= first[i + 1]:
+            p, q = p + 1, first[i]
+        else:
+            if q != p:
+                rows[0, n], rows[1, n] = distance[p], distance[q]
+                rows[2, n] = (vector[p, 0] * vector[q, 0] + vector[p, 1] * vector[q, 1]
+                              + vector[p, 2] * vector[q, 2]) / (distance[p] * distance[q])
+                which[0, n], which[1, n], which[2, n] = i, p, q
+                n += 1
+            q += 1
+    cursor[0], cursor[1], cursor[2] = i, p, q
+    return n
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _three_body_sums(program, theta, P, pairs, s, s_t):
+    """Add the three-body sums of `program` (KernelProgram) with constants theta (P≥,) into s (n_three_body, N) and,
+    when P > 0, their derivatives along the constants into s_t (N, P); False on a non-finite value."""
+    code_all, arg_all, offsets = program.triplet_code, program.triplet_arg, program.triplet_offsets
+    cids_all, coffsets, depth = program.triplet_const_ids, program.triplet_const_offsets, program.depth
+    fc = pairs.fc
+    rows, which, cursor = np.empty((3, BATCH)), np.empty((3, BATCH), np.int64), np.zeros(3, np.int64)
+    part, live, sv = np.empty((5, BATCH)), np.empty(depth, np.bool_), np.empty((depth, BATCH))
+    for t in range(offsets.shape[0] - 1):
+        code, arg = code_all[offsets[t]:offsets[t + 1]], arg_all[offsets[t]:offsets[t + 1]]
+        cids = cids_all[coffsets[t]:coffsets[t + 1]]
+        n_c = cids.shape[0] if P > 0 else 0
+        sg, sh = np.empty((depth, 3 + n_c, BATCH)), np.empty((depth, 0, 3 + n_c, BATCH))
+        cursor[:] = 0
+        n = _next_triplets(pairs, program.triplet_centre[t], cursor, rows, which)
+        while n > 0:
+            if not run_program(code, arg, theta[cids], n_c, rows, n, sv, sg, sh, part, live):
+                return False
+            for b in range(n):
+                i, weight = which[0, b], 0.5 * fc[which[1, b]] * fc[which[2, b]]
+                s[t, i] += sv[0, b] * weight
+                for m in range(n_c):
+                    s_t[i, cids[m]] += sg[0, 3 + m, b] * weight
+            n = _next_triplets(pairs, program.triplet_centre[t], cursor, rows, which)
+    return True
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _triplet_slopes(h, h_r, h_s, h_c, f_p, f_q, df_p, df_q):
+    """d/dr_p, d/dr_q, d/dc of ½ h f(r_p) f(r_q), from h and its partials h_r, h_s, h_c (or their derivatives along
+    a constant, which enter the same way)."""
+    return 0.5 * (h_r * f_p + h * df_p) * f_q, 0.5 * (h_s * f_q + h * df_q) * f_p, 0.5 * h_c * f_p * f_q
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _bond_gradients(de_dr, de_ds, de_dc, v_p, v_q, r_p, r_q, c):
+    """One Cartesian component of dE/dv_p and dE/dv_q, from that component of the bond vectors v_p, v_q (Å): with
+    unit vectors u = v/r, dr_p/dv_p = u_p and dc/dv_p = (u_q − c u_p)/r_p (and p, q swapped)."""
+    u_p, u_q = v_p / r_p, v_q / r_q
+    return de_dr * u_p + de_dc * (u_q - c * u_p) / r_p, de_ds * u_q + de_dc * (u_p - c * u_q) / r_q
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _scatter_triplet(de_dr, de_ds, de_dc, v_p, v_q, r_p, r_q, c, i, j, k, forces, virial):
+    """Add a triplet's dE/dr_p, dE/dr_q (eV/Å) and dE/dc (eV) to forces (N, 3) and the virial (6,): with G = dE/dv
+    of each bond (v_p from i to j, v_q from i to k), atom i gets G_p + G_q, j −G_p, k −G_q, the virial
+    v_p ⊗ G_p + v_q ⊗ G_q (symmetric, as the pair sums' v ⊗ G)."""
+    gpx, gqx = _bond_gradients(de_dr, de_ds, de_dc, v_p[0], v_q[0], r_p, r_q, c)
+    gpy, gqy = _bond_gradients(de_dr, de_ds, de_dc, v_p[1], v_q[1], r_p, r_q, c)
+    gpz, gqz = _bond_gradients(de_dr, de_ds, de_dc, v_p[2], v_q[2], r_p, r_q, c)
+    forces[i, 0] += gpx + gqx
+    forces[i, 1] += gpy + gqy
+    forces[i, 2] += gpz + gqz
+    forces[j, 0] -= gpx
+    forces[j, 1] -= gpy
+    forces[j, 2] -= gpz
+    forces[k, 0] -= gqx
+    forces[k, 1] -= gqy
+    forces[k, 2] -= gqz
+    virial[0] += v_p[0] * gpx + v_q[0] * gqx
+    virial[1] += v_p[1] * gpy + v_q[1] * gqy
+    virial[2] += v_p[2] * gpz + v_q[2] * gqz
+    virial[3] += v_p[1] * gpz + v_q[1] * gqz
+    virial[4] += v_p[0] * gpz + v_q[0] * gqz
+    virial[5] += v_p[0] * gpy + v_q[0] * gqy
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _three_body_forces(program, theta, P, pairs, t_s, d_t_s, forces, virial, d_forces, d_virial):
+    """Add the three-body sums' forces (N, 3) and virials (C, 6) and, when P > 0, their constant derivatives
+    d_forces (N, 3, P), d_virial (C, 6, P), given the atom terms' dT/dS t_s (n_in, N) and its constant derivatives
+    d_t_s (N, n_in, P) (`evaluate`'s pass 2; three-body sum t is input n_in − n_three_body + t); False on a
+    non-finite value."""
+    code_all, arg_all, offsets = program.triplet_code, program.triplet_arg, program.triplet_offsets
+    cids_all, coffsets, depth = program.triplet_const_ids, program.triplet_const_offsets, program.depth
+    neighbour, vector, fc, dfc, atom_config = pairs.neighbour, pairs.vector, pairs.fc, pairs.dfc, pairs.atom_config
+    K = t_s.shape[0] - (offsets.shape[0] - 1)
+    rows, which, cursor = np.empty((3, BATCH)), np.empty((3, BATCH), np.int64), np.zeros(3, np.int64)
+    part, live, sv = np.empty((5, BATCH)), np.empty(depth, np.bool_), np.empty((depth, BATCH))
+    local = np.empty(theta.shape[0], np.int64)  # a constant's direction in the triplet program, -1: none
+    for t in range(offsets.shape[0] - 1):
+        code, arg = code_all[offsets[t]:offsets[t + 1]], arg_all[offsets[t]:offsets[t + 1]]
+        cids = cids_all[coffsets[t]:coffsets[t + 1]]
+        n_c = cids.shape[0] if P > 0 else 0
+        sg, sh = np.empty((depth, 3 + n_c, BATCH)), np.empty((depth, 3 if P > 0 else 0, 3 + n_c, BATCH))
+        local[:] = -1
+        local[cids[:n_c]] = np.arange(n_c)
+        cursor[:] = 0
+        n = _next_triplets(pairs, program.triplet_centre[t], cursor, rows, which)
+        while n > 0:
+            if not run_program(code, arg, theta[cids], n_c, rows, n, sv, sg, sh, part, live):
+                return False
+            for b in range(n):
+                i, p, q = which[0, b], which[1, b], which[2, b]
+                f_p, f_q, df_p, df_q = fc[p], fc[q], dfc[p], dfc[q]
+                de_dr, de_ds, de_dc = _triplet_slopes(sv[0, b], sg[0, 0, b], sg[0, 1, b], sg[0, 2, b],
+                                                      f_p, f_q, df_p, df_q)
+                t_i, c, config = t_s[K + t, i], rows[2, b], atom_config[i]
+                _scatter_triplet(t_i * de_dr, t_i * de_ds, t_i * de_dc, vector[p], vector[q], rows[0, b], rows[1, b],
+                                 c, i, neighbour[p], neighbour[q], forces, virial[config])
+                for m in range(P):
+                    d_t_i = d_t_s[i, K + t, m]
+                    d_dr, d_ds, d_dc = d_t_i * de_dr, d_t_i * de_ds, d_t_i * de_dc
+                    if local[m] >= 0:
+                        d = 3 + local[m]
+                        own_r, own_s, own_c = _triplet_slopes(sg[0, d, b], sh[0, 0, d, b], sh[0, 1, d, b],
+                                                              sh[0, 2, d, b], f_p, f_q, df_p, df_q)
+                        d_dr, d_ds, d_dc = d_dr + t_i * own_r, d_ds + t_i * own_s, d_dc + t_i * own_c
+                    _scatter_triplet(d_dr, d_ds, d_dc, vector[p], vector[q], rows[0, b], rows[1, b], c, i,
+                                     neighbour[p], neighbour[q], d_forces[:, :, m], d_virial[config, :, m])
+            n = _next_triplets(pairs, program.triplet_centre[t], cursor, rows, which)
+    return True
 
 
 # The batched path (`evaluate_many`): M constant vectors of one formula at once, for CMA-ES populations. A stack
@@ -597,10 +758,14 @@ def evaluate_many(program, thetas, pairs, work):
     up to rounding (powers are exp(y ln x), within a few ulp of y·ln x; sums add in another order); ok[m] is False
     exactly where `evaluate` fails. `work` (1-D) is scratch, grown when too small and returned for the next call (a
     large fresh array costs a page fault per 4 kB). Returns ok (M,), energy (M, C) eV, forces (M, N, 3) eV/Å, virial
-    (M, C, 6) eV (as `evaluate`), work.
+    (M, C, 6) eV (as `evaluate`), work. No three-body sums (ValueError): Evaluator.batch takes those one vector at
+    a time.
     """
     (atom_code, atom_arg, atom_offsets, atom_cids, atom_coffsets, program_of_species, pair_code, pair_arg,
-     pair_offsets, pair_cids, pair_coffsets, pair_centre, pair_neighbour, depth) = program
+     pair_offsets, pair_cids, pair_coffsets, pair_centre, pair_neighbour, _, _, triplet_offsets, _, _, _,
+     depth) = program
+    if triplet_offsets.shape[0] > 1:
+        raise ValueError("evaluate_many takes no three-body sums")
     first, neighbour, distance, vector, fc, dfc, atom_config, n_configs, atom_species, neighbour_species = pairs
     M, n_atoms, K = thetas.shape[0], atom_config.shape[0], pair_offsets.shape[0] - 1
     n_programs = atom_offsets.shape[0] - 1

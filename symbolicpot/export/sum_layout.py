@@ -10,7 +10,7 @@ through the slot of j's species and T_j through the slot of i's species.
 """
 from dataclasses import dataclass
 
-from ..expr import distinct_sums, term_for, walk
+from ..expr import distinct_sums, refuse_three_body, term_for, walk
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,8 @@ class SumLayout:
     @classmethod
     def of(cls, tree, elements):
         """The layout of the formula `tree` for `elements` (the formula names no others; a formula with species
-        blocks has a term for each)."""
+        blocks has a term for each); ExpressionError for three-body sums, which the plugin does not compute yet."""
+        refuse_three_body(tree, "the LAMMPS plugin")
         species_sums = any(node.op == "sum" and node.species for node in walk(tree))
         terms_of = [term_for(tree, element) for element in elements]
         terms = tuple(dict.fromkeys(terms_of))

@@ -1,7 +1,8 @@
 """Flat postfix programs for the compiled evaluator.
 
 A formula compiles to one atom-level program per species its blocks name, or one for every atom (inputs: the
-sums S_1..S_K of the whole formula) and K pair-level programs (input: r).
+K pair sums of the whole formula, then its three-body sums), K pair-level programs (input: r) and one triplet
+program per three-body sum (inputs: r, s, c).
 Constants stay apart from the structure: every program refers to its constants by a local index, and
 `const_ids` maps local indices to positions in the formula's constant vector (postfix order, as
 `tree.constants`). An optimizer moves the constant vector; the programs never change.
@@ -12,7 +13,9 @@ from typing import NamedTuple
 import numpy as np
 
 from .primitives import CONST, INPUT, PRIMITIVES
-from .tree import block_species, check_typed, constants, species_terms, sums
+from .tree import ExpressionError, block_species, check_typed, constants, species_terms, sums, three_body_sums
+
+LEAF_INPUTS = {"r": 0, "s": 1, "c": 2}  # a pair or triplet program's inputs
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,8 @@ class KernelProgram(NamedTuple):
     atom programs concatenated (program a: atom_code[atom_offsets[a]:atom_offsets[a+1]], its constants
     atom_const_ids[atom_const_offsets[a]:...]) and the one each species' atoms run (`program_of_species`, (n_s,),
     -1: none), the pair programs likewise, each sum's centre and neighbour species (-1: all; n_s: a species the
-    data lack), and the largest stack depth."""
+    data lack), the triplet programs of the three-body sums likewise with their centre species, and the largest
+    stack depth. The atom programs' inputs are the K pair sums, then the three-body sums."""
     atom_code: np.ndarray
     atom_arg: np.ndarray
     atom_offsets: np.ndarray
@@ -43,22 +47,32 @@ class KernelProgram(NamedTuple):
     pair_const_offsets: np.ndarray
     pair_centre: np.ndarray
     pair_neighbour: np.ndarray
+    triplet_code: np.ndarray
+    triplet_arg: np.ndarray
+    triplet_offsets: np.ndarray
+    triplet_const_ids: np.ndarray
+    triplet_const_offsets: np.ndarray
+    triplet_centre: np.ndarray
     depth: int
 
 
 @dataclass(frozen=True)
 class CompiledFormula:
-    """The atom-level programs (one per species of a per-species formula, else one for every atom) and one
-    pair-level program per sum (postfix order; sum k is input S_k of the atom programs).
+    """The atom-level programs (one per species of a per-species formula, else one for every atom), one
+    pair-level program per sum and one triplet program per three-body sum (each in postfix order; pair sum k is input
+    k of the atom programs, three-body sum t input n_sums + t).
 
     `atom_species[a]` is the species of atom program a ("" for every species); `pair_centre[k]` the species of the
-    atoms whose term holds sum k ("" for every species) and `pair_neighbour[k]` its neighbours' species ("": all).
+    atoms whose term holds sum k ("" for every species) and `pair_neighbour[k]` its neighbours' species ("": all);
+    `triplet_centre[t]` likewise for three-body sum t.
     """
     atoms: tuple
     atom_species: tuple
     pairs: tuple
     pair_centre: tuple
     pair_neighbour: tuple
+    triplets: tuple
+    triplet_centre: tuple
     depth: int                      # largest stack depth of all programs
     n_constants: int
 
@@ -77,6 +91,10 @@ class CompiledFormula:
         contribute nothing."""
         index = {name: s for s, name in enumerate(species)}
         absent = len(species)  # the index of a species no atom has
+
+        def indices(names):
+            return np.array([index.get(name, absent) if name else -1 for name in names], np.int64)
+
         every = self.atom_species.index("") if "" in self.atom_species else -1
         program_of_species = np.array([self.atom_species.index(name) if name in self.atom_species else every
                                        for name in species], np.int64)
@@ -86,9 +104,10 @@ class CompiledFormula:
             _offsets([len(p.const_ids) for p in self.atoms]), program_of_species,
             _joined(p.code for p in self.pairs), _joined(p.arg for p in self.pairs),
             _offsets([len(p.code) for p in self.pairs]), _joined(p.const_ids for p in self.pairs),
-            _offsets([len(p.const_ids) for p in self.pairs]),
-            np.array([index.get(name, absent) if name else -1 for name in self.pair_centre], np.int64),
-            np.array([index.get(name, absent) if name else -1 for name in self.pair_neighbour], np.int64), self.depth)
+            _offsets([len(p.const_ids) for p in self.pairs]), indices(self.pair_centre), indices(self.pair_neighbour),
+            _joined(p.code for p in self.triplets), _joined(p.arg for p in self.triplets),
+            _offsets([len(p.code) for p in self.triplets]), _joined(p.const_ids for p in self.triplets),
+            _offsets([len(p.const_ids) for p in self.triplets]), indices(self.triplet_centre), self.depth)
 
     def terms_missing(self, species):
         """The species among `species` whose atoms the formula has no term for."""
@@ -105,15 +124,15 @@ def _joined(arrays):
 
 def _program(items):
     """Compile postfix (node, id) pairs into a Program: a constant's id is its position in the formula's constant
-    vector, a sum's is its index k over the whole formula (the sum is a leaf reading input S_k)."""
+    vector, a sum's the atom programs' input it is (the sum is a leaf reading that input)."""
     code, arg, const_ids = [], [], []
     depth = max_depth = 0
     for node, const_id in items:
         if node.op == "const":
             code.append(CONST), arg.append(len(const_ids)), const_ids.append(const_id)
-        elif node.op == "r":
-            code.append(INPUT), arg.append(0)
-        elif node.op == "sum":
+        elif node.op in LEAF_INPUTS:
+            code.append(INPUT), arg.append(LEAF_INPUTS[node.op])
+        elif node.op in ("sum", "sum3"):
             code.append(INPUT), arg.append(const_id)
         else:
             code.append(PRIMITIVES[node.op].opcode), arg.append(0)
@@ -128,11 +147,15 @@ def compile_formula(tree):
     species its blocks name (each block replaced by that species' expression), or one for every atom."""
     check_typed(tree)
     atom_species = block_species(tree) or ("",)
-    pairs = {}  # sum index k -> (Program, centre species, neighbour species)
+    n_sums = len(sums(tree))
+    if not n_sums and not three_body_sums(tree):
+        raise ExpressionError("the formula has no sum(...) or sum3(...)")
+    programs = {}  # input index -> (Program, centre species, neighbour species) of its sum
 
     def visit(node, out, species, centre, counts):
-        """Append the postfix items of `node` for atoms of `species` to `out`; `counts` = [constants, sums] seen
-        so far in the whole formula (a block's branches for other species are skipped, their counts added)."""
+        """Append the postfix items of `node` for atoms of `species` to `out`; `counts` = [constants, pair sums,
+        three-body sums] seen so far in the whole formula (a block's branches for other species are skipped, their
+        counts added)."""
         if node.op == "species":
             for name, branch in species_terms(node).items():
                 if name == species:
@@ -140,13 +163,16 @@ def compile_formula(tree):
                 else:
                     counts[0] += len(constants(branch))
                     counts[1] += len(sums(branch))
+                    counts[2] += len(three_body_sums(branch))
             return
-        if node.op == "sum":
+        if node.op in ("sum", "sum3"):
             items = []
             visit(node.children[0], items, species, centre, counts)
-            k, counts[1] = counts[1], counts[1] + 1
-            pairs.setdefault(k, (_program(items), centre, node.species))
-            out.append((node, k))  # the sum's leaf: input S_k
+            three_body = node.op == "sum3"
+            k = n_sums + counts[2] if three_body else counts[1]
+            counts[1 + three_body] += 1
+            programs.setdefault(k, (_program(items), centre, node.species))
+            out.append((node, k))  # the sum's leaf: input k
             return
         for child in node.children:
             visit(child, out, species, centre, counts)
@@ -156,9 +182,12 @@ def compile_formula(tree):
     atoms = []
     for species in atom_species:
         items = []
-        visit(tree, items, species, "", [0, 0])
+        visit(tree, items, species, "", [0, 0, 0])
         atoms.append(_program(items))
-    programs, centres, neighbours = zip(*(pairs[k] for k in range(len(pairs))))
-    return CompiledFormula(atoms=tuple(atoms), atom_species=atom_species, pairs=programs, pair_centre=centres,
-                           pair_neighbour=neighbours, depth=max(p.depth for p in (*atoms, *programs)),
+    pairs = [programs[k] for k in range(n_sums)]
+    triplets = [programs[k] for k in range(n_sums, len(programs))]
+    return CompiledFormula(atoms=tuple(atoms), atom_species=atom_species, pairs=tuple(p for p, _, _ in pairs),
+                           pair_centre=tuple(c for _, c, _ in pairs), pair_neighbour=tuple(n for _, _, n in pairs),
+                           triplets=tuple(p for p, _, _ in triplets), triplet_centre=tuple(c for _, c, _ in triplets),
+                           depth=max(p.depth for p in (*atoms, *(p for p, _, _ in programs.values()))),
                            n_constants=len(constants(tree)))

@@ -2,7 +2,8 @@
 
 Sutton–Chen reads `sum(644.52*r^-9) - sum(527.62*r^-6)^0.5`; an alloy formula may filter a sum by its neighbours'
 species, `sum[Al](r^-6)`, give each species its own term, `Ni: T_Ni; Al: T_Al`, or its own part of a term in a
-block, `sum(r^-6)^0.5 + {Ni: -4.2; Al: -3.1}`. Binary `+ -` and `* /` associate
+block, `sum(r^-6)^0.5 + {Ni: -4.2; Al: -3.1}`. A three-body sum `sum3(h)` holds an expression of r, s (r_ik) and c
+(cos θ_jik): `45.53*sum3((c + 0.3333)^2*exp(2.514/(r - 3.771))*exp(2.514/(s - 3.771)))`. Binary `+ -` and `* /` associate
 to the left, `^` to the right and binds tighter than unary minus (`-2^2` is -(2^2)). There is no negation node: a
 minus directly before a number that is not a base of `^` makes a negative constant (`r^-9`), any other `-X` is
 `-1*X`. Constants print with `repr(float)`, so `parse_expression(format_expression(e)) == e` holds to the last bit.
@@ -16,10 +17,12 @@ import math
 import re
 
 from .primitives import BINARY, PRIMITIVES, UNARY
-from .tree import (R, ExpressionError, by_species, call, check_species, check_typed, const, species_sum,
-                   species_terms)
+from .tree import (C, LEAVES, R, S, ExpressionError, by_species, call, check_species, check_typed, const,
+                   species_sum, species_terms)
 
-FUNCTIONS = ("sum",) + UNARY
+SUMS = ("sum", "sum3")
+FUNCTIONS = SUMS + UNARY
+NAMED_LEAVES = {"r": R, "s": S, "c": C}
 ATOM_PRECEDENCE = 4  # leaves and calls never need parentheses
 # The search's formulas have at most 30 nodes and depth 8 by default, a front model (sum of c_k * T_k, + b) a few
 # times that; the limits leave room for hand-written forms 30 times larger. The parser takes up to 5 Python frames
@@ -66,8 +69,8 @@ def _format(node):
     """(text, precedence) of `node`; precedence 4 for leaves and calls, that of the operator otherwise."""
     if node.op == "const":
         return _format_number(node.value), ATOM_PRECEDENCE
-    if node.op == "r":
-        return "r", ATOM_PRECEDENCE
+    if node.op in LEAVES:
+        return node.op, ATOM_PRECEDENCE
     if node.op == "species":
         return f"{{{_format_block(node)}}}", ATOM_PRECEDENCE
     if node.op in FUNCTIONS:
@@ -149,7 +152,7 @@ class _Parser:
         self.text = text
         self.tokens = _tokenize(text)
         self.index = 0
-        self.inside_sum = False
+        self.inside = ""  # the sum being read ("sum", "sum3"), "" at atom level
         self.nesting = 0  # levels of the text entered: parentheses, calls, exponents, unary minus
 
     @contextmanager
@@ -279,29 +282,35 @@ class _Parser:
 
     def name(self):
         _, token, position = self.take()
-        if token == "r":
-            if not self.inside_sum:
-                raise self.error("'r' must stand inside sum(...)", position)
-            return R
+        if token in NAMED_LEAVES:
+            if token != "r" and self.inside != "sum3":
+                raise self.error(f"'{token}' must stand inside sum3(...)", position)
+            if not self.inside:
+                raise self.error("'r' must stand inside sum(...) or sum3(...)", position)
+            return NAMED_LEAVES[token]
         if token not in FUNCTIONS:
-            raise self.error(f"unknown name {token!r} (known: r, {', '.join(FUNCTIONS)})", position)
-        if token == "sum" and self.inside_sum:
-            raise self.error("sum(...) cannot stand inside another sum", position)
+            raise self.error(f"unknown name {token!r} (known: r, s, c, {', '.join(FUNCTIONS)})", position)
+        if token in SUMS and self.inside:
+            raise self.error(f"{token}(...) cannot stand inside {self.inside}(...): sums do not nest", position)
         neighbours = ""
-        if token == "sum" and self.at("["):
+        if token in SUMS and self.at("["):
+            if token == "sum3":
+                raise self.error("sum3 takes no species (yet): it sums over all pairs of neighbours")
             self.take()
             neighbours = self.species()[0]
             self.expect("symbol", "]")
         self.expect("symbol", "(")
-        outer = self.inside_sum
-        self.inside_sum = outer or token == "sum"
+        outer = self.inside
+        self.inside = token if token in SUMS else outer
         with self.nested():
             arguments = [self.expression()]
             while self.at(","):
                 self.take()
                 arguments.append(self.expression())
-        self.inside_sum = outer
+        self.inside = outer
         self.expect("symbol", ")")
         if len(arguments) != 1:
             raise self.error(f"{token} takes 1 argument, got {len(arguments)}", position)
-        return species_sum(arguments[0], neighbours) if token == "sum" else call(token, *arguments)
+        if token == "sum":
+            return species_sum(arguments[0], neighbours)
+        return call(token, *arguments)

@@ -2,23 +2,27 @@
 
 A formula becomes a SymPy expression in the distance `DISTANCE` (the symbol r, Å, positive); each `sum(g)` becomes
 `Sum_j(g)`, an opaque function that prints as `sum(g)` and as \\sum_{j} in LaTeX (`sum[Al](g)`: `Sum_j(g, Al)`, the
-species a symbol), and a species block `{Ni: a; Al: b}` an opaque `Block(Ni, a, Al, b)`, each species' expression
-simplified on its own.
+species a symbol), a three-body sum `sum3(h)` an opaque `Sum_jk(h)` of the symbols r, s and c (LaTeX
+½ Σ_{j≠k} h(r_ij, r_ik, cos θ_jik)), and a species block `{Ni: a; Al: b}` an opaque `Block(Ni, a, Al, b)`, each
+species' expression simplified on its own.
 """
 import functools
 
 import sympy
 
 from .primitives import PRIMITIVES, UNARY
-from .tree import R, ExpressionError, by_species, call, const, species_sum, species_terms
+from .tree import C, R, S, ExpressionError, by_species, call, const, species_sum, species_terms
 
 DISTANCE = sympy.Symbol("r", positive=True)
+SECOND_DISTANCE, COSINE = sympy.Symbol("s", positive=True), sympy.Symbol("c", real=True)  # r_ik, cos θ_jik
+LEAVES = {DISTANCE: R, SECOND_DISTANCE: S, COSINE: C}
 
 
 class Sum_j(sympy.Function):
     """Σ_{j≠i} g(r_ij)·f(r_ij) over the neighbours j of atom i (of one species: a second argument, its symbol);
     non-negative when its terms g are."""
     nargs = (1, 2)
+    leaves = (DISTANCE,)  # the symbols its terms are functions of
 
     def _eval_is_nonnegative(self):
         return self.args[0].is_nonnegative
@@ -31,6 +35,26 @@ class Sum_j(sympy.Function):
         over = rf"j \in \mathrm{{{self.args[1]}}}" if len(self.args) > 1 else "j"
         text = rf"\sum_{{{over}}} \left({printer._print(self.args[0])}\right)"
         return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+
+
+class Sum_jk(sympy.Function):
+    """½ Σ_{j≠k} h(r_ij, r_ik, cos θ_jik)·f(r_ij)·f(r_ik) over the pairs of neighbours j, k of atom i; non-negative when
+    its terms h are."""
+    nargs = 1
+    leaves = (DISTANCE, SECOND_DISTANCE, COSINE)
+
+    def _eval_is_nonnegative(self):
+        return self.args[0].is_nonnegative
+
+    def _sympystr(self, printer):
+        return f"sum3({printer._print(self.args[0])})"
+
+    def _latex(self, printer, exp=None):
+        text = rf"\frac{{1}}{{2}} \sum_{{j \neq k}} \left({printer._print(self.args[0])}\right)"
+        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+
+
+SUMS = (Sum_j, Sum_jk)
 
 
 class Block(sympy.Function):
@@ -64,34 +88,38 @@ def simplify(node, snap=1e-3):
         nearest = round(value)
         near = abs(value - nearest) < snap if exponent else value == nearest
         return sympy.Integer(nearest) if near and abs(nearest) < 1e6 else sympy.Float(value)
-    expr = _convert(node, number).replace(lambda e: isinstance(e, Sum_j), _split_sum)
+    expr = _convert(node, number).replace(lambda e: isinstance(e, SUMS), _split_sum)
     expr = expr.replace(lambda e: isinstance(e, Block), lambda block: Block(
         *(x for name, value in _pairs(block) for x in (name, sympy.simplify(value)))))
     return expr if isinstance(expr, Block) else sympy.simplify(expr)
 
 
 def latex(node, snap=1e-3, digits=6):
-    """LaTeX of `simplify(node, snap)` with r written r_{ij} and floats rounded to `digits` significant digits."""
+    """LaTeX of `simplify(node, snap)` with r, s, c written r_{ij}, r_{ik} and cos θ_{jik}, and floats rounded to
+    `digits` significant digits."""
     expr = simplify(node, snap)
     expr = expr.xreplace({f: sympy.Float(f, digits) for f in expr.atoms(sympy.Float)})
-    return sympy.latex(expr, symbol_names={DISTANCE: "r_{ij}"})
+    return sympy.latex(expr, symbol_names={DISTANCE: "r_{ij}", SECOND_DISTANCE: "r_{ik}", COSINE: r"\cos\theta_{jik}"})
 
 
 def from_sympy(expr):
-    """The tree of a SymPy expression built from r, numbers, Sum_j, + - * / ^ and the unary primitives.
+    """The tree of a SymPy expression built from r, s, c, numbers, Sum_j, Sum_jk, + - * / ^ and the unary primitives.
 
     Sums of many terms and products of many factors become left-nested binary nodes (a term with a minus sign
     becomes a subtraction, a factor x^-1 a division); numeric subexpressions become constants.
     """
     if isinstance(expr, Sum_j):
         return species_sum(from_sympy(expr.args[0]), str(expr.args[1]) if len(expr.args) > 1 else "")
+    if isinstance(expr, Sum_jk):
+        return call("sum3", from_sympy(expr.args[0]))
     if isinstance(expr, Block):
         return by_species({str(name): from_sympy(value) for name, value in _pairs(expr)})
     if expr.is_Symbol:
-        if expr.name != DISTANCE.name:
-            raise ExpressionError(f"unknown symbol {expr.name!r} (only r)")
-        return R
-    if expr.is_number and not expr.has(Sum_j):
+        leaf = next((node for symbol, node in LEAVES.items() if symbol.name == expr.name), None)
+        if leaf is None:
+            raise ExpressionError(f"unknown symbol {expr.name!r} (only r, s, c)")
+        return leaf
+    if expr.is_number and not expr.has(*SUMS):
         try:
             return const(float(expr))
         except TypeError:
@@ -111,22 +139,25 @@ def _convert(node, number, exponent=False):
     """The SymPy expression of a tree; constants by number(value, whether it is the exponent of a power)."""
     if node.op == "const":
         return number(node.value, exponent)
-    if node.op == "r":
-        return DISTANCE
+    if node.op in ("r", "s", "c"):
+        return next(symbol for symbol, leaf in LEAVES.items() if leaf.op == node.op)
     if node.op == "species":
         return Block(*(x for name, term in species_terms(node).items()
                        for x in (sympy.Symbol(name), _convert(term, number))))
     children = [_convert(c, number, node.op == "^" and k == 1) for k, c in enumerate(node.children)]
     if node.op == "sum":
         return Sum_j(*children, *([sympy.Symbol(node.species)] if node.species else []))
+    if node.op == "sum3":
+        return Sum_jk(*children)
     return PRIMITIVES[node.op].sympy_fn(*children)
 
 
 def _split_sum(total):
-    """Σ g as a linear combination of sums of r-dependent terms, g simplified first."""
-    pair = sympy.expand_mul(sympy.simplify(total.args[0]))
-    parts = (term.as_independent(DISTANCE, as_Add=False) for term in sympy.Add.make_args(pair))
-    return sympy.Add(*(coefficient * Sum_j(term, *total.args[1:]) for coefficient, term in parts))
+    """A sum (Sum_j or Sum_jk) as a linear combination of sums of terms that depend on its leaves, its terms
+    simplified first."""
+    terms = sympy.expand_mul(sympy.simplify(total.args[0]))
+    parts = (term.as_independent(*total.leaves, as_Add=False) for term in sympy.Add.make_args(terms))
+    return sympy.Add(*(coefficient * type(total)(term, *total.args[1:]) for coefficient, term in parts))
 
 
 def _from_terms(terms):

@@ -12,6 +12,11 @@ each species its own term (`Ni: T_Ni; Al: T_Al`); anywhere else at atom level it
 formula without blocks applies to every atom. Species are chemical symbols; renaming them changes nothing but the
 names.
 
+Three-body sums (README "Three-body sums"): `sum3(h)` at atom i stands for
+Σ_{j<k} ½[h(r_ij, r_ik, c) + h(r_ik, r_ij, c)]·f(r_ij)·f(r_ik) = ½ Σ_{j≠k} h(r_ij, r_ik, c)·f(r_ij)·f(r_ik) over the pairs
+of neighbours j, k of i, c = cos θ_jik; inside h the leaves are `r` (r_ij), `s` (r_ik) and `c`. Typing rules: `s`
+and `c` only inside a sum3, and sums (of either kind) do not nest. A sum3 takes no species yet.
+
 Nodes are immutable and compare structurally (constants by value), so `parse(format(e)) == e` is a plain `==`.
 """
 from dataclasses import dataclass, replace
@@ -21,7 +26,8 @@ from ase.data import chemical_symbols
 
 from .primitives import PRIMITIVES
 
-LEAVES = ("const", "r")
+LEAVES = ("const", "r", "s", "c")
+THREE_BODY_LEAVES = ("s", "c")  # r_ik (Å) and cos θ_jik: only inside sum3
 STRUCTURE = ("species", "on")  # the nodes of a species block: they hold expressions but compute nothing
 
 
@@ -31,8 +37,8 @@ class ExpressionError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Node:
-    """One node: `op` is "const" (with `value`), "r", "sum" (one child; `species`: its neighbours' species, "" for
-    all), a symbol of PRIMITIVES, or one of STRUCTURE ("on": `species` is its centre atoms' species)."""
+    """One node: `op` is "const" (with `value`), a leaf "r", "s" or "c", "sum" (one child; `species`: its neighbours'
+    species, "" for all), "sum3" (one child h(r, s, c)), a symbol of PRIMITIVES, or one of STRUCTURE ("on": `species` is its centre atoms' species)."""
     op: str
     children: tuple["Node", ...] = ()
     value: float = 0.0
@@ -43,7 +49,7 @@ class Node:
         return format_expression(self)
 
 
-R = Node("r")
+R, S, C = Node("r"), Node("s"), Node("c")  # r_ij, r_ik (Å) and cos θ_jik
 
 
 def const(value):
@@ -51,7 +57,7 @@ def const(value):
 
 
 def call(op, *children):
-    """A node applying `op` ("sum" or a primitive symbol) to `children`."""
+    """A node applying `op` ("sum", "sum3" or a primitive symbol) to `children`."""
     return Node(op, tuple(children))
 
 
@@ -129,6 +135,17 @@ def sums(node):
     return [n.children[0] for n in walk(node) if n.op == "sum"]
 
 
+def three_body_sums(node):
+    """The expressions h(r, s, c) of the three-body sums, in postfix order."""
+    return [n.children[0] for n in walk(node) if n.op == "sum3"]
+
+
+def refuse_three_body(node, what):
+    """Raise ExpressionError naming `what` (an export) when the formula holds a three-body sum."""
+    if three_body_sums(node):
+        raise ExpressionError(f"{what} does not take three-body sums (sum3) yet; the ASE calculator does")
+
+
 def distinct_sums(node):
     """The distinct pair-level expressions of the sums, in postfix order of first appearance (identical sums are
     computed once by the exported code)."""
@@ -145,27 +162,30 @@ def check_typed(node):
     """Raise ExpressionError unless `node` is a valid atom-level formula; return it otherwise."""
     blocks = []
 
-    def visit(n, inside_sum, in_block):
+    def visit(n, inside, in_block):
+        """`inside`: the sum n stands in ("sum", "sum3"; "" at atom level)."""
         if n.op == "species":
-            if inside_sum:
-                raise ExpressionError("a species block cannot stand inside sum(...)")
+            if inside:
+                raise ExpressionError(f"a species block cannot stand inside {inside}(...)")
             if in_block:
                 raise ExpressionError("species blocks do not nest")
             blocks.append(_check_block(n))
             for on in n.children:
-                visit(on.children[0], False, True)
+                visit(on.children[0], "", True)
             return
         if n.op == "on":
             raise ExpressionError("'on' stands only in a species block")
-        if n.op == "r" and not inside_sum:
-            raise ExpressionError("'r' must stand inside sum(...)")
+        if n.op == "r" and not inside:
+            raise ExpressionError("'r' must stand inside sum(...) or sum3(...)")
+        if n.op in THREE_BODY_LEAVES and inside != "sum3":
+            raise ExpressionError(f"{n.op!r} must stand inside sum3(...)")
         if n.species and n.op != "sum":
             raise ExpressionError(f"{n.op!r} takes no species")
-        if n.op == "sum":
-            if inside_sum:
-                raise ExpressionError("sum(...) cannot stand inside another sum")
+        if n.op in ("sum", "sum3"):
+            if inside:
+                raise ExpressionError(f"{n.op}(...) cannot stand inside {inside}(...): sums do not nest")
             if len(n.children) != 1:
-                raise ExpressionError("sum takes one argument")
+                raise ExpressionError(f"{n.op} takes one argument")
             if n.species:
                 check_species(n.species)
         elif n.op not in LEAVES:
@@ -177,8 +197,8 @@ def check_typed(node):
         elif n.children:
             raise ExpressionError(f"leaf {n.op!r} cannot have children")
         for c in n.children:
-            visit(c, inside_sum or n.op == "sum", in_block)
-    visit(node, False, False)
+            visit(c, n.op if n.op in ("sum", "sum3") else inside, in_block)
+    visit(node, "", False)
     if any(set(names) != set(blocks[0]) for names in blocks):
         raise ExpressionError("every species block of a formula names the same species "
                               f"(found {' and '.join(sorted({', '.join(sorted(b)) for b in blocks}))})")

@@ -1,4 +1,4 @@
-"""LAMMPS speed of exported potentials against literature Cu potentials, side by side in one LAMMPS process.
+"""LAMMPS speed of exported potentials against literature Cu and Cu–Ni potentials, side by side in one LAMMPS process.
 
 System (symbolicpot.speed's LAMMPS harness): fcc Cu, a = 3.61 Å, 10×10×10 cells (4000 atoms), velocities drawn
 at 600 K so that the crystal, started on its lattice, runs near 300 K; NVE, 1 fs, default neighbour settings (skin
@@ -10,17 +10,29 @@ and exact; a random 25-node formula that held an fcc crystal for 1 ps at 300 K (
 end near 610 K at 5 Å and 440 K at 5.51 Å: read its rows as a hot, disordering system), tabulated and exact; and
 the Zuo et al. 2020 linear and quadratic SNAP potentials shipped with the wheel. The formula plugins run with
 r_in = 3 Å and r_out = 5 Å, and, to compare at the same cutoff radius as Mishin's EAM, with r_out = 5.50679 Å (rows
-"@5.51"; the cost of a pair does not depend on where the cutoff is, the number of pairs grows as r_out³). The cheap
-styles run interleaved in rotating order for --repeats rounds; each ratio is the median of the per-round ratios.
-SNAP costs ~100× EAM, so it runs --snap-steps steps once (0: skipped), between two eam/alloy runs of the same length.
+"@5.51"; the cost of a pair does not depend on where the cutoff is, the number of pairs grows as r_out³).
+Cu–Ni (issue 14): the same system with its sites Cu and Ni at random in equal shares (a random Cu0.5Ni0.5 fcc solid
+solution, a = 3.61 Å), CuNi.eam.alloy (eam/alloy, Onat & Durukanoglu 2014; cutoff 6.39433 Å) the reference of its
+rows, against the plugin of `cuni` (CUNI_MODEL), a per-species formula of the shape the Cu–Ni search
+(examples/cuni_eam.toml) finds: a term per species, each an embedding of exponential densities (Ni's from its Cu and
+its Ni neighbours apart) and a repulsive power sum, 18 and 27 nodes (the search's size limit, 30, holds per term);
+its constants are set by hand (an fcc equilibrium near 3.6 Å, energies near the EAM's), not fitted. Each Cu–Ni pair
+computes 4 of its 5 pair functions, a Cu–Cu or Ni–Ni pair 2. Its crystal stays one: over 5 ps at either cutoff the
+mean square displacement stays at 0.025–0.03 Å² (CuNi.eam.alloy: 0.019) and the run ends near 345 K (EAM: 306 K). Tabulated and exact, at 5 Å and at the EAM's cutoff
+(rows "@6.39"). The cheap styles run interleaved in rotating order for --repeats rounds; each ratio is the median of
+the per-round ratios. SNAP costs ~100× EAM, so it runs --snap-steps steps once (0: skipped), between two eam/alloy
+runs of the same length.
 Usage: python benchmarks/bench_lammps.py [--steps 1000] [--repeats 3] [--snap-steps 100] [--random-formula TEXT]
 [--json]: prints a table of rows, or with --json a list of rows (model, formula, r_out, us_per_atom_step,
-ratio_to_eam, final_temperature_K, target: issue 16's bound on ratio_to_eam, set for the tabulated plugins at
-5.51 Å); the CPU (benchmarks/machine.py) heads the table, or goes to stderr with --json. The search for the random formula takes minutes; with the default seed it finds
+ratio_to_eam, reference: the EAM row of that ratio, final_temperature_K, target: issue 16's bound on ratio_to_eam,
+set for the tabulated plugins at 5.51 Å, and issue 14's for the tabulated Cu–Ni plugin at 6.39 Å); the CPU
+(benchmarks/machine.py) heads the table, or goes to stderr with --json. The search for the random formula takes
+minutes; with the default seed it finds
 "(2 + sum(r^-4)*-10*359.0996752341793)*1/(((sum(r) - 0.001511107969781346)/9 - -7 + -37.17663899362074)*8)",
 which --random-formula takes directly.
 """
 import argparse
+from dataclasses import dataclass
 import importlib.util
 import json
 import os
@@ -48,8 +60,23 @@ FRONT_MODELS = {  # the DFT-copper front of the README's comparison
     "gp17": "1368.0*sum(0.03013^r) - 32.99*sum(0.1148^r)^0.6046 - 0.505",
 }
 MISHIN_CUTOFF = 5.50679  # Å, Cu_mishin1.eam.alloy's
+CUNI_MODEL = ("Cu: -15.5*sum(exp(-1.7*r))^0.55 + 477*sum(r^-8.6) + 0.6; "
+              "Ni: -13.8*sum[Cu](exp(-1.8*r))^0.5 + -9.0*sum[Ni](exp(-1.9*r))^0.5 + 584*sum(r^-9.2) + -0.1")
+CUNI_CUTOFF = 6.394332378  # Å, CuNi.eam.alloy's
+COPPER, CUNI = {"Cu": 1.0}, {"Cu": 0.5, "Ni": 0.5}
 RANDOM_SIZE = 25
 CELLS = 10
+
+
+@dataclass(frozen=True)
+class Style:
+    """A benchmarked potential: its LAMMPS `lines`, `formula` (or file), cutoff `r_out` (Å, None for SNAP), the
+    `composition` of the crystal it runs and the `reference` row its ratio is taken to."""
+    lines: list
+    formula: str
+    r_out: float
+    composition: dict
+    reference: str
 
 
 def main(argv=None):
@@ -66,22 +93,19 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         random_text = args.random_formula or front_like_formula(args.seed, scratch)
-        formulas = {"eam_alloy": "Cu_mishin1.eam.alloy"}
         mishin = potentials_dir / "Cu_mishin1.eam.alloy"
-        styles = {"eam_alloy": ["pair_style eam/alloy", f"pair_coeff * * {mishin} Cu"]}
+        styles = {"eam_alloy": Style(["pair_style eam/alloy", f"pair_coeff * * {mishin} Cu"], mishin.name,
+                                     MISHIN_CUTOFF, COPPER, "eam_alloy")}
         for model, text in {"sc": SUTTON_CHEN, **FRONT_MODELS, "random": random_text}.items():
-            for r_out, suffix in ((5.0, ""), (MISHIN_CUTOFF, "@5.51")):
-                for exact in (False, True):
-                    name = f"{model}_{'exact' if exact else 'tables'}{suffix}"
-                    style = "bench_" + name.replace("@5.51", "_551")
-                    plugin = export_lammps(Potential.from_formula(text, r_out=r_out), scratch / style, style,
-                                           register=False, exact=exact)[1]
-                    formulas[name] = text
-                    styles[name] = [f"plugin load {plugin}", f"pair_style {style}", "pair_coeff * * Cu"]
+            styles.update(plugin_styles(scratch, model, text, COPPER, "eam_alloy", MISHIN_CUTOFF))
         from symbolicpot.export.eam_fs import write_setfl
         write_setfl(Potential.from_formula(SUTTON_CHEN), scratch / "sc.eam.fs")
-        formulas["sc_eamfs"] = SUTTON_CHEN
-        styles["sc_eamfs"] = ["pair_style eam/fs", f"pair_coeff * * {scratch / 'sc.eam.fs'} Cu"]
+        styles["sc_eamfs"] = Style(["pair_style eam/fs", f"pair_coeff * * {scratch / 'sc.eam.fs'} Cu"],
+                                   SUTTON_CHEN, 5.0, COPPER, "eam_alloy")
+        cuni = potentials_dir / "CuNi.eam.alloy"
+        styles["eam_alloy_cuni"] = Style(["pair_style eam/alloy", f"pair_coeff * * {cuni} Cu Ni"], cuni.name,
+                                         CUNI_CUTOFF, CUNI, "eam_alloy_cuni")
+        styles.update(plugin_styles(scratch, "cuni", CUNI_MODEL, CUNI, "eam_alloy_cuni", CUNI_CUTOFF))
 
         timings = {name: [] for name in styles}
         temperatures = {}
@@ -90,10 +114,11 @@ def main(argv=None):
             order = names[round_ % len(names):] + names[:round_ % len(names)]
             for name in order:
                 timings[name].append(timed_run(styles[name], args.steps, temperatures, name))
-        rows = [{"model": name, "formula": formulas[name], "r_out": r_out_of(name),
+        rows = [{"model": name, "formula": style.formula, "r_out": style.r_out,
                  "us_per_atom_step": statistics.median(timings[name]),
-                 "ratio_to_eam": statistics.median(t / e for t, e in zip(timings[name], timings["eam_alloy"])),
-                 "final_temperature_K": temperatures[name], "target": target_of(name)} for name in names]
+                 "ratio_to_eam": statistics.median(t / e for t, e in zip(timings[name], timings[style.reference])),
+                 "reference": style.reference, "final_temperature_K": temperatures[name], "target": target_of(name)}
+                for name, style in styles.items()]
         if args.snap_steps:
             rows += snap_rows(potentials_dir, styles["eam_alloy"], args.snap_steps, temperatures)
     if args.json:
@@ -102,44 +127,58 @@ def main(argv=None):
     else:
         print(describe())
         print(f"{args.steps} steps, {4 * CELLS ** 3} atoms, {args.repeats} interleaved rounds")
-        print(f"{'model':<22} {'r_out':>7} {'us/atom/step':>13} {'/ eam_alloy':>11} {'target':>7}  final T (K)")
+        print(f"{'model':<22} {'r_out':>7} {'us/atom/step':>13} {'/ reference':>11} {'reference':>15} "
+              f"{'target':>7}  final T (K)")
         for row in rows:
             r_out = "-" if row["r_out"] is None else f"{row['r_out']:.3f}"
             target = "" if row["target"] is None else f"<= {row['target']}"
             print(f"{row['model']:<22} {r_out:>7} {row['us_per_atom_step']:>13.3f} "
-                  f"{row['ratio_to_eam']:>11.2f} {target:>7}  {row['final_temperature_K']}")
+                  f"{row['ratio_to_eam']:>11.2f} {row['reference']:>15} {target:>7}  {row['final_temperature_K']}")
+
+
+def plugin_styles(scratch, model, text, composition, reference, eam_cutoff):
+    """{row name: Style} of the formula `text`'s plugins for the elements of `composition`, tabulated and exact, at
+    r_out = 5 Å and at `eam_cutoff` (Å; names "@5.51", "@6.39"), compiled into `scratch`."""
+    styles = {}
+    for r_out, suffix in ((5.0, ""), (eam_cutoff, f"@{eam_cutoff:.2f}")):
+        for exact in (False, True):
+            name = f"{model}_{'exact' if exact else 'tables'}{suffix}"
+            style = "bench_" + name.replace("@", "_at_").replace(".", "")
+            potential = Potential.from_formula(text, r_out=r_out, elements=list(composition))
+            plugin = export_lammps(potential, scratch / style, style, register=False, exact=exact)[1]
+            lines = [f"plugin load {plugin}", f"pair_style {style}", f"pair_coeff * * {' '.join(composition)}"]
+            styles[name] = Style(lines, text, r_out, composition, reference)
+    return styles
 
 
 def target_of(name):
-    """Issue 16's bound on ratio_to_eam for a benchmarked style: tabulated formula plugins (all have ≤ 3 sums) at
-    Mishin's cutoff ≤ 1.1, Sutton–Chen ≤ 1.0; None for the others."""
+    """The bound on ratio_to_eam for a benchmarked style: issue 16's for the tabulated copper formula plugins (all
+    have ≤ 3 sums) at Mishin's cutoff, ≤ 1.1 and Sutton–Chen ≤ 1.0; issue 14's for the tabulated Cu–Ni plugin at
+    CuNi.eam.alloy's, ≤ 1.5; None for the others."""
+    if name == "cuni_tables@6.39":
+        return 1.5
     if not name.endswith("_tables@5.51"):
         return None
     return 1.0 if name.startswith("sc_") else 1.1
 
 
-def r_out_of(name):
-    """The cutoff radius (Å) of a benchmarked style by its name."""
-    return MISHIN_CUTOFF if name == "eam_alloy" or name.endswith("@5.51") else 5.0
-
-
-def snap_rows(potentials_dir, eam_lines, steps, temperatures):
-    """Rows of the two SNAP potentials, each run once for `steps` steps, against the mean of two eam/alloy runs of the
-    same length before and after them."""
+def snap_rows(potentials_dir, eam, steps, temperatures):
+    """Rows of the two SNAP potentials, each run once for `steps` steps, against the mean of two runs of the Style
+    `eam` (eam_alloy) of the same length before and after them."""
     snap = {"snap": "Cu_Zuo_JPCA2020.snap", "snap_quadratic": "Cu_Zuo_JPCA2020.quadratic.snap"}
-    reference = [timed_run(eam_lines, steps, {}, "")]
-    timings = {name: timed_run([f"include {potentials_dir / file}"], steps, temperatures, name)
-               for name, file in snap.items()}
-    reference.append(timed_run(eam_lines, steps, {}, ""))
+    reference = [timed_run(eam, steps, {}, "")]
+    timings = {name: timed_run(Style([f"include {potentials_dir / file}"], file, None, COPPER, "eam_alloy"), steps,
+                               temperatures, name) for name, file in snap.items()}
+    reference.append(timed_run(eam, steps, {}, ""))
     return [{"model": name, "formula": snap[name], "r_out": None, "us_per_atom_step": t,
-             "ratio_to_eam": t / statistics.mean(reference), "final_temperature_K": temperatures[name], "target": None}
-            for name, t in timings.items()]
+             "ratio_to_eam": t / statistics.mean(reference), "reference": "eam_alloy",
+             "final_temperature_K": temperatures[name], "target": None} for name, t in timings.items()]
 
 
-def timed_run(potential_lines, steps, temperatures, name):
-    """µs per atom per step of `run steps` of the benchmark system (symbolicpot.speed's LAMMPS harness); the final
-    temperature is recorded under `name` when given."""
-    timing = lammps_step_time(potential_lines, steps, cells=CELLS)
+def timed_run(style, steps, temperatures, name):
+    """µs per atom per step of `run steps` of the benchmark system of the Style (symbolicpot.speed's LAMMPS harness);
+    the final temperature is recorded under `name` when given."""
+    timing = lammps_step_time(style.lines, steps, style.composition, cells=CELLS)
     if name:
         temperatures.setdefault(name, []).append(round(timing.temperature, 1))
     return timing.us_per_atom_step

@@ -45,7 +45,9 @@ GP17 = "1368.0*sum(0.03013^r) - 32.99*sum(0.1148^r)^0.6046 - 0.505"
 STEEP_AT_R_IN = "sum(exp(-60*(r - 3.02)^2))^0.5 - 0.1*sum(tanh(12*(r - 3.1))) + sum(r^-6)"  # varies fast near r_in
 TOLERANCE = 1e-10
 # Alloys: per-species terms of species-filtered sums (a Finnis–Sinclair binary), filtered sums sharing one pair
-# function without blocks, per-species terms of sums over all neighbours (one slot), inner blocks, three species.
+# function without blocks, per-species terms of sums over all neighbours, inner blocks, three species, one pair
+# function read by a filtered and an unfiltered sum of one term, and species that do not interact (a Ni-Al pair
+# computes no pair function).
 FS_ALLOY = ("Ni: sum[Ni](700*r^-9) + sum[Al](600*r^-8) - (sum[Ni](550*r^-6) + sum[Al](400*r^-5))^0.5; "
             "Al: sum[Ni](600*r^-8) + sum[Al](300*r^-7) - (sum[Ni](450*r^-6) + sum[Al](120*r^-5))^0.5")
 SHARED_PAIR = "sum(644.52*r^-9) - (sum[Ni](527.62*r^-6) + 0.4*sum[Al](527.62*r^-6))^0.5"
@@ -55,6 +57,9 @@ INNER_BLOCKS = ("{Ni: 1; Al: 0.7}*sum(644.52*r^-9) - (sum[Ni](527.62*r^-6) + sum
 TERNARY = ("Ni: sum(644.52*r^-9) - (sum[Ni](527.62*r^-6) + sum[Al](300*r^-5) + sum[Cu](400*r^-6))^0.5; "
            "Al: sum[Al](500*r^-8) + sum[Ni](600*r^-9) + sum[Cu](600*r^-9) - sum(350*r^-6)^0.5; "
            "Cu: sum(644.52*r^-9) - sum(527.62*r^-6)^0.5")
+FILTERED_AND_ALL = ("Ni: sum[Ni](700*r^-9) - (sum[Ni](550*r^-6) + 0.3*sum(550*r^-6))^0.5; "
+                    "Al: sum(600*r^-8) - sum[Al](120*r^-5)^0.5")
+UNMIXED = "Ni: sum[Ni](700*r^-9) - sum[Ni](550*r^-6)^0.5; Al: sum[Al](300*r^-7) - sum[Al](120*r^-5)^0.5"
 ALLOY_TOLERANCE = 1e-12  # rounding: ~80 neighbours' terms summed in another order, each 1e-16 relative: ~1e-14
 
 needs_lammps = pytest.mark.skipif(not lammps_available() or shutil.which(os.environ.get("CXX", "g++")) is None,
@@ -400,12 +405,13 @@ def mixed_crystal(species, seed, a=3.61, cells=3):
 @needs_lammps
 @pytest.mark.parametrize("exact", [True, False], ids=["exact", "tables"])
 @pytest.mark.parametrize("newton", ["on", "off"])
-@pytest.mark.parametrize("formula, types", [(SUTTON_CHEN, ("Cu",)), (FS_ALLOY, ("Al", "Ni", "Al"))],
-                         ids=["sutton-chen", "alloy"])
+@pytest.mark.parametrize("formula, types", [(SUTTON_CHEN, ("Cu",)), (FS_ALLOY, ("Al", "Ni", "Al")),
+                                            (FILTERED_AND_ALL, ("Ni", "Al"))],
+                         ids=["sutton-chen", "alloy", "alloy-filtered-and-all"])
 def test_two_processes_match_the_evaluator(plugins, tmp_path, newton, exact, formula, types):
     """dT/dS of ghost atoms owned by the other process arrive by forward communication; with newton_pair on or off
     no force is left on a ghost. Tables: within their bounds (N·ENERGY_BOUND, FORCE_BOUND) beyond rounding. The
-    alloy's atoms are Ni and Al at random, its Al atoms of two LAMMPS types."""
+    alloys' atoms are Ni and Al at random (FS_ALLOY's Al atoms of two LAMMPS types)."""
     elements = tuple(dict.fromkeys(types))
     plugin, style = plugins([formula], exact, elements)[formula]
     atoms = mixed_crystal(elements, seed=3, cells=4)
@@ -523,7 +529,7 @@ def test_generated_code_matches_the_evaluator_programs_on_random_formulas(tmp_pa
         tree = edge_cases.pop() if edge_cases else random_formula(rng, config)
         try:
             pairs = distinct_sums(tree)
-            pair_lines, atom_lines = pair_code(pairs), atom_code(tree, SumLayout.of(tree, ("Cu",)))
+            pair_lines, atom_lines = pair_code(pairs), atom_code(tree, SumLayout.of(tree, ("Cu",)).values[0])
         except ExpressionError:  # a constant part that is not finite
             continue
         f, k = len(formulas), len(pairs)
@@ -590,6 +596,27 @@ def interpret(tree, inputs, pair_level=False):
 
 # ------------------------------------------------------------------------------------------------------- alloys
 
+def test_a_pair_computes_only_the_pair_functions_its_atoms_read():
+    """SumLayout: an atom keeps one value per distinct (pair function, neighbour species) its term reads, and a pair
+    of atoms computes the pair functions either atom's values take from the other's species: all of them for a
+    single element, none for species that do not interact; the generated plugin skips such pairs."""
+    single = SumLayout.of(parse_expression(GP9), ("Cu",))
+    assert single.values[0].sums == tuple((p, "") for p in range(3)) and single.needed(0, 0) == (0, 1, 2)
+    # FS_ALLOY's pair functions h_0 .. h_6: 700r^-9, 600r^-8, 550r^-6, 400r^-5 (Ni's term), 300r^-7, 450r^-6, 120r^-5
+    layout = SumLayout.of(parse_expression(FS_ALLOY), ("Ni", "Al"))
+    assert layout.values[0].sums == ((0, "Ni"), (1, "Al"), (2, "Ni"), (3, "Al"))
+    assert layout.values[1].sums == ((1, "Ni"), (4, "Al"), (5, "Ni"), (6, "Al"))
+    assert layout.gathers(0, 1) == ((1, 1), (3, 3)) and layout.gathers(1, 0) == ((0, 1), (2, 5))
+    assert layout.needed(0, 1) == layout.needed(1, 0) == (1, 3, 5)
+    assert layout.needed(0, 0) == (0, 2) and layout.needed(1, 1) == (4, 6)
+    shared = SumLayout.of(parse_expression(FILTERED_AND_ALL), ("Ni", "Al"))  # 550r^-6 feeds two values of Ni
+    assert shared.gathers(0, 0) == ((0, 0), (1, 1), (2, 1)) and shared.needed(0, 1) == (1, 2)
+    unmixed = SumLayout.of(parse_expression(UNMIXED), ("Ni", "Al"))
+    assert unmixed.needed(0, 1) == () and unmixed.needed(0, 0) == (0, 1)
+    source = pair_style_source(potential(UNMIXED, elements=("Ni", "Al")), "unmixed", exact=True)
+    assert "constexpr int PAIR_LIST_SIZE[NLISTS] = {2, 0, 2};" in source
+
+
 @needs_lammps
 @pytest.mark.parametrize("exact", [True, False], ids=["exact", "tables"])
 def test_alloy_plugins_match_the_python_evaluator(plugins, exact):
@@ -599,7 +626,7 @@ def test_alloy_plugins_match_the_python_evaluator(plugins, exact):
     binary = [mixed_crystal(["Ni", "Al"], seed) for seed in (1, 2)]
     ternary = [mixed_crystal(["Ni", "Al", "Cu"], seed) for seed in (3, 4)]
     cases = [(formula, binary, ("Ni", "Al"), [("Ni", "Al"), ("Al", "Ni"), ("Ni", "Al", "Ni")])
-             for formula in (FS_ALLOY, SHARED_PAIR, EMBEDDINGS, INNER_BLOCKS)]
+             for formula in (FS_ALLOY, SHARED_PAIR, EMBEDDINGS, INNER_BLOCKS, FILTERED_AND_ALL, UNMIXED)]
     cases.append((TERNARY, ternary, ("Ni", "Al", "Cu"), [("Cu", "Al", "Ni"), ("Al", "Cu", "Ni", "Cu")]))
     for elements in dict.fromkeys(e for _, _, e, _ in cases):
         plugins([f for f, _, e, _ in cases if e == elements], exact, elements)  # compiled in parallel

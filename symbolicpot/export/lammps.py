@@ -135,14 +135,15 @@ def _pair_lists(layout):
         return (f"// list {index}: h_{', h_'.join(map(str, pairs))}, for pairs {', '.join(species_pairs)}\n"
                 f"template <> inline void pair_terms<{index}>(const double r, double *g, double *dg)\n{{\n"
                 f"{_indented(pair_code([layout.pairs[p] for p in pairs]))}\n}}")
-    def by_species(rows):
-        return _braced_rows(rows, layout.elements)
+
+    elements = layout.elements
     return {"NLISTS": str(len(lists)), "PAIR_LIST_SIZE_MAX": str(max(map(len, lists))),
-            "PAIR_LIST_OF": by_species([[lists.index(needed[a, b]) for b in species] for a in species]),
+            "PAIR_LIST_OF": _braced_rows([[lists.index(needed[a, b]) for b in species] for a in species], elements),
             "PAIR_LIST_SIZE": _braced([len(pairs) for pairs in lists]),
             "PAIR_LIST": _braced_rows(lists, [f"list {index}" for index in range(len(lists))]),
             "GATHER_SIZE_MAX": str(max(len(g) for row in gathers for g in row)),
-            "GATHER_SIZE": by_species([[len(g) for g in row] for row in gathers]), "GATHER": by_species(gathers),
+            "GATHER_SIZE": _braced_rows([[len(g) for g in row] for row in gathers], elements),
+            "GATHER": _braced_rows(gathers, elements),
             "PAIR_TERMS": "\n\n".join(pair_terms(index, pairs) for index, pairs in enumerate(lists) if pairs)}
 
 

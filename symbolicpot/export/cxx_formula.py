@@ -204,7 +204,8 @@ def pair_code(pair_expressions, r_name="r", values="g", slopes="dg"):
 
 def atom_code(tree, layout, sums="s", gradient="dt"):
     """Statements setting gradient[v] = dT/dA_v and returning T for the block-free atom term `tree`, whose sums read
-    the values sums[v] of an export.sum_layout.SumLayout (a sum reading several values adds them up first)."""
+    the values sums[v] that `layout` (export.sum_layout.TermValues) assigns them (a sum reading several values adds
+    them up first)."""
     writer = _Writer({})
     for node in dict.fromkeys(node for node in walk(tree) if node.op == "sum"):
         reads = layout.reads(node)

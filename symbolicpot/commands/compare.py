@@ -7,19 +7,20 @@ from pathlib import Path
 
 def add_parser(commands):
     p = commands.add_parser(
-        "compare", help="the front beside MTP/NN/UF3/MACE baselines and literature EAM/SNAP potentials: errors, speed, "
+        "compare", help="the front beside MTP/NN/UF3/MACE baselines and literature EAM/SW/Tersoff/SNAP potentials: errors, speed, "
                         "size",
         description="Score the run's front and baselines on the run's test data (same metrics), time them side by "
                     "side (LAMMPS for models that run there, an ASE loop for models with a Python calculator, "
                     "reported separately), and print one table. Missing baselines are fitted into "
                     "RUN_DIR/baselines/<name> first, with default settings, on the run's training split.")
     p.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    p.add_argument("--baselines", default="mtp,nn,eam,snap", metavar="LIST",
+    p.add_argument("--baselines", default="mtp,nn,eam,sw,tersoff,snap", metavar="LIST",
                    help="comma-separated: mtp, nn, uf3, uf3-3body, mace (fitted on the run's data), NAME=DIR (a "
                         "baseline directory), eam (those of Cu_mishin1, Cu_u3, Cu_zhou, AlCu, CuNi, CuZr_mm, "
-                        "NiAlH_jea whose elements cover the data's), snap (Cu_Zuo_JPCA2020 linear and quadratic), "
-                        "or any potential file (.eam, .eam.alloy, .eam.fs, .snap, potential JSON) or name such as "
-                        "eam:Cu_u3 (default: mtp,nn,eam,snap)")
+                        "NiAlH_jea whose elements cover the data's), sw (Si), tersoff (Si, Ge), snap (Zuo et al.: "
+                        "Cu linear and quadratic, Si, Ge, Mo; of each group those that cover the data's elements), "
+                        "or any potential file (.eam, .eam.alloy, .eam.fs, .sw, .tersoff, .snap, potential JSON) or "
+                        "name such as eam:Cu_u3 (default: mtp,nn,eam,sw,tersoff,snap)")
     p.add_argument("--pick", default=None, metavar="N,M",
                    help="front models to include (default: all)")
     p.add_argument("--extra-test", nargs="+", default=[], metavar="PATH",

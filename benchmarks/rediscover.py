@@ -1,5 +1,5 @@
-"""Rediscovery of known potentials: Sutton–Chen from POET's EAM_Cu, Lennard-Jones from LJ_Ar, and a binary
-Finnis–Sinclair alloy from data this script labels.
+"""Rediscovery of known potentials: Sutton–Chen from POET's EAM_Cu, Lennard-Jones from LJ_Ar, a binary
+Finnis–Sinclair alloy and Stillinger–Weber silicon from data this script labels.
 
 A seed succeeds when the front holds a model within the error bounds whose simplified form (as `front` shows it:
 constants within 1e-3 of an integer snapped to it) is the target's:
@@ -15,8 +15,12 @@ constants within 1e-3 of an integer snapped to it) is the target's:
   its own pair and density exponents and its own energy reference: not DFT, not a fit to anything). Success: as
   sutton_chen, with each species' term of Sutton–Chen shape with that species' exponents (searched with
   [operators] per_species = true).
+- stillinger_weber: 64-atom diamond Si snapshots (300–2000 K, strained; benchmarks/label_silicon.py, seed 0, 40
+  snapshots) labelled by LAMMPS's pair_style sw with the shipped Si.sw (not DFT). Success: a front model within
+  twice the errors of SW's own form refitted here by symbolicpot's tuning, holding a pair sum and one three-body sum
+  whose h(r, s, c) is a·(c − c0)² with a free of c and c0 within 0.01 of −1/3 (SW: (cos θ + 1/3)²).
 
-Usage: python benchmarks/rediscover.py [sutton_chen|lennard_jones|finnis_sinclair_alloy] [--seeds 10]
+Usage: python benchmarks/rediscover.py [sutton_chen|lennard_jones|finnis_sinclair_alloy|stillinger_weber] [--seeds 10]
        [--first-seed 0] [--time-limit 900] [--workers 2]
 Prints one JSON object: successes, seeds, median_seconds_to_success, and per-seed details.
 """
@@ -33,7 +37,7 @@ from machine import machine
 from symbolicpot.data import Dataset, load
 from symbolicpot.evaluate import Cutoff, Evaluator
 from symbolicpot.expr import parse_expression, species_terms
-from symbolicpot.expr.symbolic import DISTANCE, Sum_j, simplify
+from symbolicpot.expr.symbolic import COSINE, DISTANCE, SECOND_DISTANCE, Sum_j, simplify
 from symbolicpot.fitness import Residuals, error_metrics
 from symbolicpot.operators import OperatorConfig
 from symbolicpot.search import TuningConfig, fit_constants
@@ -102,6 +106,30 @@ def sum_form(term):
             return None
         embedded.append((n, float(q)))
     return linear, embedded
+
+
+def angular_root(h):
+    """c0 when the three-body expression `h` (a tree of r, s, c) is a(r, s)·(c − c0)² with a free of c, else None.
+
+    h, simplified as `front` shows it (exponents within 1e-3 of an integer snapped to it), must be a polynomial of
+    degree 2 in c, and at five points (r, s) in 2–3.7 Å (silicon's bonds) its
+    coefficients a, b, d must give one root c0 = −b/2a, the same at every point, and a vanishing discriminant
+    b² − 4ad: both to 1e-9 relative, far above the rounding of these few operations (~1e-15), far below any real
+    difference."""
+    try:
+        a, b, d = sympy.Poly(simplify(h), COSINE).all_coeffs()
+    except (sympy.PolynomialError, ValueError):  # not a polynomial in c, or not of degree 2
+        return None
+    coefficients = sympy.lambdify((DISTANCE, SECOND_DISTANCE), (a, b, d), "numpy")
+    r, s = np.random.default_rng(0).uniform(2.0, 3.7, (2, 5))
+    with np.errstate(all="ignore"):
+        a, b, d = (np.broadcast_to(np.asarray(x, dtype=float), r.shape) for x in coefficients(r, s))
+        roots = -b / (2 * a)
+        discriminant = b * b - 4 * a * d
+    if not (np.all(np.isfinite(roots)) and np.allclose(roots, roots[0], rtol=1e-9, atol=1e-12)
+            and np.all(np.abs(discriminant) <= 1e-9 * np.maximum(b * b, np.abs(4 * a * d)))):
+        return None
+    return float(roots[0])
 
 
 def has_target_form(term, target):

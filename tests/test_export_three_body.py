@@ -117,13 +117,14 @@ def test_plugin_matches_the_evaluator_on_thermal_silicon_and_random_cells(plugin
 
 
 @needs_lammps
-def test_alloy_plugins_match_the_evaluator_with_any_species_mapping(plugins):
-    """Si–Ge formulas with three-body sums in both species' terms or in one, on diamond with the species at random:
-    pair_coeff naming the elements in either order, or one element on two atom types."""
+@pytest.mark.parametrize("exact", [True, False], ids=["exact", "tables"])
+def test_alloy_plugins_match_the_evaluator_with_any_species_mapping(plugins, exact):
+    """Si–Ge formulas with three-body sums in both species' terms or in one (tabulated: the first), on diamond with
+    the species at random: pair_coeff naming the elements in either order, or one element on two atom types."""
     structures = [thermal_silicon(seed, species=("Si", "Ge")) for seed in (5, 6)]
-    for formula, (plugin, style) in plugins([ALLOY_BOTH, ALLOY_ONE], True, ("Si", "Ge")).items():
+    for formula, (plugin, style) in plugins([ALLOY_BOTH] + [ALLOY_ONE] * exact, exact, ("Si", "Ge")).items():
         for types in (("Si", "Ge"), ("Ge", "Si"), ("Si", "Ge", "Si")):
-            assert_plugin_agrees(plugin, style, structures, formula, (3.0, 5.0), types)
+            assert_plugin_agrees(plugin, style, structures, formula, (3.0, 5.0), types, exact)
 
 
 @needs_lammps
@@ -155,8 +156,10 @@ def test_newton_pair_off_is_refused(plugins):
 @needs_lammps
 def test_nve_conserves_energy_with_stillinger_weber(plugins):
     """216 diamond Si atoms with the SW formula (two-body and three-body terms), 300 K, 10 ps of velocity Verlet at
-    1 fs: the bounds of test_export_lammps.test_nve_conserves_energy (drift ≤ 1e-6 eV/atom/ps, max|E − E0| ≤ 1e-4
-    eV/atom, the fluctuation at 2 fs 3–5.5× that at 1 fs: a force that is not −∇E drifts far more)."""
+    1 fs: the bounds of test_export_lammps.test_nve_conserves_energy (drift ≤ 1e-6 eV/atom/ps, the fluctuation at
+    2 fs 3–5.5× that at 1 fs: a force that is not −∇E drifts far more), but max|E − E0| ≤ 3e-4 eV/atom: the
+    fluctuation grows as (ω dt)², and Si's highest frequency (~15.5 THz) is about twice Cu's, so ~4× Cu's ~1e-5
+    eV/atom is expected. Measured: drift 1.7e-7 eV/atom/ps, max|E − E0| 7.6e-5 eV/atom."""
     plugin, style = plugins([STILLINGER_WEBER], True, ("Si",), SW_CUTOFF)[STILLINGER_WEBER]
     runs = {dt: nve_energies(plugin, style, dt, lattice="diamond 5.431", element="Si") for dt in (0.001, 0.002)}
     times, energy, temperature = runs[0.001]
@@ -164,6 +167,6 @@ def test_nve_conserves_energy_with_stillinger_weber(plugins):
     print(f"drift {drift:.1e} eV/atom/ps, largest |E - E0| {np.abs(energy - energy[0]).max():.1e} eV/atom")
     assert 250.0 < temperature.mean() < 350.0
     assert abs(drift) <= 1e-6, drift
-    assert np.abs(energy - energy[0]).max() <= 1e-4
+    assert np.abs(energy - energy[0]).max() <= 3e-4
     ratio = runs[0.002][1].std() / energy.std()
     assert 3.0 <= ratio <= 5.5, ratio

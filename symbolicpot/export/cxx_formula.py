@@ -2,8 +2,9 @@
 
 `pair_code` writes g_k(r) and dg_k/dr of every distinct sum; `triplet_code` the symmetrised three-body functions
 H_t(r, s, c) = ½[h_t(r, s, c) + h_t(s, r, c)] (h_t itself when it is symmetric in r and s) and their partials;
-`atom_code` writes T and its derivatives with respect to the plugin's per-atom sums (export.sum_layout). Each node becomes one `const double` temporary that mirrors what the
-primitives' `partials` (symbolicpot.expr.primitives) compute, so the plugin rounds like the Python evaluator
+`atom_code` writes T and its derivatives with respect to the plugin's per-atom sums (export.sum_layout). Each node
+becomes one `const double` temporary that mirrors what the primitives' `partials` (symbolicpot.expr.primitives)
+compute, so the plugin rounds like the Python evaluator
 (a ÷ b is a·(1/b), derivatives combine ∂a·da + ∂b·db in that order).
 Derivatives are carried only along the inputs a node depends on. Identical subtrees share one temporary. A subtree
 without input is folded to one literal; an integer constant exponent becomes multiplications (square and multiply,

@@ -157,8 +157,8 @@ def _triplet_lists(layout):
         names = ", ".join(f"H_{t}{'' if is_symmetric(layout.triplets[t]) else ' (symmetrised)'}"
                           for t in values.triplet_sums)
         return (f"// term {index}: {names}\n"
-                f"template <> inline void triplet_functions<{index}>(const double r, const double s, const double c, "
-                f"double *h, double *h_r,\n                                           double *h_s, double *h_c)\n"
+                f"template <> inline void triplet_functions<{index}>(const double r, const double s, const double c,\n"
+                f"                                                 double *h, double *h_r, double *h_s, double *h_c)\n"
                 f"{{\n{_indented(triplet_code(functions))}\n}}")
 
     sizes = [len(values.triplet_sums) for values in layout.values]

@@ -22,10 +22,10 @@ SAMPLES points inside every interval meet
 where n is the largest number of neighbours within r_out and w_k the largest |∂T_i/∂h_k(r_ij)| of an atom i and a
 neighbour j in eam_fs's probe structures (fcc crystals hot, squeezed and stretched, and a slab; for an alloy, their
 atoms take the elements in turn; ∂T_i/∂h_k(r_ij) adds up ∂T_i/∂S over the plugin's per-atom values S that h_k of j
-adds to, export.sum_layout; a term's three-body sums enter it as their values on the probes). Since δT_i = Σ_j Σ_k ∂T_i/∂h_k(r_ij) δh_k(r_ij) and
-δF_i = Σ_j Σ_k (∂T_i/∂h_k(r_ij) + ∂T_j/∂h_k(r_ij)) δh_k'(r_ij) r̂_ij, these bound each atom's
-energy and force error on such structures; a bound of the largest value over r holds on the whole table when it
-holds on every segment.
+adds to, export.sum_layout; a term's three-body sums enter it as their values on the probes). Since
+δT_i = Σ_j Σ_k ∂T_i/∂h_k(r_ij) δh_k(r_ij) and δF_i = Σ_j Σ_k (∂T_i/∂h_k(r_ij) + ∂T_j/∂h_k(r_ij)) δh_k'(r_ij) r̂_ij,
+these bound each atom's energy and force error on such structures; a bound of the largest value over r holds on the
+whole table when it holds on every segment.
 """
 from dataclasses import dataclass
 import math

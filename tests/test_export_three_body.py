@@ -22,8 +22,8 @@ from symbolicpot.export.potential import Potential
 from symbolicpot.export.sum_layout import SumLayout
 from symbolicpot.expr import call, parse_expression
 from symbolicpot.export.lammps_runtime import new_lammps
-from test_export_lammps import (assert_agrees, assert_two_processes_agree, needs_lammps, nve_energies, plugins,
-                                run_lammps, unlabelled)
+from test_export_lammps import (assert_agrees, assert_two_processes_agree, crystal_input, needs_lammps, nve_energies,
+                                plugins, run_lammps, unlabelled)
 from test_three_body import SW_A_SIGMA, SW_THREE_BODY
 
 MEAM_LIKE = "sum(r^-9) - (sum(r^-6) + sum3(c^2*r^-3*s^-3))^0.5"  # the README's angular density in the embedding
@@ -77,14 +77,19 @@ def assert_plugin_agrees(plugin, style, structures, formula, cutoff, types=("Si"
 
 def test_three_body_functions_are_computed_once_per_pair_of_neighbours_when_symmetric():
     """H = h when swapping r and s leaves h the same up to the order of sums and products (SW's term), else
-    ½[h(r, s, c) + h(s, r, c)]; a term's three-body values follow its pair values; the summary says how the plugin
-    computes both kinds."""
+    ½[h(r, s, c) + h(s, r, c)]; a term's three-body values follow its pair values; a term holds them linearly when
+    they stand under + and −, and under products and quotients by parts without sums; the summary says how the
+    plugin computes both kinds."""
     h = [parse_expression(text).children[0] for text in ("sum3(exp(1/(r - 3))*c*exp(1/(s - 3)))",
                                                           "sum3(c*r^-2*s^-4 + exp(-s)*c^2)", "sum3(r + s*r)")]
     assert [is_symmetric(g) for g in h] == [True, False, False]
     layout = SumLayout.of(parse_expression(ALLOY_BOTH), ("Si", "Ge"))
     assert len(layout.triplets) == 2 and [v.triplet_sums for v in layout.values] == [(0,), (1,)]
     assert layout.values[0].reads(call("sum3", layout.triplets[0])) == (3,)  # after 3 pair values
+    linear = {text: SumLayout.of(parse_expression(text), ("Si",)).three_body_linear(0) for text in (
+        STILLINGER_WEBER, ASYMMETRIC, "sum3(c)/2 - 3*(sum(r)^2 - 2*sum3(c*r))", MEAM_LIKE, "sum(r)*sum3(c)",
+        "sum3(c)/sum(r)", "exp(sum3(c))")}
+    assert list(linear.values()) == [True] * 3 + [False] * 4
     source = pair_style_source(Potential.from_formula(ASYMMETRIC, element="Si"), "asym", exact=True)
     assert "H_0 (symmetrised), H_1 (symmetrised)" in source
     lines = summary(Potential.from_formula(MEAM_LIKE, element="Si"))
@@ -137,6 +142,28 @@ def test_two_processes_match_the_evaluator(plugins, tmp_path, formula, types):
     atoms = thermal_silicon(seed=7, cells=3, species=types)
     assert_two_processes_agree(plugin, style, atoms, types, "on", parse_expression(formula), Cutoff(3.0, 5.0),
                                tmp_path, True, THREE_BODY_TOLERANCE)
+
+
+@needs_lammps
+def test_forces_without_energies_are_the_forces_with_them(plugins):
+    """A step on which LAMMPS wants no energy skips pass 1's triplets of a term that holds its three-body values
+    linearly (SW, ASYMMETRIC) and gets the same forces, to rounding, as `run 0` with energies; MEAM_LIKE never skips.
+    The forces of step 2 of `run 3` (thermo at steps 0 and 3 only) are kept by fix store/state, which asks for no
+    energy; timestep 0 keeps the atoms where they were."""
+    atoms = thermal_silicon(seed=8)
+    n = len(atoms)
+    built = plugins([ASYMMETRIC, MEAM_LIKE], True, ("Si",)) | plugins([STILLINGER_WEBER], True, ("Si",), SW_CUTOFF)
+    for formula, (plugin, style) in built.items():
+        lmp = new_lammps()
+        try:
+            lmp.commands_list(crystal_input(plugin, style, atoms, types=("Si",))[1] + [
+                "mass * 28.0855", "timestep 0.0", "fix nve all nve", "thermo 100", "run 0"])
+            with_energy = np.array(lmp.numpy.extract_atom("f")[:n])[np.argsort(lmp.numpy.extract_atom("id")[:n])]
+            lmp.commands_list(["fix kept all store/state 2 fx fy fz", "run 3"])
+            without = np.array(lmp.numpy.extract_fix("kept", 1, 2)[:n])[np.argsort(lmp.numpy.extract_atom("id")[:n])]
+        finally:
+            lmp.close()
+        assert np.abs(without - with_energy).max() <= 1e-13 * np.abs(with_energy).max(), formula
 
 
 @needs_lammps

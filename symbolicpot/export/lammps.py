@@ -165,6 +165,7 @@ def _triplet_lists(layout):
     return {"NTRIPLETS": str(len(layout.triplets)), "NTERMS": str(len(layout.terms)),
             "TERM_OF": ", ".join(map(str, layout.term_of)), "TRIPLET_SIZE_MAX": str(max(1, *sizes)),
             "TRIPLET_SIZE": ", ".join(map(str, sizes)),
+            "TRIPLET_LINEAR": ", ".join("true" if layout.three_body_linear(t) else "false" for t in range(len(sizes))),
             "TRIPLET_VALUE": _braced_rows([[len(values.sums) + m for m in range(n)]
                                            for values, n in zip(layout.values, sizes)],
                                           [f"term {index}" for index in range(len(sizes))]),

@@ -72,6 +72,11 @@ class SumLayout:
         """NVALUES: the values an atom keeps (and communicates), the most of any term."""
         return max(values.n_values for values in self.values)
 
+    def three_body_linear(self, t):
+        """True when term t holds its three-body sums only linearly (T = Σ_m a_m S3_m + a part without them, the a_m
+        constants): then no dT/dS depends on them, and the plugin needs them only for energies."""
+        return _linear(self.terms[t], {node for node in walk(self.terms[t]) if node.op == "sum3"})
+
     def gathers(self, a, b):
         """((v, p), ...): the values v of an atom of element a (an index into `elements`) that h_p of a neighbour of
         element b adds to."""
@@ -82,3 +87,23 @@ class SumLayout:
         """The pair functions p (ascending) that a pair of atoms of elements a and b computes: those either atom's
         values take from the other; the same for (b, a)."""
         return tuple(sorted({p for _, p in self.gathers(a, b) + self.gathers(b, a)}))
+
+
+
+def _linear(node, inputs):
+    """True when `node` is Σ a·input + a part without `inputs`, the a constants: the inputs stand under + and − only,
+    and under products and quotients by parts without sums."""
+    if node in inputs or not any(n in inputs for n in walk(node)):
+        return True
+    if node.op in ("+", "-"):
+        return all(_linear(child, inputs) for child in node.children)
+    if node.op == "*":
+        a, b = node.children
+        return (_sum_free(a) and _linear(b, inputs)) or (_sum_free(b) and _linear(a, inputs))
+    if node.op == "/":
+        return _sum_free(node.children[1]) and _linear(node.children[0], inputs)
+    return False
+
+
+def _sum_free(node):
+    return all(n.op not in ("sum", "sum3") for n in walk(node))

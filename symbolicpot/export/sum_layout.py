@@ -89,7 +89,6 @@ class SumLayout:
         return tuple(sorted({p for _, p in self.gathers(a, b) + self.gathers(b, a)}))
 
 
-
 def _linear(node, inputs):
     """True when `node` is Σ a·input + a part without `inputs`, the a constants: the inputs stand under + and − only,
     and under products and quotients by parts without sums."""

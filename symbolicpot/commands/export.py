@@ -141,9 +141,9 @@ def _write_eam_fs(potential, out, name):
 
 
 def _write_lammps(potential, out, name, exact=False):
-    from ..export.lammps import LammpsBuildError, export_lammps
+    from ..export.lammps import LammpsBuildError, export_lammps, summary
     try:
-        return export_lammps(potential, out, name, exact=exact)
+        return export_lammps(potential, out, name, exact=exact) + summary(potential, exact)
     except LammpsBuildError as error:
         raise OSError(str(error)) from None
 

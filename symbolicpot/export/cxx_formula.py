@@ -1,17 +1,20 @@
 """C++ statements for a formula: values and first derivatives in forward mode, constants folded.
 
-`pair_code` writes g_k(r) and dg_k/dr of every distinct sum; `atom_code` writes T and its derivatives with respect to
-the plugin's per-atom sums (export.sum_layout). Each node becomes one `const double` temporary that mirrors what the
-primitives' `partials` (symbolicpot.expr.primitives) compute, so the plugin rounds like the Python evaluator
+`pair_code` writes g_k(r) and dg_k/dr of every distinct sum; `triplet_code` the symmetrised three-body functions
+H_t(r, s, c) = ½[h_t(r, s, c) + h_t(s, r, c)] (h_t itself when it is symmetric in r and s) and their partials;
+`atom_code` writes T and its derivatives with respect to the plugin's per-atom sums (export.sum_layout). Each node
+becomes one `const double` temporary that mirrors what the primitives' `partials` (symbolicpot.expr.primitives)
+compute, so the plugin rounds like the Python evaluator
 (a ÷ b is a·(1/b), derivatives combine ∂a·da + ∂b·db in that order).
 Derivatives are carried only along the inputs a node depends on. Identical subtrees share one temporary. A subtree
 without input is folded to one literal; an integer constant exponent becomes multiplications (square and multiply,
 with 1/a for negative exponents), 0.5 a square root. Every number in the output is `repr(float)` of a value
 computed here; every name is chosen here.
 """
+import dataclasses
 import math
 
-from ..expr import PRIMITIVES, R, ExpressionError, walk
+from ..expr import C, PRIMITIVES, R, S, ExpressionError, call, const, walk
 
 MAX_INTEGER_EXPONENT = 64  # |n| above this keeps std::pow
 
@@ -70,7 +73,7 @@ class _Writer:
         if node in self.inputs:
             text, direction = self.inputs[node]
             return _Value(text, {direction: "1.0"})
-        if node.op in ("r", "sum"):
+        if node.op in ("r", "s", "c", "sum", "sum3"):
             raise ExpressionError(f"'{node.op}' is not an input at this level of the formula")
         args = [self.value(child) for child in node.children]
         if all(arg.constant is not None for arg in args):
@@ -202,12 +205,52 @@ def pair_code(pair_expressions, r_name="r", values="g", slopes="dg"):
     return lines
 
 
+def triplet_code(triplet_expressions, values="h", partials=("h_r", "h_s", "h_c")):
+    """Statements setting values[t] = H_t(r, s, c) and partials[0..2][t] = ∂H_t/∂r, ∂H_t/∂s, ∂H_t/∂c for the
+    three-body expressions h_t of r, s (Å) and c = cos θ, H_t = ½[h_t(r, s, c) + h_t(s, r, c)], or h_t itself when
+    swapping r and s leaves it the same up to the order of sums and products."""
+    writer = _Writer({R: ("r", 0), S: ("s", 1), C: ("c", 2)})
+    results = [writer.value(h if is_symmetric(h) else call("*", const(0.5), call("+", h, swapped(h))))
+               for h in triplet_expressions]
+    lines = writer.lines
+    for t, result in enumerate(results):
+        lines.append(f"{values}[{t}] = {result.text};")
+        lines += [f"{name}[{t}] = {result.derivatives.get(d, '0.0')};" for d, name in enumerate(partials)]
+    return lines
+
+
+def swapped(h):
+    """h with r and s exchanged."""
+    if h in (R, S):
+        return S if h == R else R
+    return dataclasses.replace(h, children=tuple(map(swapped, h.children)))
+
+
+def is_symmetric(h):
+    """True when h(s, r, c) is h(r, s, c) up to the order of the operands of sums and products."""
+    return _canonical(h) == _canonical(swapped(h))
+
+
+def _canonical(node):
+    """A nested-tuple form of `node` in which the operands of a chain of + (or of *) are one sorted tuple."""
+    if node.op in ("+", "*"):
+        operands, stack = [], list(node.children)
+        while stack:
+            child = stack.pop()
+            if child.op == node.op:
+                stack += child.children
+            else:
+                operands.append(_canonical(child))
+        return node.op, tuple(sorted(operands, key=repr))
+    return node.op, node.value, node.species, tuple(map(_canonical, node.children))
+
+
 def atom_code(tree, layout, sums="s", gradient="dt"):
-    """Statements setting gradient[v] = dT/dA_v and returning T for the block-free atom term `tree`, whose sums read
-    the values sums[v] that `layout` (export.sum_layout.TermValues) assigns them (a sum reading several values adds
-    them up first)."""
+    """Statements setting gradient[v] = dT/dA_v and returning T for the block-free atom term `tree`, whose sums and
+    three-body sums read the values sums[v] that `layout` (export.sum_layout.TermValues) assigns them (a sum reading
+    several values adds them up first)."""
     writer = _Writer({})
-    for node in dict.fromkeys(node for node in walk(tree) if node.op == "sum"):
+    for node in dict.fromkeys(node for node in walk(tree) if node.op in ("sum", "sum3")):
         reads = layout.reads(node)
         text = " + ".join(f"{sums}[{v}]" for v in reads)
         writer.inputs[node] = (text if len(reads) == 1 else writer.temporary(text), reads)

@@ -5,7 +5,9 @@
   neighbour list as eam; sums (reverse communication of ghost atoms' parts), atom terms and dT/dS; forward
   communication of dT/dS; forces and virial. Each sum's pair function h_k = g_k f and its derivative come from
   quintic Hermite tables in r² (`pair_tables`: within 1e-9 eV/atom and 1e-7 eV/Å of the formula on probe
-  structures), or, with `exact=True`, from the formula's code; the atom term is always the formula's code. The atoms
+  structures), or, with `exact=True`, from the formula's code; the atom term is always the formula's code, and so
+  are the three-body functions of sum3 (symmetrised in r and s, with their partials in r, s and cos θ: no tables of
+  three variables); a formula with sum3 runs on a full neighbour list and needs newton pair on. The atoms
   of an alloy formula run their species' own term and keep the values its sums read, and a pair of atoms computes
   only the pair functions these take from the pair's species (`sum_layout`); `pair_coeff * * Ni Al` maps atom types
   to the potential's elements by name, in any order, several types to one element, NULL for types left to another
@@ -38,7 +40,7 @@ import ase.data
 import numpy as np
 
 from ..expr import ExpressionError, format_expression
-from .cxx_formula import atom_code, pair_code
+from .cxx_formula import atom_code, is_symmetric, pair_code, triplet_code
 from .eam_fs import mixed_fcc_lattice_constant
 from .lammps_plugins import plugin_folder
 from .pair_tables import tabulate_pairs
@@ -94,8 +96,8 @@ def pair_style_source(potential, name, exact=False):
     r_in, r_out = _cutoff(potential)
     elements, masses = _elements(potential)
     layout = SumLayout.of(tree, elements)
-    if not layout.pairs:
-        raise ExpressionError("the formula has no sum(...): it gives no forces and needs no pair style")
+    if not layout.pairs and not layout.triplets:
+        raise ExpressionError("the formula has no sum(...) or sum3(...): it gives no forces and needs no pair style")
     ri2, ro2 = r_in * r_in, r_out * r_out
     fields = {
         "STYLE": name, "FORMULA": format_expression(tree), "SPECIES_NOTE": _species_note(elements, masses),
@@ -104,8 +106,8 @@ def pair_style_source(potential, name, exact=False):
         "R_OUT": _number(r_out), "R_IN_SQ": _number(ri2), "R_OUT_SQ": _number(ro2),
         "INV_SCALE": _number(1.0 / (ro2 - ri2) ** 3), "CUT_SUM": _number(ro2 - 3.0 * ri2),
         "MASSES": ", ".join(map(_number, masses)), "SPECIES": ", ".join(f'"{e}"' for e in elements),
-        "ATOM_TERMS": _atom_terms(layout), **_pair_lists(layout),
-        **(_exact_fields() if exact else _table_fields(tabulate_pairs(layout, r_in, r_out))),
+        "ATOM_TERMS": _atom_terms(layout), **_pair_lists(layout), **_triplet_lists(layout),
+        **(_exact_fields() if exact or not layout.pairs else _table_fields(tabulate_pairs(layout, r_in, r_out))),
     }
     return Template(TEMPLATE.read_text()).substitute(fields)
 
@@ -137,14 +139,50 @@ def _pair_lists(layout):
                 f"{_indented(pair_code([layout.pairs[p] for p in pairs]))}\n}}")
 
     elements = layout.elements
-    return {"NLISTS": str(len(lists)), "PAIR_LIST_SIZE_MAX": str(max(map(len, lists))),
+    return {"NLISTS": str(len(lists)), "PAIR_LIST_SIZE_MAX": str(max(1, *map(len, lists))),
             "PAIR_LIST_OF": _braced_rows([[lists.index(needed[a, b]) for b in species] for a in species], elements),
             "PAIR_LIST_SIZE": _braced([len(pairs) for pairs in lists]),
             "PAIR_LIST": _braced_rows(lists, [f"list {index}" for index in range(len(lists))]),
-            "GATHER_SIZE_MAX": str(max(len(g) for row in gathers for g in row)),
+            "GATHER_SIZE_MAX": str(max(1, *(len(g) for row in gathers for g in row))),
             "GATHER_SIZE": _braced_rows([[len(g) for g in row] for row in gathers], elements),
             "GATHER": _braced_rows(gathers, elements),
             "PAIR_TERMS": "\n\n".join(pair_terms(index, pairs) for index, pairs in enumerate(lists) if pairs)}
+
+
+def _triplet_lists(layout):
+    """Template fields of the three-body functions of each term (sum_layout.TermValues.triplet_sums: the m-th adds to
+    value len(sums) + m) and the formula's code of each term's list."""
+    def triplet_terms(index, values):
+        functions = [layout.triplets[t] for t in values.triplet_sums]
+        names = ", ".join(f"H_{t}{'' if is_symmetric(layout.triplets[t]) else ' (symmetrised)'}"
+                          for t in values.triplet_sums)
+        return (f"// term {index}: {names}\n"
+                f"template <> inline void triplet_functions<{index}>(const double r, const double s, const double c,\n"
+                f"                                                 double *h, double *h_r, double *h_s, double *h_c)\n"
+                f"{{\n{_indented(triplet_code(functions))}\n}}")
+
+    sizes = [len(values.triplet_sums) for values in layout.values]
+    return {"NTRIPLETS": str(len(layout.triplets)), "NTERMS": str(len(layout.terms)),
+            "TERM_OF": ", ".join(map(str, layout.term_of)), "TRIPLET_SIZE_MAX": str(max(1, *sizes)),
+            "TRIPLET_SIZE": ", ".join(map(str, sizes)),
+            "TRIPLET_LINEAR": ", ".join("true" if layout.three_body_linear(t) else "false" for t in range(len(sizes))),
+            "TRIPLET_VALUE": _braced_rows([[len(values.sums) + m for m in range(n)]
+                                           for values, n in zip(layout.values, sizes)],
+                                          [f"term {index}" for index in range(len(sizes))]),
+            "TRIPLET_TERMS": "\n\n".join(triplet_terms(index, values) for index, values in enumerate(layout.values)
+                                          if values.triplet_sums)}
+
+
+def summary(potential, exact=False):
+    """Lines saying how the plugin computes the formula's sums (for the export's printed summary)."""
+    layout = SumLayout.of(potential.tree, _elements(potential)[0])
+    lines = [f"  pair sums: {len(layout.pairs)} pair functions, "
+             f"{'from the formula' if exact else 'from quintic tables in r^2'}"] if layout.pairs else []
+    if layout.triplets:
+        lines.append(f"  three-body sums: {len(layout.triplets)} functions h(r, s, c) and their partials from the "
+                     f"formula (no tables), over every pair of an atom's neighbours; full neighbour list, needs "
+                     f"newton pair on")
+    return lines
 
 
 def _braced(values):
@@ -164,8 +202,10 @@ def _atom_terms(layout):
     its values s (sum_layout.TermValues); one function per distinct term, chosen by a switch when the species' terms
     differ."""
     def function(name, tree, values, atoms, species=""):
-        inputs = ", ".join(f"s[{v}] = sum of h_{p} over {f'its {kind}' if kind else 'all'} neighbours"
-                           for v, (p, kind) in enumerate(values.sums))
+        inputs = ", ".join([f"s[{v}] = sum of h_{p} over {f'its {kind}' if kind else 'all'} neighbours"
+                            for v, (p, kind) in enumerate(values.sums)]
+                           + [f"s[{len(values.sums) + m}] = three-body sum of H_{t}"
+                              for m, t in enumerate(values.triplet_sums)])
         return (_comment(f"T in eV and dT/dS_v of an atom of {atoms} from its values: {inputs}.") + "\n"
                 f"inline double {name}({species}const double *s, double *dt)\n{{\n"
                 f"{_indented(atom_code(tree, values))}\n}}")

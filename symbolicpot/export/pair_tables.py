@@ -22,10 +22,10 @@ SAMPLES points inside every interval meet
 where n is the largest number of neighbours within r_out and w_k the largest |∂T_i/∂h_k(r_ij)| of an atom i and a
 neighbour j in eam_fs's probe structures (fcc crystals hot, squeezed and stretched, and a slab; for an alloy, their
 atoms take the elements in turn; ∂T_i/∂h_k(r_ij) adds up ∂T_i/∂S over the plugin's per-atom values S that h_k of j
-adds to, export.sum_layout). Since δT_i = Σ_j Σ_k ∂T_i/∂h_k(r_ij) δh_k(r_ij) and
-δF_i = Σ_j Σ_k (∂T_i/∂h_k(r_ij) + ∂T_j/∂h_k(r_ij)) δh_k'(r_ij) r̂_ij, these bound each atom's
-energy and force error on such structures; a bound of the largest value over r holds on the whole table when it
-holds on every segment.
+adds to, export.sum_layout; a term's three-body sums enter it as their values on the probes). Since
+δT_i = Σ_j Σ_k ∂T_i/∂h_k(r_ij) δh_k(r_ij) and δF_i = Σ_j Σ_k (∂T_i/∂h_k(r_ij) + ∂T_j/∂h_k(r_ij)) δh_k'(r_ij) r̂_ij,
+these bound each atom's energy and force error on such structures; a bound of the largest value over r holds on the
+whole table when it holds on every segment.
 """
 from dataclasses import dataclass
 import math
@@ -33,7 +33,7 @@ import math
 import numpy as np
 
 from ..data.neighbours import structure_neighbours
-from ..expr import PRIMITIVES, R, ExpressionError, walk
+from ..expr import C, PRIMITIVES, R, S, ExpressionError, const, walk
 from .eam_fs import CLOSEST, nearest_neighbour_distance, probe_structures
 
 ENERGY_BOUND = 1e-9   # eV/atom
@@ -275,9 +275,10 @@ def _sensitivity(layout, r_in, r_out, nearest):
     weights, neighbours = np.zeros(len(layout.pairs)), 0
     for atoms in probe_structures(layout.elements[0], nearest):
         element = np.arange(len(atoms)) % n_elements
-        centre, neighbour, distance, _ = structure_neighbours(atoms, r_out)
+        centre, neighbour, distance, vector = structure_neighbours(atoms, r_out)
         neighbours = max(neighbours, np.bincount(centre).max())
         h = [pair_jets(g, distance, r_in, r_out)[0] for g in layout.pairs]
+        three_body = {g: three_body_sums(g, centre, distance, vector, len(atoms), r_in, r_out) for g in layout.triplets}
         for t, (term, values) in enumerate(zip(layout.terms, layout.values)):
             running = np.isin(element, [e for e in range(n_elements) if layout.term_of[e] == t])
             s = [np.bincount(centre, h[p] * _of_species(element[neighbour], layout.elements, species),
@@ -289,11 +290,27 @@ def _sensitivity(layout, r_in, r_out, nearest):
                     fed = {v for v, q in gathers if q == p}
                     leaves = {node: (s[values.reads(node)[0]], float(values.reads(node)[0] in fed), 0.0)
                               for node in nodes}
+                    leaves.update({node: (three_body[node.children[0]][running], 0.0, 0.0)
+                                   for node in walk(term) if node.op == "sum3"})
                     weights[p] = np.maximum(weights[p], np.abs(jets(term, leaves)[1]).max())
     if not np.isfinite(weights).all():
         raise TableError("the atom formula's derivatives are not finite on the probe structures: export it with "
                          "exact=True (--exact)")
     return int(neighbours), weights
+
+
+def three_body_sums(h, centre, distance, vector, n_atoms, r_in, r_out):
+    """(n_atoms,) the three-body sum ½ Σ_{p≠q} h(r_p, r_q, c) f(r_p) f(r_q) at each atom of a structure, from its
+    pairs (structure_neighbours: centre, distance Å, vector Å, sorted by centre)."""
+    first = np.searchsorted(centre, np.arange(n_atoms + 1))
+    repeats = np.diff(first)[centre]  # pair p is paired with every pair of its centre
+    p = np.repeat(np.arange(len(centre)), repeats)
+    q = first[centre[p]] + np.arange(len(p)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+    p, q = p[p != q], q[p != q]
+    c = np.einsum("ij,ij->i", vector[p], vector[q]) / (distance[p] * distance[q])
+    value = jets(h, {R: (distance[p], 0.0, 0.0), S: (distance[q], 0.0, 0.0), C: (c, 0.0, 0.0)})[0]
+    f = pair_jets(const(1.0), distance, r_in, r_out)[0]
+    return np.bincount(centre[p], 0.5 * value * f[p] * f[q], minlength=n_atoms)
 
 
 def _of_species(element, elements, species):

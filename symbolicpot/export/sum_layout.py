@@ -9,35 +9,46 @@ value v is the sum of h_p over the atom's neighbours of one species (`sum[Al](g_
 pair functions these read (`needed(a, b)`, the same for (b, a)), and the plugin's second pass weighs its slopes
 by dT/dS of those values alone. A single-element formula has one term, whose values are its distinct sums in order
 (value v is the sum of h_v over all neighbours), and every pair computes every pair function.
+
+Three-body sums: the distinct h(r, s, c) of the formula's sum3 are `triplets`; a term's three-body values follow its
+pair values, one per distinct h it reads, each the sum over all of the atom's neighbours (sum3 takes no species).
 """
 from dataclasses import dataclass
 
-from ..expr import distinct_sums, refuse_three_body, term_for, walk
+from ..expr import distinct_sums, term_for, three_body_sums, walk
 
 
 @dataclass(frozen=True)
 class TermValues:
-    """The values an atom running one term keeps: `sums` holds (p, species) of each, the index p of its pair function
-    in `pairs` and the species of the neighbours it adds up ("" for all)."""
+    """The values an atom running one term keeps: first its pair values, `sums` holding (p, species) of each, the
+    index p of its pair function in `pairs` and the species of the neighbours it adds up ("" for all); then its
+    three-body values, `triplet_sums` holding the index t of each one's h in `triplets`."""
     pairs: tuple
     sums: tuple
+    triplets: tuple = ()
+    triplet_sums: tuple = ()
 
     @property
     def n_values(self):
-        return len(self.sums)
+        return len(self.sums) + len(self.triplet_sums)
 
     def reads(self, node):
-        """(v,): the index of the value the sum `node` of the term reads (as cxx_formula.atom_code takes it)."""
+        """(v,): the index of the value the sum or sum3 `node` of the term reads (as cxx_formula.atom_code takes
+        it)."""
+        if node.op == "sum3":
+            return (len(self.sums) + self.triplet_sums.index(self.triplets.index(node.children[0])),)
         return (self.sums.index((self.pairs.index(node.children[0]), node.species)),)
 
 
 @dataclass(frozen=True)
 class SumLayout:
     """The per-atom values of the plugin for a formula and its elements (chemical symbols, pair_coeff's names):
-    `pairs` the distinct pair expressions g_p, `terms` the distinct block-free atom terms and `values` the TermValues
-    of each, `term_of` (per element) the index of the term its atoms run."""
+    `pairs` the distinct pair expressions g_p, `triplets` the distinct three-body expressions h_t, `terms` the
+    distinct block-free atom terms and `values` the TermValues of each, `term_of` (per element) the index of the term
+    its atoms run."""
     elements: tuple
     pairs: tuple
+    triplets: tuple
     terms: tuple
     values: tuple
     term_of: tuple
@@ -45,20 +56,26 @@ class SumLayout:
     @classmethod
     def of(cls, tree, elements):
         """The layout of the formula `tree` for `elements` (the formula names no others; a formula with species
-        blocks has a term for each); ExpressionError for three-body sums, which the plugin does not compute yet."""
-        refuse_three_body(tree, "the LAMMPS plugin")
+        blocks has a term for each)."""
         pairs = tuple(distinct_sums(tree))
+        triplets = tuple(dict.fromkeys(three_body_sums(tree)))
         terms_of = [term_for(tree, element) for element in elements]
         terms = tuple(dict.fromkeys(terms_of))
         values = tuple(TermValues(pairs, tuple(dict.fromkeys((pairs.index(node.children[0]), node.species)
-                                                             for node in walk(term) if node.op == "sum")))
+                                                             for node in walk(term) if node.op == "sum")),
+                                  triplets, tuple(dict.fromkeys(triplets.index(h) for h in three_body_sums(term))))
                        for term in terms)
-        return cls(tuple(elements), pairs, terms, values, tuple(terms.index(term) for term in terms_of))
+        return cls(tuple(elements), pairs, triplets, terms, values, tuple(terms.index(term) for term in terms_of))
 
     @property
     def n_values(self):
         """NVALUES: the values an atom keeps (and communicates), the most of any term."""
         return max(values.n_values for values in self.values)
+
+    def three_body_linear(self, t):
+        """True when term t holds its three-body sums only linearly (T = Σ_m a_m S3_m + a part without them, the a_m
+        constants): then no dT/dS depends on them, and the plugin needs them only for energies."""
+        return _linear(self.terms[t], {node for node in walk(self.terms[t]) if node.op == "sum3"})
 
     def gathers(self, a, b):
         """((v, p), ...): the values v of an atom of element a (an index into `elements`) that h_p of a neighbour of
@@ -70,3 +87,22 @@ class SumLayout:
         """The pair functions p (ascending) that a pair of atoms of elements a and b computes: those either atom's
         values take from the other; the same for (b, a)."""
         return tuple(sorted({p for _, p in self.gathers(a, b) + self.gathers(b, a)}))
+
+
+def _linear(node, inputs):
+    """True when `node` is Σ a·input + a part without `inputs`, the a constants: the inputs stand under + and − only,
+    and under products and quotients by parts without sums."""
+    if node in inputs or not any(n in inputs for n in walk(node)):
+        return True
+    if node.op in ("+", "-"):
+        return all(_linear(child, inputs) for child in node.children)
+    if node.op == "*":
+        a, b = node.children
+        return (_sum_free(a) and _linear(b, inputs)) or (_sum_free(b) and _linear(a, inputs))
+    if node.op == "/":
+        return _sum_free(node.children[1]) and _linear(node.children[0], inputs)
+    return False
+
+
+def _sum_free(node):
+    return all(n.op not in ("sum", "sum3") for n in walk(node))

@@ -9,7 +9,7 @@ from .config import MUTATIONS, OperatorConfig
 from .generate import (random_atom_tree, random_constant, random_exponent, random_formula, random_leaf,
                        random_pair_tree, ramped_half_and_half, seed_formulas)
 from .limits import limit_violations, measure, within_limits
-from .paths import ATOM, PAIR, Site, replace_at, sites
+from .paths import ATOM, PAIR, TRIPLET, Site, replace_at, sites
 from .variation import (MUTATION_OPERATORS, constant_mutation, crossover, embed_mutation, hoist_mutation,
                         insert_mutation, point_mutation, shrink_mutation, subtree_mutation, unwrap_mutation, vary,
                         wrap_in_sum_mutation)

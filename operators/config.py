@@ -29,6 +29,11 @@ class OperatorConfig:
     every species gets its own term (`Ni: T_Ni; Al: T_Al`; the limits hold for each term, and a variation changes
     one term or, with `copy_term_probability`, copies one species' term over another's: alloy terms often share
     their form). On one species nothing of this draws a random number: single-element searches are unchanged.
+
+    With `three_body_probability` > 0 a new sum (random generation, subtree and wrap-in-sum mutation) is a sum3 with
+    that chance, its leaves drawn from r, s, c and constants, and a point mutation may turn a sum into a sum3 or a
+    sum3 whose h holds neither s nor c into a sum; crossover moves a subtree holding s or c only into a sum3. At 0
+    (the default) none of this draws a random number: pair-only searches are unchanged.
     """
     species: tuple[str, ...] = field(default=(), metadata={"config_key": False})
     per_species: bool = False            # on data of several species: one term per species
@@ -40,7 +45,8 @@ class OperatorConfig:
     max_sums: int = 3                  # sum(...) nodes of a formula (every formula has at least one)
     init_depth: tuple[int, int] = (2, 4)  # depth range of ramped half-and-half (full trees of depth 5 exceed 30 nodes)
     grow_leaf_probability: float = 0.3   # grow method: chance that a node above the depth limit is a leaf
-    r_probability: float = 0.5           # chance that a new pair-level leaf is r rather than a constant
+    r_probability: float = 0.5           # chance that a new pair-level leaf is r (r, s or c in a sum3), not a constant
+    three_body_probability: float = 0.0  # chance that a new sum is a three-body sum3(h(r, s, c)); 0: pair sums only
     integer_constant_probability: float = 0.5
     integer_constant_range: tuple[int, int] = (-12, 12)
     constant_magnitude_range: tuple[float, float] = (1e-3, 1e3)
@@ -91,7 +97,7 @@ class OperatorConfig:
         low, high = self.atom_exponent_range
         _require(_is_real(low) and _is_real(high) and -math.inf < low <= high < math.inf, "atom_exponent_range",
                  f"must be finite low <= high, got {self.atom_exponent_range}")
-        for name in ("copy_term_probability", "grow_leaf_probability", "r_probability",
+        for name in ("copy_term_probability", "grow_leaf_probability", "r_probability", "three_body_probability",
                      "integer_constant_probability", "crossover_probability", "perturb_all_probability"):
             value = getattr(self, name)
             _require(_is_real(value) and 0.0 <= value <= 1.0, name, f"must lie in [0, 1], got {value!r}")

@@ -6,9 +6,9 @@ depth after a few tries.
 """
 import math
 
-from ..expr import PRIMITIVES, R, by_species, call, const, parse_expression, species_sum, species_terms, walk
+from ..expr import C, PRIMITIVES, R, S, by_species, call, const, parse_expression, species_sum, species_terms, walk
 from .limits import limit_violations, within_limits
-from .paths import ATOM, PAIR
+from .paths import ATOM, PAIR, TRIPLET
 
 ATTEMPTS = 10
 
@@ -42,29 +42,39 @@ def _nonzero_integer(rng, config):
 
 
 def random_leaf(rng, config, level, exponent=False):
-    """A leaf of `level`: r or a constant inside a sum, a constant outside; an exponent (random_exponent) when it is
-    the exponent of a power."""
+    """A leaf of `level`: r or a constant inside a sum, one of r, s, c (alike) or a constant inside a sum3, a constant
+    outside; an exponent (random_exponent) when it is the exponent of a power."""
     if exponent:
         return random_exponent(rng, config, level)
     if level == PAIR and rng.random() < config.r_probability:
         return R
+    if level == TRIPLET and rng.random() < config.r_probability:
+        return pick(rng, (R, S, C))
     return random_constant(rng, config)
 
 
-def random_sum(rng, config, pair_tree):
-    """sum(pair_tree), over all neighbours or, on data of several species, those of one (each choice alike)."""
+def random_sum(rng, config, depth, full, factor=None, join="*"):
+    """A new sum of a fresh expression of depth at most `depth` (random_pair_tree), joined to `factor` (an r-free
+    expression) by `join` when given: with config.three_body_probability a sum3 of h(r, s, c), else a sum of g(r)
+    over all neighbours or, on data of several species, those of one (each choice alike)."""
+    three_body = config.three_body_probability > 0 and rng.random() < config.three_body_probability
+    body = random_pair_tree(rng, config, depth, full, level=TRIPLET if three_body else PAIR)
+    if factor is not None:
+        body = call(join, factor, body)
+    if three_body:
+        return call("sum3", body)
     if not config.alloy:
-        return call("sum", pair_tree)
-    return species_sum(pair_tree, pick(rng, ("",) + config.species))
+        return call("sum", body)
+    return species_sum(body, pick(rng, ("",) + config.species))
 
 
-def random_pair_tree(rng, config, depth, full, exponent=False):
-    """A pair-level expression (over r) of depth at most `depth`, exactly `depth` along every branch with `full`;
-    a leaf that is the `exponent` of a power is drawn as one."""
+def random_pair_tree(rng, config, depth, full, exponent=False, level=PAIR):
+    """An expression inside a sum (`level` PAIR: over r) or a sum3 (TRIPLET: over r, s, c) of depth at most `depth`,
+    exactly `depth` along every branch with `full`; a leaf that is the `exponent` of a power is drawn as one."""
     if depth == 0 or (not full and rng.random() < config.grow_leaf_probability):
-        return random_leaf(rng, config, PAIR, exponent)
+        return random_leaf(rng, config, level, exponent)
     op = pick(rng, config.primitives)
-    return call(op, *(random_pair_tree(rng, config, depth - 1, full, op == "^" and k == 1)
+    return call(op, *(random_pair_tree(rng, config, depth - 1, full, op == "^" and k == 1, level)
                       for k in range(PRIMITIVES[op].arity)))
 
 
@@ -82,7 +92,7 @@ def random_atom_tree(rng, config, depth, full, n_sums, exponent=False):
     if n_sums == 0:
         return random_leaf(rng, config, ATOM, exponent)
     if n_sums == 1 and (depth == 1 or full or rng.random() < config.grow_leaf_probability):
-        return random_sum(rng, config, random_pair_tree(rng, config, depth - 1, full))
+        return random_sum(rng, config, depth - 1, full)
     room = sum_capacity(depth - 1)  # the most sums one child can hold
     op = pick(rng, [p for p in config.primitives if PRIMITIVES[p].arity == 2 or room >= n_sums])
     if PRIMITIVES[op].arity == 1:

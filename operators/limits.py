@@ -1,11 +1,12 @@
 """The limits every formula of the search keeps: node count, depth and number of sums (see OperatorConfig); a
-per-species formula keeps them in each species' term."""
+per-species formula keeps them in each species' term. A sum3 counts as a sum, and its h's nodes as a sum's g's."""
 from ..expr import species_terms
+from .paths import SUMS
 
 
 def measure(node):
-    """(node count, depth in edges, number of sums) of a tree."""
-    size, depth, n_sums = 1, 0, int(node.op == "sum")
+    """(node count, depth in edges, number of sums of either kind) of a tree."""
+    size, depth, n_sums = 1, 0, int(node.op in SUMS)
     for child in node.children:
         child_size, child_depth, child_sums = measure(child)
         size, depth, n_sums = size + child_size, max(depth, child_depth + 1), n_sums + child_sums

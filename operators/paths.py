@@ -1,13 +1,18 @@
-"""Addressing nodes: a path is the tuple of child indices from the root; each node stands at one of two levels.
+"""Addressing nodes: a path is the tuple of child indices from the root; each node stands at one of three levels.
 
-Atom-level nodes are outside every sum (`sum` nodes included), pair-level nodes inside one (what a sum sums).
+Atom-level nodes are outside every sum (`sum` and `sum3` nodes included), pair-level nodes inside a `sum` (over r),
+triplet-level nodes inside a `sum3` (over r, s, c). A subtree may move to a site of another level when the typing
+allows it (`fits`): an r-only pair-level subtree fits a triplet site, a triplet-level one without s and c a pair site.
 """
 from dataclasses import replace
 from typing import NamedTuple
 
-from ..expr import Node
+from ..expr import Node, walk
+from ..expr.tree import THREE_BODY_LEAVES
 
-ATOM, PAIR = "atom", "pair"
+ATOM, PAIR, TRIPLET = "atom", "pair", "triplet"
+SUMS = {"sum": PAIR, "sum3": TRIPLET}  # the sum nodes and the level of what they sum
+VARIABLES = ("r", *THREE_BODY_LEAVES)  # the leaves that vary over the pairs or triplets of a sum
 
 
 class Site(NamedTuple):
@@ -24,11 +29,24 @@ def sites(tree):
 
     def visit(node, path, level, exponent):
         found.append(Site(path, node, level, exponent))
-        child_level = PAIR if node.op == "sum" else level
+        child_level = SUMS.get(node.op, level)
         for index, child in enumerate(node.children):
             visit(child, path + (index,), child_level, node.op == "^" and index == 1)
     visit(tree, (), ATOM, False)
     return found
+
+
+def sum_count(node):
+    """The number of sums (of either kind) in `node`."""
+    return sum(1 for n in walk(node) if n.op in SUMS)
+
+
+def fits(node, level, target):
+    """Whether `node`, standing at `level`, may stand at a site of level `target` (typing: s and c only inside a
+    sum3, atom-level nodes only at atom level)."""
+    if ATOM in (level, target):
+        return level == target
+    return target == TRIPLET or all(n.op not in THREE_BODY_LEAVES for n in walk(node))
 
 
 def replace_at(tree, path, subtree):
@@ -41,10 +59,10 @@ def replace_at(tree, path, subtree):
 
 
 def pair_root(tree, path):
-    """The path of the pair-level expression (the child of a sum) that holds the pair-level node at `path`."""
+    """The path of the expression summed (the child of a sum or sum3) that holds the node at `path` inside it."""
     node = tree
     for depth, index in enumerate(path):
-        if node.op == "sum":
+        if node.op in SUMS:
             return path[:depth + 1]
         node = node.children[index]
     raise ValueError(f"path {path} is not inside a sum")

@@ -6,13 +6,13 @@ from the `numpy.random.Generator` passed in.
 """
 import functools
 
-from ..expr import (BINARY, PRIMITIVES, Node, by_species, call, constants, species_sum, species_terms, sums, walk,
+from ..expr import (BINARY, PRIMITIVES, Node, by_species, call, constants, species_sum, species_terms, walk,
                     with_constants)
 from .config import MUTATIONS
 from .generate import (per_species, pick, random_atom_tree, random_constant, random_exponent, random_leaf,
                        random_pair_tree, random_sum, sum_capacity)
 from .limits import within_limits
-from .paths import ATOM, PAIR, pair_root, replace_at, sites
+from .paths import ATOM, SUMS, VARIABLES, fits, pair_root, replace_at, sites, sum_count
 
 ATTEMPTS = 10
 
@@ -41,22 +41,30 @@ def _fresh_depth(rng, config, path, reserved=0):
 
 @_retried
 def crossover(rng, a, b, config):
-    """A copy of `a` with one subtree replaced by a subtree of `b` of the same level (a sum travels whole)."""
+    """A copy of `a` with one subtree replaced by a subtree of `b` that fits its level (paths.fits: a sum travels
+    whole, a subtree holding s or c only into a sum3)."""
     target = pick(rng, sites(a))
-    donor = pick(rng, [site.node for site in sites(b) if site.level == target.level])
-    return replace_at(a, target.path, donor)
+    donors = [site.node for site in sites(b) if fits(site.node, site.level, target.level)]
+    return replace_at(a, target.path, pick(rng, donors)) if donors else a  # none: b's sums hold only s or c
 
 
 @_retried
 def point_mutation(rng, tree, config):
     """Swap one operator for another enabled one of the same arity, or one leaf for a fresh leaf of its level; on
-    data of several species, or a sum's neighbours for other ones."""
-    site = pick(rng, [site for site in sites(tree) if site.node.op != "sum" or config.alloy])
+    data of several species, or a sum's neighbours for other ones; with three-body sums, a sum for a sum3 of the same
+    expression, or a sum3 whose expression holds neither s nor c for a sum (on data of several species, over the
+    neighbours of any one or all)."""
+    three_body = config.three_body_probability > 0
+    site = pick(rng, [site for site in sites(tree) if site.node.op not in SUMS or config.alloy or three_body])
     node = site.node
-    if node.op == "sum":
-        return replace_at(tree, site.path, species_sum(node.children[0],
-                                                       pick(rng, [s for s in ("",) + config.species
-                                                                  if s != node.species])))
+    if node.op in SUMS:
+        body = node.children[0]
+        kinds = [("sum", s) for s in ("",) + config.species if node.op == "sum3" or s != node.species]
+        kinds = [kind for kind in kinds if fits(body, SUMS[node.op], SUMS[kind[0]])]
+        if three_body and node.op == "sum":
+            kinds.append(("sum3", ""))
+        op, species = pick(rng, kinds) if kinds else (node.op, node.species)
+        return replace_at(tree, site.path, Node(op, node.children, species=species))
     if not node.children:
         return replace_at(tree, site.path, random_leaf(rng, config, site.level, site.exponent))
     others = [p for p in config.primitives if PRIMITIVES[p].arity == len(node.children) and p != node.op]
@@ -68,9 +76,9 @@ def subtree_mutation(rng, tree, config):
     """Replace a subtree by a fresh (grow) subtree of its level; the formula keeps 1..max_sums sums."""
     site = pick(rng, sites(tree))
     depth = _fresh_depth(rng, config, site.path)
-    if site.level == PAIR:
-        return replace_at(tree, site.path, random_pair_tree(rng, config, depth, False, site.exponent))
-    outside = len(sums(tree)) - len(sums(site.node))
+    if site.level != ATOM:
+        return replace_at(tree, site.path, random_pair_tree(rng, config, depth, False, site.exponent, site.level))
+    outside = sum_count(tree) - sum_count(site.node)
     low, high = int(outside == 0), min(config.max_sums - outside, sum_capacity(depth))
     if low > high:
         return tree
@@ -127,24 +135,24 @@ def constant_mutation(rng, tree, config):
 def wrap_in_sum_mutation(rng, tree, config):
     """Turn a sum-free atom-level part c (a constant, or an expression of constants) into sum(c*g) with a fresh g
     (another enabled binary operator than * when * is off)."""
-    candidates = [site for site in sites(tree) if site.level == ATOM and not sums(site.node)]
+    candidates = [site for site in sites(tree) if site.level == ATOM and not sum_count(site.node)]
     if not candidates:
         return None
     site = pick(rng, candidates)
     join = "*" if "*" in config.primitives else pick(rng, [p for p in config.primitives if p in BINARY])
-    pair_tree = random_pair_tree(rng, config, _fresh_depth(rng, config, site.path, reserved=2), full=False)
-    return replace_at(tree, site.path, random_sum(rng, config, call(join, site.node, pair_tree)))
+    depth = _fresh_depth(rng, config, site.path, reserved=2)
+    return replace_at(tree, site.path, random_sum(rng, config, depth, False, site.node, join))
 
 
 @_retried
 def unwrap_mutation(rng, tree, config):
-    """Replace one of two or more sums by an r-free part of its expression (such as one of its constants), or by a
-    fresh constant when it has none."""
-    sum_sites = [site for site in sites(tree) if site.node.op == "sum"]
+    """Replace one of two or more sums (of either kind) by a part of its expression free of r, s and c (such as one
+    of its constants), or by a fresh constant when it has none."""
+    sum_sites = [site for site in sites(tree) if site.node.op in SUMS]
     if len(sum_sites) < 2:
         return None
     site = pick(rng, sum_sites)
-    parts = [node for node in walk(site.node.children[0]) if all(n.op != "r" for n in walk(node))]
+    parts = [node for node in walk(site.node.children[0]) if all(n.op not in VARIABLES for n in walk(node))]
     return replace_at(tree, site.path, pick(rng, parts) if parts else random_constant(rng, config))
 
 
@@ -155,7 +163,7 @@ def embed_mutation(rng, tree, config):
     Sutton–Chen (constant tuning then moves the two copies' constants apart). Needs ^ (and + for the second form)."""
     if "^" not in config.primitives:
         return None
-    site = pick(rng, [site for site in sites(tree) if site.level == ATOM and sums(site.node)])
+    site = pick(rng, [site for site in sites(tree) if site.level == ATOM and sum_count(site.node)])
     embedded = call("^", site.node, random_exponent(rng, config, ATOM))
     if "+" in config.primitives and rng.random() < 0.5:
         embedded = call("+", site.node, embedded)

@@ -8,10 +8,11 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from symbolicpot.expr import (ParseError, R, check_typed, const, constants, format_expression, node_count,
-                              parse_expression, species_terms, structural_hash, sums, walk)
-from symbolicpot.operators import (ATOM, MUTATION_OPERATORS, PAIR, OperatorConfig, crossover, limit_violations,
-                                   measure, random_formula, ramped_half_and_half, replace_at, seed_formulas, sites,
-                                   vary)
+                              parse_expression, species_terms, structural_hash, sums, three_body_sums, walk)
+from symbolicpot.operators import (ATOM, MUTATION_OPERATORS, PAIR, TRIPLET, OperatorConfig, crossover,
+                                   limit_violations, measure, random_formula, ramped_half_and_half, replace_at,
+                                   seed_formulas, sites, vary)
+from strategies import three_body_trees
 
 SUTTON_CHEN = "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"
 LENNARD_JONES = "sum(4*0.0104*((3.4/r)^12 - (3.4/r)^6))"
@@ -23,6 +24,8 @@ CONFIGS = {
     "roomy": OperatorConfig(max_size=60, max_depth=12, max_sums=5, init_depth=(3, 6)),
     "minus only": OperatorConfig(primitives=("-",), crossover_probability=0.9),
     "alloy": OperatorConfig(species=("Ni", "Al"), max_sums=4),
+    "three-body": OperatorConfig(three_body_probability=0.5),
+    "three-body alloy": OperatorConfig(species=("Ni", "Al"), three_body_probability=0.3, max_sums=4),
 }
 PER_SPECIES = OperatorConfig(species=("Ni", "Al", "Cu"), per_species=True, max_size=20)
 OPERATORS = {**MUTATION_OPERATORS, "crossover": None, "vary": None}
@@ -32,7 +35,8 @@ def assert_valid(tree, config):
     check_typed(tree)
     assert limit_violations(tree, config) == [], format_expression(tree)
     structure = ("species", "on") if config.per_species else ()
-    assert {n.op for n in walk(tree)} <= {"const", "r", "sum", *structure, *config.primitives}
+    three_body = ("sum3", "s", "c") if config.three_body_probability else ()
+    assert {n.op for n in walk(tree)} <= {"const", "r", "sum", *structure, *three_body, *config.primitives}
     assert parse_expression(format_expression(tree)) == tree
     assert {n.species for n in walk(tree) if n.op == "sum"} <= {"", *config.species}
     if config.per_species:
@@ -391,3 +395,69 @@ def test_seeds_fit_the_species_shape_of_the_search():
             ("Ni: sum(r); Al: sum(r) + 3; Cu: " + "+".join(["sum(r)"] * 7), PER_SPECIES, "Cu's term: 7 sums")]:
         with pytest.raises(ValueError, match=re.escape(message)):
             seed_formulas([text], config)
+
+
+# ------------------------------------------------------------------------------------------------ three-body sums
+
+def test_new_sums_are_three_body_sums_at_the_configured_rate():
+    config = CONFIGS["three-body"]
+    kinds = [n.op for tree in sample(config, 200) for n in walk(tree) if n.op in ("sum", "sum3")]
+    # each new sum is a sum3 with chance 1/2 (the _random_term retries keep it unbiased: both kinds have the same
+    # size): the share is 1/2 ± 5 standard deviations of a binomial over len(kinds) draws
+    assert abs(kinds.count("sum3") / len(kinds) - 0.5) < 5 * (0.25 / len(kinds)) ** 0.5
+    leaves = {n.op for tree in sample(config, 200) for g in three_body_sums(tree) for n in walk(g)}
+    assert {"r", "s", "c", "const"} <= leaves
+    assert not any(three_body_sums(tree) for tree in sample(CONFIGS["default"], 200))
+
+
+@settings(max_examples=25, deadline=None)
+@given(tree=three_body_trees(max_depth=2, n_sums=(1, 2), pair_depth=2, triplet_depth=2), seed=SEEDS)
+def test_operations_on_three_body_formulas_keep_the_typing(tree, seed):
+    config, rng = CONFIGS["three-body"], np.random.default_rng(seed)
+    for name in OPERATORS:
+        child = apply(name, rng, tree, random_formula(rng, config), config)
+        assert child is tree or limit_violations(child, config) == []
+        check_typed(child)
+
+
+def test_point_mutation_turns_a_sum_into_a_sum3_and_back_where_the_typing_allows():
+    config = CONFIGS["three-body"]
+
+    def mutated(text):
+        tree = parse_expression(text)
+        return {format_expression(MUTATION_OPERATORS["point"](np.random.default_rng(seed), tree, config))
+                for seed in range(100)}
+    assert "sum3(r^-6) + 2" in mutated("sum(r^-6) + 2")
+    assert "sum(r^-6) + 2" in mutated("sum3(r^-6) + 2")
+    assert not any(text.startswith("sum(") for text in mutated("sum3(c^2) + 2"))
+
+
+def test_crossover_puts_a_subtree_holding_s_or_c_only_into_a_sum3():
+    a = parse_expression("sum(r^-9) + sum3(s*r)")
+    b = parse_expression("sum3(c^2) * 5")
+    config, rng = CONFIGS["three-body"], np.random.default_rng(0)
+    children = [crossover(rng, a, b, config) for _ in range(300)]
+    for child in children:
+        check_typed(child)
+    produced = {format_expression(child) for child in children}
+    assert "sum(r^-9) + sum3(c*r)" in produced       # triplet level: b's c for a's s
+    assert "sum(r^-9) + sum3(s*2)" in produced       # b's 2 (no s, no c) fits anywhere inside a sum
+    assert "sum(2^-9) + sum3(s*r)" in produced
+    assert not any(n.op == "c" for child in children for g in sums(child) for n in walk(g))
+
+
+def test_per_species_terms_may_hold_three_body_sums():
+    config = OperatorConfig(species=("Ni", "Al"), per_species=True, three_body_probability=0.3, max_size=20)
+    trees, rng = sample(config, 100), np.random.default_rng(1)
+    trees += [vary(rng, [a, b], config) for a, b in zip(trees, trees[1:])]
+    for tree in trees:
+        assert_valid(tree, config)
+    terms = [term for tree in trees for term in species_terms(tree).values()]
+    assert sum(bool(three_body_sums(term)) for term in terms) >= 40  # ~1 - 0.7^1.8 of ~400 terms hold one
+    assert all(n.species == "" for term in terms for n in walk(term) if n.op == "sum3")
+
+
+def test_sites_tell_the_level_inside_a_sum3():
+    levels = [(format_expression(site.node), site.level) for site in sites(parse_expression("sum3(c*r) + sum(r)"))]
+    assert levels == [("sum3(c*r) + sum(r)", ATOM), ("sum3(c*r)", ATOM), ("c*r", TRIPLET), ("c", TRIPLET),
+                      ("r", TRIPLET), ("sum(r)", ATOM), ("r", PAIR)]

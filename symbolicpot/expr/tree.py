@@ -34,6 +34,7 @@ LEAVES = ("const", "r", "s", "c")
 THREE_BODY_LEAVES = ("s", "c")  # r_ik (Å) and cos θ_jik: only inside sum3
 STRUCTURE = ("species", "on")  # the nodes of a species block: they hold expressions but compute nothing
 NOCUT = "nocut"  # the tag of a sum without the smooth cutoff
+COMMUTATIVE = ("+", "*")  # and associative (in exact arithmetic)
 
 
 class ExpressionError(ValueError):
@@ -146,6 +147,31 @@ def sums(node):
 def three_body_sums(node):
     """The expressions h(r, s, c) of the three-body sums, in postfix order."""
     return [n.children[0] for n in walk(node) if n.op == "sum3"]
+
+
+def symmetric_in_r_and_s(h):
+    """Whether h(r, s, c) and h(s, r, c) are one tree up to the order of the operands of + and * (chains of them
+    flattened): equal in exact arithmetic, decided on the tree (never by sampling values)."""
+    return _canonical(h) == _canonical(_swap_r_and_s(h))
+
+
+def _swap_r_and_s(node):
+    leaf = {"r": S, "s": R}.get(node.op)
+    return leaf or (replace(node, children=tuple(map(_swap_r_and_s, node.children))) if node.children else node)
+
+
+def _canonical(node):
+    """A nested tuple equal for trees that differ only in the order of the operands of + and * chains."""
+    if node.op in COMMUTATIVE:
+        operands = (_canonical(n) for n in _chain(node, node.op))
+        return node.op, tuple(sorted(operands, key=repr))
+    return node.op, node.value, tuple(map(_canonical, node.children))
+
+
+def _chain(node, op):
+    """The operands of a chain of `op` at node: a + (b + c) gives a, b, c."""
+    for child in node.children:
+        yield from _chain(child, op) if child.op == op else (child,)
 
 
 def refuse_three_body(node, what):

@@ -141,7 +141,8 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
 
     Two passes over the full neighbour list (pairs p = (i, j) sorted by i, atom i's pairs first[i]:first[i+1],
     r_p in Å, cutoff fc(r), dfc = dfc/dr):
-    sums S_k(i) = Σ_p g_k(r_p) fc(r_p); atom terms T(S(i)) and dT/dS_k; then dE/dr_p = Σ_k dT/dS_k(i)·(g_k fc)'.
+    sums S_k(i) = Σ_p g_k(r_p) fc(r_p) (fc ≡ 1 in a nocut sum); atom terms T(S(i)) and dT/dS_k; then
+    dE/dr_p = Σ_k dT/dS_k(i)·(g_k fc)'.
     `work` (2, ≥K, n_pairs) and `work_t` (2, n_pairs, ≥P) are reused scratch (fresh large arrays every call would
     cost a page fault per 4 kB). Returns ok, energy (C,) eV, atom energies T_i (N,) eV, forces (N, 3) eV/Å, virial (C, 6) eV as Σ_p dE/dr_p · v_a v_b / r_p in Voigt
     order (xx yy zz yz xz xy), and d(energy, forces, virial)/dθ with a last axis of length P (0 without gradients).
@@ -160,18 +161,14 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
         owner[pair_cids[pair_coffsets[k]:pair_coffsets[k + 1]]] = k
     for k in range(K, n_in):
         owner[triplet_cids[triplet_coffsets[k - K]:triplet_coffsets[k - K + 1]]] = k
-    owner_cut = np.ones(theta.shape[0], np.bool_)  # whether constant m's sum takes the smooth cutoff
-    for m in range(theta.shape[0]):
-        if owner[m] >= 0:
-            owner_cut[m] = cut[owner[m]]
     part, live = np.empty((5, BATCH)), np.empty(depth, np.bool_)
     energy, forces, virial = np.zeros(n_configs), np.zeros((n_atoms, 3)), np.zeros((n_configs, 6))
     atom_energy = np.zeros(n_atoms)
     d_energy, d_forces, d_virial = np.zeros((n_configs, P)), np.zeros((n_atoms, 3, P)), np.zeros((n_configs, 6, P))
     failed = (False, energy, atom_energy, forces, virial, d_energy, d_forces, d_virial)
 
-    # Pass 1: pair terms g_k(r) with dg/dr (and dg/dθ, d²g/drdθ) on the pairs of sum k's species (0 on the others),
-    # sums S_k(i).
+    # Pass 1: pair terms times their sum's cutoff, g_k(r) f(r) (f ≡ 1 for a nocut sum), with d(g_k f)/dr (and their
+    # derivatives along θ) on the pairs of sum k's species (0 on the others), sums S_k(i).
     g, dg, g_t, dg_t = work[0], work[1], work_t[0], work_t[1]
     if with_gradients:
         work_t[:, :, :P] = 0.0
@@ -199,22 +196,26 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
                     rows[0, b] = distance[chosen[q0 + b]]
             if not run_program(code, arg, consts, n_c, rows, n, sv, sg, sh, part, live):
                 return failed
-            if every:
-                g[k, q0:q0 + n], dg[k, q0:q0 + n] = sv[0, :n], sg[0, 0, :n]
+            if every and cut[k]:  # in order, through the smooth cutoff: loops the compiler vectorises
+                f, df = fc[q0:q0 + n], dfc[q0:q0 + n]
+                _times_cutoff(sv[0], sg[0, 0], f, df, g[k, q0:q0 + n], dg[k, q0:q0 + n])
                 for m in range(n_c):
-                    g_t[q0:q0 + n, cids[m]], dg_t[q0:q0 + n, cids[m]] = sg[0, 1 + m, :n], sh[0, 0, 1 + m, :n]
+                    _times_cutoff(sg[0, 1 + m], sh[0, 0, 1 + m], f, df, g_t[q0:q0 + n, cids[m]],
+                                  dg_t[q0:q0 + n, cids[m]])
             else:
                 for b in range(n):
-                    p = chosen[q0 + b]
-                    g[k, p], dg[k, p] = sv[0, b], sg[0, 0, b]
+                    p = q0 + b if every else chosen[q0 + b]
+                    f, df = _cutoff(cut[k], fc, dfc, p)
+                    g[k, p], dg[k, p] = sv[0, b] * f, sg[0, 0, b] * f + sv[0, b] * df
                     for m in range(n_c):
-                        g_t[p, cids[m]], dg_t[p, cids[m]] = sg[0, 1 + m, b], sh[0, 0, 1 + m, b]
+                        g_m = sg[0, 1 + m, b]
+                        g_t[p, cids[m]], dg_t[p, cids[m]] = g_m * f, sh[0, 0, 1 + m, b] * f + g_m * df
     for i in range(n_atoms):  # the pairs of atom i are first[i]:first[i+1] (the list is sorted by centre)
         for p in range(first[i], first[i + 1]):
             for k in range(K):
-                s[k, i] += g[k, p] * _cutoff(cut[k], fc, dfc, p)[0]
+                s[k, i] += g[k, p]
             for m in range(P):
-                s_t[i, m] += g_t[p, m] * _cutoff(owner_cut[m], fc, dfc, p)[0]
+                s_t[i, m] += g_t[p, m]
     n_t = n_in - K
     most_constants = np.diff(triplet_coffsets).max() if n_t > 0 and P > 0 else 0
     bond, bond_t = np.zeros((n_t, n_pairs, 3)), np.zeros((n_t, n_pairs, 3, most_constants))
@@ -259,7 +260,6 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
                             d_t_s[i, k, m] += sh[0, k, owner[m], b] * s_t[i, m]
 
     # Pass 3: dE/dr_p into forces and virials; atom i's own force and its virial share stay in registers.
-    slope = np.empty(K)
     for i in range(n_atoms):
         c = atom_config[i]
         fx = fy = fz = wxx = wyy = wzz = wyz = wxz = wxy = 0.0
@@ -267,9 +267,7 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
             j, r, vx, vy, vz = neighbour[p], distance[p], vector[p, 0], vector[p, 1], vector[p, 2]
             de_dr = 0.0
             for k in range(K):
-                f, df = _cutoff(cut[k], fc, dfc, p)
-                slope[k] = dg[k, p] * f + g[k, p] * df
-                de_dr += t_s[k, i] * slope[k]
+                de_dr += t_s[k, i] * dg[k, p]
             w = de_dr / r
             fx, fy, fz = fx + w * vx, fy + w * vy, fz + w * vz
             forces[j, 0] -= w * vx
@@ -280,10 +278,9 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
             for m in range(P):
                 d_de_dr = 0.0
                 for k in range(K):
-                    d_de_dr += d_t_s[i, k, m] * slope[k]
+                    d_de_dr += d_t_s[i, k, m] * dg[k, p]
                 if 0 <= owner[m] < K:
-                    f, df = _cutoff(owner_cut[m], fc, dfc, p)
-                    d_de_dr += t_s[owner[m], i] * (dg_t[p, m] * f + g_t[p, m] * df)
+                    d_de_dr += t_s[owner[m], i] * dg_t[p, m]
                 _scatter(d_de_dr, vector[p], r, i, j, d_forces[:, :, m], d_virial[c, :, m])
         forces[i, 0] += fx
         forces[i, 1] += fy
@@ -299,6 +296,13 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
     ok = (np.isfinite(energy).all() and np.isfinite(forces).all() and np.isfinite(virial).all()
           and np.isfinite(d_energy).all() and np.isfinite(d_forces).all() and np.isfinite(d_virial).all())
     return ok, energy, atom_energy, forces, virial, d_energy, d_forces, d_virial
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _times_cutoff(v, dv, f, df, out, d_out):
+    """out = v f and d_out = dv f + v df, the first len(out) entries: a value and its slope through the cutoff."""
+    for b in range(out.shape[0]):
+        out[b], d_out[b] = v[b] * f[b], dv[b] * f[b] + v[b] * df[b]
 
 
 @numba.njit(cache=True, inline="always")

@@ -197,10 +197,10 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
             if not run_program(code, arg, consts, n_c, rows, n, sv, sg, sh, part, live):
                 return failed
             if every and cut[k]:  # in order, through the smooth cutoff: loops the compiler vectorises
-                f, df = fc[q0:q0 + n], dfc[q0:q0 + n]
-                _times_cutoff(sv[0], sg[0, 0], f, df, g[k, q0:q0 + n], dg[k, q0:q0 + n])
+                f_rows, df_rows = fc[q0:q0 + n], dfc[q0:q0 + n]
+                _times_cutoff(sv[0], sg[0, 0], f_rows, df_rows, g[k, q0:q0 + n], dg[k, q0:q0 + n])
                 for m in range(n_c):
-                    _times_cutoff(sg[0, 1 + m], sh[0, 0, 1 + m], f, df, g_t[q0:q0 + n, cids[m]],
+                    _times_cutoff(sg[0, 1 + m], sh[0, 0, 1 + m], f_rows, df_rows, g_t[q0:q0 + n, cids[m]],
                                   dg_t[q0:q0 + n, cids[m]])
             else:
                 for b in range(n):

@@ -35,8 +35,8 @@ class KernelProgram(NamedTuple):
     -1: none), the pair programs likewise, each sum's centre and neighbour species (-1: all; n_s: a species the
     data lack), the triplet programs of the three-body sums likewise with their centre species and whether each h
     is symmetric in r and s (`triplet_symmetric`, (n_three_body,) bool: then each pair of neighbours runs once),
-    whether each sum (pair sums, then three-body sums) takes the smooth cutoff (`cut`, (n_in,) bool; False: f ≡ 1, `nocut`), and the
-    largest stack depth. The atom programs' inputs are the K pair sums, then the three-body sums."""
+    whether each sum (pair sums, then three-body sums) takes the smooth cutoff (`cut`, (n_in,) bool; False: f ≡ 1,
+    `nocut`), and the largest stack depth. The atom programs' inputs are the K pair sums, then the three-body sums."""
     atom_code: np.ndarray
     atom_arg: np.ndarray
     atom_offsets: np.ndarray
@@ -70,8 +70,8 @@ class CompiledFormula:
     `atom_species[a]` is the species of atom program a ("" for every species); `pair_centre[k]` the species of the
     atoms whose term holds sum k ("" for every species) and `pair_neighbour[k]` its neighbours' species ("": all);
     `triplet_centre[t]` likewise for three-body sum t, `triplet_symmetric[t]` whether its h is symmetric in r and s
-    (tree.symmetric_in_r_and_s); `cut[k]` whether input k's sum (pair sums, then three-body
-    sums) takes the smooth cutoff (False: `nocut`).
+    (tree.symmetric_in_r_and_s); `cut[k]` whether input k's sum (pair sums, then three-body sums) takes the smooth
+    cutoff (False: `nocut`).
     """
     atoms: tuple
     atom_species: tuple

@@ -1,4 +1,5 @@
-"""Speed of the compiled evaluator on POET DFT_Cu (150 MD snapshots, 32 Cu atoms, r_in 3 Å, r_c 5 Å).
+"""Speed of the compiled evaluator on POET DFT_Cu (150 MD snapshots, 32 Cu atoms, r_in 3 Å, r_c 5 Å), and of its
+three-body sums on Stillinger–Weber silicon's three-body term (diamond Si, 216 atoms, thermal displacements).
 
 Every timing is energies + forces + virials, on one numba thread (figures are per core). Compared variants run in
 this process, interleaved round by round after a warm-up; each figure is a median over rounds, and the result is a
@@ -12,11 +13,12 @@ import sys
 import time
 from pathlib import Path
 
+import ase.build
 import numba
 import numpy as np
 
 from machine import machine
-from symbolicpot.data import load
+from symbolicpot.data import Dataset, load
 from symbolicpot.evaluate import Cutoff, Evaluator, EV_PER_A3_IN_GPA
 from symbolicpot.expr import call, const, constants, node_count, parse_expression, R
 
@@ -25,6 +27,11 @@ SC = (644.52, -9.0, 527.62, -6.0, 0.5)  # A, n, B, m, embedding power: T_i = Σ 
 DEFAULT_DATA = [Path(__file__).resolve().parents[2] / "shared" / "data" / "poet" / "DFT_Cu" / name
                 for name in ("NVT_FCC_300K", "NVT_FCC_1400K", "NPT_FCC_1400K")]
 ARITHMETIC = ("+", "-", "*", "/")
+# Stillinger–Weber silicon's three-body term Σ_i Σ_{j<k} λε (c + 1/3)² e^{γσ/(r_ij−aσ)} e^{γσ/(r_ik−aσ)} (λε = 21 × 2.1683
+# eV, γσ = 1.2 × 2.0951 Å, aσ = 1.8 × 2.0951 Å), hard truncated at aσ as LAMMPS's pair sw does (nocut, r_out = aσ)
+SW = (45.5343, 1 / 3, 2.51412, 3.77118)  # λε, 1/3, γσ, aσ
+SW_TEXT = (f"{SW[0]!r}*sum3[nocut]((c + {SW[1]!r})^2*exp({SW[2]!r}/(r - {SW[3]!r}))"
+           f"*exp({SW[2]!r}/(s - {SW[3]!r})))")
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -75,6 +82,40 @@ def fused_sutton_chen(a, n, b, m, power, first, neighbour, distance, vector, fc,
     return energy, forces, virial
 
 
+@numba.njit(cache=True, error_model="numpy")
+def fused_sw_three_body(lam, third, gamma, a, first, neighbour, distance, vector, atom_config, n_configs):
+    """Hand-fused SW three-body term (LAMMPS pair sw's threebody, each pair j < k of neighbours once): energy (C,) eV,
+    forces (N, 3) eV/Å, virial (C, 6) eV (Voigt), the evaluator's conventions."""
+    n_atoms = atom_config.shape[0]
+    energy, forces, virial = np.zeros(n_configs), np.zeros((n_atoms, 3)), np.zeros((n_configs, 6))
+    for i in range(n_atoms):
+        config = atom_config[i]
+        for p in range(first[i], first[i + 1]):
+            r_p, inv_p = distance[p], 1.0 / (distance[p] - a)
+            e_p = np.exp(gamma * inv_p)
+            for q in range(p + 1, first[i + 1]):
+                r_q, inv_q = distance[q], 1.0 / (distance[q] - a)
+                e_q = np.exp(gamma * inv_q)
+                c = (vector[p, 0] * vector[q, 0] + vector[p, 1] * vector[q, 1]
+                     + vector[p, 2] * vector[q, 2]) / (r_p * r_q)
+                d = c + third
+                h = lam * d * d * e_p * e_q
+                energy[config] += h
+                de_dr_p, de_dr_q = -h * gamma * inv_p * inv_p, -h * gamma * inv_q * inv_q
+                de_dc = 2.0 * lam * d * e_p * e_q
+                for x in range(3):  # dE/dv_p and dE/dv_q: dr/dv = u, dc/dv_p = (u_q − c u_p)/r_p
+                    u_p, u_q = vector[p, x] / r_p, vector[q, x] / r_q
+                    g_p = de_dr_p * u_p + de_dc * (u_q - c * u_p) / r_p
+                    g_q = de_dr_q * u_q + de_dc * (u_p - c * u_q) / r_q
+                    forces[i, x] += g_p + g_q
+                    forces[neighbour[p], x] -= g_p
+                    forces[neighbour[q], x] -= g_q
+                    for y in range(x, 3):  # Voigt: xx yy zz yz xz xy
+                        voigt = x if x == y else 6 - x - y
+                        virial[config, voigt] += vector[p, y] * g_p + vector[q, y] * g_q
+    return energy, forces, virial
+
+
 def numpy_sutton_chen(ev):
     """SC in vectorised NumPy (scatters by np.bincount / np.add.at): energy (C,), forces (N, 3), virial (C, 6)."""
     a, n, b, m, power = SC
@@ -103,6 +144,27 @@ def make_fused(ev):
     scratch = np.empty(nl.distance.size), np.empty(nl.distance.size)
     return lambda: fused_sutton_chen(*SC, first, nl.neighbour, nl.distance, nl.vector, ev.fc, ev.dfc, nl.atom_config,
                                      ev.dataset.n_configs, *scratch)
+
+
+def silicon(n_configs=4, displacement=0.1):
+    """Unlabelled diamond Si snapshots: 3×3×3 cubic cells (216 atoms), every atom displaced by a normal `displacement`
+    Å per axis (about 1000 K), seeded."""
+    cells = []
+    for seed in range(n_configs):
+        atoms = ase.build.bulk("Si", "diamond", a=5.431, cubic=True).repeat(3)
+        atoms.rattle(displacement, seed=seed)
+        cells.append(atoms)
+    n_atoms = sum(len(atoms) for atoms in cells)
+    return Dataset(tuple(cells), np.zeros(n_configs), np.zeros((n_atoms, 3)), np.zeros((n_configs, 6)),
+                   np.zeros(n_configs, int), ("si",), ("si",) * n_configs)
+
+
+def make_fused_three_body(ev):
+    """A no-argument callable running fused_sw_three_body on the evaluator's neighbour list."""
+    nl = ev.neighbours
+    first = np.searchsorted(nl.centre, np.arange(len(nl.atom_config) + 1))
+    return lambda: fused_sw_three_body(*SW, first, nl.neighbour, nl.distance, nl.vector, nl.atom_config,
+                                       ev.dataset.n_configs)
 
 
 def check_agrees(name, ev, prediction, result):
@@ -236,6 +298,13 @@ def main():
         "single_x16": lambda: [ev(sc, theta) for theta in thetas],
     }, args.repeats)
 
+    si = Evaluator(silicon(), Cutoff(3.0, SW[3]))  # r_out = aσ; r_in plays no part in a nocut sum
+    sw = parse_expression(SW_TEXT)
+    fused_three_body = make_fused_three_body(si)
+    check_agrees("fused SW three-body kernel", si, si(sw), fused_three_body())
+    seconds.update(timed_rounds({"evaluator_3body": lambda: si(sw), "fused_3body": fused_three_body}, args.repeats))
+    n_pairs_si = np.diff(np.searchsorted(si.neighbours.centre, np.arange(si.dataset.n_atoms_total + 1)))
+
     rate, n_rate, draws = node_pair_rate(ev, arithmetic_formula, 100, seed=2024)
     draw_pow, why_not = project_generator()
     rate_pow, n_pow, draws_pow = None, 0, 0
@@ -246,6 +315,7 @@ def main():
             why_not = f"random_formula failed: {type(error).__name__}: {error}"
     result = {
         "fused_ratio": seconds["evaluator"] / seconds["fused"],
+        "fused_ratio_3body": seconds["evaluator_3body"] / seconds["fused_3body"],
         "node_pair_evals_per_s": rate,
         "node_pair_evals_per_s_pow": rate_pow,
         "batch_speedup": seconds["single_x16"] / seconds["batch_x16"],
@@ -253,6 +323,7 @@ def main():
         "gradient_ratio": seconds["evaluator_gradients"] / seconds["evaluator"],
         "n_configs": ev.dataset.n_configs,
         "n_pairs": len(ev.neighbours.distance),
+        "n_triplets_3body": int((n_pairs_si * (n_pairs_si - 1) // 2).sum()),  # pairs j < k of neighbours
         "repeats": args.repeats,
         "trees_timed": n_rate, "trees_drawn": draws, "trees_timed_pow": n_pow, "trees_drawn_pow": draws_pow,
         **{f"seconds_{name}": s for name, s in seconds.items()},

@@ -1,5 +1,6 @@
 """Three-body sums `sum3(h(r, s, c))`: text, typing, energies, analytic forces, virials and constant gradients, and the
-eam/fs export that refuses them (the LAMMPS plugin's: test_export_three_body) (README "Three-body sums")."""
+eam/fs export that refuses them (the LAMMPS plugin's: test_export_three_body) (README "Three-body sums"); sums without
+the smooth cutoff (`nocut`) and the check that they vanish at r_out."""
 import re
 
 import ase
@@ -12,16 +13,21 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from strategies import any_finite_float, three_body_trees, triplet_trees
 from symbolicpot.evaluate import Cutoff, Evaluator
+from symbolicpot.evaluate.calculator import FormulaCalculator
 from symbolicpot.evaluate.evaluator import evaluate_structure
+from symbolicpot.evaluate.vanishing import SLOPE_BOUND, VALUE_BOUND, check_vanishing
 from symbolicpot.export.eam_fs import tabulate
 from symbolicpot.export.potential import Potential
 from symbolicpot.expr import (C, R, S, ExpressionError, Node, call, check_typed, const, constants, format_expression,
-                              node_count, parse_expression)
+                              node_count, parse_expression, structural_hash)
+from symbolicpot.expr.compile import compile_formula
 from symbolicpot.expr.strings import ParseError
+from symbolicpot.expr.tree import symmetric_in_r_and_s
 from symbolicpot.expr.symbolic import COSINE, DISTANCE, SECOND_DISTANCE, Sum_jk, from_sympy, latex, simplify, to_sympy
 from test_alloys import mixed_cell
-from test_evaluator import (FINITE_DIFFERENCE_CONSTANTS, SMALL_CUTOFF, check_constant_gradients_by_differences,
-                            check_forces_and_stress_by_differences, rattled_copper, translated, unlabelled)
+from test_evaluator import (FINITE_DIFFERENCE_CONSTANTS, SMALL_CUTOFF, batched_and_single,
+                            check_constant_gradients_by_differences, check_forces_and_stress_by_differences,
+                            rattled_copper, translated, unlabelled)
 
 # Stillinger–Weber silicon (Phys. Rev. B 31, 5262): ε = 2.1683 eV, σ = 2.0951 Å, a = 1.80, λ = 21.0, γ = 1.20. Its
 # three-body energy Σ_i Σ_{j<k} λε (cos θ_jik + 1/3)² e^{γσ/(r_ij − aσ)} e^{γσ/(r_ik − aσ)} is exactly this sum3 with a
@@ -30,6 +36,12 @@ SW_LAMBDA_EPSILON, SW_GAMMA_SIGMA, SW_A_SIGMA = 21.0 * 2.1683, 1.2 * 2.0951, 1.8
 SW_THREE_BODY = (f"{SW_LAMBDA_EPSILON!r}*sum3((c + {1 / 3!r})^2*exp({SW_GAMMA_SIGMA!r}/(r - {SW_A_SIGMA!r}))"
                  f"*exp({SW_GAMMA_SIGMA!r}/(s - {SW_A_SIGMA!r})))")
 SW_CUTOFF = Cutoff(3.0, SW_A_SIGMA)
+# The same term without the smooth cutoff: exact for any r_in, here one below every bond (f < 1 on all of them).
+SW_NOCUT = SW_THREE_BODY.replace("sum3(", "sum3[nocut](")
+SW_NOCUT_CUTOFF = Cutoff(1.0, SW_A_SIGMA)
+# SW's two-body term in the full-list convention (½ φ per ordered pair): ½Aε (Bσ⁴ r⁻⁴ − 1) e^{σ/(r − aσ)},
+# A = 7.049556277, B = 0.6022245584
+SW_PAIR = f"sum[nocut](7.642776437709549*(11.6031922833963*r^-4 - 1)*exp(2.0951/(r - {SW_A_SIGMA!r})))"
 
 
 def rattled_silicon():
@@ -59,6 +71,8 @@ CELLS = {"rattled fcc": rattled_copper(seed=3, cell=(1, 1, 1)), "simple cubic": 
     "sum(r^-9) - sum(r^-6)^0.5 + 2*sum3(c^2*r*s)",
     "sum3(r)",
     "Ni: sum3(c + 1) - sum(r); Al: sum(r)",
+    SW_NOCUT,
+    "sum[nocut](r^-6) + sum[Al, nocut](r) - sum[Al](r)",
 ])
 def test_text_round_trips(text):
     tree = parse_expression(text)
@@ -70,6 +84,14 @@ def test_text_round_trips(text):
 @given(formula=three_body_trees(constants=any_finite_float()))
 def test_random_three_body_formulas_round_trip_to_the_last_bit(formula):
     assert parse_expression(format_expression(formula)) == formula
+
+
+def test_nocut_is_part_of_a_sums_structure():
+    """Trees differ, and so do their structural hashes (caches of tuned constants), by nocut alone."""
+    for plain, nocut in (("sum(r^-6)", "sum[nocut](r^-6)"), ("sum[Al](r)", "sum[Al, nocut](r)"),
+                         ("sum3(c)", "sum3[nocut](c)")):
+        assert parse_expression(plain) != parse_expression(nocut)
+        assert structural_hash(parse_expression(plain)) != structural_hash(parse_expression(nocut))
 
 
 def test_size_counts_a_three_body_sum_as_a_pair_sum():
@@ -84,9 +106,15 @@ def test_size_counts_a_three_body_sum_as_a_pair_sum():
     ("sum3(sum(r))", "sum(...) cannot stand inside sum3(...): sums do not nest", 5),
     ("sum(r*sum3(c))", "sum3(...) cannot stand inside sum(...): sums do not nest", 6),
     ("sum3(c*sum3(c))", "sum3(...) cannot stand inside sum3(...): sums do not nest", 7),
-    ("sum3[Ni](c)", "sum3 takes no species (yet)", 4),
+    ("sum3[Ni](c)", "sum3 takes no species (yet)", 5),
     ("sum3(r, s)", "sum3 takes 1 argument, got 2", 0),
     ("sum3(x)", "unknown name 'x' (known: r, s, c, sum, sum3", 5),
+    ("sum[nocut, Al](r)", "the species comes first: sum[Al, nocut](...)", 11),
+    ("sum[Al, Ni](r)", "expected 'nocut' or ']' after the species", 8),
+    ("sum[Al nocut](r)", "expected ']', found 'nocut'", 7),
+    ("sum3[nocut, nocut](c)", "sum3 takes [nocut] only", 12),
+    ("sum3[Al, nocut](c)", "sum3 takes no species (yet)", 5),
+    ("sum[cut](r)", "unknown species 'cut'", 4),
 ])
 def test_bad_three_body_text_is_an_error_at_its_position(text, message, position):
     with pytest.raises(ParseError, match=re.escape(message)) as error:
@@ -99,6 +127,7 @@ def test_bad_three_body_text_is_an_error_at_its_position(text, message, position
     (call("sum3", call("sum", R)), "sum(...) cannot stand inside sum3(...)"),
     (Node("sum3", (C,), species="Ni"), "'sum3' takes no species"),
     (call("+", C, call("sum3", R)), "'c' must stand inside sum3(...)"),
+    (call("sum", call("exp", Node("r", cut=False))), "'r' takes no nocut (only sums do)"),
 ])
 def test_mistyped_trees_are_errors(tree, message):
     with pytest.raises(ExpressionError, match=re.escape(message)):
@@ -125,6 +154,15 @@ def test_sympy_forms_keep_the_value(text):
     assert value(to_sympy(from_sympy(simplify(tree)))) == pytest.approx(value(expr), rel=1e-9)
 
 
+def test_sympy_and_latex_forms_of_nocut_sums_carry_it_and_show_no_f():
+    """nocut survives SymPy both ways; LaTeX sums over the bonds within r_c with no f (plain sums imply f)."""
+    tree = parse_expression("sum[Al, nocut](r^-6) + sum3[nocut](c*r*s)")
+    assert from_sympy(to_sympy(tree)) == tree
+    assert str(simplify(tree)) == "sum[Al, nocut](r**(-6)) + sum3[nocut](c*r*s)"
+    assert latex(tree) == (r"\sum_{j \in \mathrm{Al},\, r_{ij} < r_c} \left(\frac{1}{r_{ij}^{6}}\right) + \frac{1}{2} "
+                           r"\sum_{j \neq k,\, r_{ij}, r_{ik} < r_c} \left(\cos\theta_{jik} r_{ij} r_{ik}\right)")
+
+
 def test_sympy_and_latex_forms_name_the_three_body_sum():
     tree = parse_expression("sum(r^-6) + sum3((c + 0.5)^2*r*s)")
     assert str(simplify(tree)) == "sum(r**(-6)) + sum3(r*s*(c + 0.5)**2)"
@@ -134,15 +172,15 @@ def test_sympy_and_latex_forms_name_the_three_body_sum():
 
 # ---------------------------------------------------------------------------------------------------- energies
 
-def numpy_three_body(atoms, h, cutoff):
+def numpy_three_body(atoms, h, cutoff, smooth=True):
     """Σ_i Σ_{j<k} h(r_ij, r_ik, cos θ_jik) f(r_ij) f(r_ik) (eV) by a direct loop over ase's neighbour list, for a
-    symmetric h."""
+    symmetric h (f ≡ 1 below r_out unless `smooth`)."""
     centre, bond = neighbor_list("iD", atoms, cutoff.r_out)
     total = 0.0
     for i in range(len(atoms)):
         vectors = bond[centre == i]
         r = np.linalg.norm(vectors, axis=1)
-        f, _ = cutoff(r)
+        f = cutoff(r)[0] if smooth else np.ones_like(r)
         for p in range(len(r)):
             for q in range(p + 1, len(r)):
                 total += h(r[p], r[q], vectors[p] @ vectors[q] / (r[p] * r[q])) * f[p] * f[q]
@@ -162,6 +200,119 @@ def test_stillinger_weber_three_body_term_matches_a_direct_loop():
     expected = numpy_three_body(atoms, h, SW_CUTOFF)
     assert ok and expected > 0.1
     assert energy == pytest.approx(expected, rel=1e-12)
+
+
+def test_stillinger_weber_without_the_cutoff_matches_a_direct_loop_for_any_r_in():
+    """SW's two- and three-body terms with nocut and r_out = aσ, r_in below every bond (f < 1 on all of them), against
+    NumPy without f to 1e-12 relative (as above): only nocut makes them exact."""
+    atoms = rattled_silicon()
+    assert SW_NOCUT_CUTOFF(neighbor_list("d", atoms, SW_A_SIGMA))[0].max() < 1.0
+
+    def h(r, s, c):
+        return (SW_LAMBDA_EPSILON * (c + 1 / 3) ** 2 * np.exp(SW_GAMMA_SIGMA / (r - SW_A_SIGMA))
+                * np.exp(SW_GAMMA_SIGMA / (s - SW_A_SIGMA)))
+    r = neighbor_list("d", atoms, SW_A_SIGMA)
+    pair = np.sum(7.642776437709549 * (11.6031922833963 * r ** -4 - 1) * np.exp(2.0951 / (r - SW_A_SIGMA)))
+    ok, energy, _, _, _ = evaluate_structure(parse_expression(f"{SW_PAIR} + {SW_NOCUT}"), atoms, SW_NOCUT_CUTOFF)
+    assert ok and energy == pytest.approx(pair + numpy_three_body(atoms, h, SW_NOCUT_CUTOFF, smooth=False), rel=1e-12)
+
+
+# Terms that vanish at SMALL_CUTOFF's r_out = 4 Å within the bounds of evaluate.vanishing ((4 − r)⁶ and its slope are
+# ~1e-90 one ulp below 4 Å).
+NOCUT_CASES = {
+    "pair and three-body": ("sum[nocut](2*(4 - r)^6*r^-2) - sum[nocut]((4 - r)^6*r^-6)^0.5 "
+                            "+ sum3[nocut]((c + 0.3)*(c + 0.3)*(4 - r)^6*(4 - s)^6)",
+                            rattled_copper(seed=3, cell=(1, 1, 1))),
+    "with a smooth cutoff too": ("sum3[nocut](c*(4 - r)^6*(4 - s)^6*exp(-s)) + sum(r^-9)",
+                                 simple_cubic_with_one_atom_moved()),
+    "per species": ("Ni: sum[Al, nocut]((4 - r)^6)^0.5 + sum3[nocut]((4 - r)^6*(4 - s)^6*c); Al: sum[nocut]((4 - r)^6)",
+                    mixed_cell(seed=5)),
+}
+
+
+@settings(max_examples=10, deadline=None)
+@given(case=st.sampled_from(sorted(NOCUT_CASES)))
+def test_nocut_forces_and_stress_match_finite_differences(case):
+    text, cell = NOCUT_CASES[case]
+    check_forces_and_stress_by_differences(check_vanishing(parse_expression(text), SMALL_CUTOFF.r_out), cell)
+
+
+@pytest.mark.parametrize("case", ["pair and three-body", "per species"])  # every sum nocut
+def test_nocut_sums_are_cut_sums_whose_f_is_1(case):
+    """nocut takes f ≡ 1, df = 0: with r_in below every bond, a formula's values and constant gradients are those of
+    the same formula with the smooth cutoff where f is 1 on every bond (r_in between the longest bond and r_out), to
+    the last bit but for the order of additions (1e-13 of each array's scale). Central differences check the
+    gradients of sums with the smooth cutoff (test_random_three_body_formulas_constant_gradients_match_...)."""
+    text, cell = NOCUT_CASES[case]
+    longest = neighbor_list("d", cell, SMALL_CUTOFF.r_out).max()
+    evaluators = (Evaluator(unlabelled([cell]), Cutoff(1.0, SMALL_CUTOFF.r_out)),
+                  Evaluator(unlabelled([cell]), Cutoff(longest, SMALL_CUTOFF.r_out)))
+    texts = (text, text.replace(", nocut]", "]").replace("[nocut]", ""))
+    nocut, cut = (evaluator(parse_expression(t), gradients=True) for evaluator, t in zip(evaluators, texts))
+    assert nocut.ok and cut.ok
+    for name in ("energy", "forces", "stress", "d_energy", "d_forces", "d_stress"):
+        expected = getattr(cut, name)
+        assert np.abs(getattr(nocut, name) - expected).max() <= 1e-13 * np.abs(expected).max()
+
+
+def test_nocut_sums_take_f_as_1():
+    """With nocut a sum is the plain sum of its terms over the bonds shorter than r_out, whatever r_in: on a
+    right-angled trimer (bonds 2.5, 2.5 and 2.5√2 Å, each atom with 2 neighbours, f < 1 on all with r_in = 1) the atom terms are
+    the values of g and h themselves (to rounding)."""
+    trimer = ase.Atoms("Cu3", positions=[[0, 0, 0], [2.5, 0, 0], [0, 2.5, 0]])
+    formula = parse_expression("sum[nocut]((4 - r)^6) + sum3[nocut]((4 - r)^2*(4 - s)^2*c)")
+    ok, _, atom_energy, _, _ = evaluate_structure(formula, trimer, Cutoff(1.0, 4.0))
+    short, long = (4 - 2.5) ** 6, (4 - 2.5 * np.sqrt(2)) ** 6
+    corner = 2 * short + 0.0  # cos 90° = 0
+    edge = short + long + (4 - 2.5) ** 2 * (4 - 2.5 * np.sqrt(2)) ** 2 * np.cos(np.pi / 4)
+    assert ok and atom_energy == pytest.approx([corner, edge, edge], rel=1e-14)
+
+
+@pytest.mark.parametrize("text, vanishes", [
+    ("sum[nocut](exp(2.51412/(r - 3.77118)))", True),  # SW's factor: e^{-∞} at aσ
+    (SW_PAIR, True),
+    (SW_NOCUT, True),
+    ("sum[nocut]((3.77118 - r)^2)", True),  # value and slope 0 at r_out
+    ("sum[nocut](r^-6)", False),  # 3.5e-4 at r_out
+    ("sum[nocut](3.77118 - r)", False),  # value 0, slope -1: the forces would jump
+    ("sum3[nocut](c*exp(2.51412/(r - 3.77118)))", False),  # vanishes when r_ij reaches r_out, not when r_ik does
+    ("sum[nocut](log(r - 3.9))", False),  # not finite at r_out
+    ("sum(r^-6)", True),  # a plain sum has the smooth cutoff
+])
+def test_the_vanishing_check(text, vanishes):
+    formula = parse_expression(text)
+    if vanishes:
+        assert check_vanishing(formula, SW_A_SIGMA) is formula
+    else:
+        with pytest.raises(ExpressionError, match=r"sum3?\[nocut\]\(.*\) does not vanish at r_out = 3.77118 Å"):
+            check_vanishing(formula, SW_A_SIGMA)
+
+
+def test_batched_nocut_sums_equal_single_calls():
+    """The batched path takes f ≡ 1 for a nocut sum, and the vanishing check per constant vector: moving the 4 of
+    (4 − r)⁶ to 4.5 leaves 0.5⁶ at r_out, invalid in both paths. Values to 1e-12 (the batched path's rounding)."""
+    formula = parse_expression("sum[nocut](2*(4 - r)^6*r^-2) - sum(r^-6)^0.5")
+    own = np.array(constants(formula))  # 2, 4, 6, -2, -6, 0.5
+    thetas = np.array([own, own * [1.5, 1, 1, 1, 1, 1], own * [1, 1.125, 1, 1, 1, 1]])
+    evaluator = Evaluator(unlabelled([CELLS["rattled fcc"]]), SMALL_CUTOFF)
+    results = batched_and_single(evaluator, formula, thetas)
+    assert [batched is not None for batched, _ in results] == [single.ok for _, single in results]
+    assert [single.ok for _, single in results] == [True, True, False]
+    for batched, single in results[:2]:
+        for value, expected in zip(batched, (single.energy, single.forces, single.stress)):
+            assert np.abs(value - expected).max() <= 1e-12 * np.abs(expected).max()
+
+
+def test_a_term_that_does_not_vanish_is_invalid_in_the_evaluator_and_an_error_in_the_calculator():
+    formula = parse_expression("sum(r^-9) - sum[nocut](1e-9*r^-6)^0.5")  # 1e-9 × 3.5e-4 at r_out: within VALUE_BOUND
+    evaluator = Evaluator(unlabelled([rattled_silicon()]), SW_NOCUT_CUTOFF)
+    assert evaluator(formula).ok and 1e-9 * SW_A_SIGMA ** -6 < VALUE_BOUND < SW_A_SIGMA ** -6
+    larger = parse_expression("sum(r^-9) - sum[nocut](r^-6)^0.5")
+    assert not evaluator(larger).ok and not evaluator(larger, gradients=True).ok
+    assert list(evaluator.batch(formula, [[-9.0, 1e-9, -6.0, 0.5], [-9.0, 1.0, -6.0, 0.5]])[0]) == [True, False]
+    with pytest.raises(ExpressionError, match=re.escape("sum[nocut](r^-6) does not vanish")):
+        FormulaCalculator(larger, SW_NOCUT_CUTOFF)
+    assert SLOPE_BOUND > VALUE_BOUND  # the derivation in evaluate.vanishing: a slope acts over ~0.01 Å per step
 
 
 def test_a_three_body_sum_counts_each_pair_of_neighbours_once_and_only_at_its_centres_species():
@@ -192,6 +343,19 @@ def test_swapping_r_and_s_changes_nothing(h, cell):
             expected, value = getattr(original, name), getattr(mirrored, name)
             noise = np.abs(getattr(elsewhere, name) - expected).max()
             assert np.abs(value - expected).max() <= 100 * noise + 1e-12 * max(np.abs(expected).max(), 1.0)
+
+
+@pytest.mark.parametrize("h, symmetric", [
+    ("(c + 0.3)^2*exp(2.5/(r - 3.7))*exp(2.5/(s - 3.7))", True),  # SW: a product chain
+    ("exp(2.5/(r - 3.7))*((c + 0.3)^2*exp(2.5/(s - 3.7)))", True),  # the same chain bracketed otherwise
+    ("r + c + s", True), ("2*exp(r) + exp(s)*2", True), ("c", True), ("r*s^2 + s*r^2", True),
+    ("r - s", False), ("r^s", False), ("exp(r) + 2*exp(s)", False), ("r", False), ("r*s^2 + s*r^3", False),
+])
+def test_symmetry_in_r_and_s_is_decided_on_the_tree(h, symmetric):
+    """A symmetric h runs once per pair of neighbours (weight 1), any other once per ordered pair (weight ½)."""
+    tree = parse_expression(f"sum3({h})").children[0]
+    assert symmetric_in_r_and_s(tree) is symmetric
+    assert compile_formula(parse_expression(f"sum3({h})")).triplet_symmetric == (symmetric,)
 
 
 def _swap_r_and_s(node):

@@ -22,11 +22,12 @@ def add_parser(commands):
 def run(args):
     from ..data import load
     from ..evaluate import Cutoff, Evaluator
+    from ..evaluate.vanishing import check_vanishing
     from ..expr import format_expression, parse_expression
     from ..fitness import Residuals, errors_by_group
     from ..search import fit_constants
 
-    formula = parse_expression(args.expr)
+    formula = check_vanishing(parse_expression(args.expr), args.r_out)
     dataset = load(args.data)
     evaluator = Evaluator(dataset, Cutoff(args.r_in, args.r_out))
     if args.fit_constants:

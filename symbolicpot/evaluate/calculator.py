@@ -4,6 +4,7 @@ from ase.calculators.calculator import CalculationFailed, Calculator, all_change
 from ..cutoff import DEFAULT
 from ..expr import format_expression
 from .evaluator import evaluate_structure
+from .vanishing import check_vanishing
 
 
 class FormulaCalculator(Calculator):
@@ -11,13 +12,14 @@ class FormulaCalculator(Calculator):
     for 3D cells only) and per-atom energies T_i (N,) eV of the formula `tree` (a typed Node) with `cutoff`.
 
     Any cell and boundary conditions; the neighbour list is rebuilt on every calculation (no skin), so the calculator
-    serves ase.md and ase.optimize as is. Non-finite values raise CalculationFailed.
+    serves ase.md and ase.optimize as is. Non-finite values raise CalculationFailed; a sum without the smooth cutoff
+    (nocut) that does not vanish at r_out is an ExpressionError naming it, here.
     """
     implemented_properties = ("energy", "free_energy", "forces", "stress", "energies")
 
     def __init__(self, tree, cutoff=DEFAULT, **kwargs):
         super().__init__(**kwargs)
-        self.tree, self.cutoff = tree, cutoff
+        self.tree, self.cutoff = check_vanishing(tree, cutoff.r_out), cutoff
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
         super().calculate(atoms, properties, system_changes)

@@ -12,6 +12,7 @@ from ..data.neighbours import structure_neighbours
 from ..expr.compile import compile_formula
 from ..expr.tree import constants
 from . import kernels
+from .vanishing import nocut_faults
 from ..cutoff import Cutoff
 
 EV_PER_A3_IN_GPA = 1.0 / GPa  # 160.21766208 (ASE's CODATA 2014 units, as every reader here)
@@ -64,6 +65,9 @@ class EvaluationCounter:
 class Evaluator:
     """Scores formulas on one Dataset; the neighbour list and cutoff values are built once, here.
 
+    A formula with a sum without the smooth cutoff (nocut) that does not vanish at r_out (evaluate.vanishing) is
+    invalid (ok False), as one with a numerical fault.
+
     A formula must have a term for every atom of the data (ValueError naming the species otherwise); with `partial`,
     atoms of a species the formula has no term for contribute nothing (variable projection evaluates one species'
     part of a per-species formula so)."""
@@ -88,6 +92,7 @@ class Evaluator:
         theta = self._theta(formula, theta)
         work = self._work(program.n_sums, theta.size if gradients else 0)
         ok, e, ea, f, w, de, df, dw = kernels.evaluate(kernel, theta, gradients, self._pairs, *work)
+        ok = ok and not nocut_faults(program, theta, self.cutoff.r_out)
         self.counter.add(1)
         stress = w * self._virial_to_stress
         if not gradients:
@@ -110,6 +115,8 @@ class Evaluator:
             return (np.array([p.ok for p in singles]), *(np.array([getattr(p, name) for p in singles])
                                                          for name in ("energy", "forces", "stress")))
         ok, e, f, w, self._batch_work = kernels.evaluate_many(kernel, thetas, self._pairs, self._batch_work)
+        if not all(program.cut):
+            ok &= [not nocut_faults(program, theta, self.cutoff.r_out) for theta in thetas]
         self.counter.add(len(thetas))
         return ok, e, f, w * self._virial_to_stress
 
@@ -156,7 +163,8 @@ def _compiled(formula, species):
 
 def evaluate_structure(formula, atoms, cutoff=Cutoff()):
     """`formula` on one ase.Atoms (any cell, any pbc) without a Dataset: ok, energy (eV), atom energies T_i (N,) eV,
-    forces (N, 3) eV/Å and virial (6,) eV, Voigt xx yy zz yz xz xy (stress = virial / volume, positive = tensile)."""
+    forces (N, 3) eV/Å and virial (6,) eV, Voigt xx yy zz yz xz xy (stress = virial / volume, positive = tensile).
+    ok is False, as in Evaluator, for a nocut sum that does not vanish at r_out."""
     species, atom_species = species_of(atoms.get_chemical_symbols())
     program, kernel = compiled_for(formula, species)
     centre, neighbour, distance, vector = structure_neighbours(atoms, cutoff.r_out)
@@ -165,5 +173,6 @@ def evaluate_structure(formula, atoms, cutoff=Cutoff()):
     work = (np.empty((2, program.n_sums, distance.size)), np.empty((2, distance.size, 0)))
     pairs = PairArrays(first, neighbour.astype(np.int64), distance, np.ascontiguousarray(vector), fc, dfc,
                        np.zeros(len(atoms), np.int64), 1, *_species_arrays(atom_species, neighbour))
-    ok, e, ea, f, w, *_ = kernels.evaluate(kernel, np.asarray(constants(formula), dtype=float), False, pairs, *work)
-    return bool(ok), float(e[0]), ea, f, w[0]
+    theta = np.asarray(constants(formula), dtype=float)
+    ok, e, ea, f, w, *_ = kernels.evaluate(kernel, theta, False, pairs, *work)
+    return bool(ok) and not nocut_faults(program, theta, cutoff.r_out), float(e[0]), ea, f, w[0]

@@ -141,7 +141,8 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
 
     Two passes over the full neighbour list (pairs p = (i, j) sorted by i, atom i's pairs first[i]:first[i+1],
     r_p in Å, cutoff fc(r), dfc = dfc/dr):
-    sums S_k(i) = Σ_p g_k(r_p) fc(r_p); atom terms T(S(i)) and dT/dS_k; then dE/dr_p = Σ_k dT/dS_k(i)·(g_k fc)'.
+    sums S_k(i) = Σ_p g_k(r_p) fc(r_p) (fc ≡ 1 in a nocut sum); atom terms T(S(i)) and dT/dS_k; then
+    dE/dr_p = Σ_k dT/dS_k(i)·(g_k fc)'.
     `work` (2, ≥K, n_pairs) and `work_t` (2, n_pairs, ≥P) are reused scratch (fresh large arrays every call would
     cost a page fault per 4 kB). Returns ok, energy (C,) eV, atom energies T_i (N,) eV, forces (N, 3) eV/Å, virial (C, 6) eV as Σ_p dE/dr_p · v_a v_b / r_p in Voigt
     order (xx yy zz yz xz xy), and d(energy, forces, virial)/dθ with a last axis of length P (0 without gradients).
@@ -150,7 +151,7 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
     """
     (atom_code, atom_arg, atom_offsets, atom_cids_all, atom_coffsets, program_of_species, pair_code, pair_arg,
      pair_offsets, pair_cids, pair_coffsets, pair_centre, pair_neighbour, _, _, triplet_offsets, triplet_cids,
-     triplet_coffsets, _, depth) = program
+     triplet_coffsets, _, _, cut, depth) = program
     first, neighbour, distance, vector, fc, dfc, atom_config, n_configs, atom_species, neighbour_species = pairs
     n_pairs, n_atoms, K = distance.shape[0], atom_config.shape[0], pair_offsets.shape[0] - 1
     n_in = K + triplet_offsets.shape[0] - 1  # the atom terms' inputs: pair sums, then three-body sums
@@ -166,8 +167,8 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
     d_energy, d_forces, d_virial = np.zeros((n_configs, P)), np.zeros((n_atoms, 3, P)), np.zeros((n_configs, 6, P))
     failed = (False, energy, atom_energy, forces, virial, d_energy, d_forces, d_virial)
 
-    # Pass 1: pair terms g_k(r) with dg/dr (and dg/dθ, d²g/drdθ) on the pairs of sum k's species (0 on the others),
-    # sums S_k(i).
+    # Pass 1: pair terms times their sum's cutoff, g_k(r) f(r) (f ≡ 1 for a nocut sum), with d(g_k f)/dr (and their
+    # derivatives along θ) on the pairs of sum k's species (0 on the others), sums S_k(i).
     g, dg, g_t, dg_t = work[0], work[1], work_t[0], work_t[1]
     if with_gradients:
         work_t[:, :, :P] = 0.0
@@ -195,23 +196,30 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
                     rows[0, b] = distance[chosen[q0 + b]]
             if not run_program(code, arg, consts, n_c, rows, n, sv, sg, sh, part, live):
                 return failed
-            if every:
-                g[k, q0:q0 + n], dg[k, q0:q0 + n] = sv[0, :n], sg[0, 0, :n]
+            if every and cut[k]:  # in order, through the smooth cutoff: loops the compiler vectorises
+                f_rows, df_rows = fc[q0:q0 + n], dfc[q0:q0 + n]
+                _times_cutoff(sv[0], sg[0, 0], f_rows, df_rows, g[k, q0:q0 + n], dg[k, q0:q0 + n])
                 for m in range(n_c):
-                    g_t[q0:q0 + n, cids[m]], dg_t[q0:q0 + n, cids[m]] = sg[0, 1 + m, :n], sh[0, 0, 1 + m, :n]
+                    _times_cutoff(sg[0, 1 + m], sh[0, 0, 1 + m], f_rows, df_rows, g_t[q0:q0 + n, cids[m]],
+                                  dg_t[q0:q0 + n, cids[m]])
             else:
                 for b in range(n):
-                    p = chosen[q0 + b]
-                    g[k, p], dg[k, p] = sv[0, b], sg[0, 0, b]
+                    p = q0 + b if every else chosen[q0 + b]
+                    f, df = _cutoff(cut[k], fc, dfc, p)
+                    g[k, p], dg[k, p] = sv[0, b] * f, sg[0, 0, b] * f + sv[0, b] * df
                     for m in range(n_c):
-                        g_t[p, cids[m]], dg_t[p, cids[m]] = sg[0, 1 + m, b], sh[0, 0, 1 + m, b]
+                        g_m = sg[0, 1 + m, b]
+                        g_t[p, cids[m]], dg_t[p, cids[m]] = g_m * f, sh[0, 0, 1 + m, b] * f + g_m * df
     for i in range(n_atoms):  # the pairs of atom i are first[i]:first[i+1] (the list is sorted by centre)
         for p in range(first[i], first[i + 1]):
             for k in range(K):
-                s[k, i] += g[k, p] * fc[p]
+                s[k, i] += g[k, p]
             for m in range(P):
-                s_t[i, m] += g_t[p, m] * fc[p]
-    if n_in > K and not _three_body_sums(program, theta, P, pairs, s[K:], s_t):
+                s_t[i, m] += g_t[p, m]
+    n_t = n_in - K
+    most_constants = np.diff(triplet_coffsets).max() if n_t > 0 and P > 0 else 0
+    bond, bond_t = np.zeros((n_t, n_pairs, 3)), np.zeros((n_t, n_pairs, 3, most_constants))
+    if n_t > 0 and not _three_body_sums(program, theta, P, pairs, s[K:], s_t, bond, bond_t):
         return failed
 
     # Pass 2: atom terms T(S), dT/dS_k, and d(dT/dS_k)/dθ (through S and through T's own constants), each atom by
@@ -252,7 +260,6 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
                             d_t_s[i, k, m] += sh[0, k, owner[m], b] * s_t[i, m]
 
     # Pass 3: dE/dr_p into forces and virials; atom i's own force and its virial share stay in registers.
-    slope = np.empty(K)
     for i in range(n_atoms):
         c = atom_config[i]
         fx = fy = fz = wxx = wyy = wzz = wyz = wxz = wxy = 0.0
@@ -260,8 +267,7 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
             j, r, vx, vy, vz = neighbour[p], distance[p], vector[p, 0], vector[p, 1], vector[p, 2]
             de_dr = 0.0
             for k in range(K):
-                slope[k] = dg[k, p] * fc[p] + g[k, p] * dfc[p]
-                de_dr += t_s[k, i] * slope[k]
+                de_dr += t_s[k, i] * dg[k, p]
             w = de_dr / r
             fx, fy, fz = fx + w * vx, fy + w * vy, fz + w * vz
             forces[j, 0] -= w * vx
@@ -272,9 +278,9 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
             for m in range(P):
                 d_de_dr = 0.0
                 for k in range(K):
-                    d_de_dr += d_t_s[i, k, m] * slope[k]
+                    d_de_dr += d_t_s[i, k, m] * dg[k, p]
                 if 0 <= owner[m] < K:
-                    d_de_dr += t_s[owner[m], i] * (dg_t[p, m] * fc[p] + g_t[p, m] * dfc[p])
+                    d_de_dr += t_s[owner[m], i] * dg_t[p, m]
                 _scatter(d_de_dr, vector[p], r, i, j, d_forces[:, :, m], d_virial[c, :, m])
         forces[i, 0] += fx
         forces[i, 1] += fy
@@ -285,11 +291,26 @@ def evaluate(program, theta, with_gradients, pairs, work, work_t):
         virial[c, 3] += wyz
         virial[c, 4] += wxz
         virial[c, 5] += wxy
-    if n_in > K and not _three_body_forces(program, theta, P, pairs, t_s, d_t_s, forces, virial, d_forces, d_virial):
-        return failed
+    if n_t > 0:
+        _three_body_forces(program, P, pairs, t_s, d_t_s, bond, bond_t, forces, virial, d_forces, d_virial)
     ok = (np.isfinite(energy).all() and np.isfinite(forces).all() and np.isfinite(virial).all()
           and np.isfinite(d_energy).all() and np.isfinite(d_forces).all() and np.isfinite(d_virial).all())
     return ok, energy, atom_energy, forces, virial, d_energy, d_forces, d_virial
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _times_cutoff(v, dv, f, df, out, d_out):
+    """out = v f and d_out = dv f + v df, the first len(out) entries: a value and its slope through the cutoff."""
+    for b in range(out.shape[0]):
+        out[b], d_out[b] = v[b] * f[b], dv[b] * f[b] + v[b] * df[b]
+
+
+@numba.njit(cache=True, inline="always")
+def _cutoff(cut, fc, dfc, p):
+    """f and df/dr (1/Å) of pair p in a sum with the smooth cutoff (`cut`), 1 and 0 in a sum without (nocut)."""
+    if cut:
+        return fc[p], dfc[p]
+    return 1.0, 0.0
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -323,17 +344,18 @@ def _scatter(de_dr, v, r, i, j, forces, virial):
 
 
 # Three-body sums. Sum t at atom i is S(i) = ½ Σ_{p≠q} h_t(r_p, r_q, c_pq) fc(r_p) fc(r_q) over the ordered pairs of
-# pairs p = (i, j), q = (i, k) of atom i (c = cos θ_jik), which equals Σ_{j<k} of the symmetrised h. The triplet
-# program runs on rows of (r_p, r_q, c) gathered across atoms into batches of BATCH; a first pass adds up the sums
-# (before the atom terms), a second, once dT/dS is known, computes h's derivatives again and turns them into forces
-# and virials (storing them for every triplet would take n_pairs × neighbours × 3 numbers).
+# pairs p = (i, j), q = (i, k) of atom i (c = cos θ_jik), which equals Σ_{j<k} of the symmetrised h; when h is symmetric
+# in r and s (`KernelProgram.triplet_symmetric`) it runs once per unordered pair, with weight 1. The triplet program
+# runs on rows of (r_p, r_q, c) gathered across atoms into batches of BATCH, once: it adds up the sums and, for every
+# bond p of the centre, dS(i)/dv_p (a 3-vector per pair); once dT/dS is known, forces and virials follow bond by bond
+# as for pair sums (no second pass over the triplets).
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _next_triplets(pairs, centre, cursor, rows, which):
-    """Rows (3, BATCH) r_p, r_q (Å), c of the next ordered pairs (p, q), p ≠ q, of pairs of a common centre atom i of
-    species `centre` (-1: any), from cursor (3,) = (i, p, q) on (updated); which (3, BATCH) gets their i, p, q.
-    Returns how many (0 when there are no more)."""
+def _next_triplets(pairs, centre, symmetric, cursor, rows, which):
+    """Rows (3, BATCH) r_p, r_q (Å), c of the next pairs (p, q) of pairs of a common centre atom i of species `centre`
+    (-1: any), ordered (p ≠ q) or, when `symmetric`, unordered (p < q), from cursor (3,) = (i, p, q) on (updated);
+    which (3, BATCH) gets their i, p, q. Returns how many (0 when there are no more)."""
     first, distance, vector, atom_species = pairs.first, pairs.distance, pairs.vector, pairs.atom_species
     n_atoms, n = first.shape[0] - 1, 0
     i, p, q = cursor[0], cursor[1], cursor[2]
@@ -342,7 +364,8 @@ def _next_triplets(pairs, centre, cursor, rows, which):
             i += 1
             p = q = first[i]
         elif q >= first[i + 1]:
-            p, q = p + 1, first[i]
+            p += 1
+            q = p if symmetric else first[i]
         else:
             if q != p:
                 rows[0, n], rows[1, n] = distance[p], distance[q]
@@ -363,115 +386,106 @@ def _triplet_program(program, t):
             program.triplet_const_ids[c[t]:c[t + 1]])
 
 
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _add_bond_gradients(h, h_r, h_s, h_c, f_p, f_q, df_p, df_q, v_p, v_q, r_p, r_q, c, grad_p, grad_q):
+    """Add d/dv_p and d/dv_q of h f(r_p) f(r_q) to grad_p, grad_q (3,), from h and its partials h_r, h_s, h_c (or
+    their derivatives along a constant, which enter the same way), the bond vectors v_p, v_q (Å) and their lengths:
+    dr_p/dv_p = v_p/r_p and dc/dv_p = v_q/(r_p r_q) − c v_p/r_p² (and p, q swapped)."""
+    de_dr, de_ds, de_dc = (h_r * f_p + h * df_p) * f_q, (h_s * f_q + h * df_q) * f_p, h_c * f_p * f_q
+    inv_p, inv_q = 1.0 / r_p, 1.0 / r_q
+    along_p, along_q = (de_dr - de_dc * c * inv_p) * inv_p, (de_ds - de_dc * c * inv_q) * inv_q
+    across = de_dc * inv_p * inv_q
+    for x in range(3):
+        grad_p[x] += along_p * v_p[x] + across * v_q[x]
+        grad_q[x] += along_q * v_q[x] + across * v_p[x]
+
+
 @numba.njit(cache=True, error_model="numpy")
-def _three_body_sums(program, theta, P, pairs, s, s_t):
-    """Add the three-body sums of `program` (KernelProgram) with constants theta (P≥,) into s (n_three_body, N) and,
-    when P > 0, their derivatives along the constants into s_t (N, P); False on a non-finite value."""
-    depth = program.depth
-    fc = pairs.fc
+def _three_body_sums(program, theta, P, pairs, s, s_t, bond, bond_t):
+    """Add the three-body sums of `program` (KernelProgram) with constants theta (P≥,) into s (n_three_body, N), their
+    derivatives along the bond vectors of their centre, dS_t(i)/dv_p (1/Å per unit of S), into bond (n_three_body,
+    n_pairs, 3) and, when P > 0, their derivatives along the constants into s_t (N, P) and bond_t (n_three_body,
+    n_pairs, 3, ≥ the sum's own constants, in the order of its triplet program); False on a non-finite value."""
+    depth, vector, fc, dfc = program.depth, pairs.vector, pairs.fc, pairs.dfc
+    K = program.pair_offsets.shape[0] - 1
     rows, which, cursor = np.empty((3, BATCH)), np.empty((3, BATCH), np.int64), np.zeros(3, np.int64)
     part, live, sv = np.empty((5, BATCH)), np.empty(depth, np.bool_), np.empty((depth, BATCH))
     for t in range(program.triplet_offsets.shape[0] - 1):
         code, arg, cids = _triplet_program(program, t)
-        n_c = cids.shape[0] if P > 0 else 0
-        sg, sh = np.empty((depth, 3 + n_c, BATCH)), np.empty((depth, 0, 3 + n_c, BATCH))
-        cursor[:] = 0
-        n = _next_triplets(pairs, program.triplet_centre[t], cursor, rows, which)
-        while n > 0:
-            if not run_program(code, arg, theta[cids], n_c, rows, n, sv, sg, sh, part, live):
-                return False
-            for b in range(n):
-                i, weight = which[0, b], 0.5 * fc[which[1, b]] * fc[which[2, b]]
-                s[t, i] += sv[0, b] * weight
-                for m in range(n_c):
-                    s_t[i, cids[m]] += sg[0, 3 + m, b] * weight
-            n = _next_triplets(pairs, program.triplet_centre[t], cursor, rows, which)
-    return True
-
-
-@numba.njit(cache=True, inline="always", error_model="numpy")
-def _triplet_slopes(h, h_r, h_s, h_c, f_p, f_q, df_p, df_q):
-    """d/dr_p, d/dr_q, d/dc of ½ h f(r_p) f(r_q), from h and its partials h_r, h_s, h_c (or their derivatives along
-    a constant, which enter the same way)."""
-    return 0.5 * (h_r * f_p + h * df_p) * f_q, 0.5 * (h_s * f_q + h * df_q) * f_p, 0.5 * h_c * f_p * f_q
-
-
-@numba.njit(cache=True, inline="always", error_model="numpy")
-def _bond_gradients(de_dr, de_ds, de_dc, v_p, v_q, r_p, r_q, c):
-    """One Cartesian component of dE/dv_p and dE/dv_q, from that component of the bond vectors v_p, v_q (Å): with
-    unit vectors u = v/r, dr_p/dv_p = u_p and dc/dv_p = (u_q − c u_p)/r_p (and p, q swapped)."""
-    u_p, u_q = v_p / r_p, v_q / r_q
-    return de_dr * u_p + de_dc * (u_q - c * u_p) / r_p, de_ds * u_q + de_dc * (u_p - c * u_q) / r_q
-
-
-@numba.njit(cache=True, inline="always", error_model="numpy")
-def _scatter_triplet(de_dr, de_ds, de_dc, v_p, v_q, r_p, r_q, c, i, j, k, forces, virial):
-    """Add a triplet's dE/dr_p, dE/dr_q (eV/Å) and dE/dc (eV) to forces (N, 3) and the virial (6,): with G = dE/dv
-    of each bond (v_p from i to j, v_q from i to k), atom i gets G_p + G_q, j −G_p, k −G_q, the virial
-    v_p ⊗ G_p + v_q ⊗ G_q (symmetric, as the pair sums' v ⊗ G)."""
-    gpx, gqx = _bond_gradients(de_dr, de_ds, de_dc, v_p[0], v_q[0], r_p, r_q, c)
-    gpy, gqy = _bond_gradients(de_dr, de_ds, de_dc, v_p[1], v_q[1], r_p, r_q, c)
-    gpz, gqz = _bond_gradients(de_dr, de_ds, de_dc, v_p[2], v_q[2], r_p, r_q, c)
-    forces[i, 0] += gpx + gqx
-    forces[i, 1] += gpy + gqy
-    forces[i, 2] += gpz + gqz
-    forces[j, 0] -= gpx
-    forces[j, 1] -= gpy
-    forces[j, 2] -= gpz
-    forces[k, 0] -= gqx
-    forces[k, 1] -= gqy
-    forces[k, 2] -= gqz
-    virial[0] += v_p[0] * gpx + v_q[0] * gqx
-    virial[1] += v_p[1] * gpy + v_q[1] * gqy
-    virial[2] += v_p[2] * gpz + v_q[2] * gqz
-    virial[3] += v_p[1] * gpz + v_q[1] * gqz
-    virial[4] += v_p[0] * gpz + v_q[0] * gqz
-    virial[5] += v_p[0] * gpy + v_q[0] * gqy
-
-
-@numba.njit(cache=True, error_model="numpy")
-def _three_body_forces(program, theta, P, pairs, t_s, d_t_s, forces, virial, d_forces, d_virial):
-    """Add the three-body sums' forces (N, 3) and virials (C, 6) and, when P > 0, their constant derivatives
-    d_forces (N, 3, P), d_virial (C, 6, P), given the atom terms' dT/dS t_s (n_in, N) and its constant derivatives
-    d_t_s (N, n_in, P) (`evaluate`'s pass 2; three-body sum t is input n_in − n_three_body + t); False on a
-    non-finite value."""
-    depth = program.depth
-    neighbour, vector, fc, dfc, atom_config = pairs.neighbour, pairs.vector, pairs.fc, pairs.dfc, pairs.atom_config
-    K = t_s.shape[0] - (program.triplet_offsets.shape[0] - 1)
-    rows, which, cursor = np.empty((3, BATCH)), np.empty((3, BATCH), np.int64), np.zeros(3, np.int64)
-    part, live, sv = np.empty((5, BATCH)), np.empty(depth, np.bool_), np.empty((depth, BATCH))
-    local = np.empty(theta.shape[0], np.int64)  # a constant's direction in the triplet program, -1: none
-    for t in range(program.triplet_offsets.shape[0] - 1):
-        code, arg, cids = _triplet_program(program, t)
-        n_c = cids.shape[0] if P > 0 else 0
+        n_c, cut, symmetric = (cids.shape[0] if P > 0 else 0), program.cut[K + t], program.triplet_symmetric[t]
+        weight = 1.0 if symmetric else 0.5
         sg, sh = np.empty((depth, 3 + n_c, BATCH)), np.empty((depth, 3 if P > 0 else 0, 3 + n_c, BATCH))
-        local[:] = -1
-        local[cids[:n_c]] = np.arange(n_c)
         cursor[:] = 0
-        n = _next_triplets(pairs, program.triplet_centre[t], cursor, rows, which)
+        n = _next_triplets(pairs, program.triplet_centre[t], symmetric, cursor, rows, which)
         while n > 0:
             if not run_program(code, arg, theta[cids], n_c, rows, n, sv, sg, sh, part, live):
                 return False
             for b in range(n):
                 i, p, q = which[0, b], which[1, b], which[2, b]
-                f_p, f_q, df_p, df_q = fc[p], fc[q], dfc[p], dfc[q]
-                de_dr, de_ds, de_dc = _triplet_slopes(sv[0, b], sg[0, 0, b], sg[0, 1, b], sg[0, 2, b],
-                                                      f_p, f_q, df_p, df_q)
-                t_i, c, config = t_s[K + t, i], rows[2, b], atom_config[i]
-                _scatter_triplet(t_i * de_dr, t_i * de_ds, t_i * de_dc, vector[p], vector[q], rows[0, b], rows[1, b],
-                                 c, i, neighbour[p], neighbour[q], forces, virial[config])
-                for m in range(P):
-                    d_t_i = d_t_s[i, K + t, m]
-                    d_dr, d_ds, d_dc = d_t_i * de_dr, d_t_i * de_ds, d_t_i * de_dc
-                    if local[m] >= 0:
-                        d = 3 + local[m]
-                        own_r, own_s, own_c = _triplet_slopes(sg[0, d, b], sh[0, 0, d, b], sh[0, 1, d, b],
-                                                              sh[0, 2, d, b], f_p, f_q, df_p, df_q)
-                        d_dr, d_ds, d_dc = d_dr + t_i * own_r, d_ds + t_i * own_s, d_dc + t_i * own_c
-                    _scatter_triplet(d_dr, d_ds, d_dc, vector[p], vector[q], rows[0, b], rows[1, b], c, i,
-                                     neighbour[p], neighbour[q], d_forces[:, :, m], d_virial[config, :, m])
-            n = _next_triplets(pairs, program.triplet_centre[t], cursor, rows, which)
+                (f_p, df_p), (f_q, df_q) = _cutoff(cut, fc, dfc, p), _cutoff(cut, fc, dfc, q)
+                f_p, df_p = weight * f_p, weight * df_p  # the weight enters once, through bond p's cutoff
+                r_p, r_q, c = rows[0, b], rows[1, b], rows[2, b]
+                s[t, i] += sv[0, b] * f_p * f_q
+                _add_bond_gradients(sv[0, b], sg[0, 0, b], sg[0, 1, b], sg[0, 2, b], f_p, f_q, df_p, df_q, vector[p],
+                                    vector[q], r_p, r_q, c, bond[t, p], bond[t, q])
+                for m in range(n_c):
+                    d = 3 + m
+                    s_t[i, cids[m]] += sg[0, d, b] * f_p * f_q
+                    _add_bond_gradients(sg[0, d, b], sh[0, 0, d, b], sh[0, 1, d, b], sh[0, 2, d, b], f_p, f_q, df_p,
+                                        df_q, vector[p], vector[q], r_p, r_q, c, bond_t[t, p, :, m], bond_t[t, q, :, m])
+            n = _next_triplets(pairs, program.triplet_centre[t], symmetric, cursor, rows, which)
     return True
+
+
+@numba.njit(cache=True, inline="always", error_model="numpy")
+def _scatter_bond(scale, grad, v, i, j, forces, virial):
+    """Add a bond's scale·dE/dv (grad (3,), eV/Å per unit of scale; v (Å) from atom i to j) to forces (N, 3) and the
+    virial (6,): atom i gets +G, j −G, the virial v ⊗ G (Voigt xx yy zz yz xz xy)."""
+    gx, gy, gz = scale * grad[0], scale * grad[1], scale * grad[2]
+    forces[i, 0] += gx
+    forces[i, 1] += gy
+    forces[i, 2] += gz
+    forces[j, 0] -= gx
+    forces[j, 1] -= gy
+    forces[j, 2] -= gz
+    virial[0] += v[0] * gx
+    virial[1] += v[1] * gy
+    virial[2] += v[2] * gz
+    virial[3] += v[1] * gz
+    virial[4] += v[0] * gz
+    virial[5] += v[0] * gy
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _three_body_forces(program, P, pairs, t_s, d_t_s, bond, bond_t, forces, virial, d_forces, d_virial):
+    """Add the three-body sums' forces (N, 3) and virials (C, 6) and, when P > 0, their constant derivatives
+    d_forces (N, 3, P), d_virial (C, 6, P), bond by bond from `_three_body_sums`' bond and bond_t, given the atom
+    terms' dT/dS t_s (n_in, N) and its constant derivatives d_t_s (N, n_in, P) (`evaluate`'s pass 2; three-body sum
+    t is input n_in − n_three_body + t)."""
+    first, neighbour, vector, atom_config, atom_species = (pairs.first, pairs.neighbour, pairs.vector,
+                                                           pairs.atom_config, pairs.atom_species)
+    K = t_s.shape[0] - bond.shape[0]
+    local = np.empty(P, np.int64)  # a constant's place in the triplet program, -1: none
+    d_grad = np.empty(3)
+    for t in range(bond.shape[0]):
+        cids = _triplet_program(program, t)[2]
+        local[:] = -1
+        if P > 0:
+            local[cids] = np.arange(cids.shape[0])
+        centre = program.triplet_centre[t]
+        for i in range(first.shape[0] - 1):
+            if centre >= 0 and atom_species[i] != centre:
+                continue
+            t_i, config = t_s[K + t, i], atom_config[i]
+            for p in range(first[i], first[i + 1]):
+                j = neighbour[p]
+                _scatter_bond(t_i, bond[t, p], vector[p], i, j, forces, virial[config])
+                for m in range(P):
+                    for x in range(3):
+                        d_grad[x] = d_t_s[i, K + t, m] * bond[t, p, x]
+                        if local[m] >= 0:
+                            d_grad[x] += t_i * bond_t[t, p, x, local[m]]
+                    _scatter_bond(1.0, d_grad, vector[p], i, j, d_forces[:, :, m], d_virial[config, :, m])
 
 
 # The batched path (`evaluate_many`): M constant vectors of one formula at once, for CMA-ES populations. A stack
@@ -628,21 +642,23 @@ def run_program_many(code, arg, consts, inputs, d_inputs, input_kind, n, sv, sd,
 
 
 @numba.njit(cache=True, fastmath={"reassoc"}, error_model="numpy")
-def _sums_and_slopes(g, slope, fc, dfc, first, s):
-    """Sums S = Σ_p g fc of a block of atoms, and slopes d(g fc)/dr = dg fc + g dfc in place of dg.
+def _sums_and_slopes(g, slope, cut, fc, dfc, first, s):
+    """Sums S = Σ_p g fc of a block of atoms, and slopes d(g fc)/dr = dg fc + g dfc in place of dg (without the
+    smooth cutoff, `cut` False: S = Σ_p g, and the slopes stay dg).
 
     The block's atom b owns pairs first[b]:first[b+1] (global indices into fc, dfc; the block's pair q is global
     pair first[0] + q). g, slope (M, n) pair terms and dg/dr of the block's n pairs; s (M, n_atoms) out.
     """
     for b in range(s.shape[1]):
         p0, p1 = first[b], first[b + 1]
-        f, df = fc[p0:p1], dfc[p0:p1]
+        f_b, df_b = fc[p0:p1], dfc[p0:p1]
         for m in range(g.shape[0]):
             g_b, slope_b = g[m, p0 - first[0]:p1 - first[0]], slope[m, p0 - first[0]:p1 - first[0]]
             acc = 0.0
             for q in range(p1 - p0):
-                acc += g_b[q] * f[q]
-                slope_b[q] = slope_b[q] * f[q] + g_b[q] * df[q]
+                f, df = _cutoff(cut, f_b, df_b, q)
+                acc += g_b[q] * f
+                slope_b[q] = slope_b[q] * f + g_b[q] * df
             s[m, b] = acc
 
 
@@ -766,7 +782,7 @@ def evaluate_many(program, thetas, pairs, work):
     a time.
     """
     (atom_code, atom_arg, atom_offsets, atom_cids, atom_coffsets, program_of_species, pair_code, pair_arg,
-     pair_offsets, pair_cids, pair_coffsets, pair_centre, pair_neighbour, _, _, triplet_offsets, _, _, _,
+     pair_offsets, pair_cids, pair_coffsets, pair_centre, pair_neighbour, _, _, triplet_offsets, _, _, _, _, cut,
      depth) = program
     if triplet_offsets.shape[0] > 1:
         raise ValueError("evaluate_many takes no three-body sums")
@@ -816,7 +832,7 @@ def evaluate_many(program, thetas, pairs, work):
                                  kind[k:], fault, pow_work)
                 _spread_rows(sv[k], chosen, n_k, n, M, row)
                 _spread_rows(sd[k], chosen, n_k, n, M, row)
-            _sums_and_slopes(sv[k, :M * n].reshape((M, n)), sd[k, :M * n].reshape((M, n)), fc, dfc,
+            _sums_and_slopes(sv[k, :M * n].reshape((M, n)), sd[k, :M * n].reshape((M, n)), cut[k], fc, dfc,
                              first[i0:i1 + 1], s[k, :M * n_a].reshape((M, n_a)))
         # Atom terms T and dT/dS_k: one program for all atoms, or each species' atoms gathered for theirs.
         if one_term:

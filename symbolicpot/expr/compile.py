@@ -13,7 +13,8 @@ from typing import NamedTuple
 import numpy as np
 
 from .primitives import CONST, INPUT, PRIMITIVES
-from .tree import ExpressionError, block_species, check_typed, constants, species_terms, sums, three_body_sums
+from .tree import (ExpressionError, block_species, check_typed, constants, species_terms, sums, symmetric_in_r_and_s,
+                   three_body_sums)
 
 LEAF_INPUTS = {"r": 0, "s": 1, "c": 2}  # a pair or triplet program's inputs
 
@@ -32,8 +33,10 @@ class KernelProgram(NamedTuple):
     atom programs concatenated (program a: atom_code[atom_offsets[a]:atom_offsets[a+1]], its constants
     atom_const_ids[atom_const_offsets[a]:...]) and the one each species' atoms run (`program_of_species`, (n_s,),
     -1: none), the pair programs likewise, each sum's centre and neighbour species (-1: all; n_s: a species the
-    data lack), the triplet programs of the three-body sums likewise with their centre species, and the largest
-    stack depth. The atom programs' inputs are the K pair sums, then the three-body sums."""
+    data lack), the triplet programs of the three-body sums likewise with their centre species and whether each h
+    is symmetric in r and s (`triplet_symmetric`, (n_three_body,) bool: then each pair of neighbours runs once),
+    whether each sum (pair sums, then three-body sums) takes the smooth cutoff (`cut`, (n_in,) bool; False: f ≡ 1,
+    `nocut`), and the largest stack depth. The atom programs' inputs are the K pair sums, then the three-body sums."""
     atom_code: np.ndarray
     atom_arg: np.ndarray
     atom_offsets: np.ndarray
@@ -53,6 +56,8 @@ class KernelProgram(NamedTuple):
     triplet_const_ids: np.ndarray
     triplet_const_offsets: np.ndarray
     triplet_centre: np.ndarray
+    triplet_symmetric: np.ndarray
+    cut: np.ndarray
     depth: int
 
 
@@ -64,7 +69,9 @@ class CompiledFormula:
 
     `atom_species[a]` is the species of atom program a ("" for every species); `pair_centre[k]` the species of the
     atoms whose term holds sum k ("" for every species) and `pair_neighbour[k]` its neighbours' species ("": all);
-    `triplet_centre[t]` likewise for three-body sum t.
+    `triplet_centre[t]` likewise for three-body sum t, `triplet_symmetric[t]` whether its h is symmetric in r and s
+    (tree.symmetric_in_r_and_s); `cut[k]` whether input k's sum (pair sums, then three-body sums) takes the smooth
+    cutoff (False: `nocut`).
     """
     atoms: tuple
     atom_species: tuple
@@ -73,6 +80,8 @@ class CompiledFormula:
     pair_neighbour: tuple
     triplets: tuple
     triplet_centre: tuple
+    triplet_symmetric: tuple
+    cut: tuple
     depth: int                      # largest stack depth of all programs
     n_constants: int
 
@@ -107,7 +116,8 @@ class CompiledFormula:
             _offsets([len(p.const_ids) for p in self.pairs]), indices(self.pair_centre), indices(self.pair_neighbour),
             _joined(p.code for p in self.triplets), _joined(p.arg for p in self.triplets),
             _offsets([len(p.code) for p in self.triplets]), _joined(p.const_ids for p in self.triplets),
-            _offsets([len(p.const_ids) for p in self.triplets]), indices(self.triplet_centre), self.depth)
+            _offsets([len(p.const_ids) for p in self.triplets]), indices(self.triplet_centre),
+            np.array(self.triplet_symmetric, bool), np.array(self.cut, bool), self.depth)
 
     def terms_missing(self, species):
         """The species among `species` whose atoms the formula has no term for."""
@@ -150,7 +160,7 @@ def compile_formula(tree):
     n_sums = len(sums(tree))
     if not n_sums and not three_body_sums(tree):
         raise ExpressionError("the formula has no sum(...) or sum3(...)")
-    programs = {}  # input index -> (Program, centre species, neighbour species) of its sum
+    programs = {}  # input index -> (Program, centre species, neighbour species, whether cut, whether symmetric)
 
     def visit(node, out, species, centre, counts):
         """Append the postfix items of `node` for atoms of `species` to `out`; `counts` = [constants, pair sums,
@@ -171,7 +181,8 @@ def compile_formula(tree):
             three_body = node.op == "sum3"
             k = n_sums + counts[2] if three_body else counts[1]
             counts[1 + three_body] += 1
-            programs.setdefault(k, (_program(items), centre, node.species))
+            programs.setdefault(k, (_program(items), centre, node.species, node.cut,
+                                    three_body and symmetric_in_r_and_s(node.children[0])))
             out.append((node, k))  # the sum's leaf: input k
             return
         for child in node.children:
@@ -186,8 +197,10 @@ def compile_formula(tree):
         atoms.append(_program(items))
     pairs = [programs[k] for k in range(n_sums)]
     triplets = [programs[k] for k in range(n_sums, len(programs))]
-    return CompiledFormula(atoms=tuple(atoms), atom_species=atom_species, pairs=tuple(p for p, _, _ in pairs),
-                           pair_centre=tuple(c for _, c, _ in pairs), pair_neighbour=tuple(n for _, _, n in pairs),
-                           triplets=tuple(p for p, _, _ in triplets), triplet_centre=tuple(c for _, c, _ in triplets),
-                           depth=max(p.depth for p in (*atoms, *(p for p, _, _ in programs.values()))),
+    return CompiledFormula(atoms=tuple(atoms), atom_species=atom_species, pairs=tuple(p[0] for p in pairs),
+                           pair_centre=tuple(p[1] for p in pairs), pair_neighbour=tuple(p[2] for p in pairs),
+                           triplets=tuple(p[0] for p in triplets), triplet_centre=tuple(p[1] for p in triplets),
+                           triplet_symmetric=tuple(p[4] for p in triplets),
+                           cut=tuple(programs[k][3] for k in range(len(programs))),
+                           depth=max(p.depth for p in (*atoms, *(p[0] for p in programs.values()))),
                            n_constants=len(constants(tree)))

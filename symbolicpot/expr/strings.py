@@ -2,9 +2,11 @@
 
 Sutton–Chen reads `sum(644.52*r^-9) - sum(527.62*r^-6)^0.5`; an alloy formula may filter a sum by its neighbours'
 species, `sum[Al](r^-6)`, give each species its own term, `Ni: T_Ni; Al: T_Al`, or its own part of a term in a
-block, `sum(r^-6)^0.5 + {Ni: -4.2; Al: -3.1}`. A three-body sum `sum3(h)` holds an expression of r, s (r_ik) and c
-(cos θ_jik): `45.53*sum3((c + 0.3333)^2*exp(2.514/(r - 3.771))*exp(2.514/(s - 3.771)))`. Binary `+ -` and `* /` associate
-to the left, `^` to the right and binds tighter than unary minus (`-2^2` is -(2^2)). There is no negation node: a
+block, `sum(r^-6)^0.5 + {Ni: -4.2; Al: -3.1}`; a sum that vanishes at the cutoff radius by itself may go
+without the smooth cutoff, `sum[nocut](g)`, `sum[Al, nocut](g)` (the species first), `sum3[nocut](h)`. A
+three-body sum `sum3(h)` holds an expression of r, s (r_ik) and c (cos θ_jik):
+`45.53*sum3((c + 0.3333)^2*exp(2.514/(r - 3.771))*exp(2.514/(s - 3.771)))`. Binary `+ -` and `* /` associate to the
+left, `^` to the right and binds tighter than unary minus (`-2^2` is -(2^2)). There is no negation node: a
 minus directly before a number that is not a base of `^` makes a negative constant (`r^-9`), any other `-X` is
 `-1*X`. Constants print with `repr(float)`, so `parse_expression(format_expression(e)) == e` holds to the last bit.
 
@@ -17,8 +19,8 @@ import math
 import re
 
 from .primitives import BINARY, PRIMITIVES, UNARY
-from .tree import (C, LEAVES, R, S, ExpressionError, by_species, call, check_species, check_typed, const,
-                   species_sum, species_terms)
+from .tree import (C, LEAVES, NOCUT, R, S, ExpressionError, Node, by_species, call, check_species, check_typed, const,
+                   species_terms, sum_tags)
 
 SUMS = ("sum", "sum3")
 FUNCTIONS = SUMS + UNARY
@@ -74,7 +76,8 @@ def _format(node):
     if node.op == "species":
         return f"{{{_format_block(node)}}}", ATOM_PRECEDENCE
     if node.op in FUNCTIONS:
-        tag = f"[{node.species}]" if node.species else ""
+        tags = sum_tags(node)
+        tag = f"[{', '.join(tags)}]" if tags else ""
         return f"{node.op}{tag}({', '.join(_format(c)[0] for c in node.children)})", ATOM_PRECEDENCE
     if node.op not in BINARY:
         raise ExpressionError(f"unknown operation {node.op!r}")
@@ -292,13 +295,7 @@ class _Parser:
             raise self.error(f"unknown name {token!r} (known: r, s, c, {', '.join(FUNCTIONS)})", position)
         if token in SUMS and self.inside:
             raise self.error(f"{token}(...) cannot stand inside {self.inside}(...): sums do not nest", position)
-        neighbours = ""
-        if token in SUMS and self.at("["):
-            if token == "sum3":
-                raise self.error("sum3 takes no species (yet): it sums over all pairs of neighbours")
-            self.take()
-            neighbours = self.species()[0]
-            self.expect("symbol", "]")
+        neighbours, cut = self.tags(token) if token in SUMS and self.at("[") else ("", True)
         self.expect("symbol", "(")
         outer = self.inside
         self.inside = token if token in SUMS else outer
@@ -311,6 +308,28 @@ class _Parser:
         self.expect("symbol", ")")
         if len(arguments) != 1:
             raise self.error(f"{token} takes 1 argument, got {len(arguments)}", position)
-        if token == "sum":
-            return species_sum(arguments[0], neighbours)
+        if token in SUMS:
+            return Node(token, (arguments[0],), species=neighbours, cut=cut)
         return call(token, *arguments)
+
+    def tags(self, token):
+        """The brackets after sum `token`: `[Al]`, `[nocut]` or `[Al, nocut]` (the species first; sum3 takes none).
+        Returns (its neighbours' species, "" for all; whether the smooth cutoff applies)."""
+        self.take()
+        species = ""
+        if self.peek()[1] != NOCUT:
+            if token == "sum3":
+                raise self.error("sum3 takes no species (yet): it sums over all pairs of neighbours")
+            species = self.species()[0]
+            if not self.at(","):
+                self.expect("symbol", "]")
+                return species, True
+            self.take()
+            if self.peek()[:2] != ("name", NOCUT):
+                raise self.error(f"expected {NOCUT!r} or ']' after the species")
+        self.take()
+        if self.at(","):
+            hint = "sum3 takes [nocut] only" if token == "sum3" else f"the species comes first: sum[Al, {NOCUT}](...)"
+            raise self.error(hint, self.peek(1)[2])
+        self.expect("symbol", "]")
+        return species, False

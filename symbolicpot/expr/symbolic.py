@@ -3,7 +3,8 @@
 A formula becomes a SymPy expression in the distance `DISTANCE` (the symbol r, Å, positive); each `sum(g)` becomes
 `Sum_j(g)`, an opaque function that prints as `sum(g)` and as \\sum_{j} in LaTeX (`sum[Al](g)`: `Sum_j(g, Al)`, the
 species a symbol), a three-body sum `sum3(h)` an opaque `Sum_jk(h)` of the symbols r, s and c (LaTeX
-½ Σ_{j≠k} h(r_ij, r_ik, cos θ_jik)), and a species block `{Ni: a; Al: b}` an opaque `Block(Ni, a, Al, b)`, each
+½ Σ_{j≠k} h(r_ij, r_ik, cos θ_jik)); a sum without the smooth cutoff carries the tag `nocut` (`Sum_j(g, Al, nocut)`)
+and its LaTeX sums over r_ij < r_c without f. A species block `{Ni: a; Al: b}` an opaque `Block(Ni, a, Al, b)`, each
 species' expression simplified on its own.
 """
 import functools
@@ -11,47 +12,60 @@ import functools
 import sympy
 
 from .primitives import PRIMITIVES, UNARY
-from .tree import C, R, S, ExpressionError, by_species, call, const, species_sum, species_terms
+from .tree import C, NOCUT, R, S, ExpressionError, Node, by_species, call, const, species_terms, sum_tags
 
 DISTANCE = sympy.Symbol("r", positive=True)
 SECOND_DISTANCE, COSINE = sympy.Symbol("s", positive=True), sympy.Symbol("c", real=True)  # r_ik, cos θ_jik
 LEAVES = {DISTANCE: R, SECOND_DISTANCE: S, COSINE: C}
+NOCUT_TAG = sympy.Symbol(NOCUT)
 
 
-class Sum_j(sympy.Function):
-    """Σ_{j≠i} g(r_ij)·f(r_ij) over the neighbours j of atom i (of one species: a second argument, its symbol);
-    non-negative when its terms g are."""
-    nargs = (1, 2)
+class _NeighbourSum(sympy.Function):
+    """A sum over neighbours: args[0] its term, args[1:] the words of its brackets in the text (a species symbol,
+    then `NOCUT_TAG` for a sum without the smooth cutoff); non-negative when its terms are."""
+
+    def _eval_is_nonnegative(self):
+        return self.args[0].is_nonnegative
+
+    def _sympystr(self, printer):
+        tags = f"[{', '.join(map(str, self.args[1:]))}]" if len(self.args) > 1 else ""
+        return f"{self.word}{tags}({printer._print(self.args[0])})"
+
+    @property
+    def species(self):
+        return next((str(tag) for tag in self.args[1:] if tag != NOCUT_TAG), "")
+
+    @property
+    def cut(self):
+        return NOCUT_TAG not in self.args[1:]
+
+    def _latex(self, printer, exp=None):
+        """The sum sign over `self.over()`, with the hard truncation r < r_c written out for a nocut sum."""
+        over = self.over() + ("" if self.cut else rf",\, {self.bonds} < r_c")
+        text = rf"{self.factor}\sum_{{{over}}} \left({printer._print(self.args[0])}\right)"
+        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+
+
+class Sum_j(_NeighbourSum):
+    """Σ_{j≠i} g(r_ij)·f(r_ij) over the neighbours j of atom i (of one species: a tag, its symbol; f ≡ 1 below r_c
+    with the tag NOCUT_TAG)."""
+    nargs = (1, 2, 3)
     leaves = (DISTANCE,)  # the symbols its terms are functions of
+    word, factor, bonds = "sum", "", "r_{ij}"
 
-    def _eval_is_nonnegative(self):
-        return self.args[0].is_nonnegative
-
-    def _sympystr(self, printer):
-        tag = f"[{self.args[1]}]" if len(self.args) > 1 else ""
-        return f"sum{tag}({printer._print(self.args[0])})"
-
-    def _latex(self, printer, exp=None):
-        over = rf"j \in \mathrm{{{self.args[1]}}}" if len(self.args) > 1 else "j"
-        text = rf"\sum_{{{over}}} \left({printer._print(self.args[0])}\right)"
-        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+    def over(self):
+        return rf"j \in \mathrm{{{self.species}}}" if self.species else "j"
 
 
-class Sum_jk(sympy.Function):
-    """½ Σ_{j≠k} h(r_ij, r_ik, cos θ_jik)·f(r_ij)·f(r_ik) over the pairs of neighbours j, k of atom i; non-negative when
-    its terms h are."""
-    nargs = 1
+class Sum_jk(_NeighbourSum):
+    """½ Σ_{j≠k} h(r_ij, r_ik, cos θ_jik)·f(r_ij)·f(r_ik) over the pairs of neighbours j, k of atom i (f ≡ 1 below r_c
+    with the tag NOCUT_TAG)."""
+    nargs = (1, 2)
     leaves = (DISTANCE, SECOND_DISTANCE, COSINE)
+    word, factor, bonds = "sum3", r"\frac{1}{2} ", "r_{ij}, r_{ik}"
 
-    def _eval_is_nonnegative(self):
-        return self.args[0].is_nonnegative
-
-    def _sympystr(self, printer):
-        return f"sum3({printer._print(self.args[0])})"
-
-    def _latex(self, printer, exp=None):
-        text = rf"\frac{{1}}{{2}} \sum_{{j \neq k}} \left({printer._print(self.args[0])}\right)"
-        return text if exp is None else rf"\left({text}\right)^{{{exp}}}"
+    def over(self):
+        return r"j \neq k"
 
 
 SUMS = (Sum_j, Sum_jk)
@@ -108,10 +122,8 @@ def from_sympy(expr):
     Sums of many terms and products of many factors become left-nested binary nodes (a term with a minus sign
     becomes a subtraction, a factor x^-1 a division); numeric subexpressions become constants.
     """
-    if isinstance(expr, Sum_j):
-        return species_sum(from_sympy(expr.args[0]), str(expr.args[1]) if len(expr.args) > 1 else "")
-    if isinstance(expr, Sum_jk):
-        return call("sum3", from_sympy(expr.args[0]))
+    if isinstance(expr, SUMS):
+        return Node(expr.word, (from_sympy(expr.args[0]),), species=expr.species, cut=expr.cut)
     if isinstance(expr, Block):
         return by_species({str(name): from_sympy(value) for name, value in _pairs(expr)})
     if expr.is_Symbol:
@@ -145,10 +157,8 @@ def _convert(node, number, exponent=False):
         return Block(*(x for name, term in species_terms(node).items()
                        for x in (sympy.Symbol(name), _convert(term, number))))
     children = [_convert(c, number, node.op == "^" and k == 1) for k, c in enumerate(node.children)]
-    if node.op == "sum":
-        return Sum_j(*children, *([sympy.Symbol(node.species)] if node.species else []))
-    if node.op == "sum3":
-        return Sum_jk(*children)
+    if node.op in ("sum", "sum3"):
+        return (Sum_j if node.op == "sum" else Sum_jk)(*children, *map(sympy.Symbol, sum_tags(node)))
     return PRIMITIVES[node.op].sympy_fn(*children)
 
 

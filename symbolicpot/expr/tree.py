@@ -17,6 +17,10 @@ Three-body sums (README "Three-body sums"): `sum3(h)` at atom i stands for
 of neighbours j, k of i, c = cos θ_jik; inside h the leaves are `r` (r_ij), `s` (r_ik) and `c`. Typing rules: `s`
 and `c` only inside a sum3, and sums (of either kind) do not nest. A sum3 takes no species yet.
 
+Per-term cutoff (README "Formulas"): a sum marked `nocut` (`sum[nocut](g)`, `sum[Al, nocut](g)`, `sum3[nocut](h)`;
+the node's `cut` is False) has f ≡ 1 for every bond shorter than r_out and nothing beyond: a hard truncation, for
+terms that vanish at r_out by themselves (the evaluator checks that they do: evaluate.vanishing).
+
 Nodes are immutable and compare structurally (constants by value), so `parse(format(e)) == e` is a plain `==`.
 """
 from dataclasses import dataclass, replace
@@ -29,6 +33,8 @@ from .primitives import PRIMITIVES
 LEAVES = ("const", "r", "s", "c")
 THREE_BODY_LEAVES = ("s", "c")  # r_ik (Å) and cos θ_jik: only inside sum3
 STRUCTURE = ("species", "on")  # the nodes of a species block: they hold expressions but compute nothing
+NOCUT = "nocut"  # the tag of a sum without the smooth cutoff
+COMMUTATIVE = ("+", "*")  # and associative (in exact arithmetic)
 
 
 class ExpressionError(ValueError):
@@ -38,11 +44,13 @@ class ExpressionError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Node:
     """One node: `op` is "const" (with `value`), a leaf "r", "s" or "c", "sum" (one child; `species`: its neighbours'
-    species, "" for all), "sum3" (one child h(r, s, c)), a symbol of PRIMITIVES, or one of STRUCTURE ("on": `species` is its centre atoms' species)."""
+    species, "" for all), "sum3" (one child h(r, s, c)), a symbol of PRIMITIVES, or one of STRUCTURE ("on": `species`
+    is its centre atoms' species). `cut` is False only for a sum without the smooth cutoff (`nocut`)."""
     op: str
     children: tuple["Node", ...] = ()
     value: float = 0.0
     species: str = ""
+    cut: bool = True
 
     def __str__(self):
         from .strings import format_expression
@@ -61,9 +69,10 @@ def call(op, *children):
     return Node(op, tuple(children))
 
 
-def species_sum(g, species=""):
-    """sum[species](g): the sum of the pair expression g over the neighbours of `species` ("": all)."""
-    return Node("sum", (g,), species=species)
+def species_sum(g, species="", cut=True):
+    """sum[species](g): the sum of the pair expression g over the neighbours of `species` ("": all); without the
+    smooth cutoff when not `cut` (sum[species, nocut](g))."""
+    return Node("sum", (g,), species=species, cut=cut)
 
 
 def by_species(terms):
@@ -140,6 +149,31 @@ def three_body_sums(node):
     return [n.children[0] for n in walk(node) if n.op == "sum3"]
 
 
+def symmetric_in_r_and_s(h):
+    """Whether h(r, s, c) and h(s, r, c) are one tree up to the order of the operands of + and * (chains of them
+    flattened): equal in exact arithmetic, decided on the tree (never by sampling values)."""
+    return _canonical(h) == _canonical(_swap_r_and_s(h))
+
+
+def _swap_r_and_s(node):
+    leaf = {"r": S, "s": R}.get(node.op)
+    return leaf or (replace(node, children=tuple(map(_swap_r_and_s, node.children))) if node.children else node)
+
+
+def _canonical(node):
+    """A nested tuple equal for trees that differ only in the order of the operands of + and * chains."""
+    if node.op in COMMUTATIVE:
+        operands = (_canonical(n) for n in _chain(node, node.op))
+        return node.op, tuple(sorted(operands, key=repr))
+    return node.op, node.value, tuple(map(_canonical, node.children))
+
+
+def _chain(node, op):
+    """The operands of a chain of `op` at node: a + (b + c) gives a, b, c."""
+    for child in node.children:
+        yield from _chain(child, op) if child.op == op else (child,)
+
+
 def refuse_three_body(node, what):
     """Raise ExpressionError naming `what` (an export) when the formula holds a three-body sum."""
     if three_body_sums(node):
@@ -152,9 +186,14 @@ def distinct_sums(node):
     return list(dict.fromkeys(sums(node)))
 
 
+def sum_tags(node):
+    """The words in a sum's brackets, in the order the text writes them: its neighbours' species, then "nocut"."""
+    return [word for word in (node.species, "" if node.cut else NOCUT) if word]
+
+
 def structural_hash(node):
     """A hex digest of the tree's shape that ignores constant values (for caches of tuned constants)."""
-    text = " ".join((n.op if n.op != "const" else "c") + (f"[{n.species}]" if n.species else "") for n in walk(node))
+    text = " ".join((n.op if n.op != "const" else "c") + "".join(f"[{tag}]" for tag in sum_tags(n)) for n in walk(node))
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
@@ -181,6 +220,8 @@ def check_typed(node):
             raise ExpressionError(f"{n.op!r} must stand inside sum3(...)")
         if n.species and n.op != "sum":
             raise ExpressionError(f"{n.op!r} takes no species")
+        if not n.cut and n.op not in ("sum", "sum3"):
+            raise ExpressionError(f"{n.op!r} takes no {NOCUT} (only sums do)")
         if n.op in ("sum", "sum3"):
             if inside:
                 raise ExpressionError(f"{n.op}(...) cannot stand inside {inside}(...): sums do not nest")

@@ -13,7 +13,6 @@ import time
 import ase.io
 import numpy as np
 
-from ..calculator import SymbolicCalculator
 from ..data.ase_io import ase_read
 from ..operators import seed_formulas
 from ..plotting import plot_learning
@@ -22,7 +21,7 @@ from ..run.files import atomic_write, remove_stale_temporaries
 from ..run.front import front_potential, read_front
 from ..run.runner import execute, prepare_resume
 from .directory import LearnDirectory, new_state, read_state, write_state
-from .explore import conditions, explore
+from .explore import conditions, explore, lammps_plugin
 from .label import LabelError, append_labelled, labeller as make_labeller
 from .select import committee, committee_spread, pick
 
@@ -130,15 +129,17 @@ def labels_left(state, settings):
 
 
 def explore_and_select(directory, config, starts, k, budget):
-    """Explore with the best model of iteration k−1, write every snapshot and the selected ones (with provenance
+    """Explore with the best model of iteration k−1 (in LAMMPS through its plugin, built in iterations/k−1/lammps/,
+    for cells of at least lammps_atoms atoms), write every snapshot and the selected ones (with provenance
     in atoms.info) to explored/ and selected/iteration-k.xyz; returns the selection's counts."""
     settings, previous = config["learn"], directory.iteration(k - 1)
     members = [front_potential(previous, index) for index in committee(read_front(previous),
                                                                         settings["committee_factor"],
                                                                         settings["committee_size"])]
-    driver = SymbolicCalculator(members[0])
+    large = any(len(condition.atoms) >= settings["lammps_atoms"] for condition in starts)
+    plugin = lammps_plugin(members[0], previous / "lammps") if large else None
     snapshots = [snapshot for c, condition in enumerate(starts)
-                 for snapshot in explore(condition, driver, settings, (config["seed"], k, c), c)]
+                 for snapshot in explore(condition, members[0], plugin, settings, (config["seed"], k, c), c)]
     spreads = np.array([committee_spread(members, snapshot.atoms) for snapshot in snapshots]).reshape(-1, 2)
     cap = settings["max_selected"] if budget is None else min(settings["max_selected"], budget)
     picked = pick(spreads[:, 0], spreads[:, 1], [s.trajectory for s in snapshots], [s.step for s in snapshots],

@@ -193,10 +193,15 @@ SECTIONS = {
         Key("temperatures", "numbers", [300.0], "K, Langevin MD of every starting structure at each", minimum=0.0),
         Key("strains", "numbers", [0.0], "isotropic linear strains of the starting cells (0.02: +2 %), each "
                                          "combined with each temperature", minimum=-0.5),
+        Key("pressures", "numbers", [], "GPa: MD at each constant pressure (hydrostatic barostat; cells periodic in "
+                                        "3D), combined with each temperature and strain (default: none, the "
+                                        "strained cell fixed)"),
         Key("md_steps", "int", 200, "MD steps per structure, temperature and strain", minimum=1),
         Key("timestep", "number", 2.0, "fs", minimum=0.0, exclusive=True),
         Key("friction", "number", 0.01, "Langevin friction, 1/fs", minimum=0.0),
         Key("snapshot_interval", "int", 10, "MD steps between candidate snapshots", minimum=1),
+        Key("lammps_atoms", "int", 500, "cells of at least this many atoms run MD in LAMMPS through the model's "
+                                        "compiled plugin (smaller ones in ASE)", minimum=1),
         Key("committee_factor", "number", 1.5, "the committee: front models whose training error is within this "
                                                "factor of the best, and at least the two best", minimum=1.0),
         Key("committee_size", "int", 8, "at most this many of them (the most accurate)", minimum=2),

@@ -15,8 +15,9 @@ from symbolicpot.cli import main
 from symbolicpot.export.potential import Potential
 from symbolicpot.learn.explore import conditions
 from symbolicpot.learn.label import labeller
+from symbolicpot.learn.loop import warm_start
 from symbolicpot.learn.select import committee, committee_spread, pick, spread
-from symbolicpot.run.config import resolve_file
+from symbolicpot.run.config import resolve_file, search_config
 
 LEARN_CONFIG = """
 seed = 1
@@ -122,6 +123,11 @@ def test_the_loop_grows_the_data_with_provenance_and_a_row_per_iteration(finishe
         assert abs(steps[0] - steps[1]) >= 5  # min_separation within the one trajectory
         refit = json.loads((finished / "iterations" / str(k) / "front.json").read_text())
         assert refit["models"]
+        previous = json.loads((finished / "iterations" / str(k - 1) / "front.json").read_text())["models"]
+        assert table[k]["seeded"] + sum(table[k]["seeds_dropped"].values()) == len(previous) == table[k - 1][
+            "front_size"]
+        config = (finished / "iterations" / str(k) / "config.toml").read_text()
+        assert sum(model["formula"] in config for model in previous) == table[k]["seeded"] > 0
     config = (finished / "iterations" / "2" / "config.toml").read_text()
     assert "iteration-001.xyz" in config and "iteration-002.xyz" in config and "seeds = [" in config
     assert (finished / "learn.png").stat().st_size > 0
@@ -210,6 +216,16 @@ def test_the_example_config_names_its_data_labeller_and_conditions():
     assert all(Path(path).is_file() for path in config["data"]["train"] + config["data"]["test"])
     assert "not DFT" in labeller(config["learn"]).name
     assert len(conditions(config["learn"])) == 3 * 3 * 3  # (bulk, vacancy, slab) x temperatures x strains
+
+
+def test_the_warm_start_counts_what_it_leaves_out():
+    operators = search_config(resolve_file(Path(__file__).resolve().parents[1] / "examples" /
+                                           "learn_copper_emt.toml")).operators  # max_size 16, max_sums 2
+    front = {"models": [{"formula": formula} for formula in (
+        "2.0*sum(r^-6) + -1.0", "sum(r^-6) + sum(r^-9) + sum(r^-12)", "sum(r^-9)^0.5 + 1.0", "sum(r^-12)")]}
+    warm = warm_start(front, operators, population=2)
+    assert warm == {"seeds": ["2.0*sum(r^-6) + -1.0", "sum(r^-9)^0.5 + 1.0"],
+                    "dropped": {"limits": 1, "population": 1}}  # 3 sums > max_sums; the 4th beyond the cap
 
 
 # ------------------------------------------------------------------------------------------------ selection

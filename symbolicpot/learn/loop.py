@@ -89,16 +89,19 @@ def learn(run_dir, config, label, starts, progress=None, say=None):
             say(f"iteration {k}: explored {selection['explored']} snapshots, committee of {selection['committee']}"
                 f"{LONE if selection['committee'] == 1 else ''}, largest force spread "
                 f"{_shown(selection['max_force_spread'], 'eV/Å')}, selected {selection['selected']}")
-        front = None
+        front, warm = None, None
         if not k or selection["selected"]:
             if k:
                 label_selected(directory, k, label, say)
-            outcome = refit(directory, config, k, progress)
+            refit_config, warm = iteration_config(directory, config, k)
+            if k:
+                say(f"iteration {k}: {warm_summary(warm, config['search']['population'])}")
+            outcome = refit(directory, refit_config, k, progress)
             save()
             if outcome.status:
                 return outcome.status
             front = read_front(directory.iteration(k))
-        state["rows"].append(row(k, selection, state, front))
+        state["rows"].append(row(k, selection, state, front, warm))
         state["selection"] = None
         save()
         say(summary(state["rows"][-1]))
@@ -179,9 +182,9 @@ def label_selected(directory, k, label, say):
     say(f"iteration {k}: labelled {len(selected)} configurations with {label.name} into {target}")
 
 
-def refit(directory, config, k, progress):
-    """The evolve run of iteration k (started, resumed or already finished) in iterations/k; its Outcome."""
-    refit_config = iteration_config(directory, config, k)
+def refit(directory, refit_config, k, progress):
+    """The evolve run of iteration k with `refit_config` (started, resumed or already finished) in iterations/k; its
+    Outcome."""
     run_dir = directory.iteration(k)
     run_dir.parent.mkdir(exist_ok=True)
     refit_config, checkpoint = prepare_resume(run_dir, refit_config, announce)
@@ -189,30 +192,53 @@ def refit(directory, config, k, progress):
 
 
 def iteration_config(directory, config, k):
-    """The evolve config of iteration k: the run config on its [data] train plus the labelled data of iterations
-    1..k, seeded (beside its own seeds) with the front of iteration k−1 that fits its operator limits; [learn] at
-    its defaults (the loop's settings are not the search's)."""
+    """(the evolve config of iteration k, its warm start): the run config on its [data] train plus the labelled data
+    of iterations 1..k, seeded (beside its own seeds) by warm_start from the front of iteration k−1 (None for
+    iteration 0); [learn] at its defaults (the loop's settings are not the search's)."""
     labelled = [str(directory.labelled(i).resolve()) for i in range(1, k + 1) if directory.labelled(i).exists()]
     data = config["data"]
     groups = data["groups"] + [f"learn/iteration-{i}" for i in range(1, len(labelled) + 1)] if data["groups"] else []
-    seeds = list(config["search"]["seeds"])
-    if k:
-        operators = search_config(config).operators
-        limit = config["search"]["population"]
-        for model in read_front(directory.iteration(k - 1))["models"][:limit]:
-            try:
-                seed_formulas([model["formula"]], operators)
-            except ValueError:  # the whole model (coefficients and reference included) may exceed the limits
-                continue
-            seeds.append(model["formula"])
+    warm = warm_start(read_front(directory.iteration(k - 1)), search_config(config).operators,
+                      config["search"]["population"]) if k else None
+    seeds = list(config["search"]["seeds"]) + (warm["seeds"] if warm else [])
     return resolve({**config, "data": {**data, "train": data["train"] + labelled, "groups": groups},
                     "search": {**config["search"], "seeds": list(dict.fromkeys(seeds))}, "learn": {}},
-                   directory.path, f"{directory.iteration(k)} config")
+                   directory.path, f"{directory.iteration(k)} config"), warm
 
 
-def row(k, selection, state, front):
+def warm_start(front, operators, population):
+    """The warm start of a refit from a front.json document: {"seeds": the formulas of its models (lowest error
+    first) that fit `operators` (an OperatorConfig), at most `population`; "dropped": {"limits": models whose whole
+    formula (coefficients and reference included) breaks the operator limits, "population": fitting models beyond
+    the cap}}. front.json holds the run's whole Pareto archive (the engine keeps no other), so this is the warm start
+    from the front and the archive."""
+    seeds, dropped = [], {"limits": 0, "population": 0}
+    for model in front["models"]:
+        try:
+            seed_formulas([model["formula"]], operators)
+        except ValueError:
+            dropped["limits"] += 1
+            continue
+        if len(seeds) == population:
+            dropped["population"] += 1
+        else:
+            seeds.append(model["formula"])
+    return {"seeds": seeds, "dropped": dropped}
+
+
+def warm_summary(warm, population):
+    """One line saying how many models of the previous front seed the refit and why the others do not."""
+    dropped = warm["dropped"]
+    return (f"the refit is seeded with {len(warm['seeds'])} of the previous front's "
+            f"{len(warm['seeds']) + sum(dropped.values())} models; left out: {dropped['limits']} whose formula "
+            f"(coefficients included) breaks the [operators] limits, {dropped['population']} beyond [search] "
+            f"population {population}")
+
+
+def row(k, selection, state, front, warm):
     """The learn.jsonl row of iteration k: its selection's counts (all labelled), the best model's errors (front:
-    the front.json of its refit; None when it selected nothing and did not refit: the previous row's)."""
+    the front.json of its refit; None when it selected nothing and did not refit: the previous row's) and the
+    refit's warm start (`warm`, see warm_start; None without one: seeded 0)."""
     labelled = selection["selected"]
     if front is None:
         previous = state["rows"][-1]
@@ -225,6 +251,7 @@ def row(k, selection, state, front):
     return {"iteration": k, **{key: selection[key] for key in ("explored", "committee", "selected",
                                                                "max_force_spread", "max_energy_spread")},
             "labelled": labelled, "labels": sum(r["labelled"] for r in state["rows"]) + labelled, **errors,
+            "seeded": len(warm["seeds"]) if warm else 0, "seeds_dropped": warm["dropped"] if warm else None,
             "elapsed": state["seconds"]}
 
 

@@ -12,11 +12,15 @@ import numpy as np
 import pytest
 
 from symbolicpot.cli import main
+from symbolicpot.data import load
+from symbolicpot.data.neighbours import structure_neighbours
 from symbolicpot.export.potential import Potential
+from symbolicpot.expr import format_expression
 from symbolicpot.learn.explore import conditions
 from symbolicpot.learn.label import labeller
 from symbolicpot.learn.loop import warm_start
-from symbolicpot.learn.select import committee, committee_spread, pick, spread
+from symbolicpot.learn.select import (committee, committee_spread, extrapolation_grade, pick, spread,
+                                      sum_inputs, training_ranges)
 from symbolicpot.run.config import resolve_file, search_config
 
 LEARN_CONFIG = """
@@ -119,6 +123,8 @@ def test_the_loop_grows_the_data_with_provenance_and_a_row_per_iteration(finishe
         explored = read(finished / "explored" / f"iteration-{k:03d}.xyz", ":")
         assert len(explored) == table[k]["explored"] > 2
         assert max(atoms.info["force_spread"] for atoms in explored) == table[k]["max_force_spread"]
+        grades = [atoms.info["grade"] for atoms in explored]
+        assert min(grades) >= 0 and max(g for g in grades if np.isfinite(g)) == table[k]["max_grade"]
         steps = [atoms.info["md_step"] for atoms in labelled]
         assert abs(steps[0] - steps[1]) >= 5  # min_separation within the one trajectory
         refit = json.loads((finished / "iterations" / str(k) / "front.json").read_text())
@@ -258,12 +264,41 @@ def test_the_committee_is_the_accurate_front_and_at_least_two():
 
 
 def test_pick_takes_the_most_uncertain_apart_in_time_up_to_the_cap():
-    settings = {"force_threshold": 0.1, "force_ceiling": 1.0, "energy_threshold": None, "min_separation": 20}
-    force = [0.5, 0.4, 0.3, 0.05, 0.2]
+    settings = {"force_threshold": 0.1, "force_ceiling": 1.0, "energy_threshold": None, "grade_threshold": None,
+                "min_separation": 20}
+    force, zero = [0.5, 0.4, 0.3, 0.05, 0.2], [0.0] * 5
     trajectory, step = [0, 0, 1, 1, 0], [10, 20, 10, 20, 40]
-    assert pick(force, [0.0] * 5, trajectory, step, settings, cap=10) == [0, 2, 4]  # 1: 10 steps from 0
-    assert pick(force, [0.0] * 5, trajectory, step, settings, cap=2) == [0, 2]
+    assert pick(force, zero, zero, trajectory, step, settings, cap=10) == [0, 2, 4]  # 1: 10 steps from 0
+    assert pick(force, zero, zero, trajectory, step, settings, cap=2) == [0, 2]
     energy = [0.0, 0.0, 0.0, 0.3, 0.0]
-    assert pick(force, energy, trajectory, step, {**settings, "energy_threshold": 0.01}, cap=1) == [3]
+    assert pick(force, energy, zero, trajectory, step, {**settings, "energy_threshold": 0.01}, cap=1) == [3]
+    grade = [0.0, 0.0, 0.0, 0.0, 2.0]  # 20 times its threshold: ranked above force spreads of 3-5 times theirs
+    assert pick(force, zero, grade, trajectory, step, {**settings, "grade_threshold": 0.1}, cap=2) == [4, 0]
+    assert pick(force, zero, grade, trajectory, step, settings, cap=2) == [0, 2]  # no grade_threshold: not used
     # beyond the ceiling a snapshot is not labelled, however uncertain; the next ones take its place
-    assert pick(force, [0.0] * 5, trajectory, step, {**settings, "force_ceiling": 0.45}, cap=10) == [1, 2, 4]
+    assert pick(force, zero, zero, trajectory, step, {**settings, "force_ceiling": 0.45}, cap=10) == [1, 2, 4]
+
+
+def test_the_extrapolation_grade_is_zero_on_the_training_data_and_measures_the_way_out(data):
+    train = load([data / "train.xyz"])
+    model = Potential.from_formula("sum(644.52*r^-9) - sum(527.62*r^-6)^0.5")
+    ranges = training_ranges(model, train)
+    assert ranges.shape == (2, 2) and (ranges[:, 1] > ranges[:, 0]).all()
+    for atoms in train.atoms:
+        # the same sums through two neighbour lists differ by rounding only (~1e-16 of sums of ~80 terms), far
+        # below 1e-9 of the ranges' widths
+        assert extrapolation_grade(model, ranges, atoms) <= 1e-9
+    compressed = train.atoms[0].copy()
+    compressed.set_cell(compressed.cell * 0.97, scale_atoms=True)
+    i, _, r, _ = structure_neighbours(compressed, model.r_out)
+    fc = model.cutoff(r)[0]
+    sums = np.bincount(i, 644.52 * r ** -9 * fc), np.bincount(i, 527.62 * r ** -6 * fc)  # S_k(i) by hand
+    beyond = [sums[0].max() - ranges[0, 1], sums[1].max() - ranges[1, 1]]
+    expected = max(beyond[0] / np.ptp(ranges[0]), beyond[1] / np.ptp(ranges[1]))  # closer atoms: larger sums
+    assert expected > 1 and extrapolation_grade(model, ranges, compressed) == pytest.approx(expected, rel=1e-9)
+
+
+def test_the_sums_of_a_per_species_formula_are_read_by_their_species_atoms():
+    tree = Potential.from_formula("{Cu: sum(r^-6); Ni: sum(r^-6) + sum[Cu](r^-9)}", elements=["Cu", "Ni"]).tree
+    assert [(name, format_expression(node)) for name, node in sum_inputs(tree)] == [
+        ("Cu", "sum(r^-6)"), ("Ni", "sum(r^-6)"), ("Ni", "sum[Cu](r^-9)")]

@@ -151,7 +151,8 @@ def lammps_frames(atoms, condition, potential, plugin, learn, seed):
     lmp = new_lammps()
     try:
         rotation = create_structure(lmp, atoms, list(potential.elements))
-        velocity_seed, noise_seed = (int(s) for s in np.random.default_rng(seed).integers(1, 900_000_000, size=2))  # LAMMPS's range
+        # LAMMPS's random generators take seeds in 1..900000000
+        velocity_seed, noise_seed = (int(s) for s in np.random.default_rng(seed).integers(1, 900_000_000, size=2))
         timestep, friction = learn["timestep"] / 1000, learn["friction"]  # ps, 1/fs
         temperature, pressure = condition.temperature, condition.pressure
         commands = [f"plugin load {plugin.path}", f"pair_style {plugin.style}",

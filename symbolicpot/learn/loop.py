@@ -16,14 +16,14 @@ import numpy as np
 from ..data.ase_io import ase_read
 from ..operators import seed_formulas
 from ..plotting import plot_learning
-from ..run.config import changed_settings, config_toml, resolve, resolve_file, search_config
+from ..run.config import changed_settings, config_toml, load_data, resolve, resolve_file, search_config
 from ..run.files import atomic_write, remove_stale_temporaries
 from ..run.front import front_potential, read_front
 from ..run.runner import execute, prepare_resume
 from .directory import LearnDirectory, new_state, read_state, write_state
 from .explore import conditions, explore, lammps_plugin
 from .label import LabelError, append_labelled, labeller as make_labeller
-from .select import committee, committee_spread, pick
+from .select import committee, committee_spread, extrapolation_grade, pick, training_ranges
 
 BUDGETS = ("iterations", "labels", "time_limit")  # [learn] keys a resumed loop may change, as [stop] for evolve
 LONE = " (the front holds one model: no disagreement to measure; longer refits give more)"
@@ -84,11 +84,12 @@ def learn(run_dir, config, label, starts, progress=None, say=None):
             state["selection"] = explore_and_select(directory, config, starts, k, labels_left(state, settings))
             save()
         selection = state["selection"] or {"explored": 0, "selected": 0, "committee": 0, "max_force_spread": None,
-                                           "max_energy_spread": None}
+                                           "max_energy_spread": None, "max_grade": None}
         if k:
             say(f"iteration {k}: explored {selection['explored']} snapshots, committee of {selection['committee']}"
                 f"{LONE if selection['committee'] == 1 else ''}, largest force spread "
-                f"{_shown(selection['max_force_spread'], 'eV/Å')}, selected {selection['selected']}")
+                f"{_shown(selection['max_force_spread'], 'eV/Å')}, largest extrapolation grade "
+                f"{_shown(selection['max_grade'], '')}, selected {selection['selected']}")
         front, warm = None, None
         if not k or selection["selected"]:
             if k:
@@ -143,23 +144,26 @@ def explore_and_select(directory, config, starts, k, budget):
     plugin = lammps_plugin(members[0], previous / "lammps") if large else None
     snapshots = [snapshot for c, condition in enumerate(starts)
                  for snapshot in explore(condition, members[0], plugin, settings, (config["seed"], k, c), c)]
-    spreads = np.array([committee_spread(members, snapshot.atoms) for snapshot in snapshots]).reshape(-1, 2)
+    ranges = training_ranges(members[0], load_data(resolve_file(previous / "config.toml"))[0])
+    spreads = np.array([(*committee_spread(members, snapshot.atoms), extrapolation_grade(members[0], ranges,
+                                                                                          snapshot.atoms))
+                        for snapshot in snapshots]).reshape(-1, 3)
     cap = settings["max_selected"] if budget is None else min(settings["max_selected"], budget)
-    picked = pick(spreads[:, 0], spreads[:, 1], [s.trajectory for s in snapshots], [s.step for s in snapshots],
-                  settings, cap)
+    picked = pick(spreads[:, 0], spreads[:, 1], spreads[:, 2], [s.trajectory for s in snapshots],
+                  [s.step for s in snapshots], settings, cap)
     for path, chosen in ((directory.explored(k), range(len(snapshots))), (directory.selected(k), picked)):
         text = io.StringIO()
         for s in chosen:
             atoms = snapshots[s].atoms.copy()
             atoms.info.update(iteration=k, condition=snapshots[s].condition, md_step=snapshots[s].step,
-                              force_spread=spreads[s, 0], energy_spread=spreads[s, 1])
+                              force_spread=spreads[s, 0], energy_spread=spreads[s, 1], grade=spreads[s, 2])
             ase.io.write(text, atoms, format="extxyz")
         path.parent.mkdir(exist_ok=True)
         atomic_write(path, text.getvalue())
-    finite = spreads[np.isfinite(spreads).all(axis=1)]
+    largest = [np.max(column[np.isfinite(column)], initial=-np.inf) for column in spreads.T]
     return {"iteration": k, "explored": len(snapshots), "selected": len(picked), "committee": len(members),
-            "max_force_spread": float(finite[:, 0].max()) if len(finite) else None,
-            "max_energy_spread": float(finite[:, 1].max()) if len(finite) else None}
+            **{key: float(value) if np.isfinite(value) else None
+               for key, value in zip(("max_force_spread", "max_energy_spread", "max_grade"), largest)}}
 
 
 def label_selected(directory, k, label, say):
@@ -249,7 +253,7 @@ def row(k, selection, state, front, warm):
                   for split in ("train", "test") for metric in ("energy_rmse_mev_per_atom", "force_rmse_ev_per_a")}
         errors.update(formula=best["formula"], front_size=len(front["models"]))
     return {"iteration": k, **{key: selection[key] for key in ("explored", "committee", "selected",
-                                                               "max_force_spread", "max_energy_spread")},
+                                                               "max_force_spread", "max_energy_spread", "max_grade")},
             "labelled": labelled, "labels": sum(r["labelled"] for r in state["rows"]) + labelled, **errors,
             "seeded": len(warm["seeds"]) if warm else 0, "seeds_dropped": warm["dropped"] if warm else None,
             "elapsed": state["seconds"]}
@@ -269,7 +273,7 @@ def summary(row):
 
 
 def _shown(value, unit):
-    return "–" if value is None else f"{value:.4g} {unit}"
+    return "–" if value is None else f"{value:.4g} {unit}".rstrip()
 
 
 def announce(message):

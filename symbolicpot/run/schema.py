@@ -212,6 +212,10 @@ SECTIONS = {
             exclusive=True),
         Key("energy_threshold", "number", None, "eV/atom: or when the spread of its energy per atom exceeds it "
                                                 "(default: forces only)", minimum=0.0, exclusive=True),
+        Key("grade_threshold", "number", None, "or when the best model's extrapolation grade exceeds it: the largest "
+                                               "distance of an atom's neighbour sum outside its training range, in "
+                                               "units of the range's width (default: committee only)", minimum=0.0,
+            exclusive=True),
         Key("min_separation", "int", 50, "MD steps between two snapshots selected from one trajectory", minimum=0),
         Key("max_selected", "int", 10, "snapshots labelled per iteration, the most uncertain first", minimum=1),
         Key("calculator", "string", None, 'the labeller as an ASE calculator class by import path, e.g. '

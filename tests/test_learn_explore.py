@@ -3,7 +3,9 @@ configurations in the frame of the starting structure (one small plugin, built o
 import os
 import shutil
 
+from ase import Atoms
 from ase.build import bulk
+from ase.io import write
 import numpy as np
 import pytest
 
@@ -27,13 +29,16 @@ def settings(engine):
     return {**SETTINGS, "lammps_atoms": 10**9 if engine == "ase" else 1}
 
 
-def test_pressures_multiply_the_conditions_and_need_periodic_cells():
+def test_pressures_multiply_the_conditions_and_need_periodic_cells(tmp_path):
     learn = {"structures": ["Cu"], "lattice": None, "lattice_constant": 3.6, "supercell": 1, "structure_files": [],
              "temperatures": [300.0, 600.0], "strains": [0.0, 0.02], "pressures": []}
     assert [c.pressure for c in conditions(learn)] == [None] * 4
     labels = [c.label for c in conditions({**learn, "pressures": [0.0, 5.0]})]
     assert len(labels) == 8 and labels[:2] == ["Cu 300 K strain +0 0 GPa", "Cu 300 K strain +0 5 GPa"]
     assert Condition("Cu", bulk("Cu"), 300.0, 0.0).label == "Cu 300 K strain +0"  # NVT labels as before
+    write(tmp_path / "cluster.xyz", Atoms("Cu2", positions=[[0, 0, 0], [0, 0, 2.5]]))
+    with pytest.raises(ValueError, match=r"\[learn\] pressures: the starting structure cluster.xyz@0 is not periodic"):
+        conditions({**learn, "structure_files": [tmp_path / "cluster.xyz"], "pressures": [1.0]})
 
 
 @pytest.mark.parametrize("engine", ["ase", pytest.param("lammps", marks=needs_lammps)])

@@ -14,6 +14,7 @@ import hashlib
 import itertools
 import math
 from pathlib import Path
+import warnings
 
 from ase import Atoms, units
 from ase.build import bulk
@@ -133,10 +134,12 @@ def ase_frames(atoms, condition, potential, learn, seed):
         dynamics = Langevin(atoms, timestep, temperature_K=condition.temperature, friction=friction, fixcm=False,
                             rng=rng)
     else:  # stress is minus pressure; without friction, no thermostat (NPH)
-        dynamics = LangevinBAOAB(atoms, timestep, temperature_K=condition.temperature if friction else None,
-                                 externalstress=-condition.pressure * units.GPa, hydrostatic=True,
-                                 T_tau=1 / friction if friction else None, P_tau=BAROSTAT_STEPS * timestep,
-                                 rng=rng)
+        with warnings.catch_warnings():  # the barostat's mass from its time constant is the heuristic we mean
+            warnings.filterwarnings("ignore", "Using heuristic P_mass", UserWarning)
+            dynamics = LangevinBAOAB(atoms, timestep, temperature_K=condition.temperature if friction else None,
+                                     externalstress=-condition.pressure * units.GPa, hydrostatic=True,
+                                     T_tau=1 / friction if friction else None, P_tau=BAROSTAT_STEPS * timestep,
+                                     rng=rng)
     while True:
         try:
             dynamics.run(learn["snapshot_interval"])

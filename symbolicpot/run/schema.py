@@ -258,6 +258,7 @@ def default_config_text(data=None):
                 example = {"time_limit": '"2h"', "evaluations": "1000000", "target_error": "0.001",
                            "scheduler": '"tcp://HOST:8786"', "reference": '"TargetProperties_0K.data"',
                            "lattice": '"fcc"', "lattice_constant": "3.61", "energy_threshold": "0.005",
+                           "grade_threshold": "0.5",
                            "calculator": '"ase.calculators.emt.EMT"', "potential": '"eam:Cu_u3"',
                            "command": '"label.sh {input} {output}"', "labels": "200"}[key.name]
                 out.append(line(f"# {key.name} = {example}",

@@ -9,7 +9,9 @@ test set spans liquid (1800 K, after melting at 3000 K), (100) and (111) surface
 900 K and ±5 % isotropic strains at 300 K. Three fits, each scored by the test force RMSE of its front's most
 accurate model (lowest training error) on that test set:
   (a) learn: `symbolicpot learn` from the start, exploring bulk, a vacancy cell and a (100) slab at 300, 1200 and
-      1800 K and strains of −5, 0 and +5 % (the (111) surface is in the test set only);
+      1800 K and strains of −5, 0 and +5 % (the (111) surface is in the test set only), selecting snapshots whose
+      committee force spread exceeds 0.02 eV/Å or whose extrapolation grade exceeds 0.05 (with the spread alone,
+      the full run's committee agreed at iteration 2 and the loop stopped with 10 labels, 3x (c)'s test error);
   (b) random: the start plus as many snapshots as (a) labelled, drawn uniformly from every snapshot (a) explored;
   (c) all: the start plus every snapshot (a) explored.
 (b) and (c) are one evolve run each with the [stop] rules of a refit of (a) (a number of generations) and the seeds
@@ -138,6 +140,7 @@ md_steps = {pick['md_steps']}
 snapshot_interval = 10
 min_separation = 20
 force_threshold = 0.02
+grade_threshold = 0.05
 max_selected = {pick['max_selected']}
 calculator = "ase.calculators.emt.EMT"
 iterations = {pick['iterations']}

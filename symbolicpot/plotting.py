@@ -21,7 +21,8 @@ def plain_log_labels(axis, values):
 
 def plot_learning(rows, force_threshold, path):
     """Active learning per iteration (learn.jsonl rows): the best model's train and test force RMSE (eV/Å), and the
-    committee's largest force spread (eV/Å) against the selection threshold."""
+    committee's largest force spread (eV/Å) against the selection threshold, with the largest extrapolation grade
+    (range widths, right axis)."""
     plt = pyplot()
     figure, (errors, spread) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     for split in ("train", "test"):
@@ -38,7 +39,13 @@ def plot_learning(rows, force_threshold, path):
     spread.axhline(force_threshold, color="0.4", linestyle="--", label="selection threshold")
     spread.set_xlabel("iteration (exploring with the previous iteration's models)")
     spread.set_ylabel("eV/Å")
-    spread.legend()
+    spread.legend(loc="upper left")
+    points = [(row["iteration"], row["max_grade"]) for row in rows if row["max_grade"] is not None]
+    if points:
+        grade = spread.twinx()
+        grade.plot(*zip(*points), marker="s", color="C3", label="largest extrapolation grade")
+        grade.set_ylabel("extrapolation grade (range widths)")
+        grade.legend(loc="upper right")
     for axis in (errors, spread):
         axis.grid(True, alpha=0.3)
         axis.xaxis.get_major_locator().set_params(integer=True)

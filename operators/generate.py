@@ -6,7 +6,8 @@ depth after a few tries.
 """
 import math
 
-from ..expr import C, PRIMITIVES, R, S, by_species, call, const, parse_expression, species_sum, species_terms, walk
+from ..expr import (C, PRIMITIVES, R, S, Node, by_species, call, const, parse_expression, species_sum, species_terms,
+                    walk)
 from .limits import limit_violations, within_limits
 from .paths import ATOM, PAIR, TRIPLET
 
@@ -56,16 +57,16 @@ def random_leaf(rng, config, level, exponent=False):
 def random_sum(rng, config, depth, full, factor=None, join="*"):
     """A new sum of a fresh expression of depth at most `depth` (random_pair_tree), joined to `factor` (an r-free
     expression) by `join` when given: with config.three_body_probability a sum3 of h(r, s, c), else a sum of g(r)
-    over all neighbours or, on data of several species, those of one (each choice alike)."""
+    over all neighbours or, on data of several species, those of one (each choice alike); with
+    config.nocut_probability without the smooth cutoff."""
     three_body = config.three_body_probability > 0 and rng.random() < config.three_body_probability
     body = random_pair_tree(rng, config, depth, full, level=TRIPLET if three_body else PAIR)
     if factor is not None:
         body = call(join, factor, body)
+    cut = not (config.nocut_probability > 0 and rng.random() < config.nocut_probability)
     if three_body:
-        return call("sum3", body)
-    if not config.alloy:
-        return call("sum", body)
-    return species_sum(body, pick(rng, ("",) + config.species))
+        return Node("sum3", (body,), cut=cut)
+    return species_sum(body, pick(rng, ("",) + config.species) if config.alloy else "", cut)
 
 
 def random_pair_tree(rng, config, depth, full, exponent=False, level=PAIR):

@@ -53,18 +53,20 @@ def point_mutation(rng, tree, config):
     """Swap one operator for another enabled one of the same arity, or one leaf for a fresh leaf of its level; on
     data of several species, or a sum's neighbours for other ones; with three-body sums, a sum for a sum3 of the same
     expression, or a sum3 whose expression holds neither s nor c for a sum (on data of several species, over the
-    neighbours of any one or all)."""
-    three_body = config.three_body_probability > 0
-    site = pick(rng, [site for site in sites(tree) if site.node.op not in SUMS or config.alloy or three_body])
+    neighbours of any one or all); with `nocut_probability`, a sum's smooth cutoff switched off or on."""
+    three_body, nocut = config.three_body_probability > 0, config.nocut_probability > 0
+    site = pick(rng, [site for site in sites(tree) if site.node.op not in SUMS or config.alloy or three_body or nocut])
     node = site.node
     if node.op in SUMS:
         body = node.children[0]
-        kinds = [("sum", s) for s in ("",) + config.species if node.op == "sum3" or s != node.species]
+        kinds = [("sum", s, node.cut) for s in ("",) + config.species if node.op == "sum3" or s != node.species]
         kinds = [kind for kind in kinds if fits(body, SUMS[node.op], SUMS[kind[0]])]
         if three_body and node.op == "sum":
-            kinds.append(("sum3", ""))
-        op, species = pick(rng, kinds) if kinds else (node.op, node.species)
-        return replace_at(tree, site.path, Node(op, node.children, species=species))
+            kinds.append(("sum3", "", node.cut))
+        if nocut:
+            kinds.append((node.op, node.species, not node.cut))
+        op, species, cut = pick(rng, kinds) if kinds else (node.op, node.species, node.cut)
+        return replace_at(tree, site.path, Node(op, node.children, species=species, cut=cut))
     if not node.children:
         return replace_at(tree, site.path, random_leaf(rng, config, site.level, site.exponent))
     others = [p for p in config.primitives if PRIMITIVES[p].arity == len(node.children) and p != node.op]

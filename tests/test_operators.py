@@ -26,6 +26,7 @@ CONFIGS = {
     "alloy": OperatorConfig(species=("Ni", "Al"), max_sums=4),
     "three-body": OperatorConfig(three_body_probability=0.5),
     "three-body alloy": OperatorConfig(species=("Ni", "Al"), three_body_probability=0.3, max_sums=4),
+    "nocut": OperatorConfig(three_body_probability=0.3, nocut_probability=0.5),
 }
 PER_SPECIES = OperatorConfig(species=("Ni", "Al", "Cu"), per_species=True, max_size=20)
 OPERATORS = {**MUTATION_OPERATORS, "crossover": None, "vary": None}
@@ -36,6 +37,7 @@ def assert_valid(tree, config):
     assert limit_violations(tree, config) == [], format_expression(tree)
     structure = ("species", "on") if config.per_species else ()
     three_body = ("sum3", "s", "c") if config.three_body_probability else ()
+    assert config.nocut_probability or all(n.cut for n in walk(tree))
     assert {n.op for n in walk(tree)} <= {"const", "r", "sum", *structure, *three_body, *config.primitives}
     assert parse_expression(format_expression(tree)) == tree
     assert {n.species for n in walk(tree) if n.op == "sum"} <= {"", *config.species}
@@ -316,7 +318,7 @@ def test_seed_formulas_report_bad_text():
     ("grow_leaf_probability", 1.5), ("r_probability", -0.1), ("integer_constant_probability", float("nan")),
     ("crossover_probability", "0.5"), ("perturb_all_probability", 2),
     ("point_weight", -1.0), ("unwrap_weight", float("inf")), ("constant_sigma", 0.0),
-    ("three_body_probability", 1.5), ("three_body_probability", "often"),
+    ("three_body_probability", 1.5), ("three_body_probability", "often"), ("nocut_probability", -0.1),
 ])
 def test_config_validation_names_the_field(field, value):
     with pytest.raises(ValueError, match=f"OperatorConfig.{field}"):
@@ -431,6 +433,26 @@ def test_point_mutation_turns_a_sum_into_a_sum3_and_back_where_the_typing_allows
     assert "sum3(r^-6) + 2" in mutated("sum(r^-6) + 2")
     assert "sum(r^-6) + 2" in mutated("sum3(r^-6) + 2")
     assert not any(text.startswith("sum(") for text in mutated("sum3(c^2) + 2"))
+
+
+def test_new_sums_drop_the_smooth_cutoff_at_the_configured_rate_and_mutations_switch_it():
+    config = CONFIGS["nocut"]
+    cuts = [n.cut for tree in sample(config, 200) for n in walk(tree) if n.op in ("sum", "sum3")]
+    # each new sum is nocut with chance 1/2: the share is 1/2 ± 5 standard deviations of a binomial
+    assert abs(cuts.count(False) / len(cuts) - 0.5) < 5 * (0.25 / len(cuts)) ** 0.5
+    assert all(n.cut for tree in sample(CONFIGS["three-body"], 200) for n in walk(tree))
+    mutated = {format_expression(MUTATION_OPERATORS["point"](np.random.default_rng(seed), parse_expression(text),
+                                                             config))
+               for text in ("sum(r^-6) + 2", "sum[nocut](r^-6) + 2") for seed in range(100)}
+    assert {"sum[nocut](r^-6) + 2", "sum(r^-6) + 2", "sum3[nocut](r^-6) + 2"} <= mutated
+
+
+def test_a_species_mutation_keeps_the_cutoff_switch():
+    config = OperatorConfig(species=("Ni", "Al"))
+    tree = parse_expression("sum[Ni, nocut](r^-6) + 2")
+    children = {MUTATION_OPERATORS["point"](np.random.default_rng(seed), tree, config) for seed in range(50)}
+    assert {n.species for child in children for n in walk(child) if n.op == "sum"} == {"", "Ni", "Al"}
+    assert all(not n.cut for child in children for n in walk(child) if n.op == "sum")
 
 
 def test_wrap_in_sum_adds_a_three_body_term():

@@ -46,6 +46,8 @@ DOCS = {
     "grow_leaf_probability": "grow method: chance that a node above the depth limit is a leaf",
     "r_probability": "chance that a new pair-level leaf is r (r, s or c in a sum3) rather than a constant",
     "three_body_probability": "chance that a new sum is a three-body sum3(h(r, s, c)); 0: pair sums only",
+    "nocut_probability": "chance that a new sum has no smooth cutoff (nocut: it must vanish at r_out by itself, "
+                         "e.g. exp(c/(r - r_out))); 0: never",
     "integer_constant_probability": "chance that a new constant is an integer (exponents such as -12, -6, 2)",
     "integer_constant_range": "range of integer constants (also of pair-level exponents: r^-12, r^-6)",
     "constant_magnitude_range": "log-uniform range of other constants' magnitudes",

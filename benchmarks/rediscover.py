@@ -17,7 +17,8 @@ constants within 1e-3 of an integer snapped to it) is the target's:
   [operators] per_species = true).
 - stillinger_weber: 64-atom diamond Si snapshots (300–2000 K, strained; benchmarks/label_silicon.py, seed 0, 40
   snapshots) labelled by LAMMPS's pair_style sw with the shipped Si.sw (not DFT). Success: a front model within
-  twice the errors of SW's own form refitted here by symbolicpot's tuning, holding a pair sum and one three-body sum
+  twice the errors of SW's own form refitted here by symbolicpot's tuning (but no tighter than Sutton–Chen's
+  bounds: SW's own labels refit to 1e-7 eV/Å), holding a pair sum and one three-body sum
   whose h(r, s, c) is a·(c − c0)² with a free of c and c0 within 0.01 of −1/3 (SW: (cos θ + 1/3)²).
 
 Usage: python benchmarks/rediscover.py [sutton_chen|lennard_jones|finnis_sinclair_alloy|stillinger_weber] [--seeds 10]
@@ -33,10 +34,11 @@ from pathlib import Path
 import numpy as np
 import sympy
 
+import label_silicon
 from machine import machine
 from symbolicpot.data import Dataset, load
 from symbolicpot.evaluate import Cutoff, Evaluator
-from symbolicpot.expr import parse_expression, species_terms
+from symbolicpot.expr import parse_expression, species_terms, sums, three_body_sums
 from symbolicpot.expr.symbolic import COSINE, DISTANCE, SECOND_DISTANCE, Sum_j, simplify
 from symbolicpot.fitness import Residuals, error_metrics
 from symbolicpot.operators import OperatorConfig
@@ -55,6 +57,14 @@ ALLOY = ("Ni: sum(644.52*r^-9) - sum(527.62*r^-6)^0.5 + -0.3; "
 ALLOY_SPECIES = {"Ni": dict(linear=(-9.0,), embedded=(-6.0, 0.5)), "Al": dict(linear=(-8.0,), embedded=(-5.0, 0.5))}
 TARGETS["finnis_sinclair_alloy"] = dict(data="EAM_Cu", cutoff=(3.0, 5.0), tolerance=0.05, reference=ALLOY,
                                         species=ALLOY_SPECIES)
+# Stillinger–Weber silicon (Phys. Rev. B 31, 5262; Si.sw: ε = 2.1683 eV, σ = 2.0951 Å, a = 1.8, λ = 21, γ = 1.2,
+# A = 7.049556277, B = 0.6022245584, p = 4, q = 0) as a formula: per atom ½ Σ_j φ2 (½Aε = 7.64278, Bσ⁴ = 11.60319)
+# plus Σ_{j<k} φ3 (λε = 45.5343, γσ = 2.51412 Å), both without the smooth cutoff: they vanish at aσ = 3.77118 Å.
+SW = ("sum[nocut](7.642776437709549*(11.6031922833963*r^-4 - 1)*exp(2.0951/(r - 3.77118))) + 45.5343*sum3[nocut]("
+      "(c + 0.3333333333333333)^2*exp(2.51412/(r - 3.77118))*exp(2.51412/(s - 3.77118)))")
+EXACT_BOUNDS = (0.1, 0.005)  # meV/atom, eV/Å: a rediscovery of labels a known formula made exactly
+SILICON_ATOMS = 2560  # 40 snapshots of 64 atoms (benchmarks/label_silicon.py, seed 0)
+TARGETS["stillinger_weber"] = dict(data="silicon", cutoff=(2.0, 3.77118), reference=SW, angle=-1 / 3)
 
 
 def alloy_data(structures, seed=0):
@@ -74,6 +84,14 @@ def alloy_data(structures, seed=0):
     labels = Evaluator(unlabelled, cutoff)(parse_expression(ALLOY))
     return Dataset(tuple(atoms), labels.energy, labels.forces, labels.stress, structures.group,
                    structures.group_names, structures.source)
+
+
+def silicon_data():
+    """The Stillinger–Weber silicon set (benchmarks/data/silicon_2560_seed0.extxyz, labelled on first use)."""
+    path = label_silicon.default_path(SILICON_ATOMS, 0)
+    if not path.exists():
+        label_silicon.label_silicon(SILICON_ATOMS, 0, path)
+    return load(path)
 
 
 def sum_exponent(s):
@@ -134,7 +152,12 @@ def angular_root(h):
 
 def has_target_form(term, target):
     """Whether the simplified term has the form of `target` (see sum_form): pair exponents within its tolerance,
-    q within 0.01; for an alloy target, each species' term the form of that species."""
+    q within 0.01; for an alloy target, each species' term the form of that species; for an angular target, a pair
+    sum and one three-body sum whose h is a·(c − c0)², c0 within 0.01 of the target's (angular_root)."""
+    if "angle" in target:
+        roots = [angular_root(h) for h in three_body_sums(term)]
+        return (bool(sums(term)) and len(roots) == 1 and roots[0] is not None
+                and abs(roots[0] - target["angle"]) <= 0.01)
     if "species" in target:
         terms, single = species_terms(term), {key: value for key, value in target.items() if key != "species"}
         return set(terms) == set(target["species"]) and all(
@@ -151,21 +174,30 @@ def has_target_form(term, target):
 
 
 def error_bounds(name, data, cutoff):
-    """(energy meV/atom, force eV/Å) a success must beat."""
+    """(energy meV/atom, force eV/Å) a success must beat: EXACT_BOUNDS for Sutton–Chen and the alloy; for the others
+    twice the errors of the target's own form refitted to the data by symbolicpot's tuning, but no tighter than
+    EXACT_BOUNDS (SW's labels are its own: the refit reaches 2e-6 meV/atom and 1e-7 eV/Å, the rounding of the
+    positions in the data file, which no search's tuning budget is meant to reach)."""
     if name in ("sutton_chen", "finnis_sinclair_alloy"):
-        return 0.1, 0.005
+        return EXACT_BOUNDS
     evaluator = Evaluator(data, cutoff)
     fitted, _ = fit_constants(evaluator, parse_expression(TARGETS[name]["reference"]), Residuals(data))
     errors = error_metrics(evaluator(fitted), data)
-    return 2 * errors["energy_rmse_mev_per_atom"], 2 * errors["force_rmse_ev_per_a"]
+    return (max(2 * errors["energy_rmse_mev_per_atom"], EXACT_BOUNDS[0]),
+            max(2 * errors["force_rmse_ev_per_a"], EXACT_BOUNDS[1]))
 
 
 def config_for(name, seed, workers, time_limit):
     r_in, r_out = TARGETS[name]["cutoff"]
+    if "angle" in TARGETS[name]:  # SW needs exp, three-body sums and sums without the smooth cutoff
+        operators = OperatorConfig(primitives=("+", "-", "*", "/", "^", "exp"), max_size=45, max_sums=2,
+                                   three_body_probability=0.3, nocut_probability=0.5)
+    else:
+        operators = OperatorConfig(max_size=20, max_sums=2, per_species="species" in TARGETS[name])
     return SearchConfig(seed=seed, islands=2, population=40, immigrants=4, generations=10 ** 6, time_limit=time_limit,
                         migration_interval=2, workers=workers, screen_fraction=0.05, r_in=r_in, r_out=r_out,
                         tuning=TuningConfig(polish_evaluations=30, cma_evaluations=96, cma_popsize=8),
-                        operators=OperatorConfig(max_size=20, max_sums=2, per_species="species" in TARGETS[name]))
+                        operators=operators)
 
 
 def run_seed(name, data, seed, workers, time_limit, bounds):
@@ -195,7 +227,10 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     target = TARGETS[args.target]
-    data = load([POET / target["data"]])
+    if target["data"] == "silicon":
+        data = silicon_data()
+    else:
+        data = load([POET / target["data"]])
     if "species" in target:
         data = alloy_data(data)
     bounds = error_bounds(args.target, data, Cutoff(*target["cutoff"]))

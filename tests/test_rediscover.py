@@ -33,3 +33,11 @@ def test_squares_in_c_give_their_root(rediscover, text, root):
 ])
 def test_other_angular_parts_are_refused(rediscover, text):
     assert rediscover.angular_root(h_of(text)) is None
+
+
+def test_stillinger_webers_own_formula_is_the_target_and_a_pair_only_one_is_not(rediscover):
+    target = rediscover.TARGETS["stillinger_weber"]
+    assert rediscover.has_target_form(parse_expression(rediscover.SW), target)
+    assert not rediscover.has_target_form(parse_expression("sum[nocut](exp(2.0951/(r - 3.77118)))"), target)
+    assert not rediscover.has_target_form(parse_expression("sum3((c + 0.3)^2*r*s) + sum(r^-4)"), target)  # c0 off
+    assert rediscover.has_target_form(parse_expression("sum3((c + 0.34)^2*r^-3*s^-3) + sum(r^-4)"), target)

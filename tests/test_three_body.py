@@ -94,6 +94,11 @@ def test_nocut_is_part_of_a_sums_structure():
         assert structural_hash(parse_expression(plain)) != structural_hash(parse_expression(nocut))
 
 
+def test_the_cosine_leaf_and_a_constant_are_different_structures():
+    # they shared a key of the tuning cache, and a formula took the other's tuned constants (misaligned: a crash)
+    assert structural_hash(parse_expression("sum3(c + c)")) != structural_hash(parse_expression("sum3(0.2 + 1.3)"))
+
+
 def test_size_counts_a_three_body_sum_as_a_pair_sum():
     assert node_count(parse_expression("sum3(c*(r + s))")) == node_count(parse_expression("sum(r*(r + r))")) == 6
 

@@ -192,8 +192,10 @@ def sum_tags(node):
 
 
 def structural_hash(node):
-    """A hex digest of the tree's shape that ignores constant values (for caches of tuned constants)."""
-    text = " ".join((n.op if n.op != "const" else "c") + "".join(f"[{tag}]" for tag in sum_tags(n)) for n in walk(node))
+    """A hex digest of the tree's shape that ignores constant values (for caches of tuned constants). A constant is
+    written "#", apart from every op (it was "c", which the cosine leaf of a sum3 also is: sum3(c + c) and
+    sum3(0.2 + 1.3) shared a key, so one reused the other's tuning, whose constants do not line up)."""
+    text = " ".join((n.op if n.op != "const" else "#") + "".join(f"[{tag}]" for tag in sum_tags(n)) for n in walk(node))
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 

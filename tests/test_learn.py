@@ -5,6 +5,7 @@ import json
 import os
 from pathlib import Path
 import shutil
+import subprocess
 import sys
 
 from ase.build import bulk
@@ -26,6 +27,8 @@ from symbolicpot.learn.loop import warm_start
 from symbolicpot.learn.select import (committee, committee_spread, extrapolation_grade, pick, spread,
                                       sum_inputs, training_ranges)
 from symbolicpot.run.config import resolve_file, search_config
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 LEARN_CONFIG = """
 seed = 1
@@ -236,10 +239,39 @@ def test_config_errors_name_the_key_and_write_nothing(data, tmp_path, capsys, se
 
 
 def test_the_example_config_names_its_data_labeller_and_conditions():
-    config = resolve_file(Path(__file__).resolve().parents[1] / "examples" / "learn_copper_emt.toml")
+    config = resolve_file(EXAMPLES / "learn_copper_emt.toml")
     assert all(Path(path).is_file() for path in config["data"]["train"] + config["data"]["test"])
     assert "not DFT" in labeller(config["learn"]).name
     assert len(conditions(config["learn"])) == 3 * 3 * 3  # (bulk, vacancy, slab) x temperatures x strains
+
+
+def debian_gpaw():
+    """Whether /usr/bin/python3 imports gpaw (Debian's `apt-get install gpaw gpaw-data`)."""
+    return os.path.exists("/usr/bin/python3") and subprocess.run(["/usr/bin/python3", "-c", "import gpaw"],
+                                                                 capture_output=True).returncode == 0
+
+
+def test_the_dft_example_labels_with_gpaw_through_a_command():
+    config = resolve_file(EXAMPLES / "learn_copper_gpaw.toml")
+    assert all(Path(path).is_file() for path in config["data"]["train"] + config["data"]["test"])
+    assert labeller(config["learn"]).name == "command `/usr/bin/python3 examples/gpaw_label.py {input} {output}`"
+    data = load(config["data"]["train"])
+    assert data.n_configs == 10 and set(data.n_atoms) == {4}
+    # PBE copper, 4 atoms at 300 K near a = 3.63 Å: a total energy of -3.4 ± 0.1 eV/atom in GPAW's reference (the
+    # isolated atoms' setups), not EMT's ~0
+    assert np.all(np.abs(data.energy / 4 + 3.35) < 0.15)
+
+
+@pytest.mark.skipif(not debian_gpaw(), reason="needs GPAW in /usr/bin/python3 (apt-get install gpaw gpaw-data)")
+def test_gpaw_labels_a_configuration_as_the_example_data_hold_it(monkeypatch):
+    monkeypatch.chdir(EXAMPLES.parent)  # the command names examples/gpaw_label.py from the repository root
+    config = resolve_file(EXAMPLES / "learn_copper_gpaw.toml")
+    first = read(config["data"]["train"][0], index=0)
+    labelled = labeller(config["learn"])(first)
+    # the same code, settings and geometry (extended XYZ keeps positions to 1e-8 Å): the same SCF result within
+    # GPAW's convergence (energy 5e-4 eV by default; forces alike)
+    assert labelled.get_potential_energy() == pytest.approx(first.get_potential_energy(), abs=5e-4)
+    np.testing.assert_allclose(labelled.get_forces(), first.get_forces(), atol=5e-3)
 
 
 def test_the_warm_start_counts_what_it_leaves_out():

@@ -166,7 +166,8 @@ def test_properties_resolve_to_targets_with_default_weights(tmp_path):
     assert again == config
 
 
-@pytest.mark.parametrize("name", ["sutton_chen", "lennard_jones", "dft_copper", "dft_copper_properties", "cuni_eam"])
+@pytest.mark.parametrize("name", ["sutton_chen", "lennard_jones", "dft_copper", "dft_copper_properties", "cuni_eam",
+                                  "silicon"])
 def test_example_configs_validate(name):
     config = resolve_file(EXAMPLES / f"{name}.toml")
     assert config["data"]["train"] and search_config(config).islands >= 2

@@ -15,19 +15,10 @@ Usage: python benchmarks/label_silicon.py --atoms 5000 [--seed 0] [--out benchma
 """
 import label_alloy
 
+# label_alloy.label(SILICON, n_atoms, seed, out) writes a set; label_alloy.default_path("silicon", n_atoms, seed) is
+# where this script writes it by default.
 SILICON = label_alloy.Recipe("Si.sw", ("Si",), (5.431,), ((1.0,),), lattice="diamond", repeats=(2, 2),
                              temperatures=(300.0, 1000.0, 1500.0, 2000.0))
-
-
-def label_silicon(n_atoms, seed, out):
-    """Write at least `n_atoms` atoms of labelled silicon snapshots for `seed` to the extended XYZ file `out`; returns
-    label_alloy.label's summary."""
-    return label_alloy.label(SILICON, n_atoms, seed, out)
-
-
-def default_path(n_atoms, seed):
-    """benchmarks/data/silicon_{n_atoms}_seed{seed}.extxyz (git ignores benchmarks/data/)."""
-    return label_alloy.default_path("silicon", n_atoms, seed)
 
 
 if __name__ == "__main__":

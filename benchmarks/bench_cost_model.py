@@ -25,7 +25,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from machine import machine
-from symbolicpot.calibration import (calibrate, mean_neighbours, random_valid_formulas, rank_correlation,
+from symbolicpot.calibration import (calibrate, random_valid_formulas, rank_correlation,
                                      time_formulas, time_on, timing_evaluator)
 from symbolicpot.data import example_path, load
 from symbolicpot.evaluate import Cutoff, Evaluator
@@ -75,7 +75,7 @@ def lammps_ranking(dataset, args):
             "median_time_over_cost": float(np.median(measured / [shipped.cost(f) for f in formulas])),
             "measured_ns_per_atom_range": [float(measured.min()), float(measured.max())],
             "element": evaluator.dataset.single_element("bench_cost_model"),
-            "neighbours": mean_neighbours(evaluator)}
+            "neighbours": evaluator.mean_neighbours}
 
 
 def evaluator_ranking(dataset, data, args):
@@ -83,7 +83,7 @@ def evaluator_ranking(dataset, data, args):
     evaluator = Evaluator(dataset, CUTOFF)
     formulas = random_valid_formulas(evaluator, np.random.default_rng(args.seed), args.formulas)
     measured = time_formulas(evaluator, formulas, args.repeats)
-    shipped = dataclasses.replace(DEFAULT_COST_MODELS["evaluator"], neighbours=mean_neighbours(evaluator))
+    shipped = dataclasses.replace(DEFAULT_COST_MODELS["evaluator"], neighbours=evaluator.mean_neighbours)
     recalibrated = calibrate(dataset, seed=args.seed + 1, cutoff=CUTOFF, target="evaluator")
     return {"spearman": rank_correlation(shipped, formulas, measured),
             "spearman_recalibrated": rank_correlation(recalibrated, formulas, measured),

@@ -55,7 +55,8 @@ class CostModel:
     sum3_ns: float                # per ordered pair of neighbours and three-body sum: c, the chain rule of h's three
                                   # derivatives into forces on three atoms
     triplet_ns: Mapping[str, float]  # per ordered pair of neighbours and node of a sum3's h, by kind
-    neighbours: float = 42.7      # mean neighbours per atom (full list): POET DFT_Cu fcc 300 K at r_c = 5 Å
+    neighbours: float = 42.7      # mean neighbours per atom (full list): POET DFT_Cu fcc 300 K at r_c = 5 Å; the
+                                  # search prices at its training data's (search.island.Problem)
     target: str = "evaluator"     # where the formula runs: one of TARGETS
 
     def __post_init__(self):

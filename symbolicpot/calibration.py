@@ -57,7 +57,7 @@ def calibrate(dataset=None, seed=0, n_formulas=None, cutoff=Cutoff(), repeats=7,
     evaluator, rng = timing_evaluator(target, dataset, cutoff), np.random.default_rng(seed)
     formulas = targeted_formulas(target) + random_valid_formulas(evaluator, rng, n_formulas)
     formulas, times = time_on(target, evaluator, formulas, repeats, rng, progress)
-    return fit_cost_model(formulas, times, mean_neighbours(evaluator), target)
+    return fit_cost_model(formulas, times, evaluator.mean_neighbours, target)
 
 
 def timing_evaluator(target, dataset=None, cutoff=Cutoff()):
@@ -183,11 +183,6 @@ def timed_crystal(element):
 def rank_correlation(model, formulas, ns_per_atom):
     """Spearman rank correlation between the model's costs of `formulas` and their measured times."""
     return float(spearmanr([model.cost(formula) for formula in formulas], ns_per_atom).statistic)
-
-
-def mean_neighbours(evaluator):
-    """Mean neighbours per atom (full list) within the evaluator's cutoff."""
-    return evaluator.neighbours.distance.size / evaluator.dataset.n_atoms_total
 
 
 def _interleaved(calls, repeats, rng):

@@ -1,4 +1,6 @@
 """The evolutionary search: constant tuning by variable projection, determinism, improvement, seeding."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -185,5 +187,8 @@ def test_the_search_tunes_scores_and_prices_a_formula_with_a_three_body_sum(copp
     problem, rng = Problem(copper[0].subset([0]), small(screen_fraction=1.0, tuning=no_cma)), np.random.default_rng(0)
     three_body = problem.score(parse_expression("sum(r^-9) + 0.1*sum3((c + 1)^2*r^-3*s^-3)"), rng, {})
     pair = problem.score(parse_expression("sum(r^-9) + 0.1*sum((r + 1)^2*r^-3*r^-3)"), rng, {})
-    assert np.isfinite(three_body.error) and three_body.cost == problem.config.cost.cost(three_body.term)
-    assert three_body.cost > 10 * pair.cost
+    # priced at the training data's neighbours per atom, not at those where the model's coefficients were measured
+    neighbours = problem.train.mean_neighbours
+    assert neighbours != problem.config.cost.neighbours
+    assert three_body.cost == replace(problem.config.cost, neighbours=neighbours).cost(three_body.term)
+    assert np.isfinite(three_body.error) and three_body.cost > 10 * pair.cost

@@ -86,6 +86,11 @@ class Evaluator:
         volume = np.array([a.get_volume() if a.pbc.all() else np.nan for a in dataset.atoms])
         self._virial_to_stress = (EV_PER_A3_IN_GPA / volume)[:, None]  # (C, 1)
 
+    @property
+    def mean_neighbours(self):
+        """Mean neighbours per atom (full list) within the cutoff."""
+        return self.neighbours.distance.size / self.dataset.n_atoms_total
+
     def __call__(self, formula, theta=None, gradients=False):
         """Evaluate `formula` (a typed Node) with its own constants or `theta` ((P,)) instead."""
         program, kernel = compiled_for(formula, self.dataset.species, self.partial)

@@ -35,7 +35,7 @@ import numpy as np
 import sympy
 
 from ..data.neighbours import structure_neighbours
-from ..expr import PRIMITIVES, Node, format_expression, refuse_three_body, term_for, walk
+from ..expr import PRIMITIVES, Node, format_expression, refuse_nocut, refuse_three_body, term_for, walk
 from ..expr.symbolic import to_sympy
 
 TOLERANCE = 1e-8      # eV/atom, tabulation error allowed
@@ -184,6 +184,7 @@ def tabulate(potential, tolerance=TOLERANCE):
 
 def _tabulate(potential, tolerance):
     refuse_three_body(potential.tree, "eam/fs export")
+    refuse_nocut(potential.tree, "eam/fs export")
     shape, elements, r_out = EamShape(potential), potential.elements, potential.r_out
     d = {a: nearest_neighbour_distance(a) for a in elements}
     for a in elements:

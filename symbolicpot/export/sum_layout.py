@@ -15,7 +15,7 @@ pair values, one per distinct h it reads, each the sum over all of the atom's ne
 """
 from dataclasses import dataclass
 
-from ..expr import distinct_sums, term_for, three_body_sums, walk
+from ..expr import distinct_sums, refuse_nocut, term_for, three_body_sums, walk
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,8 @@ class SumLayout:
     @classmethod
     def of(cls, tree, elements):
         """The layout of the formula `tree` for `elements` (the formula names no others; a formula with species
-        blocks has a term for each)."""
+        blocks has a term for each); ExpressionError for sums without the smooth cutoff, which it does not take yet."""
+        refuse_nocut(tree, "the LAMMPS plugin")
         pairs = tuple(distinct_sums(tree))
         triplets = tuple(dict.fromkeys(three_body_sums(tree)))
         terms_of = [term_for(tree, element) for element in elements]

@@ -177,7 +177,17 @@ def _chain(node, op):
 def refuse_three_body(node, what):
     """Raise ExpressionError naming `what` (an export) when the formula holds a three-body sum."""
     if three_body_sums(node):
-        raise ExpressionError(f"{what} does not take three-body sums (sum3) yet; the ASE calculator does")
+        raise ExpressionError(f"{what} does not take three-body sums (sum3) yet; the ASE calculator and the LAMMPS "
+                              "plugin do")
+
+
+def refuse_nocut(node, what):
+    """Raise ExpressionError naming `what` (an export) when the formula holds a sum without the smooth cutoff: an
+    export that applied the cutoff to it would be another potential."""
+    bare = next((n for n in walk(node) if not n.cut), None)
+    if bare is not None:
+        raise ExpressionError(f"{what} does not take sums without the smooth cutoff (nocut) yet: {bare}; the ASE "
+                              "calculator does")
 
 
 def distinct_sums(node):

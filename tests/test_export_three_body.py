@@ -15,7 +15,7 @@ from ase.geometry import get_distances
 from symbolicpot.data.neighbours import structure_neighbours
 from symbolicpot.evaluate import Cutoff, Evaluator
 from symbolicpot.evaluate.evaluator import evaluate_structure
-from symbolicpot.export.cxx_formula import is_symmetric
+from symbolicpot.expr.tree import symmetric_in_r_and_s
 from symbolicpot.export.lammps import pair_style_source, summary
 from symbolicpot.export.pair_tables import three_body_sums
 from symbolicpot.export.potential import Potential
@@ -82,7 +82,7 @@ def test_three_body_functions_are_computed_once_per_pair_of_neighbours_when_symm
     plugin computes both kinds."""
     h = [parse_expression(text).children[0] for text in ("sum3(exp(1/(r - 3))*c*exp(1/(s - 3)))",
                                                           "sum3(c*r^-2*s^-4 + exp(-s)*c^2)", "sum3(r + s*r)")]
-    assert [is_symmetric(g) for g in h] == [True, False, False]
+    assert [symmetric_in_r_and_s(g) for g in h] == [True, False, False]
     layout = SumLayout.of(parse_expression(ALLOY_BOTH), ("Si", "Ge"))
     assert len(layout.triplets) == 2 and [v.triplet_sums for v in layout.values] == [(0,), (1,)]
     assert layout.values[0].reads(call("sum3", layout.triplets[0])) == (3,)  # after 3 pair values

@@ -23,7 +23,7 @@ from symbolicpot.expr import (C, R, S, ExpressionError, Node, call, check_typed,
                               node_count, parse_expression, structural_hash)
 from symbolicpot.expr.compile import compile_formula
 from symbolicpot.expr.strings import ParseError
-from symbolicpot.expr.tree import symmetric_in_r_and_s
+from symbolicpot.expr.tree import swap_r_and_s, symmetric_in_r_and_s
 from symbolicpot.expr.symbolic import COSINE, DISTANCE, SECOND_DISTANCE, Sum_jk, from_sympy, latex, simplify, to_sympy
 from test_alloys import mixed_cell
 from test_evaluator import (FINITE_DIFFERENCE_CONSTANTS, SMALL_CUTOFF, batched_and_single,
@@ -340,7 +340,7 @@ def test_swapping_r_and_s_changes_nothing(h, cell):
     """sum3 symmetrises h: h(r, s, c) and h(s, r, c) give the same energies and forces, up to the rounding of adding
     the same terms in another order, bounded by how far the values move when the cell is translated (the same
     distances rounded differently), plus 1e-12 of the values for values too small to move."""
-    swapped = _swap_r_and_s(h)
+    swapped = swap_r_and_s(h)
     evaluator, moved = (Evaluator(unlabelled([c]), SMALL_CUTOFF) for c in (CELLS[cell], translated(CELLS[cell])))
     original, mirrored, elsewhere = evaluator(call("sum3", h)), evaluator(call("sum3", swapped)), moved(call("sum3", h))
     assert original.ok == mirrored.ok
@@ -362,11 +362,6 @@ def test_symmetry_in_r_and_s_is_decided_on_the_tree(h, symmetric):
     tree = parse_expression(f"sum3({h})").children[0]
     assert symmetric_in_r_and_s(tree) is symmetric
     assert compile_formula(parse_expression(f"sum3({h})")).triplet_symmetric == (symmetric,)
-
-
-def _swap_r_and_s(node):
-    leaf = {"r": S, "s": R}.get(node.op)
-    return leaf if leaf is not None else Node(node.op, tuple(map(_swap_r_and_s, node.children)), node.value)
 
 
 # ------------------------------------------------------------------------------ derivatives against differences

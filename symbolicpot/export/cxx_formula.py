@@ -11,10 +11,10 @@ without input is folded to one literal; an integer constant exponent becomes mul
 with 1/a for negative exponents), 0.5 a square root. Every number in the output is `repr(float)` of a value
 computed here; every name is chosen here.
 """
-import dataclasses
 import math
 
 from ..expr import C, PRIMITIVES, R, S, ExpressionError, call, const, walk
+from ..expr.tree import swap_r_and_s, symmetric_in_r_and_s
 
 MAX_INTEGER_EXPONENT = 64  # |n| above this keeps std::pow
 
@@ -210,39 +210,13 @@ def triplet_code(triplet_expressions, values="h", partials=("h_r", "h_s", "h_c")
     three-body expressions h_t of r, s (Å) and c = cos θ, H_t = ½[h_t(r, s, c) + h_t(s, r, c)], or h_t itself when
     swapping r and s leaves it the same up to the order of sums and products."""
     writer = _Writer({R: ("r", 0), S: ("s", 1), C: ("c", 2)})
-    results = [writer.value(h if is_symmetric(h) else call("*", const(0.5), call("+", h, swapped(h))))
+    results = [writer.value(h if symmetric_in_r_and_s(h) else call("*", const(0.5), call("+", h, swap_r_and_s(h))))
                for h in triplet_expressions]
     lines = writer.lines
     for t, result in enumerate(results):
         lines.append(f"{values}[{t}] = {result.text};")
         lines += [f"{name}[{t}] = {result.derivatives.get(d, '0.0')};" for d, name in enumerate(partials)]
     return lines
-
-
-def swapped(h):
-    """h with r and s exchanged."""
-    if h in (R, S):
-        return S if h == R else R
-    return dataclasses.replace(h, children=tuple(map(swapped, h.children)))
-
-
-def is_symmetric(h):
-    """True when h(s, r, c) is h(r, s, c) up to the order of the operands of sums and products."""
-    return _canonical(h) == _canonical(swapped(h))
-
-
-def _canonical(node):
-    """A nested-tuple form of `node` in which the operands of a chain of + (or of *) are one sorted tuple."""
-    if node.op in ("+", "*"):
-        operands, stack = [], list(node.children)
-        while stack:
-            child = stack.pop()
-            if child.op == node.op:
-                stack += child.children
-            else:
-                operands.append(_canonical(child))
-        return node.op, tuple(sorted(operands, key=repr))
-    return node.op, node.value, node.species, tuple(map(_canonical, node.children))
 
 
 def atom_code(tree, layout, sums="s", gradient="dt"):

@@ -40,7 +40,8 @@ import ase.data
 import numpy as np
 
 from ..expr import ExpressionError, format_expression
-from .cxx_formula import atom_code, is_symmetric, pair_code, triplet_code
+from ..expr.tree import symmetric_in_r_and_s
+from .cxx_formula import atom_code, pair_code, triplet_code
 from .eam_fs import mixed_fcc_lattice_constant
 from .lammps_plugins import plugin_folder
 from .pair_tables import tabulate_pairs
@@ -154,7 +155,7 @@ def _triplet_lists(layout):
     value len(sums) + m) and the formula's code of each term's list."""
     def triplet_terms(index, values):
         functions = [layout.triplets[t] for t in values.triplet_sums]
-        names = ", ".join(f"H_{t}{'' if is_symmetric(layout.triplets[t]) else ' (symmetrised)'}"
+        names = ", ".join(f"H_{t}{'' if symmetric_in_r_and_s(layout.triplets[t]) else ' (symmetrised)'}"
                           for t in values.triplet_sums)
         return (f"// term {index}: {names}\n"
                 f"template <> inline void triplet_functions<{index}>(const double r, const double s, const double c,\n"

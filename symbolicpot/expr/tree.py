@@ -152,12 +152,13 @@ def three_body_sums(node):
 def symmetric_in_r_and_s(h):
     """Whether h(r, s, c) and h(s, r, c) are one tree up to the order of the operands of + and * (chains of them
     flattened): equal in exact arithmetic, decided on the tree (never by sampling values)."""
-    return _canonical(h) == _canonical(_swap_r_and_s(h))
+    return _canonical(h) == _canonical(swap_r_and_s(h))
 
 
-def _swap_r_and_s(node):
+def swap_r_and_s(node):
+    """`node` with the leaves r and s exchanged (h(s, r, c) of h(r, s, c))."""
     leaf = {"r": S, "s": R}.get(node.op)
-    return leaf or (replace(node, children=tuple(map(_swap_r_and_s, node.children))) if node.children else node)
+    return leaf or (replace(node, children=tuple(map(swap_r_and_s, node.children))) if node.children else node)
 
 
 def _canonical(node):

@@ -187,15 +187,22 @@ def _score(entry, train, test, extra):
 
 
 def _plugin_commands(entry, run_dir):
-    """LAMMPS commands that load a front model's pair style, compiled into RUN_DIR/compare/plugins."""
+    """LAMMPS commands that load a front model's pair style, compiled into RUN_DIR/compare/plugins: tabulated, as
+    `export` writes it, or exact when its pair functions cannot be tabulated (as `export` then asks for --exact)."""
     from .export.lammps import export_lammps
+    from .export.pair_tables import TableError
 
     style = f"gp{entry.loaded.name[3:]}_{hashlib.sha1(entry.potential.formula.encode()).hexdigest()[:10]}"
-    plugin = export_lammps(entry.potential, run_dir / "compare" / "plugins" / style, style, register=False)[1]
+    folder = run_dir / "compare" / "plugins" / style
+    try:
+        plugin = export_lammps(entry.potential, folder, style, register=False)[1]
+    except TableError:
+        plugin = export_lammps(entry.potential, folder, style, register=False, exact=True)[1]
     return f"plugin load {plugin}", f"pair_style {style}", f"pair_coeff * * {' '.join(entry.potential.elements)}"
 
 
-ENGINE_TITLES = {"lammps": "in LAMMPS (4000-atom crystal of the data's composition, 1 MPI rank)",
+ENGINE_TITLES = {"lammps": "in LAMMPS (10 x 10 x 10 cubic cells of the data's composition: 4000 fcc, 8000 diamond "
+                           "atoms; 1 MPI rank)",
                  "ase": "in an ASE VelocityVerlet loop (256-atom crystal of the data's composition)"}
 TABLE_COLUMNS = (*ERROR_COLUMNS, ("µs/atom/step", "us_per_atom_step", ".3g"),
                  ("params", "parameters", "d"), ("E shift eV/at", "energy_shift_ev_per_atom_by_species", ".4f"))

@@ -143,3 +143,26 @@ def test_a_uf3_baseline_is_timed_in_lammps_only(run_dir, tmp_path, capsys):
     summary = json.loads((uf3 / "baseline.json").read_text())
     assert rows[("uf3-3body", "lammps")]["parameters"] == summary["parameters"]
     assert rows[("uf3-3body", "lammps")]["energy_shift_ev_per_atom"] is None  # a fitted model: no shift
+
+
+def test_a_front_model_whose_pair_functions_cannot_be_tabulated_is_timed_exact(monkeypatch, tmp_path):
+    """export refuses tables it cannot make accurate (TableError, "export it with --exact"); compare then builds the
+    exact plugin instead of failing the whole comparison."""
+    from types import SimpleNamespace
+
+    import symbolicpot.export.lammps as lammps
+    from symbolicpot.compare import _plugin_commands
+    from symbolicpot.export.pair_tables import TableError
+
+    asked = []
+
+    def export(potential, folder, style, register=True, exact=False):
+        asked.append(exact)
+        if not exact:
+            raise TableError("the atom formula's derivatives are not finite on the probe structures")
+        return [folder / "source.cpp", folder / "plugin.so"]
+    monkeypatch.setattr(lammps, "export_lammps", export)
+    entry = SimpleNamespace(loaded=SimpleNamespace(name="gp:3"),
+                            potential=SimpleNamespace(formula="sum(r)^0.5", elements=("Si",)))
+    commands = _plugin_commands(entry, tmp_path)
+    assert asked == [False, True] and commands[0].endswith("plugin.so") and commands[2] == "pair_coeff * * Si"

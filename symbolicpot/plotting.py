@@ -39,13 +39,17 @@ def plot_learning(rows, force_threshold, path):
     spread.axhline(force_threshold, color="0.4", linestyle="--", label="selection threshold")
     spread.set_xlabel("iteration (exploring with the previous iteration's models)")
     spread.set_ylabel("eV/Å")
-    spread.legend(loc="upper left")
+    spread.set_yscale("symlog", linthresh=1e-3)  # spreads span 1e-3 to 10 eV/Å (collapsing cells); 0 for one member
+    spread.set_ylim(bottom=0.0)
+    spread.legend(loc="upper right")
     points = [(row["iteration"], row["max_grade"]) for row in rows if row["max_grade"] is not None]
     if points:
         grade = spread.twinx()
         grade.plot(*zip(*points), marker="s", color="C3", label="largest extrapolation grade")
         grade.set_ylabel("extrapolation grade (range widths)")
-        grade.legend(loc="upper right")
+        grade.set_yscale("symlog", linthresh=1e-2)  # 0 inside the training ranges, up to 1e4 for collapsing cells
+        grade.set_ylim(bottom=0.0)
+        grade.legend(loc="lower left")
     for axis in (errors, spread):
         axis.grid(True, alpha=0.3)
         axis.xaxis.get_major_locator().set_params(integer=True)

@@ -189,15 +189,10 @@ def _score(entry, train, test, extra):
 def _plugin_commands(entry, run_dir):
     """LAMMPS commands that load a front model's pair style, compiled into RUN_DIR/compare/plugins: tabulated, as
     `export` writes it, or exact when its pair functions cannot be tabulated (as `export` then asks for --exact)."""
-    from .export.lammps import export_lammps
-    from .export.pair_tables import TableError
+    from .export.lammps import unregistered_plugin
 
     style = f"gp{entry.loaded.name[3:]}_{hashlib.sha1(entry.potential.formula.encode()).hexdigest()[:10]}"
-    folder = run_dir / "compare" / "plugins" / style
-    try:
-        plugin = export_lammps(entry.potential, folder, style, register=False)[1]
-    except TableError:
-        plugin = export_lammps(entry.potential, folder, style, register=False, exact=True)[1]
+    plugin = unregistered_plugin(entry.potential, run_dir / "compare" / "plugins" / style, style)
     return f"plugin load {plugin}", f"pair_style {style}", f"pair_coeff * * {' '.join(entry.potential.elements)}"
 
 

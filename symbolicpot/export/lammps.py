@@ -44,7 +44,7 @@ from ..expr.tree import symmetric_in_r_and_s
 from .cxx_formula import atom_code, pair_code, triplet_code
 from .eam_fs import mixed_fcc_lattice_constant
 from .lammps_plugins import plugin_folder
-from .pair_tables import tabulate_pairs
+from .pair_tables import TableError, tabulate_pairs
 from .sum_layout import SumLayout
 
 TEMPLATE = Path(__file__).with_name("pair_symbolic.cpp.in")
@@ -82,6 +82,16 @@ def export_lammps(potential, out_dir, name, register=True, exact=False):
     if register:
         written.append(register_plugin(plugin_path))
     return written
+
+
+def unregistered_plugin(potential, out_dir, name):
+    """The compiled plugin file of the pair style `name` for `potential` in out_dir, as `export` writes it (pair
+    functions tabulated), or exact where no table is accurate enough (pair_tables.TableError): for commands that run
+    a model in LAMMPS themselves (compare, learn) rather than asking the user for --exact."""
+    try:
+        return export_lammps(potential, out_dir, name, register=False)[1]
+    except TableError:
+        return export_lammps(potential, out_dir, name, register=False, exact=True)[1]
 
 
 def plugin_file_name(name):

@@ -27,7 +27,7 @@ import numpy as np
 from ..calculator import SymbolicCalculator
 from ..data.ase_io import ase_read
 from ..data.neighbours import structure_neighbours
-from ..export.lammps import export_lammps, plugin_file_name
+from ..export.lammps import plugin_file_name, unregistered_plugin
 from ..export.lammps_runtime import create_structure, new_lammps
 
 TOO_CLOSE = 0.6
@@ -92,14 +92,15 @@ def conditions(learn, where="config"):
 
 
 def lammps_plugin(potential, folder):
-    """The LAMMPS plugin of `potential` (an export.Potential), built in `folder` unless there. Its style name is a
+    """The LAMMPS plugin of `potential` (an export.Potential; export.lammps.unregistered_plugin: tabulated, or exact
+    where no table is accurate enough), built in `folder` unless there. Its style name is a
     digest of the model: LAMMPS keeps a plugin loaded for the life of the process, so another model must have
     another name."""
     model = f"{potential.formula} {potential.r_in!r} {potential.r_out!r} {potential.elements} {potential.masses}"
     style = "learn_" + hashlib.sha256(model.encode()).hexdigest()[:16]
     path = Path(folder) / plugin_file_name(style)
     if not path.exists():
-        export_lammps(potential, folder, style, register=False)
+        unregistered_plugin(potential, folder, style)
     return Plugin(path, style)
 
 

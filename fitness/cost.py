@@ -45,8 +45,9 @@ class CostModel:
     "r"). target "evaluator": every sum and node as written; a node costs the same whatever its operands (the
     evaluator always calls pow). target "lammps": the tabulated plugin, where Σ_sums and Σ_sum3s run over the
     distinct sums (identical ones are computed once) and pair_ns is 0 (one table lookup per sum); its sum3_ns and
-    triplet_ns are the evaluator's, an estimate until they are timed in LAMMPS (the plugin computes h from code, at
-    (r, s) and (s, r) for each of the n(n − 1)/2 pairs j < k: as many evaluations as the evaluator's ordered pairs).
+    triplet_ns are the evaluator's, an estimate until they are timed in LAMMPS. Both run h once per pair j < k when
+    it is symmetric in r and s (expr.tree.symmetric_in_r_and_s), at (r, s) and (s, r) otherwise: the model counts
+    the second case for both (a symmetric h costs about half of what it is priced).
     """
     pair_base_ns: float           # per pair, paid by every formula: neighbour loop, forces, virial
     sum_ns: float                 # per pair and sum: storing g and dg/dr, accumulating S, chain rule into forces

@@ -111,10 +111,10 @@ def trajectory(recipe, seed, index):
 
 def plan(recipe, n_atoms, seed):
     """The trajectories of a set of at least `n_atoms` atoms (all snapshots counted)."""
-    trajectories, total = [], 0
+    trajectories, total, cell_atoms = [], 0, recipe.cell_atoms  # (cell_atoms builds the cell: once)
     while total < n_atoms:
         trajectories.append(trajectory(recipe, seed, len(trajectories)))
-        total += recipe.cell_atoms * int(np.prod(trajectories[-1].repeats)) * SNAPSHOTS_PER_TRAJECTORY
+        total += cell_atoms * int(np.prod(trajectories[-1].repeats)) * SNAPSHOTS_PER_TRAJECTORY
     return trajectories
 
 

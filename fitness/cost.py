@@ -3,8 +3,8 @@
 Two targets. "lammps" (the default) prices the deployed potential: the exported LAMMPS plugin reads each distinct
 sum's pair function from a table (symbolicpot.export.pair_tables), so a sum costs one table lookup whatever its
 expression, and only the number of distinct sums and the atom-level nodes matter. "evaluator" prices the search's
-compiled evaluator, which runs every node of every sum for every pair. A three-body sum runs its h for every ordered
-pair of neighbours, n(n − 1) per atom for n neighbours (the evaluator's rows; O(n²) where a pair sum is O(n)).
+compiled evaluator, which runs every node of every sum for every pair. A three-body sum runs its h for every pair
+of neighbours, O(n²) per atom for n neighbours where a pair sum is O(n).
 Costs are estimated nanoseconds per atom of one evaluation of energies, forces and virial. Unlike wall-clock timings
 of candidates, the same model and formula always give the same cost, so a run's front depends only on its config and
 seed. symbolicpot.calibration measures the coefficients on this machine.
@@ -20,6 +20,7 @@ from scipy.optimize import nnls
 import tomlkit
 
 from ..expr import PRIMITIVES, block_species, distinct_sums, sums, term_for, three_body_sums, walk
+from ..expr.tree import symmetric_in_r_and_s
 from ..settings import SettingError
 
 PRICED = tuple(dict.fromkeys(p.priced_as for p in PRIMITIVES.values()))  # primitives' kinds (Primitive.priced_as)
@@ -33,10 +34,11 @@ class CostModel:
     """Estimated time of one evaluation of a formula (energies + forces + virial) on `target`, ns per atom:
 
         cost = n · (pair_base_ns + Σ_sums (sum_ns + Σ_nodes pair_ns[kind]))
-               + n(n − 1) · Σ_sum3s (sum3_ns + Σ_nodes of h triplet_ns[kind]) + Σ_atom-level nodes atom_ns[kind]
+               + Σ_sum3s m_h (sum3_ns + Σ_nodes of h triplet_ns[kind]) + Σ_atom-level nodes atom_ns[kind]
 
-    with n = `neighbours`; n(n − 1) is the ordered pairs of neighbours a three-body sum visits per atom (the mean of
-    n_i(n_i − 1) over atoms is larger by the variance of n_i, which the model ignores).
+    with n = `neighbours` and m_h the runs of h per atom: n(n − 1) ordered pairs of neighbours, half as many for an
+    h symmetric in r and s (below; the mean of n_i(n_i − 1) over atoms is larger by the variance of n_i, which the
+    model ignores).
 
     `pair_ns`, `triplet_ns` (ns per pair or ordered pair of neighbours) and `atom_ns` (ns per atom) map node kinds
     (PAIR_KINDS, ATOM_KINDS) to their cost. Constants have no entry: every expression has exactly one leaf more than
@@ -45,9 +47,9 @@ class CostModel:
     "r"). target "evaluator": every sum and node as written; a node costs the same whatever its operands (the
     evaluator always calls pow). target "lammps": the tabulated plugin, where Σ_sums and Σ_sum3s run over the
     distinct sums (identical ones are computed once) and pair_ns is 0 (one table lookup per sum); its sum3_ns and
-    triplet_ns are the evaluator's, an estimate until they are timed in LAMMPS. Both run h once per pair j < k when
-    it is symmetric in r and s (expr.tree.symmetric_in_r_and_s), at (r, s) and (s, r) otherwise: the model counts
-    the second case for both (a symmetric h costs about half of what it is priced).
+    triplet_ns are the evaluator's, an estimate until they are timed in LAMMPS. Both run h (and c, and the chain
+    rule) once per pair j < k when it is symmetric in r and s (expr.tree.symmetric_in_r_and_s), at (r, s) and (s, r)
+    otherwise: a symmetric h pays for n(n − 1)/2 runs.
     """
     pair_base_ns: float           # per pair, paid by every formula: neighbour loop, forces, virial
     sum_ns: float                 # per pair and sum: storing g and dg/dr, accumulating S, chain rule into forces
@@ -117,20 +119,29 @@ class CostModel:
 
 def _features(formula, neighbours, target):
     """Node counts weighted like the coefficients: cost = Σ features · _coefficients (ns per atom)."""
-    pairs = neighbours * (neighbours - 1.0)  # ordered pairs of neighbours per atom
     three_body = three_body_sums(formula) if target == "evaluator" else list(dict.fromkeys(three_body_sums(formula)))
-    triplet = Counter(_kind(node) for h in three_body for node in walk(h))
-    three_body_features = [pairs * len(three_body)] + [pairs * triplet[k] for k in PAIR_KINDS]
+    runs = [_h_runs(h, neighbours) for h in three_body]
+    triplet = Counter()
+    for h, n_runs in zip(three_body, runs):
+        triplet.update({kind: n_runs * count for kind, count in Counter(_kind(node) for node in walk(h)).items()})
+    three_body_features = [math.fsum(runs)] + [triplet[k] for k in PAIR_KINDS]
     if target == "lammps":
         return ([neighbours, neighbours * len(distinct_sums(formula))] + [0.0] * len(PAIR_KINDS)
                 + [_computed_atom_nodes(formula)[k] for k in ATOM_KINDS] + three_body_features)
     pair = Counter(_kind(node) for g in sums(formula) for node in walk(g))
     atom = Counter(_kind(node) for node in walk(formula))
     atom.subtract(pair)
-    atom.subtract(triplet)
+    atom.subtract(Counter(_kind(node) for h in three_body for node in walk(h)))
     n_sums = atom.pop("sum", 0)
     return ([neighbours, neighbours * n_sums] + [neighbours * pair[k] for k in PAIR_KINDS]
             + [atom[k] for k in ATOM_KINDS] + three_body_features)
+
+
+def _h_runs(h, neighbours):
+    """How often both engines run a three-body sum's h per atom of `neighbours` neighbours: once per pair j < k when
+    h is symmetric in r and s, at (r, s) and (s, r) otherwise (n(n − 1), the ordered pairs)."""
+    ordered = neighbours * (neighbours - 1.0)
+    return ordered / 2.0 if symmetric_in_r_and_s(h) else ordered
 
 
 def _computed_atom_nodes(formula):

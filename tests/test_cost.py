@@ -206,6 +206,17 @@ def test_a_three_body_sum_costs_its_nodes_per_ordered_pair_of_neighbours(model):
 
 
 @pytest.mark.parametrize("model", [LAMMPS, EVALUATOR], ids=["lammps", "evaluator"])
+def test_an_h_symmetric_in_r_and_s_costs_half_as_it_runs_once_per_pair_of_neighbours(model):
+    """r*s*c and r*r*c have the same priced kinds (s and c are priced as r); only the first is symmetric, and both
+    engines run it for the n(n − 1)/2 pairs j < k instead of the n(n − 1) ordered ones."""
+    free_three_body = dataclasses.replace(model, sum3_ns=0.0, triplet_ns=dict.fromkeys(model.triplet_ns, 0.0))
+    formulas = [parse_expression(f"sum(r^-9) + sum3({h})") for h in ("r*s*c", "r*r*c")]
+    symmetric, asymmetric = (model.cost(f) - free_three_body.cost(f) for f in formulas)  # the three-body part
+    assert symmetric > 0.0
+    assert asymmetric == pytest.approx(2.0 * symmetric, rel=1e-12)  # fsum of the same terms: rounding only
+
+
+@pytest.mark.parametrize("model", [LAMMPS, EVALUATOR], ids=["lammps", "evaluator"])
 def test_pair_only_costs_are_those_before_three_body_sums_were_priced(model):
     before = {"lammps": 771.40368, "evaluator": 1912.1298000000002}  # Sutton–Chen, priced by the models before
     assert model.cost(SUTTON_CHEN) == before[model.target]

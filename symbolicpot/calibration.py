@@ -10,8 +10,8 @@ atom of one evaluation of energies, forces and virial.
 - "evaluator": the search's compiled Evaluator on a dataset.
 - "lammps": the plugin a user deploys (`symbolicpot export`: tabulated pair functions), compiled for each formula
   (~2 s each), evaluating the forces of the element's crystal, CELLS³ cubic cells with atoms displaced by RATTLE Å
-  (seeded), STEPS times per timed run (`run STEPS pre no post no` without an integrator: atoms stay put, the
-  neighbour list is built once, so only the pair style is timed). A formula whose tables miss the export's error
+  (seeded), STEPS times per timed run, THREE_BODY_STEPS for a formula with sum3 (`run STEPS pre no post no` without
+  an integrator: atoms stay put, the neighbour list is built once, so only the pair style is timed). A formula whose tables miss the export's error
   bounds (it would need `export --exact`) gets NaN.
 """
 from contextlib import contextmanager
@@ -29,7 +29,7 @@ from scipy.stats import spearmanr
 
 from .data import Dataset, example_path, load
 from .evaluate import Cutoff, Evaluator
-from .expr import PRIMITIVES, R, call, const, format_expression
+from .expr import PRIMITIVES, R, call, const, format_expression, three_body_sums
 from .fitness import TARGETS, fit_cost_model
 from .fitness.cost import ATOM_KINDS, PAIR_KINDS
 from .operators import OperatorConfig, random_formula
@@ -38,6 +38,7 @@ from .speed import crystal
 CELLS = 10      # the LAMMPS timer's crystal: 10×10×10 cubic cells (4000 atoms of fcc)
 RATTLE = 0.05   # Å, standard deviation of its atoms' displacements
 STEPS = 20      # force evaluations per timed LAMMPS run (~50 ms for 4000 atoms)
+THREE_BODY_STEPS = 1  # ... of a formula with sum3 (~100 ms: h runs for ~900 pairs of neighbours per atom of fcc Cu)
 CLOCK = time.process_time  # s, CPU time of this process (LAMMPS runs in it)
 _STYLE_NUMBERS = itertools.count()  # names of the timed plugins, never reused in a process
 DEFAULT_FORMULAS = {"evaluator": 300, "lammps": 60}  # random formulas of a calibration (~5 s; ~3 min with compiling)
@@ -87,9 +88,9 @@ def targeted_formulas(target="evaluator", lengths=(1, 4, 16)):
     """Formulas that separate the coefficients of `target`: 1-4 distinct sums, and for every node kind priced on
     the target at each level a sum of `lengths` distinct nodes of that kind (pair level: of r and 1.5 + k/64;
     atom level: of S = sum(r) and 1.5 + k/64, a unary kind of S + k/64, so that the exported code, which computes
-    identical subtrees once, computes each of them); for the evaluator also sum3 formulas of the pair-level nodes,
-    at the first two `lengths` only (a three-body sum costs ~100 pair sums). The lammps target prices no pair-level
-    node, and its sum3 are not timed yet."""
+    identical subtrees once, computes each of them); sum3 formulas of the pair-level nodes, at the first two
+    `lengths` only (a three-body sum costs ~100 pair sums). The lammps target prices no pair-level node (pair sums
+    are tables) but runs h's nodes as written."""
     def total(terms):
         return functools.reduce(lambda a, b: call("+", a, b), terms)
 
@@ -104,7 +105,7 @@ def targeted_formulas(target="evaluator", lengths=(1, 4, 16)):
     s = call("sum", R)
     atom = [call("+", s, total([node(kind, s, k) for k in range(n)])) for kind in ATOM_KINDS for n in lengths]
     three_body = [call("sum3", total([node(kind, R, k) for k in range(n)])) for kind in PAIR_KINDS for n in lengths[:2]]
-    return sum_counts + (pair + three_body if target == "evaluator" else []) + atom
+    return sum_counts + (pair if target == "evaluator" else []) + three_body + atom
 
 
 def random_valid_formulas(evaluator, rng, n, config=OperatorConfig(), max_draws_per_formula=100):
@@ -156,20 +157,21 @@ def time_formulas_lammps(formulas, cutoff, element, repeats=7, rng=None, progres
                 lmp.command(f"plugin load {plugin}")
                 styles[k] = style
 
-            def run(style):
+            def run(style, steps):
                 lmp.commands_list([f"pair_style {style}", f"pair_coeff * * {element}", "run 0"])
                 start = CLOCK()
-                lmp.command(f"run {STEPS} pre no post no")
+                lmp.command(f"run {steps} pre no post no")
                 return CLOCK() - start
             timed = [k for k, style in enumerate(styles) if style is not None]
+            steps = np.array([THREE_BODY_STEPS if three_body_sums(formulas[k]) else STEPS for k in timed])
             if progress:
                 progress(f"timing {len(timed)} plugins, {repeats} rounds")
-            seconds = _interleaved([functools.partial(run, styles[k]) for k in timed], repeats, rng)
+            seconds = _interleaved([functools.partial(run, styles[k], n) for k, n in zip(timed, steps)], repeats, rng)
         finally:
             lmp.close()
     times = np.full(len(formulas), np.nan)
     if timed:
-        times[timed] = np.median(seconds, axis=0) * 1e9 / (STEPS * len(atoms))
+        times[timed] = np.median(seconds, axis=0) * 1e9 / (steps * len(atoms))
     return times
 
 

@@ -37,8 +37,22 @@ def test_without_its_package_the_command_gives_the_install_command(kind, package
     ("mace", ["--threads", "0"], "threads must be a positive integer"),
     ("mace", ["--loss-weights", "1,0,1"], "loss_weights must be three numbers > 0"),
 ])
-def test_bad_options_give_one_line(kind, options, message, tmp_path):
-    """In a fresh interpreter, as a user runs it: what the baseline's packages say when first imported counts too."""
+def test_bad_options_give_one_line(kind, options, message, capsys, tmp_path):
+    pytest.importorskip(KINDS[kind][0], reason=f"the {kind} extra is not installed")
+    status = main(["baseline", kind, "--data", DATA, "--out", str(tmp_path), *options])
+    captured = capsys.readouterr()
+    assert status == 2 and captured.out == ""
+    assert message in captured.err and len(captured.err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("kind, options, message", [
+    ("mtp", ["--level", "3"], "even number from 2 to 24"),
+    ("uf3", ["--knots", "2"], "knots must be an integer of at least 4"),
+    ("mace", ["--channels", "0"], "channels must be a positive integer"),
+])
+def test_a_bad_option_is_one_line_in_a_fresh_interpreter(kind, options, message, tmp_path):
+    """As a user runs it: what the baseline's packages say when first imported counts too (one case per kind; each
+    interpreter imports its packages anew, ~8 s for torch and mace)."""
     pytest.importorskip(KINDS[kind][0], reason=f"the {kind} extra is not installed")
     finished = subprocess.run([sys.executable, "-m", "symbolicpot", "baseline", kind, "--data", DATA, "--out",
                                str(tmp_path), *options], capture_output=True, text=True, check=False)

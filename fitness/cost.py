@@ -226,8 +226,8 @@ DEFAULT_COST_MODEL = DEFAULT_COST_MODELS[TARGETS[0]]
 
 def fit_cost_model(formulas, ns_per_atom, neighbours, target="evaluator"):
     """The CostModel of `target` with coefficients >= 0 minimising Σ (cost / measured − 1)² over formulas timed at
-    `ns_per_atom`. A coefficient that no formula exercises (all its features 0: three-body sums on lammps, not timed
-    there yet) keeps the value of the target's default model."""
+    `ns_per_atom`. A coefficient that no formula exercises (all its features 0) keeps the value of the target's
+    default model."""
     measured = np.asarray(ns_per_atom, dtype=float)
     features = np.array([_features(formula, neighbours, target) for formula in formulas])
     exercised = features.any(axis=0)

@@ -86,7 +86,7 @@ def run_program(code, arg, consts, n_const_dirs, inputs, n, sv, sg, sh, part, li
     entries that depend on no direction are neither computed nor read).
     `jets`, when given, are further inputs that are functions of the directions with known derivatives: values
     (n_jet, BATCH), first (n_jet, n_dir, BATCH) and second derivatives (n_jet, n_hess, n_dir, BATCH); INPUT k ≥ n_in
-    reads jet k − n_in (the three-body pass's bond parts, `_bond_parts`).
+    reads jet k − n_in (the three-body pass's bond functions, `_bond_functions`).
     """
     n_in, n_dir, n_hess = inputs.shape[0], sg.shape[1], sh.shape[1]
     top = 0
@@ -359,18 +359,19 @@ def _scatter(de_dr, v, r, i, j, forces, virial):
 # in r and s (`KernelProgram.triplet_symmetric`) it runs once per unordered pair, with weight 1. The triplet program
 # runs on rows of (r_p, r_q, c) gathered across atoms into batches of BATCH, once: it adds up the sums and, for every
 # bond p of the centre, dS(i)/dv_p (a 3-vector per pair); once dT/dS is known, forces and virials follow bond by bond
-# as for pair sums (no second pass over the triplets). The parts of h that read r alone or s alone (SW's
-# e^{γ/(r − a)}) run once per bond beforehand, with their derivatives, and enter the triplet program as jets.
+# as for pair sums (no second pass over the triplets). The bond functions of h, its largest subtrees that read r alone
+# or s alone (SW's e^{γ/(r − a)}), run once per bond beforehand, with their derivatives, and enter the triplet program
+# as jets.
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _bond_parts(code, arg):
-    """Split a triplet program (postfix, inputs r, s, c) at its largest subtrees that read r alone or s alone (more
-    than a leaf; constants aside). Returns the triplet program with subtree b replaced by INPUT 3 + b (code, arg),
-    the subtrees as bond programs of r (s read as r) concatenated (program b: bond_code[offsets[b]:offsets[b + 1]])
-    and the input each stands for (role (n_bonds,): 0 for r, 1 for s)."""
+def _bond_functions(code, arg):
+    """Split a triplet program (postfix; inputs r, s, c) at its bond functions: its largest subtrees that read r alone
+    or s alone, beyond a bare leaf. Returns the triplet program (code, arg) with bond function b replaced by INPUT
+    3 + b; the bond functions as programs of r (s read as r), concatenated (b: fn_code[fn_offsets[b]:fn_offsets[b +
+    1]]); and the input each stands for (role: 0 for r, 1 for s)."""
     n = code.shape[0]
-    start, reads = np.arange(n), np.zeros(n, np.int64)  # node k's subtree is code[start[k]:k + 1]; its inputs' bits
+    start, reads = np.arange(n), np.zeros(n, np.int64)  # node k's subtree is code[start[k]:k + 1]; the inputs' bits
     stack, top = np.empty(n, np.int64), 0
     for k in range(n):
         if code[k] == INPUT:
@@ -382,34 +383,34 @@ def _bond_parts(code, arg):
                 reads[k] |= reads[operand]
         stack[top] = k
         top += 1
-    end = np.full(n, -1)  # end[start[k]] = k for a chosen subtree k: nearest the root first, so the largest
+    end = np.full(n, -1)  # end[start[k]] = k for bond function k (subtrees met nearest the root first: the largest)
     k = n - 1
     while k >= 0:
         if start[k] < k and (reads[k] == 1 or reads[k] == 2):
             end[start[k]] = k
             k = start[k]
         k -= 1
-    triplet_code, triplet_arg, bond_code, bond_arg = np.empty_like(code), np.empty_like(arg), np.empty_like(code), \
-        np.empty_like(arg)
-    offsets, role = np.zeros(n + 1, np.int64), np.empty(n, np.int64)
-    n_t = n_bonds = k = 0
+    triplet_code, triplet_arg = np.empty_like(code), np.empty_like(arg)
+    fn_code, fn_arg = np.empty_like(code), np.empty_like(arg)
+    fn_offsets, role = np.zeros(n + 1, np.int64), np.empty(n, np.int64)
+    n_nodes = n_fns = k = 0
     while k < n:
         if end[k] < 0:
-            triplet_code[n_t], triplet_arg[n_t] = code[k], arg[k]
+            triplet_code[n_nodes], triplet_arg[n_nodes] = code[k], arg[k]
             k += 1
         else:
-            size, o = end[k] + 1 - k, offsets[n_bonds]
-            bond_code[o:o + size], bond_arg[o:o + size] = code[k:end[k] + 1], arg[k:end[k] + 1]
+            o, size = fn_offsets[n_fns], end[k] + 1 - k
+            fn_code[o:o + size], fn_arg[o:o + size] = code[k:k + size], arg[k:k + size]
             for m in range(o, o + size):
-                if bond_code[m] == INPUT:
-                    bond_arg[m] = 0
-            role[n_bonds], offsets[n_bonds + 1] = reads[end[k]] >> 1, o + size
-            triplet_code[n_t], triplet_arg[n_t] = INPUT, 3 + n_bonds
-            n_bonds += 1
-            k = end[k] + 1
-        n_t += 1
-    return (triplet_code[:n_t], triplet_arg[:n_t], bond_code[:offsets[n_bonds]], bond_arg[:offsets[n_bonds]],
-            offsets[:n_bonds + 1], role[:n_bonds])
+                if fn_code[m] == INPUT:
+                    fn_arg[m] = 0
+            fn_offsets[n_fns + 1], role[n_fns] = o + size, reads[end[k]] >> 1
+            triplet_code[n_nodes], triplet_arg[n_nodes] = INPUT, 3 + n_fns
+            n_fns += 1
+            k += size
+        n_nodes += 1
+    return (triplet_code[:n_nodes], triplet_arg[:n_nodes], fn_code[:fn_offsets[n_fns]], fn_arg[:fn_offsets[n_fns]],
+            fn_offsets[:n_fns + 1], role[:n_fns])
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -462,20 +463,20 @@ def _add_bond_gradients(h, h_r, h_s, h_c, f_p, f_q, df_p, df_q, v_p, v_q, r_p, r
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _first_equal_parts(code, arg, offsets, consts):
-    """For each bond part b (program b: code[offsets[b]:offsets[b + 1]]), the first part that computes the same
-    function of r, b itself unless an earlier one does: equal code and arguments, constants equal to the bit (SW's
-    e^{γ/(r − a)} and e^{γ/(s − a)}, once per bond)."""
+def _first_equal(fn_code, fn_arg, fn_offsets, consts):
+    """For each bond function b (as `_bond_functions` returns them), the first that computes the same function of r:
+    b itself unless an earlier one has equal code and arguments and constants equal to the bit (SW's e^{γ/(r − a)}
+    and e^{γ/(s − a)})."""
     bits = consts.view(np.int64)
-    source = np.arange(offsets.shape[0] - 1)
+    source = np.arange(fn_offsets.shape[0] - 1)
     for b in range(source.shape[0]):
         for e in range(b):
-            size, o_b, o_e = offsets[b + 1] - offsets[b], offsets[b], offsets[e]
-            same = source[e] == e and size == offsets[e + 1] - o_e
+            o_b, o_e, size = fn_offsets[b], fn_offsets[e], fn_offsets[b + 1] - fn_offsets[b]
+            same = source[e] == e and size == fn_offsets[e + 1] - o_e
             for x in range(size if same else 0):
                 u, v = o_b + x, o_e + x
-                same = same and code[u] == code[v] and (bits[arg[u]] == bits[arg[v]] if code[u] == CONST
-                                                        else arg[u] == arg[v])
+                same = same and fn_code[u] == fn_code[v] and (bits[fn_arg[u]] == bits[fn_arg[v]]
+                                                              if fn_code[u] == CONST else fn_arg[u] == fn_arg[v])
             if same:
                 source[b] = e
                 break
@@ -497,10 +498,10 @@ def _bonds_in_triplets(pairs, centre, chosen):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _bond_jets(code, arg, consts, n_c, distance, chosen, value, first, second, sv, part, live):
-    """Run a bond program (input r) on the bonds `chosen`: into value (n_pairs,) its values, into first (n_pairs,
-    1 + n_c) its derivatives along r and the first n_c constants and, when second has columns, into second (n_pairs,
-    1 + n_c) the derivatives of d/dr along the same; False on a non-finite value."""
+def _run_on_bonds(code, arg, consts, n_c, distance, chosen, value, first, second, sv, part, live):
+    """Run a bond function's program (input r, Å) on the bonds `chosen`: into value (n_pairs,) its values, into
+    first (n_pairs, 1 + n_c) its derivatives along r and the first n_c constants and, when second has columns, into
+    second (n_pairs, 1 + n_c) the derivatives of d/dr along the same; False on a non-finite value."""
     depth, n_hess = sv.shape[0], 1 if second.shape[1] > 0 else 0
     sg, sh, rows = np.empty((depth, 1 + n_c, BATCH)), np.empty((depth, n_hess, 1 + n_c, BATCH)), np.empty((1, BATCH))
     for q0 in range(0, chosen.shape[0], BATCH):
@@ -520,12 +521,11 @@ def _bond_jets(code, arg, consts, n_c, distance, chosen, value, first, second, s
 
 @numba.njit(cache=True, error_model="numpy")
 def _gather_jets(role, source, which, n, value, first, second, jets):
-    """The jets (run_program's) of the triplet rows 0..n-1 (bonds p, q: which[1], which[2]) from the bond parts'
-    value (n_bonds, n_pairs), first and second ((n_bonds, n_pairs, 1 + n_c)), part j's in row source[j]: a part of
-    role 0 (r) reads bond p and moves along direction 0, one of role 1 (s) bond q and direction 1; constant m is
-    direction 3 + m. Entries for other directions stay as they are (0)."""
+    """Fill jets (run_program's) for the triplet rows 0..n-1 (bonds p, q: which[1], which[2]) from the bond
+    functions' value (n_fns, n_pairs), first and second ((n_fns, n_pairs, 1 + n_c), `_run_on_bonds`), function j's
+    in row source[j]: one of role 0 (r) reads bond p and moves along direction 0, one of role 1 (s) bond q and
+    direction 1; constant m is direction 3 + m. The entries of other directions are left as they are (0)."""
     jet_value, jet_first, jet_second = jets
-    n_hess = jet_second.shape[1]
     for j in range(role.shape[0]):
         d, e = role[j], source[j]
         for b in range(n):
@@ -534,7 +534,7 @@ def _gather_jets(role, source, which, n, value, first, second, jets):
             jet_first[j, d, b] = first[e, p, 0]
             for m in range(1, first.shape[2]):
                 jet_first[j, 2 + m, b] = first[e, p, m]
-            if n_hess > 0:
+            if jet_second.shape[1] > 0:
                 jet_second[j, d, d, b] = second[e, p, 0]
                 for m in range(1, first.shape[2]):
                     jet_second[j, d, 2 + m, b] = second[e, p, m]
@@ -553,24 +553,21 @@ def _three_body_sums(program, theta, P, pairs, s, s_t, bond, bond_t):
     chosen = np.empty(n_pairs, np.int64)
     for t in range(program.triplet_offsets.shape[0] - 1):
         code, arg, cids = _triplet_program(program, t)
-        code, arg, bond_code, bond_arg, bond_offsets, role = _bond_parts(code, arg)
+        code, arg, fn_code, fn_arg, fn_offsets, role = _bond_functions(code, arg)
         n_c, cut, symmetric = (cids.shape[0] if P > 0 else 0), program.cut[K + t], program.triplet_symmetric[t]
-        centre, consts, n_bonds, n_hess = program.triplet_centre[t], theta[cids], role.shape[0], 3 if P > 0 else 0
+        centre, consts, n_fns, n_hess = program.triplet_centre[t], theta[cids], role.shape[0], 3 if P > 0 else 0
         weight = 1.0 if symmetric else 0.5
         sg, sh = np.empty((depth, 3 + n_c, BATCH)), np.empty((depth, n_hess, 3 + n_c, BATCH))
-        value, first = np.empty((n_bonds, n_pairs)), np.empty((n_bonds, n_pairs, 1 + n_c))
-        second = np.empty((n_bonds, n_pairs, 1 + n_c if P > 0 else 0))
-        jets = (np.empty((n_bonds, BATCH)), np.zeros((n_bonds, 3 + n_c, BATCH)),
-                np.zeros((n_bonds, n_hess, 3 + n_c, BATCH)))
-        n_chosen = _bonds_in_triplets(pairs, centre, chosen) if n_bonds > 0 else 0
-        # parts equal to an earlier one share its values, unless constant gradients tell their constants apart
-        source = _first_equal_parts(bond_code, bond_arg, bond_offsets, consts) if P == 0 else np.arange(n_bonds)
-        for j in range(n_bonds):
-            if source[j] != j:
-                continue
-            o0, o1 = bond_offsets[j], bond_offsets[j + 1]
-            if not _bond_jets(bond_code[o0:o1], bond_arg[o0:o1], consts, n_c, distance, chosen[:n_chosen], value[j],
-                              first[j], second[j], sv, part, live):
+        value, first = np.empty((n_fns, n_pairs)), np.empty((n_fns, n_pairs, 1 + n_c))
+        second = np.empty((n_fns, n_pairs, 1 + n_c if P > 0 else 0))
+        jets = np.empty((n_fns, BATCH)), np.zeros((n_fns, 3 + n_c, BATCH)), np.zeros((n_fns, n_hess, 3 + n_c, BATCH))
+        n_chosen = _bonds_in_triplets(pairs, centre, chosen) if n_fns > 0 else 0
+        # equal functions share one run, unless constant gradients tell their constants apart
+        source = _first_equal(fn_code, fn_arg, fn_offsets, consts) if P == 0 else np.arange(n_fns)
+        for j in range(n_fns):
+            o0, o1 = fn_offsets[j], fn_offsets[j + 1]
+            if source[j] == j and not _run_on_bonds(fn_code[o0:o1], fn_arg[o0:o1], consts, n_c, distance,
+                                                    chosen[:n_chosen], value[j], first[j], second[j], sv, part, live):
                 return False
         cursor[:] = 0
         n = _next_triplets(pairs, centre, symmetric, cursor, rows, which)

@@ -145,6 +145,25 @@ def run_program(code, arg, consts, n_const_dirs, inputs, n, sv, sg, sh, part, li
 
 
 @numba.njit(cache=True, error_model="numpy")
+def extremes(code, arg, consts, depth, inputs, slot):
+    """A program (stack depth `depth`) on every row b of inputs (n_in, n), without constant gradients: whether all
+    its values are finite, the largest |value| and the largest |∂/∂input slot[b]| (evaluate.vanishing's check; here
+    because numba caches a function by the timestamp of its own file, and this one holds run_program)."""
+    n_in = inputs.shape[0]
+    sv, sg, sh = np.empty((depth, BATCH)), np.empty((depth, n_in, BATCH)), np.empty((depth, 0, n_in, BATCH))
+    part, live, rows = np.empty((5, BATCH)), np.empty(depth, np.bool_), np.empty((n_in, BATCH))
+    value = slope = 0.0
+    for b0 in range(0, inputs.shape[1], BATCH):
+        n = min(BATCH, inputs.shape[1] - b0)
+        rows[:, :n] = inputs[:, b0:b0 + n]
+        if not run_program(code, arg, consts, 0, rows, n, sv, sg, sh, part, live):
+            return False, value, slope
+        for b in range(n):
+            value, slope = max(value, abs(sv[0, b])), max(slope, abs(sg[0, slot[b0 + b], b]))
+    return True, value, slope
+
+
+@numba.njit(cache=True, error_model="numpy")
 def evaluate(program, theta, with_gradients, pairs, work, work_t):
     """Energies, forces and virials of every configuration, optionally with their constant gradients, of the formula
     `program` (expr.compile.KernelProgram) with constants `theta` (P,) on the neighbour arrays `pairs`

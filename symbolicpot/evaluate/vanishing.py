@@ -16,7 +16,6 @@ that is not finite there fails too. The values come from the evaluator's own int
 """
 import functools
 
-import numba
 import numpy as np
 
 from ..expr.compile import compile_formula
@@ -59,31 +58,13 @@ def _checked_rows(r_out, n_in):
 def _fault(prog, consts, inputs, slot):
     """What fails for the program (expr.compile.Program) on inputs (n_in, n), "" when nothing does: a non-finite value,
     or |value| or |∂/∂input slot[b]| of row b beyond the bounds."""
-    finite, value, slope = _extremes(prog.code, prog.arg, consts, prog.depth, inputs, slot)
+    finite, value, slope = kernels.extremes(prog.code, prog.arg, consts, prog.depth, inputs, slot)
     if not finite:
         return "a value that is not finite"
     if value > VALUE_BOUND or slope > SLOPE_BOUND:
         return (f"|value| up to {value:.3g} (bound {VALUE_BOUND:g}), |slope| up to {slope:.3g} eV/Å "
                 f"(bound {SLOPE_BOUND:g})")
     return ""
-
-
-@numba.njit(cache=True, error_model="numpy")
-def _extremes(code, arg, consts, depth, inputs, slot):
-    """The program on every row b of inputs (n_in, n): whether all values are finite, the largest |value| and the
-    largest |∂/∂input slot[b]|."""
-    n_in, batch = inputs.shape[0], kernels.BATCH
-    sv, sg, sh = np.empty((depth, batch)), np.empty((depth, n_in, batch)), np.empty((depth, 0, n_in, batch))
-    part, live, rows = np.empty((5, batch)), np.empty(depth, np.bool_), np.empty((n_in, batch))
-    value = slope = 0.0
-    for b0 in range(0, inputs.shape[1], batch):
-        n = min(batch, inputs.shape[1] - b0)
-        rows[:, :n] = inputs[:, b0:b0 + n]
-        if not kernels.run_program(code, arg, consts, 0, rows, n, sv, sg, sh, part, live):
-            return False, value, slope
-        for b in range(n):
-            value, slope = max(value, abs(sv[0, b])), max(slope, abs(sg[0, slot[b0 + b], b]))
-    return True, value, slope
 
 
 def check_vanishing(formula, r_out):

@@ -1,6 +1,7 @@
 """Three-body sums `sum3(h(r, s, c))`: text, typing, energies, analytic forces, virials and constant gradients, and the
 eam/fs export that refuses them (the LAMMPS plugin's: test_export_three_body) (README "Three-body sums"); sums without
 the smooth cutoff (`nocut`) and the check that they vanish at r_out."""
+from dataclasses import replace
 import re
 
 import ase
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 import sympy
 from ase.neighborlist import neighbor_list
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from strategies import any_finite_float, three_body_trees, triplet_trees
 from symbolicpot.evaluate import Cutoff, Evaluator
@@ -53,12 +54,13 @@ def rattled_silicon():
 
 
 def simple_cubic_with_one_atom_moved():
-    """A 3×3×3 simple cubic cell (a = 2.5 Å, inside SMALL_CUTOFF's r_in 2.8 Å) with one atom displaced: the atoms
-    away from it keep neighbours at equal distances, at right angles (c = 0) and in line (c = −1), while the moved
-    atom gives them forces and the cell a shear stress to check."""
-    atoms = ase.Atoms("Cu27", cell=np.eye(3) * 7.5, pbc=True,
-                      positions=2.5 * np.array([[x, y, z] for x in range(3) for y in range(3) for z in range(3)]))
-    atoms.positions[13] += (0.11, -0.07, 0.05)
+    """A 2×2×2 simple cubic cell (a = 2.5 Å, inside SMALL_CUTOFF's r_in 2.8 Å) with one atom displaced: the atom
+    opposite it, beyond r_out (4.33 Å), keeps its neighbours at equal distances, at right angles (c = 0) and in line
+    (c = −1, two images of one atom), while the moved atom gives the others forces and the cell a shear stress to
+    check. (8 atoms: the central differences move each one.)"""
+    atoms = ase.Atoms("Cu8", cell=np.eye(3) * 5.0, pbc=True,
+                      positions=2.5 * np.array([[x, y, z] for x in range(2) for y in range(2) for z in range(2)]))
+    atoms.positions[0] += (0.11, -0.07, 0.05)
     return atoms
 
 
@@ -362,6 +364,50 @@ def test_symmetry_in_r_and_s_is_decided_on_the_tree(h, symmetric):
     tree = parse_expression(f"sum3({h})").children[0]
     assert symmetric_in_r_and_s(tree) is symmetric
     assert compile_formula(parse_expression(f"sum3({h})")).triplet_symmetric == (symmetric,)
+
+
+def read_through_the_angle(h):
+    """h with every r and s read as r + (c − c) and s + (c − c): the same numbers and constants, but no subtree reads
+    r or s alone."""
+    leaf = {"r": call("+", R, call("-", C, C)), "s": call("+", S, call("-", C, C))}.get(h.op)
+    return leaf or (replace(h, children=tuple(map(read_through_the_angle, h.children))) if h.children else h)
+
+
+SW_H = parse_expression(SW_THREE_BODY).children[1].children[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(h=triplet_trees(), cell=st.sampled_from(sorted(CELLS)), gradients=st.booleans())
+@example(h=SW_H, cell="simple cubic", gradients=False)  # its two exponentials: one function, run once per bond
+@example(h=SW_H, cell="simple cubic", gradients=True)
+def test_bond_functions_run_once_per_bond_change_no_bit(h, cell, gradients):
+    """The subtrees of h that read r alone or s alone run once per bond, not per pair of neighbours (the evaluator's
+    bond functions); read through the angle they run per pair. The two give the same validity and the same energies,
+    forces, stresses and constant gradients to the bit: the same operations on the same numbers (adding c − c = 0
+    changes no value and no derivative)."""
+    through = read_through_the_angle(h)
+    assert symmetric_in_r_and_s(through) == symmetric_in_r_and_s(h)  # so both run the same pairs in the same order
+    evaluator = Evaluator(unlabelled([CELLS[cell]]), SMALL_CUTOFF)
+    once, per_pair = (evaluator(call("sum3", g), gradients=gradients) for g in (h, through))
+    assert once.ok == per_pair.ok
+    if once.ok:
+        for name in ("energy", "forces", "stress", "d_energy", "d_forces", "d_stress"):
+            np.testing.assert_array_equal(getattr(once, name), getattr(per_pair, name))
+
+
+@pytest.mark.parametrize("text, atoms", [
+    ("sum3(log(r - 2.5)) + sum(r)", ase.Atoms("Cu2", positions=[[0, 0, 0], [2.0, 0, 0]])),  # no pair of neighbours
+    ("Ni: sum3(c*log(r - 2.5)) + sum(r); Al: sum(r)",  # the 2 Å bond is the Al atoms'
+     ase.Atoms("NiAl2", positions=[[0, 0, 0], [3.0, 0, 0], [3.0, 2.0, 0]])),
+])
+def test_bond_functions_run_only_on_the_bonds_of_pairs_of_neighbours(text, atoms):
+    """log(r − 2.5) is not finite on a 2 Å bond, which no pair of neighbours of the sum holds: the formula is valid, as
+    when h ran per pair of neighbours, and its energy is sum(r)'s plus the three-body sum at the Ni atom."""
+    ok, energy, _, _, _ = evaluate_structure(parse_expression(text), atoms, Cutoff(4.0, 4.5))
+    distances = atoms.get_all_distances()
+    if "Ni" in text:  # at Ni: bonds of 3 and √13 Å, ½ Σ_{j≠k} c log(r − 2.5) = ½ c (log 0.5 + log(√13 − 2.5))
+        distances[0, 0] = 0.5 * 3.0 / np.sqrt(13.0) * (np.log(0.5) + np.log(np.sqrt(13.0) - 2.5))
+    assert ok and energy == pytest.approx(distances.sum(), rel=1e-14)
 
 
 # ------------------------------------------------------------------------------ derivatives against differences

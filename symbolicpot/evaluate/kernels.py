@@ -76,7 +76,7 @@ _scalar = _dispatch(_value, "a, b")  # the value of opcode op on two numbers (b 
 
 
 @numba.njit(cache=True, error_model="numpy")
-def run_program(code, arg, consts, n_const_dirs, inputs, n, sv, sg, sh, part, live):
+def run_program(code, arg, consts, n_const_dirs, inputs, n, sv, sg, sh, part, live, jets=None):
     """Evaluate a postfix program on rows 0..n-1 of `inputs` ((n_in, BATCH)); False on a non-finite value.
 
     Directions: the n_in inputs, then the first `n_const_dirs` constants. Work arrays, result in entry 0:
@@ -84,11 +84,22 @@ def run_program(code, arg, consts, n_const_dirs, inputs, n, sv, sg, sh, part, li
     second derivatives along the first n_hess directions and every direction; part (5, BATCH) scratch;
     live (depth,) whether an entry's derivatives are nonzero (without second derivatives, derivatives of
     entries that depend on no direction are neither computed nor read).
+    `jets`, when given, are further inputs that are functions of the directions with known derivatives: values
+    (n_jet, BATCH), first (n_jet, n_dir, BATCH) and second derivatives (n_jet, n_hess, n_dir, BATCH); INPUT k ≥ n_in
+    reads jet k − n_in (the three-body pass's bond functions, `_bond_functions`).
     """
     n_in, n_dir, n_hess = inputs.shape[0], sg.shape[1], sh.shape[1]
     top = 0
     for k in range(code.shape[0]):
         op = code[k]
+        if jets is not None and op == INPUT and arg[k] >= n_in:
+            j = arg[k] - n_in
+            sv[top, :n] = jets[0][j, :n]
+            sg[top, :, :n] = jets[1][j, :, :n]
+            sh[top, :, :, :n] = jets[2][j, :, :, :n]
+            live[top] = True
+            top += 1
+            continue
         if op == CONST or op == INPUT:
             if op == CONST:
                 sv[top, :n] = consts[arg[k]]
@@ -131,6 +142,25 @@ def run_program(code, arg, consts, n_const_dirs, inputs, n, sv, sg, sh, part, li
     if not live[0]:  # a result that depends on no direction has zero derivatives
         sg[0, :, :n] = 0.0
     return True
+
+
+@numba.njit(cache=True, error_model="numpy")
+def extremes(code, arg, consts, depth, inputs, slot):
+    """A program (stack depth `depth`) on every row b of inputs (n_in, n), without constant gradients: whether all
+    its values are finite, the largest |value| and the largest |∂/∂input slot[b]| (evaluate.vanishing's check; here
+    because numba caches a function by the timestamp of its own file, and this one holds run_program)."""
+    n_in = inputs.shape[0]
+    sv, sg, sh = np.empty((depth, BATCH)), np.empty((depth, n_in, BATCH)), np.empty((depth, 0, n_in, BATCH))
+    part, live, rows = np.empty((5, BATCH)), np.empty(depth, np.bool_), np.empty((n_in, BATCH))
+    value = slope = 0.0
+    for b0 in range(0, inputs.shape[1], BATCH):
+        n = min(BATCH, inputs.shape[1] - b0)
+        rows[:, :n] = inputs[:, b0:b0 + n]
+        if not run_program(code, arg, consts, 0, rows, n, sv, sg, sh, part, live):
+            return False, value, slope
+        for b in range(n):
+            value, slope = max(value, abs(sv[0, b])), max(slope, abs(sg[0, slot[b0 + b], b]))
+    return True, value, slope
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -348,7 +378,58 @@ def _scatter(de_dr, v, r, i, j, forces, virial):
 # in r and s (`KernelProgram.triplet_symmetric`) it runs once per unordered pair, with weight 1. The triplet program
 # runs on rows of (r_p, r_q, c) gathered across atoms into batches of BATCH, once: it adds up the sums and, for every
 # bond p of the centre, dS(i)/dv_p (a 3-vector per pair); once dT/dS is known, forces and virials follow bond by bond
-# as for pair sums (no second pass over the triplets).
+# as for pair sums (no second pass over the triplets). The bond functions of h, its largest subtrees that read r alone
+# or s alone (SW's e^{γ/(r − a)}), run once per bond beforehand, with their derivatives, and enter the triplet program
+# as jets.
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _bond_functions(code, arg):
+    """Split a triplet program (postfix; inputs r, s, c) at its bond functions: its largest subtrees that read r alone
+    or s alone, beyond a bare leaf. Returns the triplet program (code, arg) with bond function b replaced by INPUT
+    3 + b; the bond functions as programs of r (s read as r), concatenated (b: fn_code[fn_offsets[b]:fn_offsets[b +
+    1]]); and the input each stands for (role: 0 for r, 1 for s)."""
+    n = code.shape[0]
+    start, reads = np.arange(n), np.zeros(n, np.int64)  # node k's subtree is code[start[k]:k + 1]; the inputs' bits
+    stack, top = np.empty(n, np.int64), 0
+    for k in range(n):
+        if code[k] == INPUT:
+            reads[k] = 1 << arg[k]
+        elif code[k] != CONST:
+            top -= _arity(code[k])
+            start[k] = start[stack[top]]
+            for operand in stack[top:top + _arity(code[k])]:
+                reads[k] |= reads[operand]
+        stack[top] = k
+        top += 1
+    end = np.full(n, -1)  # end[start[k]] = k for bond function k (subtrees met nearest the root first: the largest)
+    k = n - 1
+    while k >= 0:
+        if start[k] < k and (reads[k] == 1 or reads[k] == 2):
+            end[start[k]] = k
+            k = start[k]
+        k -= 1
+    triplet_code, triplet_arg = np.empty_like(code), np.empty_like(arg)
+    fn_code, fn_arg = np.empty_like(code), np.empty_like(arg)
+    fn_offsets, role = np.zeros(n + 1, np.int64), np.empty(n, np.int64)
+    n_nodes = n_fns = k = 0
+    while k < n:
+        if end[k] < 0:
+            triplet_code[n_nodes], triplet_arg[n_nodes] = code[k], arg[k]
+            k += 1
+        else:
+            o, size = fn_offsets[n_fns], end[k] + 1 - k
+            fn_code[o:o + size], fn_arg[o:o + size] = code[k:k + size], arg[k:k + size]
+            for m in range(o, o + size):
+                if fn_code[m] == INPUT:
+                    fn_arg[m] = 0
+            fn_offsets[n_fns + 1], role[n_fns] = o + size, reads[end[k]] >> 1
+            triplet_code[n_nodes], triplet_arg[n_nodes] = INPUT, 3 + n_fns
+            n_fns += 1
+            k += size
+        n_nodes += 1
+    return (triplet_code[:n_nodes], triplet_arg[:n_nodes], fn_code[:fn_offsets[n_fns]], fn_arg[:fn_offsets[n_fns]],
+            fn_offsets[:n_fns + 1], role[:n_fns])
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -401,24 +482,117 @@ def _add_bond_gradients(h, h_r, h_s, h_c, f_p, f_q, df_p, df_q, v_p, v_q, r_p, r
 
 
 @numba.njit(cache=True, error_model="numpy")
+def _first_equal(fn_code, fn_arg, fn_offsets, consts):
+    """For each bond function b (as `_bond_functions` returns them), the first that computes the same function of r:
+    b itself unless an earlier one has equal code and arguments and constants equal to the bit (SW's e^{γ/(r − a)}
+    and e^{γ/(s − a)})."""
+    bits = consts.view(np.int64)
+    source = np.arange(fn_offsets.shape[0] - 1)
+    for b in range(source.shape[0]):
+        for e in range(b):
+            o_b, o_e, size = fn_offsets[b], fn_offsets[e], fn_offsets[b + 1] - fn_offsets[b]
+            same = source[e] == e and size == fn_offsets[e + 1] - o_e
+            for x in range(size if same else 0):
+                u, v = o_b + x, o_e + x
+                same = same and fn_code[u] == fn_code[v] and (bits[fn_arg[u]] == bits[fn_arg[v]]
+                                                              if fn_code[u] == CONST else fn_arg[u] == fn_arg[v])
+            if same:
+                source[b] = e
+                break
+    return source
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _bonds_in_triplets(pairs, centre, chosen):
+    """Writes into `chosen` the bonds (pairs) of the atoms of species `centre` (-1: any) that have two or more, the
+    bonds some pair of neighbours holds, in order; returns how many."""
+    first, atom_species = pairs.first, pairs.atom_species
+    n = 0
+    for i in range(first.shape[0] - 1):
+        if (centre < 0 or atom_species[i] == centre) and first[i + 1] - first[i] > 1:
+            for p in range(first[i], first[i + 1]):
+                chosen[n] = p
+                n += 1
+    return n
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _run_on_bonds(code, arg, consts, n_c, distance, chosen, value, first, second, sv, part, live):
+    """Run a bond function's program (input r, Å) on the bonds `chosen`: into value (n_pairs,) its values, into
+    first (n_pairs, 1 + n_c) its derivatives along r and the first n_c constants and, when second has columns, into
+    second (n_pairs, 1 + n_c) the derivatives of d/dr along the same; False on a non-finite value."""
+    depth, n_hess = sv.shape[0], 1 if second.shape[1] > 0 else 0
+    sg, sh, rows = np.empty((depth, 1 + n_c, BATCH)), np.empty((depth, n_hess, 1 + n_c, BATCH)), np.empty((1, BATCH))
+    for q0 in range(0, chosen.shape[0], BATCH):
+        n = min(BATCH, chosen.shape[0] - q0)
+        for b in range(n):
+            rows[0, b] = distance[chosen[q0 + b]]
+        if not run_program(code, arg, consts, n_c, rows, n, sv, sg, sh, part, live):
+            return False
+        for b in range(n):
+            p = chosen[q0 + b]
+            value[p] = sv[0, b]
+            first[p] = sg[0, :, b]
+            if n_hess > 0:
+                second[p] = sh[0, 0, :, b]
+    return True
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _gather_jets(role, source, which, n, value, first, second, jets):
+    """Fill jets (run_program's) for the triplet rows 0..n-1 (bonds p, q: which[1], which[2]) from the bond
+    functions' value (n_fns, n_pairs), first and second ((n_fns, n_pairs, 1 + n_c), `_run_on_bonds`), function j's
+    in row source[j]: one of role 0 (r) reads bond p and moves along direction 0, one of role 1 (s) bond q and
+    direction 1; constant m is direction 3 + m. The entries of other directions are left as they are (0)."""
+    jet_value, jet_first, jet_second = jets
+    for j in range(role.shape[0]):
+        d, e = role[j], source[j]
+        for b in range(n):
+            p = which[1 + d, b]
+            jet_value[j, b] = value[e, p]
+            jet_first[j, d, b] = first[e, p, 0]
+            for m in range(1, first.shape[2]):
+                jet_first[j, 2 + m, b] = first[e, p, m]
+            if jet_second.shape[1] > 0:
+                jet_second[j, d, d, b] = second[e, p, 0]
+                for m in range(1, first.shape[2]):
+                    jet_second[j, d, 2 + m, b] = second[e, p, m]
+
+
+@numba.njit(cache=True, error_model="numpy")
 def _three_body_sums(program, theta, P, pairs, s, s_t, bond, bond_t):
     """Add the three-body sums of `program` (KernelProgram) with constants theta (P≥,) into s (n_three_body, N), their
     derivatives along the bond vectors of their centre, dS_t(i)/dv_p (1/Å per unit of S), into bond (n_three_body,
     n_pairs, 3) and, when P > 0, their derivatives along the constants into s_t (N, P) and bond_t (n_three_body,
     n_pairs, 3, ≥ the sum's own constants, in the order of its triplet program); False on a non-finite value."""
-    depth, vector, fc, dfc = program.depth, pairs.vector, pairs.fc, pairs.dfc
-    K = program.pair_offsets.shape[0] - 1
+    depth, distance, vector, fc, dfc = program.depth, pairs.distance, pairs.vector, pairs.fc, pairs.dfc
+    K, n_pairs = program.pair_offsets.shape[0] - 1, distance.shape[0]
     rows, which, cursor = np.empty((3, BATCH)), np.empty((3, BATCH), np.int64), np.zeros(3, np.int64)
     part, live, sv = np.empty((5, BATCH)), np.empty(depth, np.bool_), np.empty((depth, BATCH))
+    chosen = np.empty(n_pairs, np.int64)
     for t in range(program.triplet_offsets.shape[0] - 1):
         code, arg, cids = _triplet_program(program, t)
+        code, arg, fn_code, fn_arg, fn_offsets, role = _bond_functions(code, arg)
         n_c, cut, symmetric = (cids.shape[0] if P > 0 else 0), program.cut[K + t], program.triplet_symmetric[t]
+        centre, consts, n_fns, n_hess = program.triplet_centre[t], theta[cids], role.shape[0], 3 if P > 0 else 0
         weight = 1.0 if symmetric else 0.5
-        sg, sh = np.empty((depth, 3 + n_c, BATCH)), np.empty((depth, 3 if P > 0 else 0, 3 + n_c, BATCH))
+        sg, sh = np.empty((depth, 3 + n_c, BATCH)), np.empty((depth, n_hess, 3 + n_c, BATCH))
+        value, first = np.empty((n_fns, n_pairs)), np.empty((n_fns, n_pairs, 1 + n_c))
+        second = np.empty((n_fns, n_pairs, 1 + n_c if P > 0 else 0))
+        jets = np.empty((n_fns, BATCH)), np.zeros((n_fns, 3 + n_c, BATCH)), np.zeros((n_fns, n_hess, 3 + n_c, BATCH))
+        n_chosen = _bonds_in_triplets(pairs, centre, chosen) if n_fns > 0 else 0
+        # equal functions share one run, unless constant gradients tell their constants apart
+        source = _first_equal(fn_code, fn_arg, fn_offsets, consts) if P == 0 else np.arange(n_fns)
+        for j in range(n_fns):
+            o0, o1 = fn_offsets[j], fn_offsets[j + 1]
+            if source[j] == j and not _run_on_bonds(fn_code[o0:o1], fn_arg[o0:o1], consts, n_c, distance,
+                                                    chosen[:n_chosen], value[j], first[j], second[j], sv, part, live):
+                return False
         cursor[:] = 0
-        n = _next_triplets(pairs, program.triplet_centre[t], symmetric, cursor, rows, which)
+        n = _next_triplets(pairs, centre, symmetric, cursor, rows, which)
         while n > 0:
-            if not run_program(code, arg, theta[cids], n_c, rows, n, sv, sg, sh, part, live):
+            _gather_jets(role, source, which, n, value, first, second, jets)
+            if not run_program(code, arg, consts, n_c, rows, n, sv, sg, sh, part, live, jets):
                 return False
             for b in range(n):
                 i, p, q = which[0, b], which[1, b], which[2, b]
@@ -433,7 +607,7 @@ def _three_body_sums(program, theta, P, pairs, s, s_t, bond, bond_t):
                     s_t[i, cids[m]] += sg[0, d, b] * f_p * f_q
                     _add_bond_gradients(sg[0, d, b], sh[0, 0, d, b], sh[0, 1, d, b], sh[0, 2, d, b], f_p, f_q, df_p,
                                         df_q, vector[p], vector[q], r_p, r_q, c, bond_t[t, p, :, m], bond_t[t, q, :, m])
-            n = _next_triplets(pairs, program.triplet_centre[t], symmetric, cursor, rows, which)
+            n = _next_triplets(pairs, centre, symmetric, cursor, rows, which)
     return True
 
 

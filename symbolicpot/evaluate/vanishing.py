@@ -14,6 +14,8 @@ Checked: g and dg/dr at r = r_out less one ulp (the longest bond a sum meets); f
 r = r_out⁻ for s in (0, r_out⁻] and c in [−1, 1] (GRID steps each), and h and ∂h/∂s with r and s swapped. A value
 that is not finite there fails too. The values come from the evaluator's own interpreter (kernels.run_program).
 """
+import functools
+
 import numpy as np
 
 from ..expr.compile import compile_formula
@@ -31,39 +33,37 @@ def nocut_faults(program, theta, r_out):
     then the three-body sums) that do not vanish at r_out (Å) with constants theta (P,); {} when all do."""
     if all(program.cut):
         return {}
-    r_top = np.nextafter(r_out, 0.0)
-    step = np.arange(1, GRID + 1) / GRID
-    s, c = np.meshgrid(r_top * step, np.linspace(-1.0, 1.0, GRID + 1), indexing="ij")
-    ends = np.full(s.size, r_top)
-    rows = {1: np.array([[r_top]]),  # (inputs, rows) at which each kind of program is checked, and the slot
-            3: np.concatenate([np.stack([ends, s.ravel(), c.ravel()]), np.stack([s.ravel(), ends, c.ravel()])], axis=1)}
-    slot = {1: np.zeros(1, int), 3: np.repeat([0, 1], s.size)}  # the input that sits at r_out, row by row
     faults = {}
     for k, (prog, cut) in enumerate(zip((*program.pairs, *program.triplets), program.cut)):
-        n_in = 1 if k < program.n_sums else 3
         if not cut:
-            fault = _fault(prog, theta[prog.const_ids], rows[n_in], slot[n_in])
+            fault = _fault(prog, theta[prog.const_ids], *_checked_rows(r_out, 1 if k < program.n_sums else 3))
             if fault:
                 faults[k] = fault
     return faults
 
 
+@functools.lru_cache(maxsize=8)
+def _checked_rows(r_out, n_in):
+    """The rows (n_in, n) at which a program of n_in inputs is checked, and the input at r_out⁻ in each (n,)."""
+    r_top = np.nextafter(r_out, 0.0)
+    if n_in == 1:
+        return np.array([[r_top]]), np.zeros(1, np.int64)
+    step = np.arange(1, GRID + 1) / GRID
+    s, c = np.meshgrid(r_top * step, np.linspace(-1.0, 1.0, GRID + 1), indexing="ij")
+    ends = np.full(s.size, r_top)
+    rows = np.concatenate([np.stack([ends, s.ravel(), c.ravel()]), np.stack([s.ravel(), ends, c.ravel()])], axis=1)
+    return rows, np.repeat(np.array([0, 1], np.int64), s.size)
+
+
 def _fault(prog, consts, inputs, slot):
     """What fails for the program (expr.compile.Program) on inputs (n_in, n), "" when nothing does: a non-finite value,
     or |value| or |∂/∂input slot[b]| of row b beyond the bounds."""
-    n_in, batch = inputs.shape[0], kernels.BATCH
-    sv, sg = np.empty((prog.depth, batch)), np.empty((prog.depth, n_in, batch))
-    sh, part, live = np.empty((prog.depth, 0, n_in, batch)), np.empty((5, batch)), np.empty(prog.depth, np.bool_)
-    rows = np.empty((n_in, batch))
-    for b0 in range(0, inputs.shape[1], batch):
-        n = min(batch, inputs.shape[1] - b0)
-        rows[:, :n] = inputs[:, b0:b0 + n]
-        if not kernels.run_program(prog.code, prog.arg, consts, 0, rows, n, sv, sg, sh, part, live):
-            return "a value that is not finite"
-        value, slope = np.abs(sv[0, :n]).max(), np.abs(sg[0, slot[b0:b0 + n], np.arange(n)]).max()
-        if value > VALUE_BOUND or slope > SLOPE_BOUND:
-            return (f"|value| up to {value:.3g} (bound {VALUE_BOUND:g}), |slope| up to {slope:.3g} eV/Å "
-                    f"(bound {SLOPE_BOUND:g})")
+    finite, value, slope = kernels.extremes(prog.code, prog.arg, consts, prog.depth, inputs, slot)
+    if not finite:
+        return "a value that is not finite"
+    if value > VALUE_BOUND or slope > SLOPE_BOUND:
+        return (f"|value| up to {value:.3g} (bound {VALUE_BOUND:g}), |slope| up to {slope:.3g} eV/Å "
+                f"(bound {SLOPE_BOUND:g})")
     return ""
 
 

@@ -17,6 +17,7 @@ import pytest
 from symbolicpot.data.neighbours import structure_neighbours
 from symbolicpot.evaluate import EV_PER_A3_IN_GPA, Evaluator
 from symbolicpot.export.eam_fs import TOLERANCE, EamShape, NotEamError, tabulate, write_setfl
+from symbolicpot.expr import ExpressionError
 from symbolicpot.export.lammps_runtime import lammps_available, lammps_results
 from symbolicpot.export.potential import Potential
 from test_export_lammps import (EMBEDDINGS, FS_ALLOY, INNER_BLOCKS, SHARED_PAIR, TERNARY, crystal_input, mixed_crystal,
@@ -31,6 +32,9 @@ EAM_SHAPED = {
     "born_mayer_and_density": ("0.2 + sum(3000*exp(-3.2*r)) - (sum(2*r^-4))^0.75 + 0.1*sum(2*r^-4)", 2.5, 5.5),
     # a negative density function: the tables flip its sign
     "negative_density": ("sum(644.52*r^-9) - (-1*sum(-527.62*r^-6))^0.5", 3.0, 5.0),
+    # sums without the smooth cutoff (they vanish at r_out = 5 Å by themselves), in φ and in ρ, beside a cut one
+    "nocut": ("sum[nocut](3000*exp(-3.2*r)*exp(2/(r - 5))) - sum[nocut](2*r^-4*exp(2/(r - 5)))^0.5 "
+              "+ 0.1*sum(2*r^-4)", 3.0, 5.0),
 }
 # Alloys of EAM shape, with the elements in the potential's order (sorted or not): the plugin tests' Finnis–Sinclair
 # binary (per-species terms, densities sum[Ni](g) + sum[Al](h)), a shared pair function with species-filtered
@@ -102,6 +106,13 @@ def test_formulas_without_eam_shape_get_a_clear_message(formula, message):
     with pytest.raises(NotEamError) as raised:
         tabulate(Potential.from_formula(formula))
     assert message in str(raised.value) and str(raised.value).startswith(Potential.from_formula(formula).formula)
+
+
+def test_a_nocut_sum_that_does_not_vanish_at_r_out_is_refused_by_name():
+    """LAMMPS's eam/fs truncates at the file's cutoff, r_out, as the evaluator truncates a nocut sum: exported as it
+    is, a term that is not 0 there would make energies jump (evaluate.vanishing)."""
+    with pytest.raises(ExpressionError, match=r"^sum\[nocut\]\(r\^-9\) does not vanish at r_out = 5 Å"):
+        tabulate(Potential.from_formula("sum[nocut](r^-9) - sum(r^-6)^0.5"))
 
 
 @pytest.mark.parametrize("r_in, r_out", [(1.0, 2.0), (3.0, 19.0)])  # Cu: nearest neighbours at 2.55 Å, 7 × = 17.9

@@ -274,7 +274,7 @@ def _table_fields(table):
                                                                              table.steps))
     note = (f"quintic Hermite tables in s = r^2 from r = {table.r_start:.4g} A, {len(coefficients)} intervals\n"
             f"// ({steps} A^2; closer pairs: the formula's code); errors bounded by {table.energy_error:.1e} eV/atom "
-            f"and {table.force_error:.1e} eV/A on probe structures")
+            f"and {table.force_error:.1e} eV/A on the probe structures where the formula is finite")
     return {"TABULATED": "1", "PAIR_FUNCTIONS_NOTE": note, "INTERVALS": str(len(coefficients)),
             "SEGMENTS": str(len(table.starts)), "SEGMENT_STARTS": ", ".join(map(_number, table.starts)),
             "SEGMENT_INV_STEPS": ", ".join(map(_number, table.inverse_steps)),

@@ -21,7 +21,8 @@ Refinement: in each segment, from FIRST_STEP Å², the step is halved until the 
 SAMPLES points inside every interval meet
     n max_r Σ_k w_k |δh_k(r)| ≤ ENERGY_BOUND (eV/atom)   and   2 n max_r Σ_k w_k |δh_k'(r)| ≤ FORCE_BOUND (eV/Å),
 where n is the largest number of neighbours within r_out and w_k the largest |∂T_i/∂h_k(r_ij)| of an atom i and a
-neighbour j in eam_fs's probe structures (fcc crystals hot, squeezed and stretched, and a slab; for an alloy, their
+neighbour j in eam_fs's probe structures (fcc, bcc and diamond crystals hot, squeezed and stretched, and an fcc slab,
+those where the atom formula and these derivatives are finite: the bounds hold on them; for an alloy, their
 atoms take the elements in turn; ∂T_i/∂h_k(r_ij) adds up ∂T_i/∂S over the plugin's per-atom values S that h_k of j
 adds to, export.sum_layout; a term's three-body sums enter it as their values on the probes). Since
 δT_i = Σ_j Σ_k ∂T_i/∂h_k(r_ij) δh_k(r_ij) and δF_i = Σ_j Σ_k (∂T_i/∂h_k(r_ij) + ∂T_j/∂h_k(r_ij)) δh_k'(r_ij) r̂_ij,
@@ -280,35 +281,46 @@ def _s_jets(node, s, r_in, r_out, outer):
 
 def _sensitivity(layout, r_in, r_out, nearest):
     """(n, w): the most neighbours within r_out and, per pair function p, the largest |∂T_i/∂h_p(r_ij)| of any probe
-    atom i and neighbour j (the sum of ∂T_i/∂S_v over the values v of i that h_p of j adds to, export.sum_layout);
-    with several elements the probes' atoms take them in turn."""
+    atom i and neighbour j (the sum of ∂T_i/∂S_v over the values v of i that h_p of j adds to, export.sum_layout),
+    over the probe structures where the atom terms and these derivatives are finite (the bounds hold there; a
+    diamond-Si formula may take √ of a negative in fcc); TableError when they are finite on none."""
+    found = [probe for probe in (_probe_sensitivity(layout, atoms, r_in, r_out)
+                                 for atoms in probe_structures(layout.elements[0], nearest)) if probe is not None]
+    if not found:
+        raise TableError(f"the atom formula or its derivatives are not finite on any probe structure (fcc, bcc and "
+                         f"diamond crystals and an fcc slab, nearest neighbours at {nearest:.3g} Å): export it with "
+                         f"exact=True (--exact)")
+    return max(n for n, _ in found), np.max([w for _, w in found], axis=0)
+
+
+def _probe_sensitivity(layout, atoms, r_in, r_out):
+    """(n, w) of _sensitivity on one probe structure, whose atoms take the layout's elements in turn; None when an
+    atom term or its derivatives are not finite there."""
     n_elements = len(layout.elements)
-    weights, neighbours = np.zeros(len(layout.pairs)), 0
-    for atoms in probe_structures(layout.elements[0], nearest):
-        element = np.arange(len(atoms)) % n_elements
-        centre, neighbour, distance, vector = structure_neighbours(atoms, r_out)
-        neighbours = max(neighbours, np.bincount(centre).max())
-        h = [pair_jets(node.children[0], distance, r_in, r_out, cut=node.cut)[0] for node in layout.pairs]
-        three_body = {node: three_body_sums(node, centre, distance, vector, len(atoms), r_in, r_out)
-                      for node in layout.triplets}
-        for t, (term, values) in enumerate(zip(layout.terms, layout.values)):
-            running = np.isin(element, [e for e in range(n_elements) if layout.term_of[e] == t])
-            s = [np.bincount(centre, h[p] * _of_species(element[neighbour], layout.elements, species),
-                             minlength=len(atoms))[running] for p, species in values.sums]
-            nodes = [node for node in walk(term) if node.op == "sum"]
-            for b in range(n_elements):
-                gathers = layout.gathers(layout.term_of.index(t), b)
-                for p in {p for _, p in gathers}:
-                    fed = {v for v, q in gathers if q == p}
-                    leaves = {node: (s[values.reads(node)[0]], float(values.reads(node)[0] in fed), 0.0)
-                              for node in nodes}
-                    leaves.update({node: (three_body[node][running], 0.0, 0.0)
-                                   for node in walk(term) if node.op == "sum3"})
-                    weights[p] = np.maximum(weights[p], np.abs(jets(term, leaves)[1]).max())
-    if not np.isfinite(weights).all():
-        raise TableError("the atom formula's derivatives are not finite on the probe structures: export it with "
-                         "exact=True (--exact)")
-    return int(neighbours), weights
+    element = np.arange(len(atoms)) % n_elements
+    centre, neighbour, distance, vector = structure_neighbours(atoms, r_out)
+    h = [pair_jets(node.children[0], distance, r_in, r_out, cut=node.cut)[0] for node in layout.pairs]
+    three_body = {node: three_body_sums(node, centre, distance, vector, len(atoms), r_in, r_out)
+                  for node in layout.triplets}
+    weights = np.zeros(len(layout.pairs))
+    for t, (term, values) in enumerate(zip(layout.terms, layout.values)):
+        running = np.isin(element, [e for e in range(n_elements) if layout.term_of[e] == t])
+        s = [np.bincount(centre, h[p] * _of_species(element[neighbour], layout.elements, species),
+                         minlength=len(atoms))[running] for p, species in values.sums]
+        nodes = [node for node in walk(term) if node.op == "sum"]
+        for b in range(n_elements):
+            gathers = layout.gathers(layout.term_of.index(t), b)
+            for p in {p for _, p in gathers}:
+                fed = {v for v, q in gathers if q == p}
+                leaves = {node: (s[values.reads(node)[0]], float(values.reads(node)[0] in fed), 0.0)
+                          for node in nodes}
+                leaves.update({node: (three_body[node][running], 0.0, 0.0)
+                               for node in walk(term) if node.op == "sum3"})
+                value, slope, _ = jets(term, leaves)
+                if not (np.isfinite(value).all() and np.isfinite(slope).all()):
+                    return None
+                weights[p] = max(weights[p], np.abs(slope).max())
+    return int(np.bincount(centre).max()), weights
 
 
 def three_body_sums(node, centre, distance, vector, n_atoms, r_in, r_out):

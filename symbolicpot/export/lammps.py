@@ -3,11 +3,13 @@
 `export_lammps(potential, out_dir, name)` writes into out_dir:
 - `pair_NAME.cpp`: the pair style (template `pair_symbolic.cpp.in`, formula code from `cxx_formula`): half
   neighbour list as eam; sums (reverse communication of ghost atoms' parts), atom terms and dT/dS; forward
-  communication of dT/dS; forces and virial. Each sum's pair function h_k = g_k f and its derivative come from
-  quintic Hermite tables in r² (`pair_tables`: within 1e-9 eV/atom and 1e-7 eV/Å of the formula on probe
-  structures), or, with `exact=True`, from the formula's code; the atom term is always the formula's code, and so
-  are the three-body functions of sum3 (symmetrised in r and s, with their partials in r, s and cos θ: no tables of
-  three variables); a formula with sum3 runs on a full neighbour list and needs newton pair on. The atoms
+  communication of dT/dS; forces and virial. Each sum's pair function h_k = g_k f (g_k alone for a sum without the
+  smooth cutoff, `nocut`: a hard truncation at r_out, as the evaluator's; such a term must vanish there,
+  evaluate.vanishing) and its derivative come from quintic Hermite tables in r² (`pair_tables`: within 1e-9 eV/atom
+  and 1e-7 eV/Å of the formula on probe structures), or, with `exact=True`, from the formula's code; the atom term
+  is always the formula's code, and so are the three-body functions of sum3 (symmetrised in r and s, with their
+  partials in r, s and cos θ: no tables of three variables; f ≡ 1 on both bonds of a nocut one); a formula with sum3
+  runs on a full neighbour list and needs newton pair on. The atoms
   of an alloy formula run their species' own term and keep the values its sums read, and a pair of atoms computes
   only the pair functions these take from the pair's species (`sum_layout`); `pair_coeff * * Ni Al` maps atom types
   to the potential's elements by name, in any order, several types to one element, NULL for types left to another
@@ -39,6 +41,7 @@ from string import Template
 import ase.data
 import numpy as np
 
+from ..evaluate.vanishing import check_vanishing
 from ..expr import ExpressionError, format_expression
 from ..expr.tree import symmetric_in_r_and_s
 from .cxx_formula import atom_code, pair_code, triplet_code
@@ -101,10 +104,11 @@ def plugin_file_name(name):
 
 def pair_style_source(potential, name, exact=False):
     """The C++ source of pair style `name` for `potential`, pair functions tabulated unless `exact` (see the module
-    docstring for what it may contain); pair_tables.TableError when no table is accurate enough."""
+    docstring for what it may contain); pair_tables.TableError when no table is accurate enough, ExpressionError
+    naming a sum without the smooth cutoff that does not vanish at r_out (evaluate.vanishing)."""
     name = _style_name(name)
-    tree = potential.tree
     r_in, r_out = _cutoff(potential)
+    tree = check_vanishing(potential.tree, r_out)
     elements, masses = _elements(potential)
     layout = SumLayout.of(tree, elements)
     if not layout.pairs and not layout.triplets:
@@ -147,13 +151,14 @@ def _pair_lists(layout):
                          if a <= b and needed[a, b] == pairs]
         return (f"// list {index}: h_{', h_'.join(map(str, pairs))}, for pairs {', '.join(species_pairs)}\n"
                 f"template <> inline void pair_terms<{index}>(const double r, double *g, double *dg)\n{{\n"
-                f"{_indented(pair_code([layout.pairs[p] for p in pairs]))}\n}}")
+                f"{_indented(pair_code([layout.pairs[p].children[0] for p in pairs]))}\n}}")
 
-    elements = layout.elements
+    elements, labels = layout.elements, [f"list {index}" for index in range(len(lists))]
     return {"NLISTS": str(len(lists)), "PAIR_LIST_SIZE_MAX": str(max(1, *map(len, lists))),
             "PAIR_LIST_OF": _braced_rows([[lists.index(needed[a, b]) for b in species] for a in species], elements),
             "PAIR_LIST_SIZE": _braced([len(pairs) for pairs in lists]),
-            "PAIR_LIST": _braced_rows(lists, [f"list {index}" for index in range(len(lists))]),
+            "PAIR_LIST": _braced_rows(lists, labels),
+            "PAIR_LIST_CUT": _braced_rows([[layout.pairs[p].cut for p in pairs] for pairs in lists], labels),
             "GATHER_SIZE_MAX": str(max(1, *(len(g) for row in gathers for g in row))),
             "GATHER_SIZE": _braced_rows([[len(g) for g in row] for row in gathers], elements),
             "GATHER": _braced_rows(gathers, elements),
@@ -164,22 +169,24 @@ def _triplet_lists(layout):
     """Template fields of the three-body functions of each term (sum_layout.TermValues.triplet_sums: the m-th adds to
     value len(sums) + m) and the formula's code of each term's list."""
     def triplet_terms(index, values):
-        functions = [layout.triplets[t] for t in values.triplet_sums]
-        names = ", ".join(f"H_{t}{'' if symmetric_in_r_and_s(layout.triplets[t]) else ' (symmetrised)'}"
-                          for t in values.triplet_sums)
+        functions = [layout.triplets[t].children[0] for t in values.triplet_sums]
+        names = ", ".join(f"H_{t}{'' if symmetric_in_r_and_s(h) else ' (symmetrised)'}"
+                          for t, h in zip(values.triplet_sums, functions))
         return (f"// term {index}: {names}\n"
                 f"template <> inline void triplet_functions<{index}>(const double r, const double s, const double c,\n"
                 f"                                                 double *h, double *h_r, double *h_s, double *h_c)\n"
                 f"{{\n{_indented(triplet_code(functions))}\n}}")
 
     sizes = [len(values.triplet_sums) for values in layout.values]
+    labels = [f"term {index}" for index in range(len(sizes))]
     return {"NTRIPLETS": str(len(layout.triplets)), "NTERMS": str(len(layout.terms)),
             "TERM_OF": ", ".join(map(str, layout.term_of)), "TRIPLET_SIZE_MAX": str(max(1, *sizes)),
             "TRIPLET_SIZE": ", ".join(map(str, sizes)),
             "TRIPLET_LINEAR": ", ".join("true" if layout.three_body_linear(t) else "false" for t in range(len(sizes))),
             "TRIPLET_VALUE": _braced_rows([[len(values.sums) + m for m in range(n)]
-                                           for values, n in zip(layout.values, sizes)],
-                                          [f"term {index}" for index in range(len(sizes))]),
+                                           for values, n in zip(layout.values, sizes)], labels),
+            "TRIPLET_CUT": _braced_rows([[layout.triplets[t].cut for t in values.triplet_sums]
+                                         for values in layout.values], labels),
             "TRIPLET_TERMS": "\n\n".join(triplet_terms(index, values) for index, values in enumerate(layout.values)
                                           if values.triplet_sums)}
 
@@ -187,17 +194,25 @@ def _triplet_lists(layout):
 def summary(potential, exact=False):
     """Lines saying how the plugin computes the formula's sums (for the export's printed summary)."""
     layout = SumLayout.of(potential.tree, _elements(potential)[0])
-    lines = [f"  pair sums: {len(layout.pairs)} pair functions, "
+    lines = [f"  pair sums: {len(layout.pairs)} pair functions{_nocut_note(layout.pairs)}, "
              f"{'from the formula' if exact else 'from quintic tables in r^2'}"] if layout.pairs else []
     if layout.triplets:
-        lines.append(f"  three-body sums: {len(layout.triplets)} functions h(r, s, c) and their partials from the "
-                     f"formula (no tables), over every pair of an atom's neighbours; full neighbour list, needs "
-                     f"newton pair on")
+        lines.append(f"  three-body sums: {len(layout.triplets)} functions h(r, s, c){_nocut_note(layout.triplets)} "
+                     f"and their partials from the formula (no tables), over every pair of an atom's neighbours; full "
+                     f"neighbour list, needs newton pair on")
     return lines
 
 
+def _nocut_note(sums):
+    """' (n without the smooth cutoff, ...)' for the sums (nodes) of which n are nocut, '' when none is."""
+    n = sum(not node.cut for node in sums)
+    return f" ({n} without the smooth cutoff: truncated at r_out)" if n else ""
+
+
 def _braced(values):
-    """A C++ initialiser of nested sequences of integers: [[0, 1], []] -> {{0, 1}, {}}."""
+    """A C++ initialiser of nested sequences of integers or booleans: [[0, 1], [True]] -> {{0, 1}, {true}}."""
+    if isinstance(values, bool):
+        return "true" if values else "false"
     if isinstance(values, int):
         return str(values)
     return "{" + ", ".join(map(_braced, values)) + "}"
@@ -259,7 +274,7 @@ def _table_fields(table):
                                                                              table.steps))
     note = (f"quintic Hermite tables in s = r^2 from r = {table.r_start:.4g} A, {len(coefficients)} intervals\n"
             f"// ({steps} A^2; closer pairs: the formula's code); errors bounded by {table.energy_error:.1e} eV/atom "
-            f"and {table.force_error:.1e} eV/A on probe structures")
+            f"and {table.force_error:.1e} eV/A on the probe structures where the formula is finite")
     return {"TABULATED": "1", "PAIR_FUNCTIONS_NOTE": note, "INTERVALS": str(len(coefficients)),
             "SEGMENTS": str(len(table.starts)), "SEGMENT_STARTS": ", ".join(map(_number, table.starts)),
             "SEGMENT_INV_STEPS": ", ".join(map(_number, table.inverse_steps)),

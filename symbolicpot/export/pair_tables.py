@@ -1,4 +1,5 @@
-"""Tables of a formula's pair functions h_k(r) = g_k(r) f(r) (f the smooth cutoff), read by the LAMMPS plugin.
+"""Tables of a formula's pair functions h_k(r) = g_k(r) f(r) (f the smooth cutoff; h_k = g_k for a sum without it,
+`nocut`), read by the LAMMPS plugin.
 
 Scheme: quintic Hermite interpolation in s = r², as LAMMPS's `pair_style table` with `rsq` lookup: the plugin then
 needs neither √ nor division per pair (h from s, and dh/dr / r = 2 dh/ds, which is what a pair force needs). Each
@@ -20,12 +21,19 @@ Refinement: in each segment, from FIRST_STEP Å², the step is halved until the 
 SAMPLES points inside every interval meet
     n max_r Σ_k w_k |δh_k(r)| ≤ ENERGY_BOUND (eV/atom)   and   2 n max_r Σ_k w_k |δh_k'(r)| ≤ FORCE_BOUND (eV/Å),
 where n is the largest number of neighbours within r_out and w_k the largest |∂T_i/∂h_k(r_ij)| of an atom i and a
-neighbour j in eam_fs's probe structures (fcc crystals hot, squeezed and stretched, and a slab; for an alloy, their
+neighbour j in eam_fs's probe structures (fcc, bcc and diamond crystals hot, squeezed and stretched, and an fcc slab,
+those where the atom formula and these derivatives are finite: the bounds hold on them; for an alloy, their
 atoms take the elements in turn; ∂T_i/∂h_k(r_ij) adds up ∂T_i/∂S over the plugin's per-atom values S that h_k of j
 adds to, export.sum_layout; a term's three-body sums enter it as their values on the probes). Since
 δT_i = Σ_j Σ_k ∂T_i/∂h_k(r_ij) δh_k(r_ij) and δF_i = Σ_j Σ_k (∂T_i/∂h_k(r_ij) + ∂T_j/∂h_k(r_ij)) δh_k'(r_ij) r̂_ij,
 these bound each atom's energy and force error on such structures; a bound of the largest value over r holds on the
 whole table when it holds on every segment.
+
+A nocut sum's table holds g_k itself on [r_start, r_out]: no cutoff brings it smoothly to 0; the plugin's neighbour
+test (r < r_out) cuts it there, as the evaluator's does, and its last node holds g_k's left limit at r_out (g_k one
+ulp below, eam_fs.below_cutoff: SW's e^{σ/(r − aσ)} is not finite at aσ itself). The refinement and its bounds are
+the same: an atom's energy is still Σ_j Σ_k ∂T_i/∂h_k δh_k(r_ij) over its neighbours within r_out, and the errors
+are sampled inside every interval, the last one included.
 """
 from dataclasses import dataclass
 import math
@@ -34,7 +42,7 @@ import numpy as np
 
 from ..data.neighbours import structure_neighbours
 from ..expr import C, PRIMITIVES, R, S, ExpressionError, const, walk
-from .eam_fs import CLOSEST, nearest_neighbour_distance, probe_structures
+from .eam_fs import CLOSEST, below_cutoff, nearest_neighbour_distance, probe_structures
 
 ENERGY_BOUND = 1e-9   # eV/atom
 FORCE_BOUND = 1e-7    # eV/Å
@@ -104,8 +112,9 @@ class PairTable:
 
 
 def tabulate_pairs(layout, r_in, r_out):
-    """The PairTable of the pair functions `layout.pairs` (an export.sum_layout.SumLayout: the plugin's order), cutoff
-    r_in, r_out (Å); TableError when no table of up to MAX_INTERVALS meets the bounds."""
+    """The PairTable of the pair functions `layout.pairs` (an export.sum_layout.SumLayout: the plugin's order; sum
+    nodes, with or without the smooth cutoff), cutoff r_in, r_out (Å); TableError when no table of up to
+    MAX_INTERVALS meets the bounds."""
     pairs = list(layout.pairs)
     nearest = min(nearest_neighbour_distance(element) for element in layout.elements)
     neighbours, weights = _sensitivity(layout, r_in, r_out, nearest)
@@ -132,7 +141,7 @@ def segment_bounds(r_in, r_out, r_close):
     return [low, *cuts, high]
 
 
-def _segment(pair_expressions, r_in, r_out, low, high, first, neighbours, weights):
+def _segment(pair_sums, r_in, r_out, low, high, first, neighbours, weights):
     """The one-segment PairTable from `low` to `high` (Å²) meeting the bounds (module note). The grid is laid from
     `high` down; the `first` segment's starts at its last node at or above `low`."""
     band = high - low
@@ -143,21 +152,23 @@ def _segment(pair_expressions, r_in, r_out, low, high, first, neighbours, weight
             raise TableError(f"no table of up to {MAX_INTERVALS} intervals meets {ENERGY_BOUND} eV/atom and "
                              f"{FORCE_BOUND} eV/Å (last try: step {2 * step:.3g} Å² in r² near "
                              f"r = {math.sqrt(low):.3g}-{math.sqrt(high):.3g} Å); export it with exact=True (--exact)")
-        table = _table(pair_expressions, r_in, r_out, high - intervals * step, step, intervals, neighbours, weights)
+        table = _table(pair_sums, r_in, r_out, high - intervals * step, step, intervals, neighbours, weights)
         if table.energy_error <= ENERGY_BOUND and table.force_error <= FORCE_BOUND:
             return table
         step /= 2.0
 
 
-def pair_jets(g, r, r_in, r_out, outer=None):
+def pair_jets(g, r, r_in, r_out, outer=None, cut=True):
     """(h, dh/dr, d²h/dr²) of h = g(r) f(r) at distances r (n,) Å, f the smooth cutoff. `outer` (n,) bool chooses the
-    piece of f at each point (default: r > r_in), for the ends of intervals that meet at r_in."""
+    piece of f at each point (default: r > r_in), for the ends of intervals that meet at r_in. Without the cutoff
+    (`cut` False: a nocut sum) f ≡ 1, the inner piece everywhere, and g at r_out is its left limit
+    (eam_fs.below_cutoff)."""
     r = np.asarray(r, dtype=np.result_type(r, float))  # float64, or np.longdouble kept
-    g_jet = jets(g, {R: (r, np.ones_like(r), np.zeros_like(r))})
+    g_jet = jets(g, {R: (r if cut else below_cutoff(r, r_out), np.ones_like(r), np.zeros_like(r))})
     gap = (r_out ** 2 - r_in ** 2) ** 3
     piece = np.polynomial.Polynomial([r_out ** 2 - 3.0 * r_in ** 2, 0.0, 2.0]) \
         * np.polynomial.Polynomial([r_out ** 2, 0.0, -1.0]) ** 2 / gap
-    outer = r > r_in if outer is None else outer
+    outer = (r > r_in if outer is None else outer) & cut
     f = [np.where(outer, piece.deriv(m)(r) if m else piece(r), float(m == 0)) for m in range(3)]
     (g0, g1, g2), (f0, f1, f2) = g_jet, f
     return g0 * f0, g1 * f0 + g0 * f1, g2 * f0 + 2.0 * g1 * f1 + g0 * f2
@@ -227,14 +238,14 @@ _RULES = {
 }
 
 
-def _table(pair_expressions, r_in, r_out, start, step, intervals, neighbours, weights):
+def _table(pair_sums, r_in, r_out, start, step, intervals, neighbours, weights):
     """The one-segment PairTable of `intervals` steps of s = r² from `start`, with its errors at the SAMPLES points
     (module note)."""
     left = start + step * np.arange(intervals)
     outer = left >= r_in * r_in - 0.5 * step  # the cutoff's piece on each interval (r_in² is a node)
-    coefficients = np.empty((intervals, len(pair_expressions), 6))
-    for k, g in enumerate(pair_expressions):
-        ends = [_s_jets(g, s, r_in, r_out, outer) for s in (left, np.append(left[1:], start + step * intervals))]
+    coefficients = np.empty((intervals, len(pair_sums), 6))
+    for k, node in enumerate(pair_sums):
+        ends = [_s_jets(node, s, r_in, r_out, outer) for s in (left, np.append(left[1:], start + step * intervals))]
         (y0, d0, s0), (y1, d1, s1) = ([h, step * dh, step * step * d2h] for h, dh, d2h in ends)
         jump = y1 - y0
         coefficients[:, k] = np.stack([
@@ -248,7 +259,8 @@ def _table(pair_expressions, r_in, r_out, start, step, intervals, neighbours, we
     table = PairTable((float(start),), (float(step),), (0, intervals), coefficients)
     r = np.sqrt((left[:, None] + step * SAMPLES).ravel())
     h, dh = table(r)
-    exact = [pair_jets(g, r, r_in, r_out, np.repeat(outer, len(SAMPLES)))[:2] for g in pair_expressions]
+    exact = [pair_jets(node.children[0], r, r_in, r_out, np.repeat(outer, len(SAMPLES)), node.cut)[:2]
+             for node in pair_sums]
     value_error = np.abs(h - np.array([exact_h for exact_h, _ in exact]))  # (sums, points)
     slope_error = np.abs(dh - np.array([exact_dh for _, exact_dh in exact]))
     return PairTable(table.starts, table.steps, table.offsets, coefficients, value_error.max(axis=1),
@@ -256,60 +268,72 @@ def _table(pair_expressions, r_in, r_out, start, step, intervals, neighbours, we
                      float(2.0 * neighbours * (weights @ slope_error).max()), neighbours, weights)
 
 
-def _s_jets(g, s, r_in, r_out, outer):
-    """(h, dh/ds, d²h/ds²) of h = g f at s = r² (n,) Å²: d/ds = (1/2r) d/dr, so dh/ds = h'/2r and
-    d²h/ds² = (h'' − h'/r)/4r². In extended precision (np.longdouble, where the platform has one): the quintic's
-    higher coefficients are differences of node values (h(s_i + Δ) − h(s_i) and the like), and the table's slope
-    divides them by Δ, so values rounded to double would put eps·|h|/Δ into dh/dr and stop the refinement of steep
-    pair functions at a floor."""
+def _s_jets(node, s, r_in, r_out, outer):
+    """(h, dh/ds, d²h/ds²) of the pair function h of the sum `node` (pair_jets) at s = r² (n,) Å²: d/ds = (1/2r) d/dr,
+    so dh/ds = h'/2r and d²h/ds² = (h'' − h'/r)/4r². In extended precision (np.longdouble, where the platform has
+    one): the quintic's higher coefficients are differences of node values (h(s_i + Δ) − h(s_i) and the like), and
+    the table's slope divides them by Δ, so values rounded to double would put eps·|h|/Δ into dh/dr and stop the
+    refinement of steep pair functions at a floor."""
     r = np.sqrt(np.asarray(s, dtype=np.longdouble))
-    h, dh, d2h = pair_jets(g, r, r_in, r_out, outer)
+    h, dh, d2h = pair_jets(node.children[0], r, r_in, r_out, outer, node.cut)
     return h, dh / (2.0 * r), (d2h - dh / r) / (4.0 * s)
 
 
 def _sensitivity(layout, r_in, r_out, nearest):
     """(n, w): the most neighbours within r_out and, per pair function p, the largest |∂T_i/∂h_p(r_ij)| of any probe
-    atom i and neighbour j (the sum of ∂T_i/∂S_v over the values v of i that h_p of j adds to, export.sum_layout);
-    with several elements the probes' atoms take them in turn."""
+    atom i and neighbour j (the sum of ∂T_i/∂S_v over the values v of i that h_p of j adds to, export.sum_layout),
+    over the probe structures where the atom terms and these derivatives are finite (the bounds hold there; a
+    diamond-Si formula may take √ of a negative in fcc); TableError when they are finite on none."""
+    found = [probe for probe in (_probe_sensitivity(layout, atoms, r_in, r_out)
+                                 for atoms in probe_structures(layout.elements[0], nearest)) if probe is not None]
+    if not found:
+        raise TableError(f"the atom formula or its derivatives are not finite on any probe structure (fcc, bcc and "
+                         f"diamond crystals and an fcc slab, nearest neighbours at {nearest:.3g} Å): export it with "
+                         f"exact=True (--exact)")
+    return max(n for n, _ in found), np.max([w for _, w in found], axis=0)
+
+
+def _probe_sensitivity(layout, atoms, r_in, r_out):
+    """(n, w) of _sensitivity on one probe structure, whose atoms take the layout's elements in turn; None when an
+    atom term or its derivatives are not finite there."""
     n_elements = len(layout.elements)
-    weights, neighbours = np.zeros(len(layout.pairs)), 0
-    for atoms in probe_structures(layout.elements[0], nearest):
-        element = np.arange(len(atoms)) % n_elements
-        centre, neighbour, distance, vector = structure_neighbours(atoms, r_out)
-        neighbours = max(neighbours, np.bincount(centre).max())
-        h = [pair_jets(g, distance, r_in, r_out)[0] for g in layout.pairs]
-        three_body = {g: three_body_sums(g, centre, distance, vector, len(atoms), r_in, r_out) for g in layout.triplets}
-        for t, (term, values) in enumerate(zip(layout.terms, layout.values)):
-            running = np.isin(element, [e for e in range(n_elements) if layout.term_of[e] == t])
-            s = [np.bincount(centre, h[p] * _of_species(element[neighbour], layout.elements, species),
-                             minlength=len(atoms))[running] for p, species in values.sums]
-            nodes = [node for node in walk(term) if node.op == "sum"]
-            for b in range(n_elements):
-                gathers = layout.gathers(layout.term_of.index(t), b)
-                for p in {p for _, p in gathers}:
-                    fed = {v for v, q in gathers if q == p}
-                    leaves = {node: (s[values.reads(node)[0]], float(values.reads(node)[0] in fed), 0.0)
-                              for node in nodes}
-                    leaves.update({node: (three_body[node.children[0]][running], 0.0, 0.0)
-                                   for node in walk(term) if node.op == "sum3"})
-                    weights[p] = np.maximum(weights[p], np.abs(jets(term, leaves)[1]).max())
-    if not np.isfinite(weights).all():
-        raise TableError("the atom formula's derivatives are not finite on the probe structures: export it with "
-                         "exact=True (--exact)")
-    return int(neighbours), weights
+    element = np.arange(len(atoms)) % n_elements
+    centre, neighbour, distance, vector = structure_neighbours(atoms, r_out)
+    h = [pair_jets(node.children[0], distance, r_in, r_out, cut=node.cut)[0] for node in layout.pairs]
+    three_body = {node: three_body_sums(node, centre, distance, vector, len(atoms), r_in, r_out)
+                  for node in layout.triplets}
+    weights = np.zeros(len(layout.pairs))
+    for t, (term, values) in enumerate(zip(layout.terms, layout.values)):
+        running = np.isin(element, [e for e in range(n_elements) if layout.term_of[e] == t])
+        s = [np.bincount(centre, h[p] * _of_species(element[neighbour], layout.elements, species),
+                         minlength=len(atoms))[running] for p, species in values.sums]
+        nodes = [node for node in walk(term) if node.op == "sum"]
+        for b in range(n_elements):
+            gathers = layout.gathers(layout.term_of.index(t), b)
+            for p in {p for _, p in gathers}:
+                fed = {v for v, q in gathers if q == p}
+                leaves = {node: (s[values.reads(node)[0]], float(values.reads(node)[0] in fed), 0.0)
+                          for node in nodes}
+                leaves.update({node: (three_body[node][running], 0.0, 0.0)
+                               for node in walk(term) if node.op == "sum3"})
+                value, slope, _ = jets(term, leaves)
+                if not (np.isfinite(value).all() and np.isfinite(slope).all()):
+                    return None
+                weights[p] = max(weights[p], np.abs(slope).max())
+    return int(np.bincount(centre).max()), weights
 
 
-def three_body_sums(h, centre, distance, vector, n_atoms, r_in, r_out):
-    """(n_atoms,) the three-body sum ½ Σ_{p≠q} h(r_p, r_q, c) f(r_p) f(r_q) at each atom of a structure, from its
-    pairs (structure_neighbours: centre, distance Å, vector Å, sorted by centre)."""
+def three_body_sums(node, centre, distance, vector, n_atoms, r_in, r_out):
+    """(n_atoms,) the three-body sum `node`, ½ Σ_{p≠q} h(r_p, r_q, c) f(r_p) f(r_q) (f ≡ 1 when nocut), at each atom
+    of a structure, from its pairs (structure_neighbours: centre, distance Å, vector Å, sorted by centre)."""
     first = np.searchsorted(centre, np.arange(n_atoms + 1))
     repeats = np.diff(first)[centre]  # pair p is paired with every pair of its centre
     p = np.repeat(np.arange(len(centre)), repeats)
     q = first[centre[p]] + np.arange(len(p)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
     p, q = p[p != q], q[p != q]
     c = np.einsum("ij,ij->i", vector[p], vector[q]) / (distance[p] * distance[q])
-    value = jets(h, {R: (distance[p], 0.0, 0.0), S: (distance[q], 0.0, 0.0), C: (c, 0.0, 0.0)})[0]
-    f = pair_jets(const(1.0), distance, r_in, r_out)[0]
+    value = jets(node.children[0], {R: (distance[p], 0.0, 0.0), S: (distance[q], 0.0, 0.0), C: (c, 0.0, 0.0)})[0]
+    f = pair_jets(const(1.0), distance, r_in, r_out, cut=node.cut)[0]
     return np.bincount(centre[p], 0.5 * value * f[p] * f[q], minlength=n_atoms)
 
 

@@ -1,7 +1,8 @@
 """How the LAMMPS plugin keeps an atom's neighbour sums, and which pair functions a pair of atoms computes, for
 single-element and alloy formulas alike.
 
-The formula's distinct pair functions h_p = g_p f (p < NSUMS, `pairs`) are the columns of the plugin's tables. The
+The formula's distinct pair functions h_p = g_p f (p < NSUMS, `pairs`), or h_p = g_p for a sum without the smooth
+cutoff (`sum[nocut](g_p)`: f ≡ 1 below r_out, nothing beyond), are the columns of the plugin's tables. The
 atoms of each element run that element's term (tree.term_for) and keep the values its sums read (`TermValues`):
 value v is the sum of h_p over the atom's neighbours of one species (`sum[Al](g_p)`) or over all of them
 (`sum(g_p)`). A pair (i, j) of atoms of elements a and b adds to i's values those that take neighbours of species b
@@ -10,19 +11,26 @@ pair functions these read (`needed(a, b)`, the same for (b, a)), and the plugin'
 by dT/dS of those values alone. A single-element formula has one term, whose values are its distinct sums in order
 (value v is the sum of h_v over all neighbours), and every pair computes every pair function.
 
-Three-body sums: the distinct h(r, s, c) of the formula's sum3 are `triplets`; a term's three-body values follow its
-pair values, one per distinct h it reads, each the sum over all of the atom's neighbours (sum3 takes no species).
+Three-body sums: the distinct sum3 of the formula (h(r, s, c), with or without the cutoff) are `triplets`; a term's
+three-body values follow its pair values, one per distinct sum3 it reads, each the sum over all of the atom's
+neighbours (sum3 takes no species).
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from ..expr import distinct_sums, refuse_nocut, term_for, three_body_sums, walk
+from ..expr import term_for, walk
+
+
+def pair_function(node):
+    """The pair function of the sum `node`, whatever its neighbours' species: the sum over all neighbours, `sum(g)`
+    or, when the smooth cutoff does not apply, `sum[nocut](g)`."""
+    return replace(node, species="")
 
 
 @dataclass(frozen=True)
 class TermValues:
     """The values an atom running one term keeps: first its pair values, `sums` holding (p, species) of each, the
     index p of its pair function in `pairs` and the species of the neighbours it adds up ("" for all); then its
-    three-body values, `triplet_sums` holding the index t of each one's h in `triplets`."""
+    three-body values, `triplet_sums` holding the index t of each one's sum3 in `triplets`."""
     pairs: tuple
     sums: tuple
     triplets: tuple = ()
@@ -36,16 +44,16 @@ class TermValues:
         """(v,): the index of the value the sum or sum3 `node` of the term reads (as cxx_formula.atom_code takes
         it)."""
         if node.op == "sum3":
-            return (len(self.sums) + self.triplet_sums.index(self.triplets.index(node.children[0])),)
-        return (self.sums.index((self.pairs.index(node.children[0]), node.species)),)
+            return (len(self.sums) + self.triplet_sums.index(self.triplets.index(node)),)
+        return (self.sums.index((self.pairs.index(pair_function(node)), node.species)),)
 
 
 @dataclass(frozen=True)
 class SumLayout:
     """The per-atom values of the plugin for a formula and its elements (chemical symbols, pair_coeff's names):
-    `pairs` the distinct pair expressions g_p, `triplets` the distinct three-body expressions h_t, `terms` the
-    distinct block-free atom terms and `values` the TermValues of each, `term_of` (per element) the index of the term
-    its atoms run."""
+    `pairs` the distinct pair functions (pair_function: sum nodes over all neighbours, g_p their child), `triplets`
+    the distinct sum3 nodes (h_t their child), `terms` the distinct block-free atom terms and `values` the TermValues
+    of each, `term_of` (per element) the index of the term its atoms run."""
     elements: tuple
     pairs: tuple
     triplets: tuple
@@ -56,15 +64,15 @@ class SumLayout:
     @classmethod
     def of(cls, tree, elements):
         """The layout of the formula `tree` for `elements` (the formula names no others; a formula with species
-        blocks has a term for each); ExpressionError for sums without the smooth cutoff, which it does not take yet."""
-        refuse_nocut(tree, "the LAMMPS plugin")
-        pairs = tuple(distinct_sums(tree))
-        triplets = tuple(dict.fromkeys(three_body_sums(tree)))
+        blocks has a term for each)."""
+        pairs = tuple(dict.fromkeys(pair_function(node) for node in walk(tree) if node.op == "sum"))
+        triplets = tuple(dict.fromkeys(node for node in walk(tree) if node.op == "sum3"))
         terms_of = [term_for(tree, element) for element in elements]
         terms = tuple(dict.fromkeys(terms_of))
-        values = tuple(TermValues(pairs, tuple(dict.fromkeys((pairs.index(node.children[0]), node.species)
+        values = tuple(TermValues(pairs, tuple(dict.fromkeys((pairs.index(pair_function(node)), node.species)
                                                              for node in walk(term) if node.op == "sum")),
-                                  triplets, tuple(dict.fromkeys(triplets.index(h) for h in three_body_sums(term))))
+                                  triplets, tuple(dict.fromkeys(triplets.index(node)
+                                                                for node in walk(term) if node.op == "sum3")))
                        for term in terms)
         return cls(tuple(elements), pairs, triplets, terms, values, tuple(terms.index(term) for term in terms_of))
 

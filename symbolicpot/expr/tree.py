@@ -182,15 +182,6 @@ def refuse_three_body(node, what):
                               "plugin do")
 
 
-def refuse_nocut(node, what):
-    """Raise ExpressionError naming `what` (an export) when the formula holds a sum without the smooth cutoff: an
-    export that applied the cutoff to it would be another potential."""
-    bare = next((n for n in walk(node) if not n.cut), None)
-    if bare is not None:
-        raise ExpressionError(f"{what} does not take sums without the smooth cutoff (nocut) yet: {bare}; the ASE "
-                              "calculator does")
-
-
 def distinct_sums(node):
     """The distinct pair-level expressions of the sums, in postfix order of first appearance (identical sums are
     computed once by the exported code)."""

@@ -129,15 +129,14 @@ def test_cutoffs_without_neighbours_or_with_thousands_are_refused_before_tabulat
 
 
 def test_grids_and_the_setfl_layout(tmp_path):
-    """Sutton–Chen: 8193 F points to ρ = 577 (fcc squeezed to 1.53 Å nearest neighbours; 4097 met the tolerance on fcc
-    probes alone, diamond Cu's low densities need 8193), 16385 points to 5 Å."""
+    """Sutton–Chen: 4097 F points to ρ = 577 (fcc squeezed to 1.53 Å nearest neighbours), 16385 points to 5 Å."""
     path = tmp_path / "sc.eam.fs"
     tables = write_setfl(potential("sutton_chen"), path)
     lines = path.read_text().splitlines()
     (f,), ((rho,),), ((r_phi,),) = tables.embedding, tables.density, tables.r_phi
-    assert len(f.values) == 8193 and len(rho.values) == 16385
+    assert len(f.values) == 4097 and len(rho.values) == 16385
     assert tables.error_estimate < TOLERANCE
-    assert lines[3] == "1 Cu" and lines[4] == f"8193 {f.delta!r} 16385 {5.0 / 16384!r} 5.0"
+    assert lines[3] == "1 Cu" and lines[4] == f"4097 {f.delta!r} 16385 {5.0 / 16384!r} 5.0"
     assert lines[5] == "29 63.546 3.61 fcc"
     values = np.array(" ".join(lines[6:]).split(), dtype=float)
     np.testing.assert_array_equal(values, np.concatenate([f.values, rho.values, r_phi.values]))

@@ -42,11 +42,8 @@ LENNARD_JONES = "sum(49000*r^-12) - sum(33*r^-6)"
 POET_SUTTON_CHEN = "-0.73 - 2.53*((-0.66*384.39*sum(r^-9.00)) + (0.25/(20.63*sum(r^-6.00)))^-0.50)"  # POET's find
 GP9 = "-0.07682*sum(1) - 69.88*sum(0.1828^r)^0.6961 + 65.76*sum(r^(-4.425))^0.8481 + 0.5827"  # DFT_Cu front models
 GP17 = "1368.0*sum(0.03013^r) - 32.99*sum(0.1148^r)^0.6046 - 0.505"
-# varies fast near r_in (0.1 under the √: diamond Cu, a probe, has almost no neighbours near 3.02 Å, and a √ of ~1e-5
-# there weighs the tables' errors by ~200, beyond what 65536 intervals meet)
-STEEP_AT_R_IN = "(0.1 + sum(exp(-60*(r - 3.02)^2)))^0.5 - 0.1*sum(tanh(12*(r - 3.1))) + sum(r^-6)"
-# Si with a √ real only near 4 neighbours (4 bonds within r_out in diamond, 12 in fcc, 14 in bcc): not finite on
-# fcc and bcc probes
+STEEP_AT_R_IN = "sum(exp(-60*(r - 3.02)^2))^0.5 - 0.1*sum(tanh(12*(r - 3.1))) + sum(r^-6)"  # varies fast near r_in
+# Si with a √ real only near 4 neighbours (4 bonds within r_out in diamond, 12 in fcc): not finite on the fcc probes
 DIAMOND_ONLY = "sum(300*r^-9) - (4.5 - sum(1))^0.5"
 DIAMOND_CUTOFF = (2.7, 3.2)
 # pair functions without the smooth cutoff (they vanish at r_out = 5 Å by themselves), one also with it
@@ -354,7 +351,7 @@ def assert_table_within_bounds(tree, elements=("Cu",), cutoff=(3.0, 5.0)):
 
 
 def test_tables_leave_out_probe_structures_where_the_formula_is_not_finite():
-    """DIAMOND_ONLY takes √ of a negative on the fcc and bcc probes: its table's bounds hold on the diamond ones (it
+    """DIAMOND_ONLY takes √ of a negative on the fcc probes: its table's bounds hold on the diamond ones (it
     had no table while the probes were fcc only); a formula finite on no probe is refused, pointing to --exact."""
     assert_table_within_bounds(parse_expression(DIAMOND_ONLY), ("Si",), DIAMOND_CUTOFF)
     with pytest.raises(TableError, match=r"not finite on any probe structure .* export it with exact=True \(--exact"):

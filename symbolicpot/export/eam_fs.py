@@ -20,7 +20,8 @@ for all F_a and one r grid for all ρ_ab and φ_ab. Starting from 1025 points, e
 alone causes in the atom energies (LAMMPS's split) of the probe structures is at most TOLERANCE / 20, and for the r
 grid also until an atom with 12 neighbours at the worst place near r_in or r_out errs by at most TOLERANCE / 2: there
 the cutoff's second derivative jumps, and the cubic is only second-order accurate. The probes (`probe_structures`:
-fcc, bcc and diamond crystals, hot, squeezed and stretched, and an fcc surface slab) are made of each element alone,
+fcc crystals, and bcc or diamond ones for an element whose crystal in ase is, hot, squeezed and stretched, and an
+fcc surface slab) are made of each element alone,
 at its nearest-neighbour distance, and, for several elements, of all of them at random (a solid solution at their
 mean nearest-neighbour distance).
 Ranges: r from 0 to r_out; ρ from 0 to ρ_max, the largest over the elements a and b of the density at an a-atom of fcc
@@ -50,8 +51,8 @@ MAX_POINTS = 2 ** 20 + 1
 CUTOFFS = (1.0, 7.0)  # r_out in nearest-neighbour distances (2.55–17.9 Å for Cu; EAM cutoffs are 1.5–3): below,
                       # the crystal has no neighbours; above, over 2000 per atom (the probes' lists would take GBs)
 SOLUTION_SEED = 0     # the random species of the probes' solid solutions
-# The probes' crystals (probe_structures): lattice, cubic lattice constant in nearest-neighbour distances, repeats
-PROBE_LATTICES = (("fcc", 2 ** 0.5, 3), ("bcc", 2 / 3 ** 0.5, 3), ("diamond", 4 / 3 ** 0.5, 2))
+# The probes' crystals (probe_structures): lattice -> cubic lattice constant in nearest-neighbour distances, repeats
+PROBE_LATTICES = {"fcc": (2 ** 0.5, 3), "bcc": (2 / 3 ** 0.5, 3), "diamond": (4 / 3 ** 0.5, 2)}
 
 
 class NotEamError(ValueError):
@@ -286,13 +287,16 @@ def _value_lines(tables):
 
 
 def probe_structures(element, d):
-    """Structures where tables are checked: crystals of the element with nearest neighbours at d Å, fcc (108 atoms),
-    bcc (54) and diamond (64), each at rest with 0.04 d rattle and squeezed and stretched by 5 % with 0.08 d rattle,
-    and an fcc (100) slab."""
+    """Structures where tables are checked: crystals of the element with nearest neighbours at d Å, fcc (108 atoms)
+    and the element's own lattice in ase when it is bcc (54) or diamond (64), each at rest with 0.04 d rattle and
+    squeezed and stretched by 5 % with 0.08 d rattle, and an fcc (100) slab. (Every lattice for every element would
+    probe a copper model in diamond Cu, where an embedding's √ of a nearly vanishing sum weighs the tables' errors
+    beyond what they can meet, and Sutton–Chen's eam/fs F grid would double.)"""
     structures = [ase.build.fcc100(element, (3, 3, 5), a=d * 2 ** 0.5, vacuum=6.0, periodic=True)]
     states = [(1.0, 0.04), (0.95, 0.08), (1.05, 0.08)]  # (scale, rattle in d)
-    for seed, ((lattice, a, repeat), (scale, rattle)) in enumerate(
-            (lattice, state) for lattice in PROBE_LATTICES for state in states):
+    lattices = dict.fromkeys(["fcc", own_lattice(element)] if own_lattice(element) in PROBE_LATTICES else ["fcc"])
+    for seed, (lattice, (scale, rattle)) in enumerate((lattice, state) for lattice in lattices for state in states):
+        a, repeat = PROBE_LATTICES[lattice]
         crystal = ase.build.bulk(element, lattice, a=scale * a * d, cubic=True).repeat(repeat)
         crystal.rattle(rattle * d, seed=seed)
         structures.append(crystal)
@@ -387,6 +391,11 @@ def _density_sign(shape, a, closest, r_out):
     r_min = min(closest[a, b] for b in shape.potential.elements)
     raise NotEamError(f"the density function changes sign (or is not finite) at {a} atoms between {r_min:.3g} and "
                       f"{r_out:.3g} Å, and eam/fs densities start at 0")
+
+
+def own_lattice(element):
+    """The element's crystal structure in ase's reference data ('fcc', 'bcc', 'diamond', 'hcp', ...; None without)."""
+    return (reference_states[atomic_numbers[element]] or {}).get("symmetry")
 
 
 def nearest_neighbour_distance(element):

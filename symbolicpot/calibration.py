@@ -11,8 +11,8 @@ atom of one evaluation of energies, forces and virial.
 - "lammps": the plugin a user deploys (`symbolicpot export`: tabulated pair functions), compiled for each formula
   (~2 s each), evaluating the forces of the element's crystal, CELLS³ cubic cells with atoms displaced by RATTLE Å
   (seeded), STEPS times per timed run, THREE_BODY_STEPS for a formula with sum3 (`run STEPS pre no post no` without
-  an integrator: atoms stay put, the neighbour list is built once, so only the pair style is timed). A formula whose tables miss the export's error
-  bounds (it would need `export --exact`) gets NaN.
+  an integrator: atoms stay put, the neighbour list is built once, so only the pair style is timed). A formula whose
+  tables miss the export's error bounds (it would need `export --exact`) gets NaN.
 """
 from contextlib import contextmanager
 import functools
@@ -41,7 +41,7 @@ STEPS = 20      # force evaluations per timed LAMMPS run (~50 ms for 4000 atoms)
 THREE_BODY_STEPS = 1  # ... of a formula with sum3 (~100 ms: h runs for ~900 pairs of neighbours per atom of fcc Cu)
 CLOCK = time.process_time  # s, CPU time of this process (LAMMPS runs in it)
 _STYLE_NUMBERS = itertools.count()  # names of the timed plugins, never reused in a process
-DEFAULT_FORMULAS = {"evaluator": 300, "lammps": 60}  # random formulas of a calibration (~5 s; ~3 min with compiling)
+DEFAULT_FORMULAS = {"evaluator": 300, "lammps": 60}  # random formulas of a calibration (~5 s; ~5 min with compiling)
 
 
 def calibrate(dataset=None, seed=0, n_formulas=None, cutoff=Cutoff(), repeats=7, target="evaluator", progress=None):

@@ -21,9 +21,9 @@ Refinement: in each segment, from FIRST_STEP Å², the step is halved until the 
 SAMPLES points inside every interval meet
     n max_r Σ_k w_k |δh_k(r)| ≤ ENERGY_BOUND (eV/atom)   and   2 n max_r Σ_k w_k |δh_k'(r)| ≤ FORCE_BOUND (eV/Å),
 where n is the largest number of neighbours within r_out and w_k the largest |∂T_i/∂h_k(r_ij)| of an atom i and a
-neighbour j in eam_fs's probe structures (fcc crystals, and the element's own when bcc or diamond, hot, squeezed and stretched, and an fcc slab,
-those where the atom formula and these derivatives are finite: the bounds hold on them; for an alloy, their
-atoms take the elements in turn; ∂T_i/∂h_k(r_ij) adds up ∂T_i/∂S over the plugin's per-atom values S that h_k of j
+neighbour j in eam_fs's probe structures (fcc crystals, and the element's own when bcc or diamond, hot, squeezed
+and stretched, and an fcc slab, those where the atom formula and these derivatives are finite: the bounds hold on
+them; for an alloy, their atoms take the elements in turn; ∂T_i/∂h_k(r_ij) adds up ∂T_i/∂S over the plugin's per-atom values S that h_k of j
 adds to, export.sum_layout; a term's three-body sums enter it as their values on the probes). Since
 δT_i = Σ_j Σ_k ∂T_i/∂h_k(r_ij) δh_k(r_ij) and δF_i = Σ_j Σ_k (∂T_i/∂h_k(r_ij) + ∂T_j/∂h_k(r_ij)) δh_k'(r_ij) r̂_ij,
 these bound each atom's energy and force error on such structures; a bound of the largest value over r holds on the

@@ -40,24 +40,23 @@ class CostModel:
     h symmetric in r and s (below; the mean of n_i(n_i − 1) over atoms is larger by the variance of n_i, which the
     model ignores).
 
-    `pair_ns`, `triplet_ns` (ns per pair or ordered pair of neighbours) and `atom_ns` (ns per atom) map node kinds
+    `pair_ns`, `triplet_ns` (ns per pair or run of h) and `atom_ns` (ns per atom) map node kinds
     (PAIR_KINDS, ATOM_KINDS) to their cost. Constants have no entry: every expression has exactly one leaf more than
     binary nodes, so no timing can tell a leaf's cost from its parent's; a constant leaf is priced in the binary
     nodes, sum_ns, sum3_ns and pair_base_ns, and `r` by what it costs beyond a constant (so are `s` and `c`, under
     "r"). target "evaluator": every sum and node as written; a node costs the same whatever its operands (the
     evaluator always calls pow). target "lammps": the tabulated plugin, where Σ_sums and Σ_sum3s run over the
-    distinct sums (identical ones are computed once) and pair_ns is 0 (one table lookup per sum); its sum3_ns and
-    triplet_ns are the evaluator's, an estimate until they are timed in LAMMPS. Both run h (and c, and the chain
-    rule) once per pair j < k when it is symmetric in r and s (expr.tree.symmetric_in_r_and_s), at (r, s) and (s, r)
+    distinct sums (identical ones are computed once) and pair_ns is 0 (one table lookup per sum), while h runs as
+    written (sum3_ns and triplet_ns timed in the plugin). Both run h (and c, and the chain rule) once per pair j < k when it is symmetric in r and s (expr.tree.symmetric_in_r_and_s), at (r, s) and (s, r)
     otherwise: a symmetric h pays for n(n − 1)/2 runs.
     """
     pair_base_ns: float           # per pair, paid by every formula: neighbour loop, forces, virial
     sum_ns: float                 # per pair and sum: storing g and dg/dr, accumulating S, chain rule into forces
     pair_ns: Mapping[str, float]  # per pair and node of a sum's expression, by kind
     atom_ns: Mapping[str, float]  # per atom and atom-level node other than sum, by kind
-    sum3_ns: float                # per ordered pair of neighbours and three-body sum: c, the chain rule of h's three
+    sum3_ns: float                # per run of a three-body sum's h (m_h above): c, the chain rule of h's three
                                   # derivatives into forces on three atoms
-    triplet_ns: Mapping[str, float]  # per ordered pair of neighbours and node of a sum3's h, by kind
+    triplet_ns: Mapping[str, float]  # per run of h and node of h, by kind
     neighbours: float = 42.7      # mean neighbours per atom (full list): POET DFT_Cu fcc 300 K at r_c = 5 Å; the
                                   # search prices at its training data's (search.island.Problem)
     target: str = "evaluator"     # where the formula runs: one of TARGETS
@@ -121,17 +120,17 @@ def _features(formula, neighbours, target):
     """Node counts weighted like the coefficients: cost = Σ features · _coefficients (ns per atom)."""
     three_body = three_body_sums(formula) if target == "evaluator" else list(dict.fromkeys(three_body_sums(formula)))
     runs = [_h_runs(h, neighbours) for h in three_body]
-    triplet = Counter()
-    for h, n_runs in zip(three_body, runs):
-        triplet.update({kind: n_runs * count for kind, count in Counter(_kind(node) for node in walk(h)).items()})
-    three_body_features = [math.fsum(runs)] + [triplet[k] for k in PAIR_KINDS]
+    h_kinds = [Counter(_kind(node) for node in walk(h)) for h in three_body]
+    three_body_features = [math.fsum(runs)] + [math.fsum(n * kinds[k] for n, kinds in zip(runs, h_kinds))
+                                               for k in PAIR_KINDS]
     if target == "lammps":
         return ([neighbours, neighbours * len(distinct_sums(formula))] + [0.0] * len(PAIR_KINDS)
                 + [_computed_atom_nodes(formula)[k] for k in ATOM_KINDS] + three_body_features)
     pair = Counter(_kind(node) for g in sums(formula) for node in walk(g))
     atom = Counter(_kind(node) for node in walk(formula))
     atom.subtract(pair)
-    atom.subtract(Counter(_kind(node) for h in three_body for node in walk(h)))
+    for kinds in h_kinds:
+        atom.subtract(kinds)
     n_sums = atom.pop("sum", 0)
     return ([neighbours, neighbours * n_sums] + [neighbours * pair[k] for k in PAIR_KINDS]
             + [atom[k] for k in ATOM_KINDS] + three_body_features)

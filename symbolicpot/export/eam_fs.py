@@ -294,7 +294,8 @@ def probe_structures(element, d):
     beyond what they can meet, and Sutton–Chen's eam/fs F grid would double.)"""
     structures = [ase.build.fcc100(element, (3, 3, 5), a=d * 2 ** 0.5, vacuum=6.0, periodic=True)]
     states = [(1.0, 0.04), (0.95, 0.08), (1.05, 0.08)]  # (scale, rattle in d)
-    lattices = dict.fromkeys(["fcc", own_lattice(element)] if own_lattice(element) in PROBE_LATTICES else ["fcc"])
+    own = own_lattice(element)
+    lattices = ["fcc"] + ([own] if own in PROBE_LATTICES and own != "fcc" else [])
     for seed, (lattice, (scale, rattle)) in enumerate((lattice, state) for lattice in lattices for state in states):
         a, repeat = PROBE_LATTICES[lattice]
         crystal = ase.build.bulk(element, lattice, a=scale * a * d, cubic=True).repeat(repeat)

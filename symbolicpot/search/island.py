@@ -93,7 +93,7 @@ class Problem:
         self.train_residuals = Residuals(train, config.weights, config.group_weights, self.species)
         self.screen_residuals = Residuals(screen, config.weights, config.group_weights, self.species)
         # the cost model priced at the training data's neighbours per atom: a sum costs n of its pairs, a sum3
-        # n(n − 1), so their ratio depends on the material and cutoff (4 neighbours in silicon at 3.8 Å, 43 in copper
+        # O(n²) (fitness.cost), so their ratio depends on the material and cutoff (4 neighbours in silicon at 3.8 Å, 43 in copper
         # at 5 Å), not on where the model's coefficients were measured
         self.cost = replace(config.cost, neighbours=self.train.mean_neighbours)
         self._properties = {}  # model text -> LoopProperties, the PROPERTY_CACHE used last (a pure function's cache)

@@ -60,7 +60,7 @@ def test_crowding_distance_of_a_line():
 
 def individual(text, error, cost, complexity):
     term = parse_expression(text)
-    return Individual(term, (1.0,) * len(linear_parts(term)), 0.0, error, cost, complexity)
+    return Individual(term, (1.0,) * len(linear_parts(term)), 0.0, error, cost, complexity, error)
 
 
 def test_the_archive_keeps_one_model_per_error_to_four_digits():

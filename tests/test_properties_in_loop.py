@@ -76,7 +76,7 @@ def test_bad_targets_say_what_is_wrong(weights, lattice, message):
 
 def individual(k, error, cost, complexity, property_error):
     """A distinct Individual (its model text differs by the coefficient k) with the given objectives."""
-    return Individual(parse_expression("sum(r)"), (float(k + 1),), 0.0, error, cost, complexity,
+    return Individual(parse_expression("sum(r)"), (float(k + 1),), 0.0, error, cost, complexity, error,
                       property_error=property_error)
 
 

@@ -64,6 +64,18 @@ def test_state_round_trips_exactly_and_continues_identically(states):
     assert continued.archive == second.archive and continued.islands == second.islands
 
 
+def test_a_checkpoint_from_before_screening_errors_resumes_with_the_full_error_in_their_place(states):
+    _, _, first, _ = states
+    old = state_to_dict(first)  # made old: every individual had its full error, none a screening error
+    for individual in (*old["archive"], *(ind for island in old["islands"] for ind in island["population"])):
+        screen_error = individual.pop("screen_error")
+        individual["error"] = screen_error if individual["error"] is None else individual["error"]
+    restored = state_from_dict(json.loads(dumps(old)))
+    individuals = [*restored.archive, *(ind for island in restored.islands for ind in island.population)]
+    assert individuals and all(ind.screen_error == ind.error is not None for ind in individuals)
+    assert [ind.objectives for ind in restored.archive] == [ind.objectives for ind in first.archive]
+
+
 def test_damaged_checkpoints_give_clear_messages(tmp_path, states):
     config, _, first, _ = states
     write_checkpoint(tmp_path, first, config, "digest")

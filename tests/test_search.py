@@ -12,6 +12,7 @@ from symbolicpot.operators import OperatorConfig
 from symbolicpot.search.engine import Search, SearchConfig, search
 from symbolicpot.search.constants import TuningConfig, linear_model, linear_parts, tune
 from symbolicpot.search.island import Problem, screening_configs
+from symbolicpot.search.pareto import non_dominated_sort
 
 SUTTON_CHEN = "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"
 TUNING = TuningConfig(polish_evaluations=30, cma_evaluations=96, cma_popsize=8)  # the budget of rediscover.py
@@ -69,12 +70,12 @@ def test_a_known_structure_is_tuned_again_from_other_constants_and_keeps_its_bes
     key = structural_hash(start)
     tuned = {key: [1.0, 1.0, 2.0, 3.0, 1.0, 1.0, 0.0]}  # a poor tuning of the structure (objective 1) is replaced
     best = problem.score(start, rng, tuned)
-    assert best.error < 1e-4 and tuned[key][0] < 1e-8
+    assert best.screen_error < 1e-4 and tuned[key][0] < 1e-8
     evaluations = problem.evaluations
     assert problem.score(best.term, rng, tuned) == best  # the constants of the best tuning: reused, not tuned again
-    assert problem.evaluations == evaluations + 1
+    assert problem.evaluations == evaluations  # and not evaluated (the full data wait for the archive screen)
     invalid_start = parse_expression("sum(r^1000) + sum(r^2)^3")  # tuned again, to no avail: gets the best tuning
-    assert problem.score(invalid_start, rng, tuned) == best and problem.evaluations > evaluations + 2
+    assert problem.score(invalid_start, rng, tuned) == best and problem.evaluations > evaluations
 
 
 def test_the_tuning_cache_keeps_the_structures_used_last(copper):
@@ -97,6 +98,28 @@ def test_constants_are_tuned_on_a_share_of_the_data_capped_by_an_atom_budget():
     assert data.n_atoms[picked].sum() <= 300 and len(picked) == 300 // 32  # large data: the budget decides
     assert set(data.group[picked]) == set(range(4))  # spread over every group
     assert len(screening_configs(data, 1.0, 1)) == 1  # at least one configuration
+
+
+def test_only_the_islands_archive_candidates_are_scored_on_all_the_data(copper):
+    """After a step the individuals no other one dominates by their screening objectives carry their error on the
+    whole training set (recomputed here from the model); the others keep None, and so never enter the archive."""
+    train, _ = copper
+    config = small(screen_fraction=0.3)
+    with Search(train, config) as engine:
+        state = engine.step(engine.step(engine.initial_state()))
+    problem = Problem(train, config)
+    assert problem.screen.dataset.n_configs < train.n_configs  # screening and full errors differ
+    for island in state.islands:
+        population = list(island.population)
+        front = set(non_dominated_sort(np.array([ind.screen_objectives for ind in population]))[0])
+        for k, ind in enumerate(population):
+            if ind.error is None:
+                assert k not in front
+            else:
+                full = np.sqrt(problem.train_residuals.objective(problem.train(ind.model)))
+                assert ind.error == pytest.approx(full, rel=1e-12)  # the same evaluation, summed in another order
+        assert any(ind.error is None for ind in population)  # the rest were never scored on all the data
+    assert state.archive and all(ind.error is not None for ind in state.archive)
 
 
 def fingerprint(front):
@@ -191,4 +214,4 @@ def test_the_search_tunes_scores_and_prices_a_formula_with_a_three_body_sum(copp
     neighbours = problem.train.mean_neighbours
     assert neighbours != problem.config.cost.neighbours
     assert three_body.cost == replace(problem.config.cost, neighbours=neighbours).cost(three_body.term)
-    assert np.isfinite(three_body.error) and three_body.cost > 10 * pair.cost
+    assert np.isfinite(three_body.screen_error) and three_body.cost > 10 * pair.cost

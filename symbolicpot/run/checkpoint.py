@@ -173,6 +173,8 @@ def _encode(obj):
 def _decode(cls, d):
     if not isinstance(d, dict):
         raise TypeError(f"a {cls.__name__} must be an object")
+    if cls is Individual and "screen_error" not in d:  # a checkpoint from before the screening error: its full
+        d = {**d, "screen_error": d.get("error")}      # error stands in (every individual had one then)
     known = {f.name: f for f in fields(cls)}
     unknown = sorted(set(d) - set(known))
     if unknown:

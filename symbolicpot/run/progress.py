@@ -6,7 +6,7 @@ On a terminal, a line redrawn every second (tqdm):
 
 Elsewhere (a batch job's log file), the same text as a plain line at most every PLAIN_SECONDS while anything moves.
 The part after the front size is the news of the generation under way (its evaluations so far and the best
-standardised error it has scored), so the line moves even when one generation takes minutes. The bar shows the
+standardised screening error it has scored), so the line moves even when one generation takes minutes. The bar shows the
 share of the budget spent by whichever stopping rule is closest to ending the run; the time left extrapolates this
 session's pace.
 """

@@ -29,9 +29,11 @@ class Individual:
     term: object           # Node: the evolved term T, tuned constants written back
     coefficients: tuple    # c_k, one per additive part of T that holds a sum
     shift: float | dict    # b, eV/atom; {species: eV/atom} on data of several species
-    error: float           # standardised weighted RMS training error (√ of the error objective)
+    error: float | None    # standardised weighted RMS error (√ of the error objective) on all the training data;
+                           # None until the island finds it may enter the archive (Problem.with_full_errors)
     cost: float            # estimated evaluation cost, ns per atom (fitness.cost)
     complexity: int        # nodes of T, constants included
+    screen_error: float    # the same error on the screening subset its constants were tuned on (selection)
     age: int = 0           # generations its oldest material has lived (fresh formulas 0; a child its older parent's)
     property_error: float | None = None  # PropertyTargets.error of its 0 K properties; None: not computed/unphysical
     properties: dict | None = None       # {property name: value} when computed (properties.in_loop)
@@ -54,15 +56,22 @@ class Individual:
     @property
     def objectives(self):
         """(error, cost, complexity, property objective): the archive's Pareto objectives (the last is inf for
-        every model of a search without properties, and then changes nothing)."""
+        every model of a search without properties, and then changes nothing); only for an individual scored on
+        all the training data."""
         return (self.error, self.cost, float(self.complexity), self.property_objective)
 
     @property
+    def screen_objectives(self):
+        """The archive's objectives with the screening error in place of the full one: which individuals of an
+        island may enter the archive."""
+        return (self.screen_error, self.cost, float(self.complexity), self.property_objective)
+
+    @property
     def selection_objectives(self):
-        """Objectives of survival within an island: age joins error, complexity and the property objective
-        (age-fitness Pareto, Schmidt & Lipson 2011), so young formulas are not eliminated by old, well-tuned ones
-        before they mature."""
-        return (self.error, float(self.complexity), float(self.age), self.property_objective)
+        """Objectives of survival within an island: age joins the screening error, complexity and the property
+        objective (age-fitness Pareto, Schmidt & Lipson 2011), so young formulas are not eliminated by old,
+        well-tuned ones before they mature."""
+        return (self.screen_error, float(self.complexity), float(self.age), self.property_objective)
 
     @cached_property
     def key(self):
@@ -93,8 +102,8 @@ class Problem:
         self.train_residuals = Residuals(train, config.weights, config.group_weights, self.species)
         self.screen_residuals = Residuals(screen, config.weights, config.group_weights, self.species)
         # the cost model priced at the training data's neighbours per atom: a sum costs n of its pairs, a sum3
-        # O(n²) (fitness.cost), so their ratio depends on the material and cutoff (4 neighbours in silicon at 3.8 Å, 43 in copper
-        # at 5 Å), not on where the model's coefficients were measured
+        # O(n²) (fitness.cost), so their ratio depends on the material and cutoff (4 neighbours in silicon at 3.8 Å,
+        # 43 in copper at 5 Å), not on where the model's coefficients were measured
         self.cost = replace(config.cost, neighbours=self.train.mean_neighbours)
         self._properties = {}  # model text -> LoopProperties, the PROPERTY_CACHE used last (a pure function's cache)
 
@@ -128,12 +137,27 @@ class Problem:
         n_shifts = len(self.species)
         term, coefficients, shifts = with_constants(term, best[1:n + 1]), best[n + 1:-n_shifts], best[-n_shifts:]
         shift = dict(zip(self.species, shifts)) if n_shifts > 1 else shifts[0]
-        error = np.sqrt(self.train_residuals.objective(self.train(linear_model(term, coefficients, shift))))
-        if not np.isfinite(error):  # invalid on the training data, or so far off that Σ r² overflows
-            return None
-        individual = Individual(term, coefficients, shift, float(error), self.cost.cost(term),
-                                node_count(term), age)
-        return self.with_properties(individual) if error <= property_screen else individual
+        individual = Individual(term, coefficients, shift, None, self.cost.cost(term), node_count(term),
+                                float(np.sqrt(best[0])), age)
+        return self.with_properties(individual) if individual.screen_error <= property_screen else individual
+
+    def with_full_errors(self, population):
+        """`population` (a list of Individuals) with the error on all the training data of every individual that may
+        enter the archive: those no other one dominates by `screen_objectives`. Only they are scored on all the data
+        (the rest of a generation's candidates cost their tuning on the screen alone); one invalid there (or so far
+        off that Σ r² overflows) is left out."""
+        if not population:
+            return []
+        candidates = set(non_dominated_sort(np.array([ind.screen_objectives for ind in population]))[0])
+        scored = []
+        for k, ind in enumerate(population):
+            if k in candidates and ind.error is None:
+                error = np.sqrt(self.train_residuals.objective(self.train(ind.model)))
+                if not np.isfinite(error):
+                    continue
+                ind = replace(ind, error=float(error))
+            scored.append(ind)
+        return scored
 
     def with_properties(self, individual):
         """The Individual with its 0 K properties ([properties]; cached by model text), as it is without them."""
@@ -183,14 +207,15 @@ def evolve(state, problem, watch=None):
     def evaluations():
         return state.evaluations + problem.evaluations - start
 
-    # [properties]: computed for candidates within `screen` × the population's best error (all of a first population)
-    best = min((ind.error for ind in state.population), default=np.inf)
+    # [properties]: computed for candidates within `screen` × the population's best screening error (all of a first
+    # population)
+    best = min((ind.screen_error for ind in state.population), default=np.inf)
     property_screen = np.inf if config.properties is None else config.properties.screen * best
 
     def score(term, age=0):
         individual = problem.score(term, rng, tuned, age, property_screen)
         if watch is not None:
-            watch(evaluations(), None if individual is None else individual.error)
+            watch(evaluations(), None if individual is None else individual.screen_error)
         return individual
 
     problem.counter.hook = None if watch is None else lambda count: watch(evaluations())
@@ -203,15 +228,17 @@ def evolve(state, problem, watch=None):
             term = vary(rng, [parent.term for parent in parents], config.operators)
             children.append(score(term, max(parent.age for parent in parents)))
         immigrants = [score(t) for t in ramped_half_and_half(rng, config.operators, config.immigrants)]
+        population = problem.with_full_errors(survivors(population + children + immigrants, config.population))
     finally:
         problem.counter.hook = None
-    population = [replace(ind, age=ind.age + 1)
-                  for ind in survivors(population + children + immigrants, config.population)]
+    population = [replace(ind, age=ind.age + 1) for ind in population]
     return IslandState(tuple(population), rng.bit_generator.state, state.generation + 1, evaluations(), tuned)
 
 
 def non_dominated(individuals):
-    """The individuals (a list) that no other one dominates by `Individual.objectives`, in their order."""
+    """The individuals (a list) scored on all the training data that no other one dominates by
+    `Individual.objectives`, in their order."""
+    individuals = [ind for ind in individuals if ind.error is not None]
     if not individuals:
         return []
     first = non_dominated_sort(np.array([ind.objectives for ind in individuals]))[0]

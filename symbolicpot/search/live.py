@@ -1,8 +1,8 @@
 """News from island steps while they run, and their cancellation.
 
 A generation on large data can take minutes. Each island step reports as it goes (its evaluations so far and the
-best standardised error it has scored in this step) through a queue, at most every REPORT_SECONDS, so the driver
-can show progress between generations; a cancel event ends every step under way at its next candidate (a time
+best standardised screening error it has scored in this step) through a queue, at most every REPORT_SECONDS, so the
+driver can show progress between generations; a cancel event ends every step under way at its next candidate (a time
 limit or a stop signal: the generation is abandoned, the island state given to the step is unchanged). Neither
 changes what a step computes: a step that is not cancelled returns the same island with or without a watch.
 """

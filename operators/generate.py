@@ -4,12 +4,13 @@
 limit; `grow` trees stop early at random. A drawn formula that breaks the size limit is drawn again, at a smaller
 depth after a few tries.
 """
+import functools
 import math
 
 from ..expr import (C, PRIMITIVES, R, S, Node, by_species, call, const, parse_expression, species_sum, species_terms,
                     walk)
 from .limits import limit_violations, within_limits
-from .paths import ATOM, PAIR, TRIPLET
+from .paths import ATOM, BONDS, PAIR, TRIPLET
 
 ATTEMPTS = 10
 
@@ -64,9 +65,40 @@ def random_sum(rng, config, depth, full, factor=None, join="*"):
     if factor is not None:
         body = call(join, factor, body)
     cut = not (config.nocut_probability > 0 and rng.random() < config.nocut_probability)
+    if not cut:
+        body = vanishing(rng, config, body, BONDS["sum3" if three_body else "sum"])
     if three_body:
         return Node("sum3", (body,), cut=cut)
     return species_sum(body, pick(rng, ("",) + config.species) if config.alloy else "", cut)
+
+
+def vanishing(rng, config, body, bonds):
+    """`body` times a factor exp(k/(b − r_out)) for each bond leaf b of `bonds` (R, S), one k for all, when
+    config.r_out is known (else `body` itself): a nocut sum of it vanishes at r_out with every derivative, whatever
+    `body` is (if finite there). k, the width of the fade-out, is drawn uniformly in [r_out/10, r_out] (Å); constant
+    tuning moves k and the r_out written in the factor (below r_out the term turns invalid)."""
+    if config.r_out is None:
+        return body
+    k = const(config.r_out * rng.uniform(0.1, 1.0))
+    factors = [call("exp", call("/", k, call("-", bond, const(config.r_out)))) for bond in bonds]
+    return call("*", body, functools.reduce(lambda a, b: call("*", a, b), factors))
+
+
+def held_constants(node, r_out, in_nocut=False):
+    """Per constant of `node` (postfix order, as expr.constants): whether constant tuning and mutation hold it,
+    because moving it would only make the formula invalid:
+    - the cutoff r_out (Å) written in a nocut sum (as vanishing() writes it): the term would blow up a hair below
+      r_out or not vanish a hair above;
+    - an integer exponent of a power of an expression of c (cos θ, which takes both signs): (c + 1/3)², a polynomial
+      in c, has a negative base at some angles, where any real exponent is invalid."""
+    if node.op == "const":
+        return [in_nocut and node.value == r_out]
+    in_nocut = in_nocut or (node.op in BONDS and not node.cut)
+    held = [held_constants(child, r_out, in_nocut) for child in node.children]
+    if (node.op == "^" and node.children[1].op == "const" and float(node.children[1].value).is_integer()
+            and any(n.op == "c" for n in walk(node.children[0]))):
+        held[1] = [True]
+    return [flag for child in held for flag in child]
 
 
 def random_pair_tree(rng, config, depth, full, exponent=False, level=PAIR):

@@ -9,10 +9,10 @@ import functools
 from ..expr import (BINARY, PRIMITIVES, Node, by_species, call, constants, species_sum, species_terms, walk,
                     with_constants)
 from .config import MUTATIONS
-from .generate import (per_species, pick, random_atom_tree, random_constant, random_exponent, random_leaf,
-                       random_pair_tree, random_sum, sum_capacity)
+from .generate import (held_constants, per_species, pick, random_atom_tree, random_constant, random_exponent,
+                       random_leaf, random_pair_tree, random_sum, sum_capacity, vanishing)
 from .limits import within_limits
-from .paths import ATOM, SUMS, VARIABLES, fits, pair_root, replace_at, sites, sum_count
+from .paths import ATOM, BONDS, SUMS, VARIABLES, fits, pair_root, replace_at, sites, sum_count
 
 ATTEMPTS = 10
 
@@ -53,7 +53,9 @@ def point_mutation(rng, tree, config):
     """Swap one operator for another enabled one of the same arity, or one leaf for a fresh leaf of its level; on
     data of several species, or a sum's neighbours for other ones; with three-body sums, a sum for a sum3 of the same
     expression, or a sum3 whose expression holds neither s nor c for a sum (on data of several species, over the
-    neighbours of any one or all); with `nocut_probability`, a sum's smooth cutoff switched off or on."""
+    neighbours of any one or all); with `nocut_probability`, a sum's smooth cutoff switched off or on. A sum that
+    becomes nocut, or a nocut sum that becomes a sum3, gets the vanishing factor (generate.vanishing) of each bond
+    that is new to it."""
     three_body, nocut = config.three_body_probability > 0, config.nocut_probability > 0
     site = pick(rng, [site for site in sites(tree) if site.node.op not in SUMS or config.alloy or three_body or nocut])
     node = site.node
@@ -66,7 +68,10 @@ def point_mutation(rng, tree, config):
         if nocut:
             kinds.append((node.op, node.species, not node.cut))
         op, species, cut = pick(rng, kinds) if kinds else (node.op, node.species, node.cut)
-        return replace_at(tree, site.path, Node(op, node.children, species=species, cut=cut))
+        new_bonds = BONDS[op] if node.cut else BONDS[op][len(BONDS[node.op]):]  # those without a vanishing factor
+        if not cut and new_bonds:
+            body = vanishing(rng, config, body, new_bonds)
+        return replace_at(tree, site.path, Node(op, (body,), species=species, cut=cut))
     if not node.children:
         return replace_at(tree, site.path, random_leaf(rng, config, site.level, site.exponent))
     others = [p for p in config.primitives if PRIMITIVES[p].arity == len(node.children) and p != node.op]
@@ -119,14 +124,16 @@ def insert_mutation(rng, tree, config):
 
 @_retried
 def constant_mutation(rng, tree, config):
-    """Multiply one constant (all, with config.perturb_all_probability) by 1 + σ·N(0, 1); a zero gets σ·N(0, 1)."""
+    """Multiply one constant (all, with config.perturb_all_probability) by 1 + σ·N(0, 1); a zero gets σ·N(0, 1).
+    Constants that tuning holds (generate.held_constants) stay."""
     values = constants(tree)
-    if not values:
+    movable = [k for k, held in enumerate(held_constants(tree, config.r_out)) if not held]
+    if not movable:
         return None
     if rng.random() < config.perturb_all_probability:
-        chosen = range(len(values))
+        chosen = movable
     else:
-        chosen = [int(rng.integers(len(values)))]
+        chosen = [movable[int(rng.integers(len(movable)))]]
     for index in chosen:
         noise = config.constant_sigma * float(rng.normal())
         values[index] = values[index] * (1.0 + noise) if values[index] != 0.0 else noise

@@ -11,7 +11,7 @@ from ..expr.tree import check_species
 from ..settings import SettingError
 
 VANISHING_PRIMITIVES = ("*", "/", "-", "exp")  # of the factor a nocut sum vanishes by (generate.vanishing)
-MUTATIONS = ("point", "subtree", "hoist", "shrink", "insert", "constant", "wrap_in_sum", "unwrap", "embed")
+MUTATIONS = ("point", "subtree", "hoist", "shrink", "insert", "constant", "wrap_in_sum", "unwrap", "embed", "shift")
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ class OperatorConfig:
     wrap_in_sum_weight: float = 0.5      # turn an atom-level constant part c into sum(c*g), g fresh
     unwrap_weight: float = 0.5           # replace a sum by one of its r-free parts (formulas with ≥ 2 sums)
     embed_weight: float = 1.0            # embed an atom-level part holding a sum: S → S^q or S + S^q
+    shift_weight: float = 0.0            # shift a variable: r → r − k, c → c − k (0: pair-only searches unchanged)
     constant_sigma: float = 0.1          # relative σ of constant perturbation (absolute σ for a zero constant)
     perturb_all_probability: float = 0.5  # constant perturbation: all constants at once rather than one
 

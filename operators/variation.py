@@ -179,9 +179,24 @@ def embed_mutation(rng, tree, config):
     return replace_at(tree, site.path, embedded)
 
 
+@_retried
+def shift_mutation(rng, tree, config):
+    """Shift one variable leaf v (r, s or c) by a fresh constant k: v → v − k (v + k when − is off; needs one of
+    them). Forms are often functions of a shifted argument: r − r0 in Morse's exponential, r − a in
+    Stillinger–Weber's, cos θ + 1/3 in its angular term; a point mutation or an insertion reaches them rarely (a
+    leaf and an operator drawn at once)."""
+    join = next((op for op in ("-", "+") if op in config.primitives), None)
+    leaves = [site for site in sites(tree) if site.node.op in VARIABLES]
+    if join is None or not leaves:
+        return None
+    site = pick(rng, leaves)
+    return replace_at(tree, site.path, call(join, site.node, random_constant(rng, config)))
+
+
 MUTATION_OPERATORS = {"point": point_mutation, "subtree": subtree_mutation, "hoist": hoist_mutation,
                       "shrink": shrink_mutation, "insert": insert_mutation, "constant": constant_mutation,
-                      "wrap_in_sum": wrap_in_sum_mutation, "unwrap": unwrap_mutation, "embed": embed_mutation}
+                      "wrap_in_sum": wrap_in_sum_mutation, "unwrap": unwrap_mutation, "embed": embed_mutation,
+                      "shift": shift_mutation}
 assert tuple(MUTATION_OPERATORS) == MUTATIONS
 
 

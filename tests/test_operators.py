@@ -157,6 +157,8 @@ def applies(name, tree, config):
         return len(sums(tree)) >= 2
     if name == "wrap_in_sum":
         return len(sums(tree)) < config.max_sums and any(s.level == ATOM and not sums(s.node) for s in sites(tree))
+    if name == "shift":  # two nodes more: (r - k) for r
+        return any(n.op == "r" for n in walk(tree)) and node_count(tree) + 2 <= config.max_size
     return True
 
 
@@ -505,6 +507,17 @@ def test_tuning_and_mutation_hold_r_out_in_a_nocut_sum_and_integer_powers_of_c()
         child = MUTATION_OPERATORS["constant"](np.random.default_rng(seed), tree, config)
         assert [c for c, flag in zip(constants(child), held_constants(tree, config.r_out)) if flag] == held
         assert child != tree
+
+
+def test_shift_moves_a_variable_by_a_fresh_constant():
+    tree, config = parse_expression("sum(r^-6) + sum3(c^2*s)"), CONFIGS["three-body"]
+    shifted = {re.sub(r" - -?[0-9.e-]+", " - k", format_expression(
+        MUTATION_OPERATORS["shift"](np.random.default_rng(seed), tree, config))) for seed in range(50)}
+    assert shifted == {"sum((r - k)^-6) + sum3(c^2*s)", "sum(r^-6) + sum3((c - k)^2*s)",
+                       "sum(r^-6) + sum3(c^2*(s - k))"}
+    minus_off = OperatorConfig(primitives=("+", "*", "^"))
+    assert format_expression(MUTATION_OPERATORS["shift"](np.random.default_rng(0), parse_expression("sum(r)"),
+                                                         minus_off)).startswith("sum(r + ")
 
 
 def test_a_species_mutation_keeps_the_cutoff_switch():

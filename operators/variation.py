@@ -118,7 +118,7 @@ def insert_mutation(rng, tree, config):
     if PRIMITIVES[op].arity == 1:
         return replace_at(tree, site.path, call(op, site.node))
     leaf_first = bool(rng.random() < 0.5)
-    leaf = random_leaf(rng, config, site.level, op == "^" and not leaf_first)
+    leaf = random_leaf(rng, config, site.level, op == "^" and not leaf_first, site.node)
     return replace_at(tree, site.path, call(op, *((leaf, site.node) if leaf_first else (site.node, leaf))))
 
 

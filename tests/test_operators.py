@@ -106,6 +106,16 @@ def test_exponents_are_drawn_as_exponents():
     assert max(map(abs, others)) > 100
 
 
+def test_fresh_powers_of_expressions_of_c_are_low_positive_integers():
+    """Terms of a polynomial in cos θ: a negative power would be singular where its base crosses 0. (An insertion
+    that raises a new leaf c to an existing constant keeps that constant.)"""
+    config = CONFIGS["three-body"]
+    trees = sample(config, 1000)
+    powers = [site.node for tree in trees for site in sites(tree) if site.level == TRIPLET and site.node.op == "^"
+              and any(n.op == "c" for n in walk(site.node.children[0])) and site.node.children[1].op == "const"]
+    assert len(powers) > 10 and {n.children[1].value for n in powers} <= {1, 2, 3, 4}
+
+
 def test_full_trees_reach_their_ramped_depth():
     config = CONFIGS["default"]
     population = sample(config, n=60)
@@ -499,7 +509,7 @@ def test_tuning_and_mutation_hold_r_out_in_a_nocut_sum_and_integer_powers_of_c()
     """Moving them only makes a formula invalid: a nocut term blows up below its r_out or does not vanish at the
     cutoff above it; a real power of c + 1/3 is not defined where it is negative."""
     text = ("sum[nocut]((r^-4 - 1)*exp(2/(r - 3.77118))) + sum(r - 3.77118) + "
-            "sum3[nocut]((c + 0.3)^2*r^2.5*exp(2/(s - 3.77118))) + sum3((c + 0.3)^1.5)")
+            "sum3[nocut]((c + 0.3)^2*r^2.5*exp(2/(s - 3.77118))) + sum3((c + 0.3)^1.5)^2")
     tree, config = parse_expression(text), replace(CONFIGS["vanishing"], max_sums=4)
     held = [value for value, flag in zip(constants(tree), held_constants(tree, config.r_out)) if flag]
     assert held == [3.77118, 2, 3.77118]

@@ -195,7 +195,7 @@ def config_for(name, seed, workers, time_limit, generations=10 ** 6):
         # at r_out by factors exp(k/(r - r_out)), 8 nodes deep in a sum3: the depth limit leaves room for them)
         operators = OperatorConfig(primitives=("+", "-", "*", "/", "^", "exp"), max_size=45, max_depth=10,
                                    max_sums=2, three_body_probability=0.3, nocut_probability=0.5, r_out=r_out,
-                                   shift_weight=1.0)
+                                   shift_weight=1.0, power_weight=1.0)
     else:
         operators = OperatorConfig(max_size=20, max_sums=2, per_species="species" in TARGETS[name])
     return SearchConfig(seed=seed, islands=2, population=40, immigrants=4, generations=generations, time_limit=time_limit,

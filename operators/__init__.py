@@ -11,5 +11,5 @@ from .generate import (held_constants, random_atom_tree, random_constant, random
 from .limits import limit_violations, measure, within_limits
 from .paths import ATOM, PAIR, TRIPLET, Site, replace_at, sites
 from .variation import (MUTATION_OPERATORS, constant_mutation, crossover, embed_mutation, hoist_mutation,
-                        insert_mutation, point_mutation, shift_mutation, shrink_mutation, subtree_mutation,
-                        unwrap_mutation, vary, wrap_in_sum_mutation)
+                        insert_mutation, point_mutation, power_mutation, shift_mutation, shrink_mutation,
+                        subtree_mutation, unwrap_mutation, vary, wrap_in_sum_mutation)

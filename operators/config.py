@@ -11,7 +11,8 @@ from ..expr.tree import check_species
 from ..settings import SettingError
 
 VANISHING_PRIMITIVES = ("*", "/", "-", "exp")  # of the factor a nocut sum vanishes by (generate.vanishing)
-MUTATIONS = ("point", "subtree", "hoist", "shrink", "insert", "constant", "wrap_in_sum", "unwrap", "embed", "shift")
+MUTATIONS = ("point", "subtree", "hoist", "shrink", "insert", "constant", "wrap_in_sum", "unwrap", "embed", "shift",
+             "power")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class OperatorConfig:
     unwrap_weight: float = 0.5           # replace a sum by one of its r-free parts (formulas with ≥ 2 sums)
     embed_weight: float = 1.0            # embed an atom-level part holding a sum: S → S^q or S + S^q
     shift_weight: float = 0.0            # shift a variable: r → r − k, c → c − k (0: pair-only searches unchanged)
+    power_weight: float = 0.0            # raise a part of a sum's expression to a fresh power: X → X^n (0: as above)
     constant_sigma: float = 0.1          # relative σ of constant perturbation (absolute σ for a zero constant)
     perturb_all_probability: float = 0.5  # constant perturbation: all constants at once rather than one
 

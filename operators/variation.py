@@ -193,10 +193,23 @@ def shift_mutation(rng, tree, config):
     return replace_at(tree, site.path, call(join, site.node, random_constant(rng, config)))
 
 
+@_retried
+def power_mutation(rng, tree, config):
+    """Raise a part X of a sum's expression (not an exponent) to a fresh exponent n of its level (random_exponent:
+    1 to 4 for an expression of c, a polynomial term): X → X^n. Inside sums, where embed does not reach, this is
+    the one way to a power of an existing part other than an insertion that draws ^ and an exponent together
+    (SW's (c + 1/3)² from c + 1/3). Needs ^."""
+    parts = [site for site in sites(tree) if site.level != ATOM and not site.exponent]
+    if "^" not in config.primitives or not parts:
+        return None
+    site = pick(rng, parts)
+    return replace_at(tree, site.path, call("^", site.node, random_exponent(rng, config, site.level, site.node)))
+
+
 MUTATION_OPERATORS = {"point": point_mutation, "subtree": subtree_mutation, "hoist": hoist_mutation,
                       "shrink": shrink_mutation, "insert": insert_mutation, "constant": constant_mutation,
                       "wrap_in_sum": wrap_in_sum_mutation, "unwrap": unwrap_mutation, "embed": embed_mutation,
-                      "shift": shift_mutation}
+                      "shift": shift_mutation, "power": power_mutation}
 assert tuple(MUTATION_OPERATORS) == MUTATIONS
 
 

@@ -530,6 +530,17 @@ def test_shift_moves_a_variable_by_a_fresh_constant():
                                                          minus_off)).startswith("sum(r + ")
 
 
+def test_power_raises_a_part_of_a_sums_expression_to_a_fresh_power():
+    tree, config = parse_expression("sum(r^-6) + sum3((c - 0.3)*s)"), CONFIGS["three-body"]
+    children = [MUTATION_OPERATORS["power"](np.random.default_rng(seed), tree, config) for seed in range(100)]
+    texts = {format_expression(child) for child in children}
+    assert {"sum(r^-6) + sum3((c - 0.3)^2*s)", "sum(r^-6) + sum3(((c - 0.3)*s)^3)"} <= texts
+    exponents = {n.children[1].value for child in children for site in sites(child) if site.level == TRIPLET
+                 for n in [site.node] if n.op == "^" and any(m.op == "c" for m in walk(n.children[0]))}
+    assert exponents <= {1, 2, 3, 4}
+    assert all(n.op != "^" or n.children[0].op != "sum" for child in children for n in walk(child))  # not at atom level
+
+
 def test_a_species_mutation_keeps_the_cutoff_switch():
     config = OperatorConfig(species=("Ni", "Al"))
     tree = parse_expression("sum[Ni, nocut](r^-6) + 2")

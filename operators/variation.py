@@ -61,7 +61,8 @@ def point_mutation(rng, tree, config):
     node = site.node
     if node.op in SUMS:
         body = node.children[0]
-        kinds = [("sum", s, node.cut) for s in ("",) + config.species if node.op == "sum3" or s != node.species]
+        neighbours = ("",) + (config.species if config.alloy else ())  # one species: all neighbours, untagged
+        kinds = [("sum", s, node.cut) for s in neighbours if node.op == "sum3" or s != node.species]
         kinds = [kind for kind in kinds if fits(body, SUMS[node.op], SUMS[kind[0]])]
         if three_body and node.op == "sum":
             kinds.append(("sum3", "", node.cut))

@@ -541,6 +541,14 @@ def test_power_raises_a_part_of_a_sums_expression_to_a_fresh_power():
     assert all(n.op != "^" or n.children[0].op != "sum" for child in children for n in walk(child))  # not at atom level
 
 
+def test_on_one_species_a_point_mutation_tags_no_sum_with_it():
+    """sum[Si](g) on Si data is sum(g) under another text: a duplicate the population would keep."""
+    config = replace(CONFIGS["vanishing"], species=("Si",))
+    tree = parse_expression("sum[nocut](r^-6*exp(1/(r - 3.77118))) + sum3(c^2)")
+    children = [MUTATION_OPERATORS["point"](np.random.default_rng(seed), tree, config) for seed in range(100)]
+    assert all(n.species == "" for child in children for n in walk(child))
+
+
 def test_a_species_mutation_keeps_the_cutoff_switch():
     config = OperatorConfig(species=("Ni", "Al"))
     tree = parse_expression("sum[Ni, nocut](r^-6) + 2")

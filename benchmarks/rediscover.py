@@ -22,8 +22,9 @@ constants within 1e-3 of an integer snapped to it) is the target's:
   whose h(r, s, c) is a·(c − c0)² with a free of c and c0 within 0.01 of −1/3 (SW: (cos θ + 1/3)²).
 
 Usage: python benchmarks/rediscover.py [sutton_chen|lennard_jones|finnis_sinclair_alloy|stillinger_weber] [--seeds 10]
-       [--first-seed 0] [--time-limit 900] [--workers 2]
-Prints one JSON object: successes, seeds, median_seconds_to_success, and per-seed details.
+       [--first-seed 0] [--time-limit 900] [--generations N] [--workers 2]
+Prints one JSON object: successes, seeds, median seconds and generations to success, and per-seed details. On a
+shared machine generations to success (with --generations as the budget) compare settings; seconds do not.
 """
 import argparse
 import json
@@ -188,23 +189,27 @@ def error_bounds(name, data, cutoff):
             max(2 * errors["force_rmse_ev_per_a"], EXACT_BOUNDS[1]))
 
 
-def config_for(name, seed, workers, time_limit):
+def config_for(name, seed, workers, time_limit, generations=10 ** 6):
     r_in, r_out = TARGETS[name]["cutoff"]
-    if "angle" in TARGETS[name]:  # SW needs exp, three-body sums and sums without the smooth cutoff
-        operators = OperatorConfig(primitives=("+", "-", "*", "/", "^", "exp"), max_size=45, max_sums=2,
-                                   three_body_probability=0.3, nocut_probability=0.5)
+    if "angle" in TARGETS[name]:  # SW needs exp, three-body sums and sums without the smooth cutoff (which vanish
+        # at r_out by factors exp(k/(r - r_out)), 8 nodes deep in a sum3: the depth limit leaves room for them)
+        operators = OperatorConfig(primitives=("+", "-", "*", "/", "^", "exp"), max_size=45, max_depth=10,
+                                   max_sums=2, three_body_probability=0.3, nocut_probability=0.5, r_out=r_out,
+                                   shift_weight=1.0, power_weight=1.0)
     else:
         operators = OperatorConfig(max_size=20, max_sums=2, per_species="species" in TARGETS[name])
-    return SearchConfig(seed=seed, islands=2, population=40, immigrants=4, generations=10 ** 6, time_limit=time_limit,
-                        migration_interval=2, workers=workers, screen_fraction=0.05, r_in=r_in, r_out=r_out,
+    return SearchConfig(seed=seed, islands=2, population=40, immigrants=4, generations=generations,
+                        time_limit=time_limit, migration_interval=2, workers=workers, screen_fraction=0.05, r_in=r_in,
+                        r_out=r_out,
                         tuning=TuningConfig(polish_evaluations=30, cma_evaluations=96, cma_popsize=8),
                         operators=operators)
 
 
-def run_seed(name, data, seed, workers, time_limit, bounds):
-    """(seconds of wall clock, setup included, until the front holds the target; its formula), or (None, None)."""
+def run_seed(name, data, seed, workers, time_limit, generations, bounds):
+    """(seconds of wall clock, setup included, and generations until the front holds the target; its formula), or
+    (None, None, None)."""
     target, start, checked = TARGETS[name], time.perf_counter(), set()
-    with Search(data, config_for(name, seed, workers, time_limit)) as engine:
+    with Search(data, config_for(name, seed, workers, time_limit, generations)) as engine:
         state = engine.initial_state()
         while not engine.done(state):
             state = engine.step(state)
@@ -215,8 +220,8 @@ def run_seed(name, data, seed, workers, time_limit, bounds):
                 errors = model.train["energy_rmse_mev_per_atom"], model.train["force_rmse_ev_per_a"]
                 if (errors[0] < bounds[0] and errors[1] < bounds[1]
                         and has_target_form(parse_expression(model.formula), target)):
-                    return time.perf_counter() - start, model.formula
-    return None, None
+                    return time.perf_counter() - start, state.generation, model.formula
+    return None, None, None
 
 
 def main():
@@ -225,6 +230,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--first-seed", type=int, default=0, help="seeds run are first-seed, first-seed + 1, ...")
     parser.add_argument("--time-limit", type=float, default=900.0, help="seconds per seed (default 900)")
+    parser.add_argument("--generations", type=int, default=10 ** 6, help="generations per seed (default: no cap)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     target = TARGETS[args.target]
@@ -237,14 +243,18 @@ def main():
     bounds = error_bounds(args.target, data, Cutoff(*target["cutoff"]))
     runs = []
     for seed in range(args.first_seed, args.first_seed + args.seeds):
-        seconds, formula = run_seed(args.target, data, seed, args.workers, args.time_limit, bounds)
-        runs.append({"seed": seed, "seconds": seconds, "formula": formula})
-        print(f"seed {seed}: " + (f"found in {seconds:.0f} s: {formula}" if formula else "not found"),
-              file=sys.stderr, flush=True)
-    times = [run["seconds"] for run in runs if run["seconds"] is not None]
-    print(json.dumps({"machine": machine(), "target": args.target, "successes": len(times), "seeds": args.seeds,
-                      "median_seconds_to_success": float(np.median(times)) if times else None,
-                      "time_limit": args.time_limit, "bounds": bounds, "runs": runs}))
+        seconds, generations, formula = run_seed(args.target, data, seed, args.workers, args.time_limit,
+                                                 args.generations, bounds)
+        runs.append({"seed": seed, "seconds": seconds, "generations": generations, "formula": formula})
+        print(f"seed {seed}: " + (f"found in {seconds:.0f} s, {generations} generations: {formula}" if formula
+                                  else "not found"), file=sys.stderr, flush=True)
+    found = [run for run in runs if run["formula"] is not None]
+    print(json.dumps({"machine": machine(), "target": args.target, "successes": len(found), "seeds": args.seeds,
+                      "median_seconds_to_success": float(np.median([r["seconds"] for r in found])) if found else None,
+                      "median_generations_to_success":
+                          float(np.median([r["generations"] for r in found])) if found else None,
+                      "time_limit": args.time_limit, "generations": args.generations, "bounds": bounds,
+                      "runs": runs}))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ from ..expr import BINARY, PRIMITIVES, DEFAULT_PRIMITIVES, ExpressionError
 from ..expr.tree import check_species
 from ..settings import SettingError
 
-MUTATIONS = ("point", "subtree", "hoist", "shrink", "insert", "constant", "wrap_in_sum", "unwrap", "embed")
+VANISHING_PRIMITIVES = ("*", "/", "-", "exp")  # of the factor a nocut sum vanishes by (generate.vanishing)
+MUTATIONS = ("point", "subtree", "hoist", "shrink", "insert", "constant", "wrap_in_sum", "unwrap", "embed", "shift",
+             "power")
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,13 @@ class OperatorConfig:
 
     With `nocut_probability` > 0 a new sum of either kind is `nocut` (no smooth cutoff: the term must vanish at r_out
     by itself, as Stillinger–Weber's exp(γ/(r − a)) does, or the evaluator counts it invalid) with that chance, and a
-    point mutation may switch a sum's cutoff off or on. At 0 (the default) this draws no random number.
+    point mutation may switch a sum's cutoff off or on. At 0 (the default) this draws no random number. Knowing the
+    search's cutoff `r_out` (the search sets it: no config key), a sum that becomes nocut gets a factor that
+    vanishes there for each of its bonds (generate.vanishing_factor): almost no random expression vanishes at r_out
+    by itself, so without it nearly every nocut candidate is invalid.
     """
     species: tuple[str, ...] = field(default=(), metadata={"config_key": False})
+    r_out: float | None = field(default=None, metadata={"config_key": False})  # Å: the cutoff nocut sums vanish at
     per_species: bool = False            # on data of several species: one term per species
     copy_term_probability: float = 0.1   # per-species terms: chance that a child is its parent with one species'
                                          # term copied over another's (tuning then refits its constants)
@@ -66,6 +72,8 @@ class OperatorConfig:
     wrap_in_sum_weight: float = 0.5      # turn an atom-level constant part c into sum(c*g), g fresh
     unwrap_weight: float = 0.5           # replace a sum by one of its r-free parts (formulas with ≥ 2 sums)
     embed_weight: float = 1.0            # embed an atom-level part holding a sum: S → S^q or S + S^q
+    shift_weight: float = 0.0            # shift a variable: r → r − k, c → c − k (0: pair-only searches unchanged)
+    power_weight: float = 0.0            # raise a part of a sum's expression to a fresh power: X → X^n (0: as above)
     constant_sigma: float = 0.1          # relative σ of constant perturbation (absolute σ for a zero constant)
     perturb_all_probability: float = 0.5  # constant perturbation: all constants at once rather than one
 
@@ -78,11 +86,17 @@ class OperatorConfig:
                 check_species(name)
             except ExpressionError as error:
                 _require(False, "species", str(error))
+        _require(self.r_out is None or (_is_real(self.r_out) and 0 < self.r_out < math.inf), "r_out",
+                 f"must be a finite radius > 0 (Å) or None, got {self.r_out!r}")
         _require(isinstance(self.per_species, bool), "per_species", f"must be true or false, got {self.per_species!r}")
         _require(isinstance(self.primitives, (tuple, list)), "primitives", "must be a sequence of symbols")
         object.__setattr__(self, "primitives", tuple(self.primitives))
         for name in ("init_depth", "integer_constant_range", "constant_magnitude_range", "atom_exponent_range"):
             object.__setattr__(self, name, _pair(getattr(self, name), name))
+        missing = [p for p in VANISHING_PRIMITIVES if p not in self.primitives]
+        _require(not (self.nocut_probability and self.r_out and missing), "primitives",
+                 f"needs {', '.join(missing)} for nocut sums (nocut_probability > 0): their factor "
+                 "exp(k/(r - r_out)) is built from *, /, - and exp")
         unknown = [p for p in self.primitives if p not in PRIMITIVES]
         _require(not unknown, "primitives", f"unknown symbols {unknown} (known: {', '.join(PRIMITIVES)})")
         _require(len(set(self.primitives)) == len(self.primitives), "primitives", "has duplicates")

@@ -4,14 +4,16 @@
 limit; `grow` trees stop early at random. A drawn formula that breaks the size limit is drawn again, at a smaller
 depth after a few tries.
 """
+import functools
 import math
 
 from ..expr import (C, PRIMITIVES, R, S, Node, by_species, call, const, parse_expression, species_sum, species_terms,
                     walk)
 from .limits import limit_violations, within_limits
-from .paths import ATOM, PAIR, TRIPLET
+from .paths import ATOM, BONDS, PAIR, TRIPLET
 
 ATTEMPTS = 10
+ANGULAR_ORDER = 4  # the highest power of an expression of c (cos θ) drawn: angular terms are low-order polynomials
 
 
 def pick(rng, items):
@@ -28,9 +30,13 @@ def random_constant(rng, config):
     return const(magnitude if rng.random() < 0.5 else -magnitude)
 
 
-def random_exponent(rng, config, level):
+def random_exponent(rng, config, level, base=None):
     """The exponent of a power at `level`: a non-zero integer from config.integer_constant_range inside a sum (r^-6,
-    r^12), a real number from config.atom_exponent_range outside (the square root of a Finnis–Sinclair density)."""
+    r^12), a real number from config.atom_exponent_range outside (the square root of a Finnis–Sinclair density); of
+    a power of an expression of c (`base`, when known), an integer from 1 to ANGULAR_ORDER: a term of a polynomial
+    in cos θ (a negative power is singular where its base crosses 0, at some angle for c − k with |k| < 1)."""
+    if level == TRIPLET and base is not None and any(n.op == "c" for n in walk(base)):
+        return const(int(rng.integers(1, ANGULAR_ORDER + 1)))
     return const(rng.uniform(*config.atom_exponent_range)) if level == ATOM else _nonzero_integer(rng, config)
 
 
@@ -42,11 +48,11 @@ def _nonzero_integer(rng, config):
     return const(value)
 
 
-def random_leaf(rng, config, level, exponent=False):
+def random_leaf(rng, config, level, exponent=False, base=None):
     """A leaf of `level`: r or a constant inside a sum, one of r, s, c (alike) or a constant inside a sum3, a constant
-    outside; an exponent (random_exponent) when it is the exponent of a power."""
+    outside; an exponent (random_exponent) when it is the exponent of a power (of `base`, when known)."""
     if exponent:
-        return random_exponent(rng, config, level)
+        return random_exponent(rng, config, level, base)
     if level == PAIR and rng.random() < config.r_probability:
         return R
     if level == TRIPLET and rng.random() < config.r_probability:
@@ -64,19 +70,54 @@ def random_sum(rng, config, depth, full, factor=None, join="*"):
     if factor is not None:
         body = call(join, factor, body)
     cut = not (config.nocut_probability > 0 and rng.random() < config.nocut_probability)
+    if not cut:
+        body = vanishing(rng, config, body, BONDS["sum3" if three_body else "sum"])
     if three_body:
         return Node("sum3", (body,), cut=cut)
     return species_sum(body, pick(rng, ("",) + config.species) if config.alloy else "", cut)
 
 
-def random_pair_tree(rng, config, depth, full, exponent=False, level=PAIR):
+def vanishing(rng, config, body, bonds):
+    """`body` times a factor exp(k/(b − r_out)) for each bond leaf b of `bonds` (R, S), one k for all, when
+    config.r_out is known (else `body` itself): a nocut sum of it vanishes at r_out with every derivative, whatever
+    `body` is (if finite there). k, the width of the fade-out, is drawn uniformly in [r_out/10, r_out] (Å); constant
+    tuning moves k and the r_out written in the factor (below r_out the term turns invalid)."""
+    if config.r_out is None:
+        return body
+    k = const(config.r_out * rng.uniform(0.1, 1.0))
+    factors = [call("exp", call("/", k, call("-", bond, const(config.r_out)))) for bond in bonds]
+    return call("*", body, functools.reduce(lambda a, b: call("*", a, b), factors))
+
+
+def held_constants(node, r_out, in_nocut=False):
+    """Per constant of `node` (postfix order, as expr.constants): whether constant tuning and mutation hold it,
+    because moving it would only make the formula invalid:
+    - the cutoff r_out (Å) written in a nocut sum (as vanishing() writes it): the term would blow up a hair below
+      r_out or not vanish a hair above;
+    - an integer exponent of a power of an expression of c (cos θ, which takes both signs) inside a sum3:
+      (c + 1/3)², a polynomial in c, has a negative base at some angles, where any real exponent is invalid."""
+    if node.op == "const":
+        return [in_nocut and node.value == r_out]
+    in_nocut = in_nocut or (node.op in BONDS and not node.cut)
+    held = [held_constants(child, r_out, in_nocut) for child in node.children]
+    if node.op == "^" and node.children[1].op == "const" and float(node.children[1].value).is_integer():
+        base = {n.op for n in walk(node.children[0])}
+        held[1] = [held[1][0] or ("c" in base and not base & set(BONDS))]  # inside h, not a power of a sum3
+    return [flag for child in held for flag in child]
+
+
+def random_pair_tree(rng, config, depth, full, exponent=False, level=PAIR, base=None):
     """An expression inside a sum (`level` PAIR: over r) or a sum3 (TRIPLET: over r, s, c) of depth at most `depth`,
-    exactly `depth` along every branch with `full`; a leaf that is the `exponent` of a power is drawn as one."""
+    exactly `depth` along every branch with `full`; a leaf that is the `exponent` of a power (of `base`) is drawn as
+    one."""
     if depth == 0 or (not full and rng.random() < config.grow_leaf_probability):
-        return random_leaf(rng, config, level, exponent)
+        return random_leaf(rng, config, level, exponent, base)
     op = pick(rng, config.primitives)
-    return call(op, *(random_pair_tree(rng, config, depth - 1, full, op == "^" and k == 1, level)
-                      for k in range(PRIMITIVES[op].arity)))
+    children = []
+    for k in range(PRIMITIVES[op].arity):
+        power = op == "^" and k == 1
+        children.append(random_pair_tree(rng, config, depth - 1, full, power, level, children[0] if power else None))
+    return call(op, *children)
 
 
 def sum_capacity(depth):

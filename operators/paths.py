@@ -7,11 +7,12 @@ allows it (`fits`): an r-only pair-level subtree fits a triplet site, a triplet-
 from dataclasses import replace
 from typing import NamedTuple
 
-from ..expr import Node, walk
+from ..expr import R, S, Node, walk
 from ..expr.tree import THREE_BODY_LEAVES
 
 ATOM, PAIR, TRIPLET = "atom", "pair", "triplet"
 SUMS = {"sum": PAIR, "sum3": TRIPLET}  # the sum nodes and the level of what they sum
+BONDS = {"sum": (R,), "sum3": (R, S)}  # the bond lengths each kind of sum reads
 VARIABLES = ("r", *THREE_BODY_LEAVES)  # the leaves that vary over the pairs or triplets of a sum
 
 

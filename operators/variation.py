@@ -9,10 +9,10 @@ import functools
 from ..expr import (BINARY, PRIMITIVES, Node, by_species, call, constants, species_sum, species_terms, walk,
                     with_constants)
 from .config import MUTATIONS
-from .generate import (per_species, pick, random_atom_tree, random_constant, random_exponent, random_leaf,
-                       random_pair_tree, random_sum, sum_capacity)
+from .generate import (held_constants, per_species, pick, random_atom_tree, random_constant, random_exponent,
+                       random_leaf, random_pair_tree, random_sum, sum_capacity, vanishing)
 from .limits import within_limits
-from .paths import ATOM, SUMS, VARIABLES, fits, pair_root, replace_at, sites, sum_count
+from .paths import ATOM, BONDS, SUMS, VARIABLES, fits, pair_root, replace_at, sites, sum_count
 
 ATTEMPTS = 10
 
@@ -53,20 +53,26 @@ def point_mutation(rng, tree, config):
     """Swap one operator for another enabled one of the same arity, or one leaf for a fresh leaf of its level; on
     data of several species, or a sum's neighbours for other ones; with three-body sums, a sum for a sum3 of the same
     expression, or a sum3 whose expression holds neither s nor c for a sum (on data of several species, over the
-    neighbours of any one or all); with `nocut_probability`, a sum's smooth cutoff switched off or on."""
+    neighbours of any one or all); with `nocut_probability`, a sum's smooth cutoff switched off or on. A sum that
+    becomes nocut, or a nocut sum that becomes a sum3, gets the vanishing factor (generate.vanishing) of each bond
+    that is new to it."""
     three_body, nocut = config.three_body_probability > 0, config.nocut_probability > 0
     site = pick(rng, [site for site in sites(tree) if site.node.op not in SUMS or config.alloy or three_body or nocut])
     node = site.node
     if node.op in SUMS:
         body = node.children[0]
-        kinds = [("sum", s, node.cut) for s in ("",) + config.species if node.op == "sum3" or s != node.species]
+        neighbours = ("",) + (config.species if config.alloy else ())  # one species: all neighbours, untagged
+        kinds = [("sum", s, node.cut) for s in neighbours if node.op == "sum3" or s != node.species]
         kinds = [kind for kind in kinds if fits(body, SUMS[node.op], SUMS[kind[0]])]
         if three_body and node.op == "sum":
             kinds.append(("sum3", "", node.cut))
         if nocut:
             kinds.append((node.op, node.species, not node.cut))
         op, species, cut = pick(rng, kinds) if kinds else (node.op, node.species, node.cut)
-        return replace_at(tree, site.path, Node(op, node.children, species=species, cut=cut))
+        new_bonds = BONDS[op] if node.cut else BONDS[op][len(BONDS[node.op]):]  # those without a vanishing factor
+        if not cut and new_bonds:
+            body = vanishing(rng, config, body, new_bonds)
+        return replace_at(tree, site.path, Node(op, (body,), species=species, cut=cut))
     if not node.children:
         return replace_at(tree, site.path, random_leaf(rng, config, site.level, site.exponent))
     others = [p for p in config.primitives if PRIMITIVES[p].arity == len(node.children) and p != node.op]
@@ -113,20 +119,22 @@ def insert_mutation(rng, tree, config):
     if PRIMITIVES[op].arity == 1:
         return replace_at(tree, site.path, call(op, site.node))
     leaf_first = bool(rng.random() < 0.5)
-    leaf = random_leaf(rng, config, site.level, op == "^" and not leaf_first)
+    leaf = random_leaf(rng, config, site.level, op == "^" and not leaf_first, site.node)
     return replace_at(tree, site.path, call(op, *((leaf, site.node) if leaf_first else (site.node, leaf))))
 
 
 @_retried
 def constant_mutation(rng, tree, config):
-    """Multiply one constant (all, with config.perturb_all_probability) by 1 + σ·N(0, 1); a zero gets σ·N(0, 1)."""
+    """Multiply one constant (all, with config.perturb_all_probability) by 1 + σ·N(0, 1); a zero gets σ·N(0, 1).
+    Constants that tuning holds (generate.held_constants) stay."""
     values = constants(tree)
-    if not values:
+    movable = [k for k, held in enumerate(held_constants(tree, config.r_out)) if not held]
+    if not movable:
         return None
     if rng.random() < config.perturb_all_probability:
-        chosen = range(len(values))
+        chosen = movable
     else:
-        chosen = [int(rng.integers(len(values)))]
+        chosen = [movable[int(rng.integers(len(movable)))]]
     for index in chosen:
         noise = config.constant_sigma * float(rng.normal())
         values[index] = values[index] * (1.0 + noise) if values[index] != 0.0 else noise
@@ -172,9 +180,37 @@ def embed_mutation(rng, tree, config):
     return replace_at(tree, site.path, embedded)
 
 
+@_retried
+def shift_mutation(rng, tree, config):
+    """Shift one variable leaf v (r, s or c) by a fresh constant k: v → v − k (v + k when − is off; needs one of
+    them). Forms are often functions of a shifted argument: r − r0 in Morse's exponential, r − a in
+    Stillinger–Weber's, cos θ + 1/3 in its angular term; a point mutation or an insertion reaches them rarely (a
+    leaf and an operator drawn at once)."""
+    join = next((op for op in ("-", "+") if op in config.primitives), None)
+    leaves = [site for site in sites(tree) if site.node.op in VARIABLES]
+    if join is None or not leaves:
+        return None
+    site = pick(rng, leaves)
+    return replace_at(tree, site.path, call(join, site.node, random_constant(rng, config)))
+
+
+@_retried
+def power_mutation(rng, tree, config):
+    """Raise a part X of a sum's expression (not an exponent) to a fresh exponent n of its level (random_exponent:
+    1 to 4 for an expression of c, a polynomial term): X → X^n. Inside sums, where embed does not reach, this is
+    the one way to a power of an existing part other than an insertion that draws ^ and an exponent together
+    (SW's (c + 1/3)² from c + 1/3). Needs ^."""
+    parts = [site for site in sites(tree) if site.level != ATOM and not site.exponent]
+    if "^" not in config.primitives or not parts:
+        return None
+    site = pick(rng, parts)
+    return replace_at(tree, site.path, call("^", site.node, random_exponent(rng, config, site.level, site.node)))
+
+
 MUTATION_OPERATORS = {"point": point_mutation, "subtree": subtree_mutation, "hoist": hoist_mutation,
                       "shrink": shrink_mutation, "insert": insert_mutation, "constant": constant_mutation,
-                      "wrap_in_sum": wrap_in_sum_mutation, "unwrap": unwrap_mutation, "embed": embed_mutation}
+                      "wrap_in_sum": wrap_in_sum_mutation, "unwrap": unwrap_mutation, "embed": embed_mutation,
+                      "shift": shift_mutation, "power": power_mutation}
 assert tuple(MUTATION_OPERATORS) == MUTATIONS
 
 

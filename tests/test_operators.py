@@ -2,6 +2,7 @@
 operator does what its name says."""
 import json
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -9,9 +10,11 @@ from hypothesis import given, settings, strategies as st
 
 from symbolicpot.expr import (ParseError, R, check_typed, const, constants, format_expression, node_count,
                               parse_expression, species_terms, structural_hash, sums, three_body_sums, walk)
+from symbolicpot.expr.compile import compile_formula
+from symbolicpot.evaluate.vanishing import nocut_faults
 from symbolicpot.operators import (ATOM, MUTATION_OPERATORS, PAIR, TRIPLET, OperatorConfig, crossover,
-                                   limit_violations, measure, random_formula, ramped_half_and_half, replace_at,
-                                   seed_formulas, sites, vary)
+                                   held_constants, limit_violations, measure, random_formula, ramped_half_and_half,
+                                   replace_at, seed_formulas, sites, vary)
 from strategies import three_body_trees
 
 SUTTON_CHEN = "sum(644.52*r^-9) - sum(527.62*r^-6)^0.5"
@@ -27,6 +30,8 @@ CONFIGS = {
     "three-body": OperatorConfig(three_body_probability=0.5),
     "three-body alloy": OperatorConfig(species=("Ni", "Al"), three_body_probability=0.3, max_sums=4),
     "nocut": OperatorConfig(three_body_probability=0.3, nocut_probability=0.5),
+    "vanishing": OperatorConfig(primitives=("+", "-", "*", "/", "^", "exp"), three_body_probability=0.3,
+                                nocut_probability=0.5, r_out=3.77118, max_size=45, max_depth=10),
 }
 PER_SPECIES = OperatorConfig(species=("Ni", "Al", "Cu"), per_species=True, max_size=20)
 OPERATORS = {**MUTATION_OPERATORS, "crossover": None, "vary": None}
@@ -101,6 +106,16 @@ def test_exponents_are_drawn_as_exponents():
     assert max(map(abs, others)) > 100
 
 
+def test_fresh_powers_of_expressions_of_c_are_low_positive_integers():
+    """Terms of a polynomial in cos θ: a negative power would be singular where its base crosses 0. (An insertion
+    that raises a new leaf c to an existing constant keeps that constant.)"""
+    config = CONFIGS["three-body"]
+    trees = sample(config, 1000)
+    powers = [site.node for tree in trees for site in sites(tree) if site.level == TRIPLET and site.node.op == "^"
+              and any(n.op == "c" for n in walk(site.node.children[0])) and site.node.children[1].op == "const"]
+    assert len(powers) > 10 and {n.children[1].value for n in powers} <= {1, 2, 3, 4}
+
+
 def test_full_trees_reach_their_ramped_depth():
     config = CONFIGS["default"]
     population = sample(config, n=60)
@@ -152,6 +167,8 @@ def applies(name, tree, config):
         return len(sums(tree)) >= 2
     if name == "wrap_in_sum":
         return len(sums(tree)) < config.max_sums and any(s.level == ATOM and not sums(s.node) for s in sites(tree))
+    if name == "shift":  # two nodes more: (r - k) for r
+        return any(n.op == "r" for n in walk(tree)) and node_count(tree) + 2 <= config.max_size
     return True
 
 
@@ -319,10 +336,17 @@ def test_seed_formulas_report_bad_text():
     ("crossover_probability", "0.5"), ("perturb_all_probability", 2),
     ("point_weight", -1.0), ("unwrap_weight", float("inf")), ("constant_sigma", 0.0),
     ("three_body_probability", 1.5), ("three_body_probability", "often"), ("nocut_probability", -0.1),
+    ("r_out", 0.0), ("r_out", "5"),
 ])
 def test_config_validation_names_the_field(field, value):
     with pytest.raises(ValueError, match=f"OperatorConfig.{field}"):
         OperatorConfig(**{field: value})
+
+
+def test_nocut_sums_need_the_primitives_of_their_vanishing_factor():
+    with pytest.raises(ValueError, match=r"OperatorConfig.primitives: needs exp for nocut sums"):
+        OperatorConfig(nocut_probability=0.5, r_out=3.77118)
+    OperatorConfig(nocut_probability=0.5)  # r_out unknown: no factor
 
 
 def test_config_rejects_all_zero_mutation_weights():
@@ -445,6 +469,84 @@ def test_new_sums_drop_the_smooth_cutoff_at_the_configured_rate_and_mutations_sw
                                                              config))
                for text in ("sum(r^-6) + 2", "sum[nocut](r^-6) + 2") for seed in range(100)}
     assert {"sum[nocut](r^-6) + 2", "sum(r^-6) + 2", "sum3[nocut](r^-6) + 2"} <= mutated
+
+
+def test_every_new_nocut_sum_vanishes_at_r_out_where_its_expression_is_finite():
+    """Knowing r_out, a nocut sum is drawn with a factor exp(k/(b − r_out)) per bond b, which takes it (with its
+    slopes) to 0 at r_out whatever it multiplies: the evaluator's vanishing check may only find values that are not
+    finite there (an expression that is itself infinite at r_out). Without the factor, 2 % of the formulas with a
+    nocut sum passed the check, all of them by vanishing everywhere (sum[nocut](r - r))."""
+    config = CONFIGS["vanishing"]
+    trees = [tree for tree in sample(config, 400) if not all(n.cut for n in walk(tree))]
+    faults = [fault for tree in trees
+              for fault in nocut_faults(compile_formula(tree), np.array(constants(tree)), config.r_out).values()]
+    assert len(trees) > 200 and set(faults) <= {"a value that is not finite"} and len(faults) < 0.1 * len(trees)
+
+
+def test_a_sum_that_becomes_nocut_gets_the_vanishing_factor_of_each_bond_new_to_it():
+    config = CONFIGS["vanishing"]
+
+    def mutated(text):
+        tree = parse_expression(text)
+        return {re.sub(r"exp\([0-9.]+/", "exp(k/", format_expression(
+            MUTATION_OPERATORS["point"](np.random.default_rng(seed), tree, config))) for seed in range(100)}
+    factor = "exp(k/({} - 3.77118))"
+    assert f"sum[nocut](r^-6*{factor.format('r')}) + 2" in mutated("sum(r^-6) + 2")
+    assert f"sum3[nocut](c^2*({factor.format('r')}*{factor.format('s')})) + 2" in mutated("sum3(c^2) + 2")
+    assert {f"sum(r^-6*{factor.format('r')}) + 2",  # the smooth cutoff back on: the factor stays
+            f"sum3[nocut](r^-6*{factor.format('r')}*{factor.format('s')}) + 2"} <= mutated(
+        "sum[nocut](r^-6*exp(1/(r - 3.77118))) + 2")
+
+
+def test_the_fade_out_width_is_drawn_between_a_tenth_of_r_out_and_r_out():
+    config = CONFIGS["vanishing"]
+    widths = [n.children[0].value for tree in sample(config, 200) for n in walk(tree)
+              if n.op == "/" and n.children[1].op == "-" and n.children[1].children[1] == const(config.r_out)]
+    assert len(widths) > 100 and 0.1 * config.r_out <= min(widths) and max(widths) <= config.r_out
+
+
+def test_tuning_and_mutation_hold_r_out_in_a_nocut_sum_and_integer_powers_of_c():
+    """Moving them only makes a formula invalid: a nocut term blows up below its r_out or does not vanish at the
+    cutoff above it; a real power of c + 1/3 is not defined where it is negative."""
+    text = ("sum[nocut]((r^-4 - 1)*exp(2/(r - 3.77118))) + sum(r - 3.77118) + "
+            "sum3[nocut]((c + 0.3)^2*r^2.5*exp(2/(s - 3.77118))) + sum3((c + 0.3)^1.5)^2")
+    tree, config = parse_expression(text), replace(CONFIGS["vanishing"], max_sums=4)
+    held = [value for value, flag in zip(constants(tree), held_constants(tree, config.r_out)) if flag]
+    assert held == [3.77118, 2, 3.77118]
+    for seed in range(20):
+        child = MUTATION_OPERATORS["constant"](np.random.default_rng(seed), tree, config)
+        assert [c for c, flag in zip(constants(child), held_constants(tree, config.r_out)) if flag] == held
+        assert child != tree
+
+
+def test_shift_moves_a_variable_by_a_fresh_constant():
+    tree, config = parse_expression("sum(r^-6) + sum3(c^2*s)"), CONFIGS["three-body"]
+    shifted = {re.sub(r" - -?[0-9.e-]+", " - k", format_expression(
+        MUTATION_OPERATORS["shift"](np.random.default_rng(seed), tree, config))) for seed in range(50)}
+    assert shifted == {"sum((r - k)^-6) + sum3(c^2*s)", "sum(r^-6) + sum3((c - k)^2*s)",
+                       "sum(r^-6) + sum3(c^2*(s - k))"}
+    minus_off = OperatorConfig(primitives=("+", "*", "^"))
+    assert format_expression(MUTATION_OPERATORS["shift"](np.random.default_rng(0), parse_expression("sum(r)"),
+                                                         minus_off)).startswith("sum(r + ")
+
+
+def test_power_raises_a_part_of_a_sums_expression_to_a_fresh_power():
+    tree, config = parse_expression("sum(r^-6) + sum3((c - 0.3)*s)"), CONFIGS["three-body"]
+    children = [MUTATION_OPERATORS["power"](np.random.default_rng(seed), tree, config) for seed in range(100)]
+    texts = {format_expression(child) for child in children}
+    assert {"sum(r^-6) + sum3((c - 0.3)^2*s)", "sum(r^-6) + sum3(((c - 0.3)*s)^3)"} <= texts
+    exponents = {n.children[1].value for child in children for site in sites(child) if site.level == TRIPLET
+                 for n in [site.node] if n.op == "^" and any(m.op == "c" for m in walk(n.children[0]))}
+    assert exponents <= {1, 2, 3, 4}
+    assert all(n.op != "^" or n.children[0].op != "sum" for child in children for n in walk(child))  # not at atom level
+
+
+def test_on_one_species_a_point_mutation_tags_no_sum_with_it():
+    """sum[Si](g) on Si data is sum(g) under another text: a duplicate the population would keep."""
+    config = replace(CONFIGS["vanishing"], species=("Si",))
+    tree = parse_expression("sum[nocut](r^-6*exp(1/(r - 3.77118))) + sum3(c^2)")
+    children = [MUTATION_OPERATORS["point"](np.random.default_rng(seed), tree, config) for seed in range(100)]
+    assert all(n.species == "" for child in children for n in walk(child))
 
 
 def test_a_species_mutation_keeps_the_cutoff_switch():

@@ -89,7 +89,12 @@ def test_every_setting_of_the_engine_is_configurable_and_documented():
         assert [key.name for key in SECTIONS[section]] == configurable
         for name in configurable:
             assert f"# {name} = " in text and name in DOCS
-    assert [f.name for f in fields(OperatorConfig) if not f.metadata.get("config_key", True)] == ["species"]
+    assert [f.name for f in fields(OperatorConfig) if not f.metadata.get("config_key", True)] == ["species", "r_out"]
+
+
+def test_operators_know_the_cutoff_their_nocut_sums_vanish_at(tmp_path):
+    config = resolve_file(write(tmp_path, tiny_config()))
+    assert search_config(config).operators.r_out == config["cutoff"]["r_out"]
 
 
 def test_every_search_setting_comes_from_one_key():

@@ -62,6 +62,8 @@ DOCS = {
     "wrap_in_sum_weight": "mutation: turn an atom-level constant c into sum(c*g)",
     "unwrap_weight": "mutation: replace a sum by one of its r-free parts",
     "embed_weight": "mutation: embed a part holding a sum, S -> S^q or S + S^q",
+    "shift_weight": "mutation: shift a variable, r -> r - k or c -> c - k (Morse's r - r0, SW's cos + 1/3)",
+    "power_weight": "mutation: raise a part of a sum's expression to a fresh power, X -> X^n",
     "per_species": "on data of several species: each species gets its own term (Ni: T_Ni; Al: T_Al)",
     "copy_term_probability": "per-species terms: chance that a child copies one species' term over another's",
     "constant_sigma": "relative step of constant perturbation",

@@ -22,6 +22,7 @@ import numpy as np
 from scipy.optimize import least_squares, minimize
 
 from ..evaluate import Prediction
+from ..operators import held_constants
 from ..expr.tree import (by_species, call, const, constants, species_terms, sums, three_body_sums, walk,
                          with_constants)
 from ..settings import SettingError
@@ -110,7 +111,8 @@ class Tuned(NamedTuple):
 class Projection:
     """The residuals of the model Σ_k c_k·T_k + b as a function of the linear parts' constants θ (postfix order),
     with c and b solved by least squares at every θ. `evaluator` must be `partial` for per-species terms (a part
-    of one species' term leaves the other atoms out)."""
+    of one species' term leaves the other atoms out). θ leaves out the constants the cutoff radius holds
+    (operators.held_constants: r_out written in a nocut sum): they keep their values."""
 
     def __init__(self, evaluator, residuals, term):
         self.evaluator, self.residuals, self.term = evaluator, residuals, term
@@ -118,11 +120,14 @@ class Projection:
         self._bounds = np.cumsum([0] + [len(constants(part)) for part in self.parts])
         self._in_parts = np.array([holds_sum(part) for t in species_terms(term).values() for part in additive_parts(t)
                                    for _ in constants(part)], bool)
-        self.theta0 = np.array(constants(term), dtype=float)[self._in_parts]
+        self._values = np.array(constants(term), dtype=float)[self._in_parts]  # of the parts, held ones included
+        self._free = ~np.array(held_constants(term, evaluator.cutoff.r_out), bool)[self._in_parts]
+        self.theta0 = self._values[self._free]
 
     def __call__(self, theta, gradients=False):
         """(c, b, r, J) at θ: coefficients, energy reference, residual vector and, with `gradients`, dr/dθ at the
         solved c, b (Kaufman's variable-projection Jacobian); None where the model is invalid."""
+        theta = self._with_held(theta)
         predictions = [self.evaluator(part, theta[a:b], gradients)
                        for part, a, b in zip(self.parts, self._bounds[:-1], self._bounds[1:])]
         if not all(p.ok for p in predictions):
@@ -132,6 +137,7 @@ class Projection:
 
     def batch(self, thetas):
         """The error objective Σ r² of every row of `thetas` ((M, P)), INVALID where the model is invalid."""
+        thetas = self._with_held(thetas)
         columns = []  # per part: the Prediction of each row (a part without constants is evaluated once)
         for part, a, b in zip(self.parts, self._bounds[:-1], self._bounds[1:]):
             if a == b:
@@ -148,8 +154,14 @@ class Projection:
     def term_with(self, theta):
         """The term with the linear parts' constants θ (its sum-free parts unchanged)."""
         values = np.array(constants(self.term), dtype=float)
-        values[self._in_parts] = theta
+        values[self._in_parts] = self._with_held(theta)
         return with_constants(self.term, values)
+
+    def _with_held(self, theta):
+        """The constants of the parts ((..., all)) from θ ((..., P)) and the held constants."""
+        values = np.broadcast_to(self._values, theta.shape[:-1] + self._values.shape).copy()
+        values[..., self._free] = theta
+        return values
 
     def _solve(self, predictions, jacobians=None):
         design = self.residuals.design(predictions)
@@ -168,7 +180,7 @@ class Projection:
         shift = float(solution[k]) if len(species) == 1 else {name: float(b) for name, b in zip(species, solution[k:])}
         if jacobians is None:
             return solution[:k], shift, r, None
-        jacobian = np.hstack([c * j for c, j in zip(solution[:k], jacobians)])
+        jacobian = np.hstack([c * j for c, j in zip(solution[:k], jacobians)])[:, self._free]
         return solution[:k], shift, r, jacobian - u @ (u.T @ jacobian)
 
 
@@ -184,7 +196,7 @@ def tune(evaluator, residuals, term, rng, config=TuningConfig()):
     if projection(theta0) is None:
         return None
     x = np.zeros_like(theta0)
-    if config.cma_evaluations and _has_constant_exponent(projection.parts):
+    if config.cma_evaluations and theta0.size and _has_constant_exponent(projection.parts):  # (its exponents held)
         x = _cma_es(lambda xs: projection.batch(theta0 + step * xs), theta0.size, rng, config)
     x, objective = _minimise(lambda x: _scaled_jacobian(projection(theta0 + step * x, True), step), x,
                              config.polish, config.polish_evaluations)

@@ -194,7 +194,7 @@ def config_for(name, seed, workers, time_limit, generations=10 ** 6):
     if "angle" in TARGETS[name]:  # SW needs exp, three-body sums and sums without the smooth cutoff (which vanish
         # at r_out by factors exp(k/(r - r_out)), 8 nodes deep in a sum3: the depth limit leaves room for them)
         operators = OperatorConfig(primitives=("+", "-", "*", "/", "^", "exp"), max_size=45, max_depth=10,
-                                   max_sums=2, three_body_probability=0.3, nocut_probability=0.5, r_out=r_out,
+                                   max_sums=2, three_body_probability=0.3, nocut_probability=0.5,
                                    shift_weight=1.0, power_weight=1.0)
     else:
         operators = OperatorConfig(max_size=20, max_sums=2, per_species="species" in TARGETS[name])

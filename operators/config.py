@@ -40,8 +40,8 @@ class OperatorConfig:
     With `nocut_probability` > 0 a new sum of either kind is `nocut` (no smooth cutoff: the term must vanish at r_out
     by itself, as Stillinger–Weber's exp(γ/(r − a)) does, or the evaluator counts it invalid) with that chance, and a
     point mutation may switch a sum's cutoff off or on. At 0 (the default) this draws no random number. Knowing the
-    search's cutoff `r_out` (the search sets it: no config key), a sum that becomes nocut gets a factor that
-    vanishes there for each of its bonds (generate.vanishing_factor): almost no random expression vanishes at r_out
+    search's cutoff `r_out` (SearchConfig sets it: no config key), a sum that becomes nocut gets a factor that
+    vanishes there for each of its bonds (generate.vanishing): almost no random expression vanishes at r_out
     by itself, so without it nearly every nocut candidate is invalid.
     """
     species: tuple[str, ...] = field(default=(), metadata={"config_key": False})

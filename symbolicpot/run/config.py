@@ -86,8 +86,7 @@ def search_config(resolved, where="config"):
     settings["workers"] = settings["workers"] or automatic_workers(settings["islands"])
     settings["group_weights"] = dict(settings["group_weights"]) or None
     try:
-        from_data = {"operators": {"species": tuple(resolved["data"]["species"]),  # OperatorConfig's keys that are
-                                   "r_out": resolved["cutoff"]["r_out"]}}       # not [operators] keys
+        from_data = {"operators": {"species": tuple(resolved["data"]["species"])}}  # OperatorConfig.species
         return SearchConfig(**settings, cost=CostModel.from_dict(resolved["cost"]),
                             properties=property_targets(resolved),
                             **{section: cls(**resolved[section], **from_data.get(section, {}))

@@ -76,6 +76,8 @@ class SearchConfig:
             except ValueError as error:
                 raise SettingError("SearchConfig", "scheduler", str(error)) from None
         object.__setattr__(self, "seeds", tuple(self.seeds))
+        # the operators draw nocut sums with factors that vanish at the search's cutoff
+        object.__setattr__(self, "operators", replace(self.operators, r_out=self.r_out))
 
 
 @dataclass(frozen=True)

@@ -199,8 +199,8 @@ def config_for(name, seed, workers, time_limit, generations=10 ** 6):
     else:
         operators = OperatorConfig(max_size=20, max_sums=2, per_species="species" in TARGETS[name])
     return SearchConfig(seed=seed, islands=2, population=40, immigrants=4, generations=generations,
-                        time_limit=time_limit, migration_interval=2, workers=workers, screen_fraction=0.05, r_in=r_in,
-                        r_out=r_out,
+                        time_limit=time_limit, migration_interval=2, workers=workers, screen_fraction=0.05,
+                        r_in=r_in, r_out=r_out,
                         tuning=TuningConfig(polish_evaluations=30, cma_evaluations=96, cma_popsize=8),
                         operators=operators)
 

@@ -35,9 +35,16 @@ def random_exponent(rng, config, level, base=None):
     r^12), a real number from config.atom_exponent_range outside (the square root of a Finnis–Sinclair density); of
     a power of an expression of c (`base`, when known), an integer from 1 to ANGULAR_ORDER: a term of a polynomial
     in cos θ (a negative power is singular where its base crosses 0, at some angle for c − k with |k| < 1)."""
-    if level == TRIPLET and base is not None and any(n.op == "c" for n in walk(base)):
+    if level == TRIPLET and base is not None and angular(base):
         return const(int(rng.integers(1, ANGULAR_ORDER + 1)))
     return const(rng.uniform(*config.atom_exponent_range)) if level == ATOM else _nonzero_integer(rng, config)
+
+
+def angular(base):
+    """Whether `base` is an expression of c (cos θ) inside a sum3's h (no sum in it): its powers are terms of a
+    polynomial in cos θ, with integer exponents (a real power of c + 1/3 is undefined where the base is negative)."""
+    ops = {n.op for n in walk(base)}
+    return "c" in ops and not ops & set(BONDS)
 
 
 def _nonzero_integer(rng, config):
@@ -81,7 +88,7 @@ def vanishing(rng, config, body, bonds):
     """`body` times a factor exp(k/(b − r_out)) for each bond leaf b of `bonds` (R, S), one k for all, when
     config.r_out is known (else `body` itself): a nocut sum of it vanishes at r_out with every derivative, whatever
     `body` is (if finite there). k, the width of the fade-out, is drawn uniformly in [r_out/10, r_out] (Å); constant
-    tuning moves k and the r_out written in the factor (below r_out the term turns invalid)."""
+    tuning moves k and holds the r_out written in the factor (held_constants)."""
     if config.r_out is None:
         return body
     k = const(config.r_out * rng.uniform(0.1, 1.0))
@@ -101,8 +108,7 @@ def held_constants(node, r_out, in_nocut=False):
     in_nocut = in_nocut or (node.op in BONDS and not node.cut)
     held = [held_constants(child, r_out, in_nocut) for child in node.children]
     if node.op == "^" and node.children[1].op == "const" and float(node.children[1].value).is_integer():
-        base = {n.op for n in walk(node.children[0])}
-        held[1] = [held[1][0] or ("c" in base and not base & set(BONDS))]  # inside h, not a power of a sum3
+        held[1] = [held[1][0] or angular(node.children[0])]
     return [flag for child in held for flag in child]
 
 

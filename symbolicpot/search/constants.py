@@ -111,8 +111,8 @@ class Tuned(NamedTuple):
 class Projection:
     """The residuals of the model Σ_k c_k·T_k + b as a function of the linear parts' constants θ (postfix order),
     with c and b solved by least squares at every θ. `evaluator` must be `partial` for per-species terms (a part
-    of one species' term leaves the other atoms out). θ leaves out the constants the cutoff radius holds
-    (operators.held_constants: r_out written in a nocut sum): they keep their values."""
+    of one species' term leaves the other atoms out). θ leaves out the constants tuning holds
+    (operators.held_constants: r_out written in a nocut sum, integer powers of cos θ): they keep their values."""
 
     def __init__(self, evaluator, residuals, term):
         self.evaluator, self.residuals, self.term = evaluator, residuals, term
